@@ -1,0 +1,1 @@
+//! The Convoso DNC API client: typed calls, per-endpoint error codes, retries.

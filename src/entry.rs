@@ -1,0 +1,36 @@
+//! The identity of a DNC entry, shared by manifests, the API client and the plan.
+
+use crate::phone::Phone;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The API's `campaign_id`: `0` global, `-1` purpose-type, a positive id for one campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CampaignId(pub i64);
+
+impl CampaignId {
+    pub const GLOBAL: CampaignId = CampaignId(0);
+    pub const PURPOSE_TYPE: CampaignId = CampaignId(-1);
+
+    pub fn is_global(self) -> bool {
+        self == Self::GLOBAL
+    }
+}
+
+impl fmt::Display for CampaignId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::GLOBAL => f.write_str("global"),
+            Self::PURPOSE_TYPE => f.write_str("purpose-type"),
+            CampaignId(id) => write!(f, "campaign {id}"),
+        }
+    }
+}
+
+/// An entry's identity: `(phone_code, phone_number, campaign_id)` after normalization.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub scope: CampaignId,
+    pub phone: Phone,
+}

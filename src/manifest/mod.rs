@@ -1,0 +1,67 @@
+//! Manifests: the root config and the entry files, loaded with spans, checked, and
+//! turned into the desired set the plan diffs against.
+
+use crate::entry::{CampaignId, Key};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a desired entry or tombstone was written (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Source {
+    /// Path relative to the config's directory, with `/` separators.
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A number that should be on a DNC list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredEntry {
+    pub key: Key,
+    pub reason: String,
+    pub purpose: Option<String>,
+    pub source: Source,
+}
+
+/// A number that must leave a DNC list, with the reason it may be dialed again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    pub key: Key,
+    pub removal_reason: String,
+    pub source: Source,
+}
+
+/// Everything the manifests ask for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Desired {
+    pub entries: Vec<DesiredEntry>,
+    pub tombstones: Vec<Tombstone>,
+}
+
+/// One scope the config manages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeConfig {
+    pub id: CampaignId,
+    pub name: Option<String>,
+    /// Remote entries in this scope that no manifest names are removed (off by default).
+    pub prune: bool,
+}
+
+/// Limits on removals and prunes in one plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Safety {
+    pub max_removals: u64,
+    pub max_removal_percent: f64,
+}
+
+/// The validated root config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The directory holding the config file; manifest paths are relative to it.
+    pub root: PathBuf,
+    pub scopes: Vec<ScopeConfig>,
+    pub safety: Safety,
+    pub reasons: Option<Vec<String>>,
+    pub purposes: Option<Vec<String>>,
+    pub strict: bool,
+}

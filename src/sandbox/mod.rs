@@ -1,0 +1,1 @@
+//! `dnc sandbox`: the Convoso DNC API emulated on loopback over SQLite.
