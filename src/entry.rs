@@ -29,8 +29,10 @@ impl fmt::Display for CampaignId {
 }
 
 /// An entry's identity: `(phone_code, phone_number, campaign_id)` after normalization.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key {
+    #[serde(rename = "campaign_id")]
     pub scope: CampaignId,
+    #[serde(flatten)]
     pub phone: Phone,
 }

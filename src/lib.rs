@@ -6,4 +6,6 @@ pub mod commands;
 pub mod entry;
 pub mod manifest;
 pub mod phone;
+pub mod plan;
 pub mod sandbox;
+pub mod state;

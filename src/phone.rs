@@ -2,13 +2,58 @@
 //! `(phone_code, national digits)` pair before anything compares numbers.
 
 use phonenumber::metadata::{DATABASE, Metadata};
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// A normalized number: the country calling code and the national significant number.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Phone {
+    #[serde(rename = "phone_code")]
     pub code: u16,
+    #[serde(rename = "phone_number")]
     pub national: String,
+}
+
+impl Phone {
+    /// International notation for people, e.g. `+1 202-555-0143`.
+    pub fn display(&self) -> String {
+        let e164 = format!("+{}{}", self.code, self.national);
+        match phonenumber::parse(None, &e164) {
+            Ok(n) => n
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string(),
+            Err(_) => format!("+{} {}", self.code, self.national),
+        }
+    }
+
+    /// Like `display`, with every digit between the first group and the last four hidden:
+    /// `+1 202-***-0143`.
+    pub fn masked(&self) -> String {
+        let shown = self.display();
+        let prefix = format!("+{} ", self.code);
+        let Some(rest) = shown.strip_prefix(&prefix) else {
+            return shown;
+        };
+        let digits = rest.chars().filter(char::is_ascii_digit).count();
+        let first_group = rest.chars().take_while(char::is_ascii_digit).count();
+        let mut seen = 0;
+        let masked: String = rest
+            .chars()
+            .map(|c| {
+                if !c.is_ascii_digit() {
+                    return c;
+                }
+                seen += 1;
+                if seen <= first_group || seen + 4 > digits {
+                    c
+                } else {
+                    '*'
+                }
+            })
+            .collect();
+        format!("{prefix}{masked}")
+    }
 }
 
 /// How libphonenumber's rules judge a well-formed number.
@@ -141,6 +186,16 @@ mod tests {
             assert_eq!(a, Assignment::Assigned, "{raw}");
         }
         assert_eq!(normalize(None, "+1 (202) 555-0143").unwrap().0, want);
+    }
+
+    #[test]
+    fn display_and_mask() {
+        let (phone, _) = normalize(Some(1), "2025550143").unwrap();
+        assert_eq!(phone.display(), "+1 202-555-0143");
+        assert_eq!(phone.masked(), "+1 202-***-0143");
+        let (uk, _) = normalize(Some(44), "020 7946 0018").unwrap();
+        assert_eq!(uk.display(), "+44 20 7946 0018");
+        assert_eq!(uk.masked(), "+44 20 **** 0018");
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Where a desired entry or tombstone was written (1-based line and column).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Source {
     /// Path relative to the config's directory, with `/` separators.
     pub file: Arc<str>,

@@ -1,0 +1,586 @@
+//! The diff between the desired set and the remote state, scope by scope.
+
+use super::{
+    Change, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, Safety, ScopePlan,
+};
+use crate::entry::{CampaignId, Key};
+use crate::manifest::{Config, Desired, DesiredEntry, ScopeConfig, Tombstone};
+use crate::phone::Phone;
+use crate::state::{RemoteEntry, RemoteState, ScopeState};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+
+/// Computes the plan. Removal effects start as unknown; fill them with [`Plan::set_effects`].
+pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
+    let wanted: HashMap<&Key, &DesiredEntry> =
+        desired.entries.iter().map(|e| (&e.key, e)).collect();
+    let tombstones: HashMap<&Key, &Tombstone> =
+        desired.tombstones.iter().map(|t| (&t.key, t)).collect();
+    let empty = ScopeState::default();
+    let scopes: Vec<ScopePlan> = config
+        .scopes
+        .iter()
+        .map(|sc| {
+            let state = remote.scope(sc.id).unwrap_or(&empty);
+            diff_scope(sc, state, desired, &wanted, &tombstones)
+        })
+        .collect();
+    let safety = measure_safety(config, &scopes);
+    let manifests_hash = hash_desired(desired);
+    let remote_hash = hash_remote(remote);
+    let mut plan = Plan {
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        hash: String::new(),
+        manifests_hash,
+        remote_hash,
+        scopes,
+        safety,
+    };
+    plan.hash = plan_hash(&plan);
+    plan
+}
+
+fn diff_scope(
+    sc: &ScopeConfig,
+    state: &ScopeState,
+    desired: &Desired,
+    wanted: &HashMap<&Key, &DesiredEntry>,
+    tombstones: &HashMap<&Key, &Tombstone>,
+) -> ScopePlan {
+    let mut by_key: HashMap<&Key, Vec<&RemoteEntry>> = HashMap::with_capacity(state.entries.len());
+    for e in &state.entries {
+        by_key.entry(&e.key).or_default().push(e);
+    }
+    let complete = state.incomplete.is_none();
+    let mut plan = ScopePlan {
+        campaign_id: sc.id,
+        name: sc.name.clone(),
+        prune: sc.prune,
+        remote_total: state.entries.len() as u64,
+        incomplete: state.incomplete.clone(),
+        changes: Vec::new(),
+        unchanged: 0,
+        already_absent: 0,
+        unmanaged: Vec::new(),
+        duplicates: Vec::new(),
+    };
+    for entry in desired.entries.iter().filter(|e| e.key.scope == sc.id) {
+        match by_key.get(&entry.key).and_then(|v| v.first()) {
+            None => plan.changes.push(Change::Create {
+                key: entry.key.clone(),
+                reason: entry.reason.clone(),
+                purpose: entry.purpose.clone(),
+                source: entry.source.clone(),
+            }),
+            Some(remote) => match update_for(entry, remote) {
+                Some(change) => plan.changes.push(change),
+                None => plan.unchanged += 1,
+            },
+        }
+    }
+    for tomb in desired.tombstones.iter().filter(|t| t.key.scope == sc.id) {
+        match by_key.get(&tomb.key) {
+            // A partial read plans no removals: the entry's absence proves nothing either way.
+            Some(remotes) if complete => {
+                plan.changes.extend(remotes.iter().map(|r| Change::Remove {
+                    id: r.id,
+                    key: tomb.key.clone(),
+                    removal_reason: tomb.removal_reason.clone(),
+                    source: tomb.source.clone(),
+                    effect: not_looked_up(),
+                }))
+            }
+            Some(_) => {}
+            None => plan.already_absent += 1,
+        }
+    }
+    for e in &state.entries {
+        if wanted.contains_key(&e.key) || tombstones.contains_key(&e.key) {
+            continue;
+        }
+        if sc.prune && complete {
+            plan.changes.push(Change::Prune {
+                id: e.id,
+                key: e.key.clone(),
+                reason: e.reason.clone(),
+                effect: not_looked_up(),
+            });
+        } else {
+            plan.unmanaged.push(snapshot(e));
+        }
+    }
+    plan.duplicates = by_key
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(k, v)| Duplicate {
+            key: k.clone(),
+            ids: v.iter().map(|e| e.id).collect(),
+        })
+        .collect();
+    plan.duplicates.sort_by(|a, b| a.key.cmp(&b.key));
+    plan.unmanaged
+        .sort_by(|a, b| a.key.cmp(&b.key).then(a.id.cmp(&b.id)));
+    plan.changes
+        .sort_by(|a, b| a.kind().cmp(&b.kind()).then_with(|| a.key().cmp(b.key())));
+    plan
+}
+
+fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
+    let reason = Edit {
+        old: remote.reason.clone(),
+        new: Some(entry.reason.clone()),
+    };
+    let purpose = Edit {
+        old: remote.purpose.clone(),
+        new: entry.purpose.clone(),
+    };
+    (reason.changed() || purpose.changed()).then(|| Change::Update {
+        id: remote.id,
+        key: entry.key.clone(),
+        reason,
+        purpose,
+        source: entry.source.clone(),
+    })
+}
+
+fn snapshot(e: &RemoteEntry) -> RemoteSnapshot {
+    RemoteSnapshot {
+        id: e.id,
+        key: e.key.clone(),
+        reason: e.reason.clone(),
+        purpose: e.purpose.clone(),
+    }
+}
+
+fn not_looked_up() -> Effect {
+    Effect::Unknown {
+        why: "other entries for this number were not looked up".into(),
+    }
+}
+
+fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
+    let limits = &config.safety;
+    let mut breaches = Vec::new();
+    let mut removals = 0u64;
+    for s in scopes {
+        let n = s.changes.iter().filter(|c| c.is_removal()).count() as u64;
+        removals += n;
+        if n == 0 {
+            continue;
+        }
+        let percent = 100.0 * n as f64 / s.remote_total.max(1) as f64;
+        if percent > limits.max_removal_percent {
+            breaches.push(format!(
+                "{n} removals in {} are {percent:.1}% of its {} entries (limit {}%)",
+                s.campaign_id, s.remote_total, limits.max_removal_percent
+            ));
+        }
+    }
+    if removals > limits.max_removals {
+        breaches.insert(
+            0,
+            format!(
+                "{removals} removals in this plan (limit {})",
+                limits.max_removals
+            ),
+        );
+    }
+    Safety {
+        max_removals: limits.max_removals,
+        max_removal_percent: limits.max_removal_percent,
+        removals,
+        breaches,
+    }
+}
+
+impl Plan {
+    /// Fills in what each removal does to dialability, given every scope that currently holds
+    /// each removed number (managed or not). Numbers missing from `holders` stay unknown.
+    pub fn set_effects(&mut self, holders: &HashMap<Phone, Vec<CampaignId>>) {
+        let removed: HashSet<Key> = self
+            .changes()
+            .filter(|c| c.is_removal())
+            .map(|c| c.key().clone())
+            .collect();
+        for change in self.scopes.iter_mut().flat_map(|s| s.changes.iter_mut()) {
+            let (Change::Remove { key, effect, .. } | Change::Prune { key, effect, .. }) = change
+            else {
+                continue;
+            };
+            if let Some(scopes) = holders.get(&key.phone) {
+                let mut remaining: Vec<CampaignId> = scopes
+                    .iter()
+                    .copied()
+                    .filter(|s| {
+                        !removed.contains(&Key {
+                            scope: *s,
+                            phone: key.phone.clone(),
+                        })
+                    })
+                    .collect();
+                remaining.sort();
+                remaining.dedup();
+                *effect = effect_of(key.scope, remaining);
+            }
+        }
+        self.hash = plan_hash(self);
+    }
+
+    /// Phones whose removal effect must be looked up.
+    pub fn removed_phones(&self) -> Vec<Phone> {
+        let set: HashSet<&Phone> = self
+            .changes()
+            .filter(|c| c.is_removal())
+            .map(|c| &c.key().phone)
+            .collect();
+        let mut phones: Vec<Phone> = set.into_iter().cloned().collect();
+        phones.sort();
+        phones
+    }
+}
+
+fn effect_of(scope: CampaignId, remaining: Vec<CampaignId>) -> Effect {
+    if remaining.contains(&CampaignId::GLOBAL) {
+        Effect::StillBlockedGlobally
+    } else if scope.is_global() {
+        Effect::DialableExcept {
+            campaigns: remaining,
+        }
+    } else {
+        Effect::DialableIn { campaign_id: scope }
+    }
+}
+
+fn hex_digest(update: impl FnOnce(&mut Sha256)) -> String {
+    let mut h = Sha256::new();
+    update(&mut h);
+    hex::encode(h.finalize())
+}
+
+fn hash_desired(desired: &Desired) -> String {
+    let mut lines: Vec<String> = desired
+        .entries
+        .iter()
+        .map(|e| format!("E|{:?}|{}|{:?}", e.key, e.reason, e.purpose))
+        .chain(
+            desired
+                .tombstones
+                .iter()
+                .map(|t| format!("T|{:?}|{}", t.key, t.removal_reason)),
+        )
+        .collect();
+    lines.sort_unstable();
+    hex_digest(|h| lines.iter().for_each(|l| h.update(l.as_bytes())))
+}
+
+fn hash_remote(remote: &RemoteState) -> String {
+    hex_digest(|h| {
+        for (scope, state) in &remote.scopes {
+            h.update(format!("S|{scope:?}|{:?}", state.incomplete).as_bytes());
+            let mut entries: Vec<&RemoteEntry> = state.entries.iter().collect();
+            entries.sort_unstable_by_key(|e| e.id);
+            for e in entries {
+                h.update(format!("{}|{:?}|{:?}|{:?}", e.id, e.key, e.reason, e.purpose).as_bytes());
+            }
+        }
+    })
+}
+
+fn plan_hash(plan: &Plan) -> String {
+    let changes = serde_json::to_vec(&plan.scopes).expect("plan values always serialize");
+    hex_digest(|h| {
+        h.update(plan.manifests_hash.as_bytes());
+        h.update(plan.remote_hash.as_bytes());
+        h.update(&changes);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Safety as Limits, Source};
+
+    fn key(scope: i64, national: &str) -> Key {
+        Key {
+            scope: CampaignId(scope),
+            phone: Phone {
+                code: 1,
+                national: national.into(),
+            },
+        }
+    }
+
+    fn src(line: u32) -> Source {
+        Source {
+            file: "lists/a.yaml".into(),
+            line,
+            column: 5,
+        }
+    }
+
+    fn want(scope: i64, n: &str, reason: &str) -> DesiredEntry {
+        DesiredEntry {
+            key: key(scope, n),
+            reason: reason.into(),
+            purpose: None,
+            source: src(1),
+        }
+    }
+
+    fn remote(id: u64, scope: i64, n: &str, reason: &str) -> RemoteEntry {
+        RemoteEntry {
+            id,
+            key: key(scope, n),
+            reason: Some(reason.into()),
+            purpose: None,
+            insert_date: "2026-01-01 00:00:00".into(),
+        }
+    }
+
+    fn config(prune: bool) -> Config {
+        Config {
+            root: ".".into(),
+            scopes: vec![
+                ScopeConfig {
+                    id: CampaignId(0),
+                    name: None,
+                    prune,
+                },
+                ScopeConfig {
+                    id: CampaignId(111),
+                    name: Some("Sales".into()),
+                    prune: false,
+                },
+            ],
+            safety: Limits {
+                max_removals: 1,
+                max_removal_percent: 50.0,
+            },
+            reasons: None,
+            purposes: None,
+            strict: false,
+        }
+    }
+
+    fn state(global: Vec<RemoteEntry>, sales: Vec<RemoteEntry>) -> RemoteState {
+        RemoteState {
+            scopes: vec![
+                (
+                    CampaignId(0),
+                    ScopeState {
+                        entries: global,
+                        incomplete: None,
+                    },
+                ),
+                (
+                    CampaignId(111),
+                    ScopeState {
+                        entries: sales,
+                        incomplete: None,
+                    },
+                ),
+            ],
+        }
+    }
+
+    fn kinds(s: &ScopePlan) -> Vec<(super::super::ChangeKind, String)> {
+        s.changes
+            .iter()
+            .map(|c| (c.kind(), c.key().phone.national.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn creates_updates_removes_and_reports_drift() {
+        use super::super::ChangeKind::*;
+        let desired = Desired {
+            entries: vec![
+                want(0, "2025550101", "Customer Request"),
+                want(0, "2025550102", "New reason"),
+                want(0, "2025550103", "Same"),
+            ],
+            tombstones: vec![
+                Tombstone {
+                    key: key(0, "2025550104"),
+                    removal_reason: "consent".into(),
+                    source: src(9),
+                },
+                Tombstone {
+                    key: key(0, "2025550105"),
+                    removal_reason: "gone".into(),
+                    source: src(10),
+                },
+            ],
+        };
+        let remote = state(
+            vec![
+                remote(2, 0, "2025550102", "Old reason"),
+                remote(3, 0, "2025550103", "Same"),
+                remote(4, 0, "2025550104", "x"),
+                remote(6, 0, "2025550106", "drift"),
+            ],
+            vec![remote(7, 111, "2025550107", "campaign drift")],
+        );
+        let plan = diff(&config(false), &desired, &remote);
+        let global = &plan.scopes[0];
+        assert_eq!(
+            kinds(global),
+            vec![
+                (Create, "2025550101".into()),
+                (Update, "2025550102".into()),
+                (Remove, "2025550104".into())
+            ]
+        );
+        assert_eq!(global.unchanged, 1);
+        assert_eq!(global.already_absent, 1);
+        assert_eq!(
+            global.unmanaged.iter().map(|u| u.id).collect::<Vec<_>>(),
+            vec![6]
+        );
+        assert_eq!(
+            plan.scopes[1].unmanaged.len(),
+            1,
+            "campaign drift is reported, not removed"
+        );
+        assert!(plan.scopes[1].changes.is_empty());
+        assert_eq!(plan.safety.removals, 1);
+        assert!(
+            plan.safety.breaches.is_empty(),
+            "{:?}",
+            plan.safety.breaches
+        );
+    }
+
+    #[test]
+    fn prune_only_where_enabled_and_limits_breach() {
+        let remote = state(
+            vec![
+                remote(1, 0, "2025550101", "a"),
+                remote(2, 0, "2025550102", "b"),
+            ],
+            vec![remote(3, 111, "2025550103", "c")],
+        );
+        let plan = diff(&config(true), &Desired::default(), &remote);
+        assert_eq!(
+            plan.scopes[0]
+                .changes
+                .iter()
+                .filter(|c| c.is_removal())
+                .count(),
+            2
+        );
+        assert!(plan.scopes[1].changes.is_empty());
+        assert_eq!(plan.safety.breaches.len(), 2, "{:?}", plan.safety.breaches);
+        assert!(plan.safety.breaches[0].contains("2 removals in this plan (limit 1)"));
+    }
+
+    #[test]
+    fn incomplete_scope_plans_no_removals_or_prunes() {
+        let mut remote = state(
+            vec![
+                remote(4, 0, "2025550104", "x"),
+                remote(5, 0, "2025550105", "y"),
+            ],
+            vec![],
+        );
+        remote.scopes[0].1.incomplete = Some("offset cap".into());
+        let desired = Desired {
+            entries: vec![],
+            tombstones: vec![Tombstone {
+                key: key(0, "2025550104"),
+                removal_reason: "r".into(),
+                source: src(1),
+            }],
+        };
+        let plan = diff(&config(true), &desired, &remote);
+        assert!(plan.scopes[0].changes.is_empty());
+        assert_eq!(plan.scopes[0].incomplete.as_deref(), Some("offset cap"));
+        assert_eq!(plan.scopes[0].unmanaged.len(), 1);
+    }
+
+    #[test]
+    fn duplicates_and_effects() {
+        let desired = Desired {
+            entries: vec![],
+            tombstones: vec![
+                Tombstone {
+                    key: key(0, "2025550104"),
+                    removal_reason: "r".into(),
+                    source: src(1),
+                },
+                Tombstone {
+                    key: key(111, "2025550105"),
+                    removal_reason: "r".into(),
+                    source: src(2),
+                },
+            ],
+        };
+        let remote = state(
+            vec![
+                remote(4, 0, "2025550104", "x"),
+                remote(5, 0, "2025550105", "x"),
+                remote(8, 0, "2025550105", "x"),
+            ],
+            vec![remote(9, 111, "2025550105", "y")],
+        );
+        let mut plan = diff(&config(false), &desired, &remote);
+        assert_eq!(
+            plan.scopes[0].duplicates,
+            vec![Duplicate {
+                key: key(0, "2025550105"),
+                ids: vec![5, 8]
+            }]
+        );
+        let before = plan.hash.clone();
+        let holders = HashMap::from([
+            (
+                key(0, "2025550104").phone,
+                vec![CampaignId(0), CampaignId(222)],
+            ),
+            (
+                key(0, "2025550105").phone,
+                vec![CampaignId(0), CampaignId(111)],
+            ),
+        ]);
+        plan.set_effects(&holders);
+        let effects: Vec<&Effect> = plan
+            .changes()
+            .map(|c| match c {
+                Change::Remove { effect, .. } => effect,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            effects,
+            vec![
+                &Effect::DialableExcept {
+                    campaigns: vec![CampaignId(222)]
+                },
+                &Effect::StillBlockedGlobally
+            ]
+        );
+        assert_ne!(plan.hash, before, "effects are part of the plan hash");
+    }
+
+    #[test]
+    fn hash_is_stable_and_sensitive() {
+        let remote = state(vec![remote(1, 0, "2025550101", "a")], vec![]);
+        let d1 = Desired {
+            entries: vec![want(0, "2025550101", "a")],
+            tombstones: vec![],
+        };
+        let d2 = Desired {
+            entries: vec![want(0, "2025550101", "b")],
+            tombstones: vec![],
+        };
+        assert_eq!(
+            diff(&config(false), &d1, &remote).hash,
+            diff(&config(false), &d1, &remote).hash
+        );
+        assert_ne!(
+            diff(&config(false), &d1, &remote).hash,
+            diff(&config(false), &d2, &remote).hash
+        );
+    }
+}

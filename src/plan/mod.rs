@@ -1,0 +1,184 @@
+//! The plan: what must change remotely so the managed scopes match the manifests.
+//! `diff` computes it from plain values; `render` shows it; `saved` stores it for apply.
+
+pub mod diff;
+
+use crate::entry::{CampaignId, Key};
+use crate::manifest::Source;
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the JSON shape of a plan changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub tool_version: String,
+    /// Identifies this plan: a hash of the manifests, the remote state read and the changes.
+    pub hash: String,
+    pub manifests_hash: String,
+    pub remote_hash: String,
+    pub scopes: Vec<ScopePlan>,
+    pub safety: Safety,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScopePlan {
+    pub campaign_id: CampaignId,
+    pub name: Option<String>,
+    pub prune: bool,
+    /// Entries the read found in this scope.
+    pub remote_total: u64,
+    /// Why the read is incomplete; `None` when every entry was read.
+    pub incomplete: Option<String>,
+    pub changes: Vec<Change>,
+    /// Desired entries that already match.
+    pub unchanged: u64,
+    /// Tombstones whose number is already absent.
+    pub already_absent: u64,
+    /// Remote entries no manifest names (left alone unless the scope prunes).
+    pub unmanaged: Vec<RemoteSnapshot>,
+    /// Numbers held more than once remotely.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A remote entry as the plan saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteSnapshot {
+    pub id: u64,
+    #[serde(flatten)]
+    pub key: Key,
+    pub reason: Option<String>,
+    pub purpose: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duplicate {
+    #[serde(flatten)]
+    pub key: Key,
+    pub ids: Vec<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Change {
+    Create {
+        #[serde(flatten)]
+        key: Key,
+        reason: String,
+        purpose: Option<String>,
+        source: Source,
+    },
+    Update {
+        id: u64,
+        #[serde(flatten)]
+        key: Key,
+        reason: Edit,
+        purpose: Edit,
+        source: Source,
+    },
+    Remove {
+        id: u64,
+        #[serde(flatten)]
+        key: Key,
+        removal_reason: String,
+        source: Source,
+        effect: Effect,
+    },
+    Prune {
+        id: u64,
+        #[serde(flatten)]
+        key: Key,
+        reason: Option<String>,
+        effect: Effect,
+    },
+}
+
+impl Change {
+    pub fn key(&self) -> &Key {
+        match self {
+            Change::Create { key, .. }
+            | Change::Update { key, .. }
+            | Change::Remove { key, .. }
+            | Change::Prune { key, .. } => key,
+        }
+    }
+
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            Change::Create { .. } => ChangeKind::Create,
+            Change::Update { .. } => ChangeKind::Update,
+            Change::Remove { .. } => ChangeKind::Remove,
+            Change::Prune { .. } => ChangeKind::Prune,
+        }
+    }
+
+    /// Whether this change makes a number dialable somewhere.
+    pub fn is_removal(&self) -> bool {
+        matches!(self, Change::Remove { .. } | Change::Prune { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Create,
+    Update,
+    Remove,
+    Prune,
+}
+
+/// An attribute's value before and after; equal values mean "unchanged".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl Edit {
+    pub fn changed(&self) -> bool {
+        self.old != self.new
+    }
+}
+
+/// What a removal does to whether the number can be called.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// A global entry for the number remains: nothing becomes dialable.
+    StillBlockedGlobally,
+    /// The global entry goes: dialable in every campaign but these, which keep their own entries.
+    DialableExcept { campaigns: Vec<CampaignId> },
+    /// A campaign or purpose-type entry goes and no global entry holds the number.
+    DialableIn { campaign_id: CampaignId },
+    /// The other entries for the number could not be looked up.
+    Unknown { why: String },
+}
+
+/// Removal limits from the config, measured against this plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Safety {
+    pub max_removals: u64,
+    pub max_removal_percent: f64,
+    /// Removals and prunes in the whole plan.
+    pub removals: u64,
+    pub breaches: Vec<String>,
+}
+
+impl Plan {
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.scopes.iter().flat_map(|s| s.changes.iter())
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes().next().is_some()
+    }
+
+    pub fn count(&self, kind: ChangeKind) -> usize {
+        self.changes().filter(|c| c.kind() == kind).count()
+    }
+
+    pub fn unmanaged(&self) -> usize {
+        self.scopes.iter().map(|s| s.unmanaged.len()).sum()
+    }
+}
