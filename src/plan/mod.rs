@@ -2,6 +2,7 @@
 //! `diff` computes it from plain values; `render` shows it; `saved` stores it for apply.
 
 pub mod diff;
+pub mod render;
 
 use crate::entry::{CampaignId, Key};
 use crate::manifest::Source;

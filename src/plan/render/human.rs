@@ -1,0 +1,193 @@
+//! The colored terminal rendering of a plan.
+
+use super::{
+    Options, UNMANAGED_SHOWN, effect_text, or_none, read_status, scope_title, short_hash, summary,
+    word_diff,
+};
+use crate::plan::{Change, Plan, ScopePlan};
+use anstyle::{AnsiColor, Effects, Style};
+use std::fmt::Write;
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+
+pub fn human(plan: &Plan, opts: Options) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}", opts.paint(BOLD, "Plan"), short_hash(plan));
+    for scope in &plan.scopes {
+        human_scope(&mut out, scope, opts);
+    }
+    human_safety(&mut out, plan, opts);
+    let duplicates: usize = plan.scopes.iter().map(|s| s.duplicates.len()).sum();
+    let _ = writeln!(
+        out,
+        "\n{} {}; {} unmanaged, {} duplicated.",
+        opts.paint(BOLD, "Plan:"),
+        summary(plan),
+        plan.unmanaged(),
+        duplicates
+    );
+    out
+}
+
+fn human_scope(out: &mut String, s: &ScopePlan, opts: Options) {
+    let _ = writeln!(
+        out,
+        "\n{}: {}",
+        opts.paint(BOLD, &scope_title(s)),
+        read_status(s)
+    );
+    if s.changes.is_empty() && s.unmanaged.is_empty() && s.duplicates.is_empty() {
+        let _ = writeln!(out, "  no changes");
+    }
+    for change in &s.changes {
+        human_change(out, change, opts);
+    }
+    if !s.unmanaged.is_empty() {
+        let title = format!(
+            "? {} unmanaged (in no manifest; left alone):",
+            s.unmanaged.len()
+        );
+        let _ = writeln!(out, "  {}", opts.paint(YELLOW, &title));
+        for u in s.unmanaged.iter().take(UNMANAGED_SHOWN) {
+            let _ = writeln!(
+                out,
+                "      {}  id {}  reason: {}",
+                opts.number(&u.key),
+                u.id,
+                or_none(&u.reason)
+            );
+        }
+        if s.unmanaged.len() > UNMANAGED_SHOWN {
+            let _ = writeln!(
+                out,
+                "      … and {} more (all in --format json)",
+                s.unmanaged.len() - UNMANAGED_SHOWN
+            );
+        }
+    }
+    for d in &s.duplicates {
+        let ids = d
+            .ids
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let line = format!(
+            "! {} is held {} times (ids {ids})",
+            opts.number(&d.key),
+            d.ids.len()
+        );
+        let _ = writeln!(out, "  {}", opts.paint(YELLOW, &line));
+    }
+}
+
+fn human_change(out: &mut String, change: &Change, opts: Options) {
+    let number = opts.number(change.key());
+    match change {
+        Change::Create {
+            reason,
+            purpose,
+            source,
+            ..
+        } => {
+            let head = opts.paint(GREEN, &format!("+ {number}"));
+            let _ = writeln!(
+                out,
+                "  {head}  {}",
+                opts.paint(DIM, &format!("{}:{}", source.file, source.line))
+            );
+            let _ = writeln!(out, "      reason: {reason}");
+            if let Some(p) = purpose {
+                let _ = writeln!(out, "      purpose: {p}");
+            }
+        }
+        Change::Update {
+            id,
+            reason,
+            purpose,
+            source,
+            ..
+        } => {
+            let head = opts.paint(YELLOW, &format!("~ {number}"));
+            let _ = writeln!(
+                out,
+                "  {head}  id {id}  {}",
+                opts.paint(DIM, &format!("{}:{}", source.file, source.line))
+            );
+            for (label, edit) in [("reason", reason), ("purpose", purpose)] {
+                if edit.changed() {
+                    let text = word_diff(or_none(&edit.old), or_none(&edit.new), |inserted, t| {
+                        if inserted {
+                            opts.paint(GREEN, &format!("{{+{t}+}}"))
+                        } else {
+                            opts.paint(RED, &format!("[-{t}-]"))
+                        }
+                    });
+                    let _ = writeln!(out, "      {label}: {text}");
+                }
+            }
+        }
+        Change::Remove {
+            id,
+            removal_reason,
+            source,
+            effect,
+            ..
+        } => {
+            let head = opts.paint(RED, &format!("- {number}"));
+            let _ = writeln!(
+                out,
+                "  {head}  id {id}  {}",
+                opts.paint(DIM, &format!("{}:{}", source.file, source.line))
+            );
+            let _ = writeln!(out, "      removal reason: {removal_reason}");
+            let _ = writeln!(
+                out,
+                "      effect: {}",
+                opts.paint(BOLD, &effect_text(effect))
+            );
+        }
+        Change::Prune {
+            id, reason, effect, ..
+        } => {
+            let head = opts.paint(RED, &format!("- {number}"));
+            let _ = writeln!(
+                out,
+                "  {head}  id {id}  pruned: in no manifest (scope has prune: true)"
+            );
+            let _ = writeln!(out, "      reason was: {}", or_none(reason));
+            let _ = writeln!(
+                out,
+                "      effect: {}",
+                opts.paint(BOLD, &effect_text(effect))
+            );
+        }
+    }
+}
+
+fn human_safety(out: &mut String, plan: &Plan, opts: Options) {
+    let s = &plan.safety;
+    let _ = writeln!(
+        out,
+        "\nSafety: {} removal(s); limits {} per plan, {}% of a scope",
+        s.removals, s.max_removals, s.max_removal_percent
+    );
+    for b in &s.breaches {
+        let _ = writeln!(
+            out,
+            "  {}",
+            opts.paint(RED.effects(Effects::BOLD), &format!("LIMIT BREACHED: {b}"))
+        );
+    }
+    if !s.breaches.is_empty() {
+        let _ = writeln!(
+            out,
+            "  apply refuses this plan unless run with --allow-removals {}",
+            s.removals
+        );
+    }
+}
