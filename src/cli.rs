@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check manifests against the schemas and the semantic rules.
     Validate(ValidateArgs),
+    /// Read the remote DNC lists and show what applying the manifests would change.
+    Plan(PlanArgs),
     /// Print the JSON Schemas of the config and manifest files.
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
@@ -80,4 +83,52 @@ pub struct SandboxArgs {
     /// The auth token clients must send.
     #[arg(long, env = "DNC_SANDBOX_TOKEN", hide_env_values = true)]
     pub token: String,
+}
+
+/// Where the DNC API is. With neither URL nor token, the embedded sandbox is used.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Convoso DNC API base URL, e.g. https://api.convoso.com/v1/
+    #[arg(long, env = "DNC_API_URL")]
+    pub api_url: Option<url::Url>,
+    /// Read the auth token from this file instead of DNC_AUTH_TOKEN.
+    #[arg(long)]
+    pub auth_token_file: Option<PathBuf>,
+    /// Use the embedded sandbox (required to do so under CI=true).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Search requests in flight at once while reading remote state.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub read_concurrency: u16,
+    /// Cap on API requests per second.
+    #[arg(long)]
+    pub max_rps: Option<NonZeroU32>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Save the plan here for `dnc apply FILE`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Hide the middle digits of phone numbers in the output: +1 202-***-0143.
+    #[arg(long)]
+    pub mask_numbers: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Markdown,
+    Json,
 }

@@ -8,4 +8,5 @@ pub mod manifest;
 pub mod phone;
 pub mod plan;
 pub mod sandbox;
+pub mod target;
 pub mod state;

@@ -1,12 +1,69 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
-use crate::cli::{Cli, Command};
+mod plan;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::manifest::{self, Config, Desired};
+use miette::{IntoDiagnostic, Result};
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(cli: Cli) -> miette::Result<ExitCode> {
-    match cli.command {
-        Command::Validate(_) | Command::Schema(_) | Command::Sandbox(_) => {
-            miette::bail!("not built yet")
+/// Whether stdout and stderr get color, decided once from `--color`, NO_COLOR and terminals.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub color: bool,
+    pub color_err: bool,
+}
+
+impl Output {
+    fn new(choice: ColorChoice) -> Output {
+        let auto = |tty: bool| tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        match choice {
+            ColorChoice::Always => Output { color: true, color_err: true },
+            ColorChoice::Never => Output { color: false, color_err: false },
+            ColorChoice::Auto => Output {
+                color: auto(std::io::stdout().is_terminal()),
+                color_err: auto(std::io::stderr().is_terminal()),
+            },
         }
     }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let out = Output::new(cli.color);
+    match cli.command {
+        Command::Plan(args) => plan::run(args, out),
+        Command::Validate(_) | Command::Schema(_) | Command::Sandbox(_) => miette::bail!("not built yet"),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()
+}
+
+/// Loads the manifests, prints any diagnostics to stderr, and fails when there are errors:
+/// nothing is planned or applied from invalid manifests.
+fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
+    let loaded = manifest::load(path, false);
+    if !loaded.diagnostics.is_empty() {
+        eprint!("{}", manifest::render_human(&loaded.diagnostics, out.color_err));
+    }
+    match loaded.config {
+        Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),
+        _ => miette::bail!("the manifests are invalid; fix the errors above (dnc validate shows them too)"),
+    }
+}
+
+/// Phone codes the manifests use, always including 1.
+fn phone_codes(desired: &Desired) -> Vec<u16> {
+    let codes: BTreeSet<u16> = desired
+        .entries
+        .iter()
+        .map(|e| e.key.phone.code)
+        .chain(desired.tombstones.iter().map(|t| t.key.phone.code))
+        .chain([1])
+        .collect();
+    codes.into_iter().collect()
 }

@@ -3,10 +3,24 @@
 
 pub mod diff;
 pub mod render;
+pub mod saved;
 
+use crate::api::Client;
 use crate::entry::{CampaignId, Key};
-use crate::manifest::Source;
+use crate::manifest::{Config, Desired, Source};
+use crate::state::{self, ReadOptions};
 use serde::{Deserialize, Serialize};
+
+/// Reads the managed scopes, diffs them against `desired`, and looks up what each removal
+/// leaves behind.
+pub async fn make(client: &Client, config: &Config, desired: &Desired, opts: &ReadOptions) -> Plan {
+    let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
+    let remote = state::read(client, &scopes, opts).await;
+    let mut plan = diff::diff(config, desired, &remote);
+    let holders = state::holders(client, &plan.removed_phones(), opts.concurrency).await;
+    plan.set_effects(&holders);
+    plan
+}
 
 /// Bumped whenever the JSON shape of a plan changes.
 pub const FORMAT_VERSION: u32 = 1;
