@@ -33,6 +33,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Read the remote DNC lists and show what applying the manifests would change.
     Plan(PlanArgs),
+    /// Make the remote DNC lists match the manifests (or a saved plan), with an audit ledger.
+    Apply(ApplyArgs),
+    /// Show the audit ledger: what was applied, when, by whom and why.
+    Ledger(LedgerArgs),
     /// Print the JSON Schemas of the config and manifest files.
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
@@ -130,5 +134,57 @@ pub struct PlanArgs {
 pub enum PlanFormat {
     Human,
     Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The root config (or a directory holding `dnc.yaml`), or a plan saved by `dnc plan --out`.
+    #[arg(default_value = "dnc.yaml")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Operations in flight at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Accept a plan that breaches the safety limits by naming its exact number of removals.
+    #[arg(long, value_name = "COUNT")]
+    pub allow_removals: Option<u64>,
+    /// The audit ledger (JSON Lines) to append to [default: .dnc/ledger.jsonl beside the config]
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Hide the middle digits of phone numbers in the printed plan.
+    #[arg(long)]
+    pub mask_numbers: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The ledger file.
+    #[arg(default_value = ".dnc/ledger.jsonl")]
+    pub path: PathBuf,
+    /// Only this number (any notation).
+    #[arg(long)]
+    pub number: Option<String>,
+    /// Country calling code for --number written without `+`.
+    #[arg(long, default_value_t = 1)]
+    pub phone_code: u16,
+    /// Only operations on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Only operations on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub until: Option<chrono::NaiveDate>,
+    #[arg(long, value_enum, default_value_t = LedgerFormat::Table)]
+    pub format: LedgerFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LedgerFormat {
+    Table,
+    Csv,
     Json,
 }

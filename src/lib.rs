@@ -1,9 +1,11 @@
 //! dnc: Convoso Do-Not-Call lists as code.
 
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod entry;
+pub mod ledger;
 pub mod manifest;
 pub mod phone;
 pub mod plan;

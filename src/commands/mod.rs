@@ -1,5 +1,7 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
+mod apply;
+mod ledger;
 mod plan;
 
 use crate::cli::{Cli, ColorChoice, Command};
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let out = Output::new(cli.color);
     match cli.command {
         Command::Plan(args) => plan::run(args, out),
+        Command::Apply(args) => apply::run(args, out),
+        Command::Ledger(args) => ledger::run(args),
         Command::Validate(_) | Command::Schema(_) | Command::Sandbox(_) => miette::bail!("not built yet"),
     }
 }

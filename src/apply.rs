@@ -1,0 +1,284 @@
+//! The executor: runs a plan's changes concurrently, converges idempotently, and writes every
+//! operation's start and finish to the ledger.
+
+use crate::api::{ApiError, Client, DeleteRequest, ErrorKind, InsertRequest, SearchQuery, UpdateRequest};
+use crate::entry::Key;
+use crate::ledger::{self, Event, Ledger, Outcome, Record};
+use crate::phone;
+use crate::plan::{Change, Plan};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use miette::Result;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Who applies and from which commit, for the ledger.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    pub commit: Option<String>,
+    pub actor: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub concurrency: usize,
+    /// A progress bar (terminal) or a plain line every few seconds.
+    pub bar: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub done: u64,
+    pub converged: u64,
+    pub failed: u64,
+    /// The first failures, for the closing report.
+    pub failures: Vec<String>,
+}
+
+/// What one operation ended as.
+struct Finished {
+    outcome: Outcome,
+    id: Option<u64>,
+    error: Option<(Option<i64>, String)>,
+    attempts: u32,
+}
+
+impl Finished {
+    fn ok(outcome: Outcome, id: u64, attempts: u32) -> Finished {
+        Finished { outcome, id: Some(id), error: None, attempts }
+    }
+
+    fn failed(e: &ApiError) -> Finished {
+        let code = match e {
+            ApiError::Rejected { code, .. } => Some(*code),
+            _ => None,
+        };
+        Finished { outcome: Outcome::Failed, id: None, error: Some((code, e.to_string())), attempts: e.attempts() }
+    }
+}
+
+/// Applies every change of `plan`. A failed operation does not stop the others; a ledger
+/// that cannot be written does (no change goes unrecorded).
+pub async fn execute(
+    client: &Client,
+    plan: &Plan,
+    ledger: &mut Ledger,
+    who: &Provenance,
+    opts: Options,
+) -> Result<Summary> {
+    let changes: Vec<&Change> = plan.changes().collect();
+    let progress = Progress::new(changes.len() as u64, opts.bar);
+    let ledger = Mutex::new(ledger);
+    let record = |op: usize, change: &Change, event: Event, fin: Option<&Finished>| {
+        let r = record_for(plan, op, change, event, fin, who);
+        ledger.lock().expect("no panics while holding the ledger").append(&r)
+    };
+    let mut results = futures::stream::iter(changes.iter().enumerate())
+        .map(|(op, change)| {
+            let record = &record;
+            async move {
+                record(op, change, Event::Start, None)?;
+                let fin = run(client, change).await;
+                record(op, change, Event::Finish, Some(&fin))?;
+                Ok::<_, miette::Report>((op, fin))
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1));
+    let mut summary = Summary::default();
+    while let Some(result) = results.next().await {
+        let (op, fin) = result?;
+        match fin.outcome {
+            Outcome::Done => summary.done += 1,
+            Outcome::Converged => summary.converged += 1,
+            Outcome::Failed => {
+                summary.failed += 1;
+                if summary.failures.len() < 20 {
+                    let (_, text) = fin.error.unwrap_or_default();
+                    summary.failures.push(format!("{}: {text}", describe(changes[op])));
+                }
+            }
+        }
+        progress.tick(summary.failed);
+    }
+    progress.finish();
+    ledger.into_inner().expect("no panics while holding the ledger").sync()?;
+    Ok(summary)
+}
+
+async fn run(client: &Client, change: &Change) -> Finished {
+    match change {
+        Change::Create { key, reason, purpose, .. } => create(client, key, reason, purpose).await,
+        Change::Update { id, reason, purpose, .. } => {
+            let req = UpdateRequest {
+                id: *id,
+                reason: reason.changed().then(|| reason.new.clone().unwrap_or_default()),
+                purpose: purpose.changed().then(|| purpose.new.clone().unwrap_or_default()),
+            };
+            match client.update(&req).await {
+                Ok(r) => Finished::ok(Outcome::Done, *id, r.attempts),
+                Err(e) => Finished::failed(&e),
+            }
+        }
+        Change::Remove { key, .. } | Change::Prune { key, .. } => remove(client, key).await,
+    }
+}
+
+async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<String>) -> Finished {
+    let req = InsertRequest {
+        phone_code: key.phone.code,
+        phone_number: key.phone.national.clone(),
+        campaign_id: key.scope,
+        reason: Some(reason.to_string()),
+        purpose: purpose.clone(),
+    };
+    match client.insert(&req).await {
+        Ok(r) => Finished::ok(Outcome::Done, r.value, r.attempts),
+        // Already there (a retried request, or a re-run): converged once it really matches.
+        Err(e) if e.kind() == Some(ErrorKind::AlreadyExists) => match find(client, key).await {
+            Ok(Some(found)) if found.reason.as_deref() == Some(reason) && found.purpose == *purpose => {
+                Finished::ok(Outcome::Converged, found.id, e.attempts())
+            }
+            Ok(Some(found)) => {
+                let req = UpdateRequest {
+                    id: found.id,
+                    reason: Some(reason.to_string()),
+                    purpose: Some(purpose.clone().unwrap_or_default()),
+                };
+                match client.update(&req).await {
+                    Ok(r) => Finished::ok(Outcome::Done, found.id, e.attempts() + r.attempts),
+                    Err(e) => Finished::failed(&e),
+                }
+            }
+            Ok(None) => Finished {
+                outcome: Outcome::Failed,
+                id: None,
+                error: Some((None, "insert says the entry exists, but search cannot find it".into())),
+                attempts: e.attempts(),
+            },
+            Err(e) => Finished::failed(&e),
+        },
+        Err(e) => Finished::failed(&e),
+    }
+}
+
+/// Re-checks the entry right before deleting it: a number already gone is converged.
+async fn remove(client: &Client, key: &Key) -> Finished {
+    let found = match find(client, key).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Finished { outcome: Outcome::Converged, id: None, error: None, attempts: 1 },
+        Err(e) => return Finished::failed(&e),
+    };
+    let req = DeleteRequest {
+        phone_code: key.phone.code,
+        phone_number: found.phone_number.clone(),
+        campaign_id: key.scope,
+        lead_status: None,
+    };
+    match client.delete(&req).await {
+        Ok(r) => Finished::ok(Outcome::Done, found.id, r.attempts),
+        Err(e) if e.kind() == Some(ErrorKind::NotFound) => Finished::ok(Outcome::Converged, found.id, e.attempts()),
+        Err(e) => Finished::failed(&e),
+    }
+}
+
+/// The remote entry with exactly this key, if any.
+async fn find(client: &Client, key: &Key) -> Result<Option<crate::api::RemoteRecord>, ApiError> {
+    let q = SearchQuery {
+        phone_number: Some(key.phone.national.clone()),
+        phone_code: Some(key.phone.code),
+        campaign_id: Some(key.scope),
+        limit: 1000,
+        ..SearchQuery::default()
+    };
+    let page = client.search(&q).await?;
+    Ok(page.entries.into_iter().find(|r| {
+        r.campaign_id == key.scope
+            && phone::normalize(Some(r.phone_code), &r.phone_number).is_ok_and(|(p, _)| p == key.phone)
+    }))
+}
+
+fn record_for(
+    plan: &Plan,
+    op: usize,
+    change: &Change,
+    event: Event,
+    fin: Option<&Finished>,
+    who: &Provenance,
+) -> Record {
+    let key = change.key();
+    let (reason, purpose, removal_reason, source) = match change {
+        Change::Create { reason, purpose, source, .. } => (Some(reason.clone()), purpose.clone(), None, Some(source)),
+        Change::Update { reason, purpose, source, .. } => (reason.new.clone(), purpose.new.clone(), None, Some(source)),
+        Change::Remove { removal_reason, source, .. } => (None, None, Some(removal_reason.clone()), Some(source)),
+        Change::Prune { .. } => (None, None, Some("prune: in no manifest".into()), None),
+    };
+    Record {
+        time: ledger::now(),
+        event,
+        plan_hash: plan.hash.clone(),
+        op: op as u64,
+        change: change.kind(),
+        campaign_id: key.scope.0,
+        phone_code: key.phone.code,
+        phone_number: key.phone.national.clone(),
+        reason,
+        purpose,
+        removal_reason,
+        source: source.map(|s| format!("{}:{}", s.file, s.line)),
+        commit: who.commit.clone(),
+        actor: who.actor.clone(),
+        outcome: fin.map(|f| f.outcome),
+        id: fin.and_then(|f| f.id),
+        error_code: fin.and_then(|f| f.error.as_ref().and_then(|(c, _)| *c)),
+        error: fin.and_then(|f| f.error.as_ref().map(|(_, t)| t.clone())),
+        attempts: fin.map(|f| f.attempts),
+    }
+}
+
+fn describe(change: &Change) -> String {
+    format!("{:?} {} in {}", change.kind(), change.key().phone.display(), change.key().scope)
+}
+
+/// A bar on a terminal; elsewhere a plain line every five seconds.
+enum Progress {
+    Bar(ProgressBar),
+    Lines { total: u64, done: std::cell::Cell<u64>, started: Instant, last: std::cell::Cell<Instant> },
+}
+
+impl Progress {
+    fn new(total: u64, bar: bool) -> Progress {
+        if bar {
+            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta} {msg}")
+                .expect("a valid template");
+            Progress::Bar(ProgressBar::new(total).with_style(style))
+        } else {
+            let now = Instant::now();
+            Progress::Lines { total, done: 0.into(), started: now, last: now.into() }
+        }
+    }
+
+    fn tick(&self, failed: u64) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.inc(1);
+                if failed > 0 {
+                    bar.set_message(format!("{failed} failed"));
+                }
+            }
+            Progress::Lines { total, done, started, last } => {
+                done.set(done.get() + 1);
+                if last.get().elapsed() >= Duration::from_secs(5) {
+                    last.set(Instant::now());
+                    let rate = done.get() as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    eprintln!("applied {}/{total} ({rate:.0}/s), {failed} failed", done.get());
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}

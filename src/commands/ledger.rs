@@ -1,0 +1,156 @@
+//! `dnc ledger`: the audit ledger as an auditor reads it: one row per operation.
+
+use crate::cli::{LedgerArgs, LedgerFormat};
+use crate::entry::CampaignId;
+use crate::ledger::{self, Event, Record};
+use crate::phone::{self, Phone};
+use miette::{IntoDiagnostic, Result, miette};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+/// One operation: its start line joined with its finish line, if it has one.
+#[derive(Debug, Serialize)]
+struct Row {
+    time: String,
+    outcome: String,
+    change: String,
+    scope: String,
+    number: String,
+    reason: String,
+    source: String,
+    actor: String,
+    commit: String,
+    plan: String,
+    id: String,
+    attempts: String,
+    error: String,
+}
+
+const COLUMNS: [&str; 13] = [
+    "time", "outcome", "change", "scope", "number", "reason", "source", "actor", "commit", "plan", "id", "attempts",
+    "error",
+];
+
+pub fn run(args: LedgerArgs) -> Result<ExitCode> {
+    let (records, _torn) = ledger::read(&args.path)?;
+    let wanted = args
+        .number
+        .as_deref()
+        .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
+        .transpose()
+        .map_err(|e| miette!("--number: {e}"))?;
+    let rows: Vec<Row> = merge(records)
+        .into_iter()
+        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == phone_of(start)))
+        .filter(|(start, _)| in_range(&start.time, &args))
+        .map(|(start, finish)| row(&start, finish.as_ref()))
+        .collect();
+    let text = match args.format {
+        LedgerFormat::Json => serde_json::to_string_pretty(&rows).into_diagnostic()? + "\n",
+        LedgerFormat::Csv => csv_text(&rows)?,
+        LedgerFormat::Table => table(&rows),
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(records: Vec<Record>) -> Vec<(Record, Option<Record>)> {
+    let mut ops: BTreeMap<(String, String, u64), (Option<Record>, Option<Record>)> = BTreeMap::new();
+    for r in records {
+        // Keyed by the start time too: the same plan applied twice is two operations.
+        let slot = match r.event {
+            Event::Start => ops.entry((r.time.clone(), r.plan_hash.clone(), r.op)).or_default(),
+            Event::Finish => match ops.iter_mut().rev().find(|((_, h, op), (s, f))| {
+                *h == r.plan_hash && *op == r.op && s.is_some() && f.is_none()
+            }) {
+                Some((_, slot)) => slot,
+                None => ops.entry((r.time.clone(), r.plan_hash.clone(), r.op)).or_default(),
+            },
+        };
+        match r.event {
+            Event::Start => slot.0 = Some(r),
+            Event::Finish => slot.1 = Some(r),
+        }
+    }
+    ops.into_values()
+        .filter_map(|(start, finish)| match (start, finish) {
+            (Some(s), f) => Some((s, f)),
+            (None, Some(f)) => Some((f.clone(), Some(f))),
+            (None, None) => None,
+        })
+        .collect()
+}
+
+fn phone_of(r: &Record) -> Phone {
+    Phone { code: r.phone_code, national: r.phone_number.clone() }
+}
+
+fn in_range(time: &str, args: &LedgerArgs) -> bool {
+    let Some(day) = time.get(..10).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
+        return true;
+    };
+    args.since.is_none_or(|s| day >= s) && args.until.is_none_or(|u| day <= u)
+}
+
+fn row(start: &Record, finish: Option<&Record>) -> Row {
+    let last = finish.unwrap_or(start);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let outcome = match finish.and_then(|f| f.outcome) {
+        Some(o) => serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        None => "interrupted".to_string(),
+    };
+    Row {
+        time: last.time.clone(),
+        outcome,
+        change: serde_json::to_value(start.change).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        scope: CampaignId(start.campaign_id).to_string(),
+        number: phone_of(start).display(),
+        reason: start.removal_reason.clone().or_else(|| start.reason.clone()).unwrap_or_default(),
+        source: opt(&start.source),
+        actor: opt(&start.actor),
+        commit: start.commit.as_deref().map(|c| c[..12.min(c.len())].to_string()).unwrap_or_default(),
+        plan: start.plan_hash[..12.min(start.plan_hash.len())].to_string(),
+        id: last.id.map(|i| i.to_string()).unwrap_or_default(),
+        attempts: last.attempts.map(|a| a.to_string()).unwrap_or_default(),
+        error: opt(&last.error),
+    }
+}
+
+fn fields(r: &Row) -> [&str; 13] {
+    [
+        &r.time, &r.outcome, &r.change, &r.scope, &r.number, &r.reason, &r.source, &r.actor, &r.commit, &r.plan,
+        &r.id, &r.attempts, &r.error,
+    ]
+}
+
+fn csv_text(rows: &[Row]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).into_diagnostic()?;
+    for r in rows {
+        w.write_record(fields(r)).into_diagnostic()?;
+    }
+    String::from_utf8(w.into_inner().into_diagnostic()?).into_diagnostic()
+}
+
+/// Aligned columns; the error column is last and unpadded.
+fn table(rows: &[Row]) -> String {
+    if rows.is_empty() {
+        return "no operations match\n".to_string();
+    }
+    let mut widths = COLUMNS.map(|c| c.chars().count());
+    for r in rows {
+        for (w, f) in widths.iter_mut().zip(fields(r)) {
+            *w = (*w).max(f.chars().count());
+        }
+    }
+    let line = |cells: [&str; 13]| {
+        let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(COLUMNS);
+    for r in rows {
+        out.push_str(&line(fields(r)));
+    }
+    out
+}

@@ -1,0 +1,128 @@
+//! The audit ledger: JSON Lines, appended as operations start and finish, so a crash loses at
+//! most the outcome of requests in flight (their start is already on disk).
+
+use crate::plan::ChangeKind;
+use miette::{Context, IntoDiagnostic, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// Written before the request is sent.
+    Start,
+    /// Written when the operation has its outcome.
+    Finish,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The API made the change.
+    Done,
+    /// The API already matched ("already exists", "already gone").
+    Converged,
+    Failed,
+}
+
+/// One ledger line. Start and finish lines of an operation share `plan_hash` and `op`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub time: String,
+    pub event: Event,
+    pub plan_hash: String,
+    /// The operation's index in the plan.
+    pub op: u64,
+    pub change: ChangeKind,
+    pub campaign_id: i64,
+    pub phone_code: u16,
+    pub phone_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal_reason: Option<String>,
+    /// Manifest `file:line` the change comes from (prunes have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The Convoso id of the entry the operation touched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+}
+
+pub struct Ledger {
+    file: File,
+    path: PathBuf,
+}
+
+impl Ledger {
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).into_diagnostic().wrap_err_with(|| format!("creating {}", dir.display()))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
+        Ok(Ledger { file, path: path.to_path_buf() })
+    }
+
+    /// Appends one line with a single write, so lines never interleave or half-appear
+    /// on a clean stop.
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        let mut line = serde_json::to_vec(record).into_diagnostic()?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("writing the ledger {}", self.path.display()))
+    }
+
+    /// Forces the lines to disk (the end of a run).
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync_data().into_diagnostic()
+    }
+}
+
+/// Reads a ledger; a torn last line (a crash mid-write) is skipped and counted.
+pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
+    let file = File::open(path).into_diagnostic().wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
+    let mut records = Vec::new();
+    let mut torn = 0;
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.into_diagnostic().wrap_err_with(|| format!("reading {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(&line) {
+            Ok(r) => records.push(r),
+            Err(e) => {
+                torn += 1;
+                eprintln!("warning: {}:{}: skipping an unreadable ledger line: {e}", path.display(), n + 1);
+            }
+        }
+    }
+    Ok((records, torn))
+}
+
+/// Now, as the ledger writes times: RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
