@@ -6,7 +6,7 @@ use crate::ledger::{self, Event, Record};
 use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// One operation: its start line joined with its finish line, if it has one.
@@ -55,31 +55,25 @@ pub fn run(args: LedgerArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Pairs each start line with the finish line of the same operation, in ledger order; the
+/// same plan applied twice gives two rows per operation.
 fn merge(records: Vec<Record>) -> Vec<(Record, Option<Record>)> {
-    let mut ops: BTreeMap<(String, String, u64), (Option<Record>, Option<Record>)> = BTreeMap::new();
+    let mut rows: Vec<(Record, Option<Record>)> = Vec::with_capacity(records.len() / 2);
+    let mut open: HashMap<(String, u64), usize> = HashMap::new();
     for r in records {
-        // Keyed by the start time too: the same plan applied twice is two operations.
-        let slot = match r.event {
-            Event::Start => ops.entry((r.time.clone(), r.plan_hash.clone(), r.op)).or_default(),
-            Event::Finish => match ops.iter_mut().rev().find(|((_, h, op), (s, f))| {
-                *h == r.plan_hash && *op == r.op && s.is_some() && f.is_none()
-            }) {
-                Some((_, slot)) => slot,
-                None => ops.entry((r.time.clone(), r.plan_hash.clone(), r.op)).or_default(),
-            },
-        };
+        let key = (r.plan_hash.clone(), r.op);
         match r.event {
-            Event::Start => slot.0 = Some(r),
-            Event::Finish => slot.1 = Some(r),
+            Event::Start => {
+                open.insert(key, rows.len());
+                rows.push((r, None));
+            }
+            Event::Finish => match open.remove(&key) {
+                Some(i) => rows[i].1 = Some(r),
+                None => rows.push((r.clone(), Some(r))),
+            },
         }
     }
-    ops.into_values()
-        .filter_map(|(start, finish)| match (start, finish) {
-            (Some(s), f) => Some((s, f)),
-            (None, Some(f)) => Some((f.clone(), Some(f))),
-            (None, None) => None,
-        })
-        .collect()
+    rows
 }
 
 fn phone_of(r: &Record) -> Phone {
