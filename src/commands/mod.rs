@@ -3,9 +3,12 @@
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
+mod sandbox;
+
 pub fn run(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
-        Command::Validate(_) | Command::Schema(_) | Command::Sandbox(_) => {
+        Command::Sandbox(args) => sandbox::run(args),
+        Command::Validate(_) | Command::Schema(_) => {
             miette::bail!("not built yet")
         }
     }
