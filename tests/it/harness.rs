@@ -140,7 +140,11 @@ pub const STYLES: [Style; 4] = [
     Style::PostQuery,
 ];
 
-pub async fn send(url: url::Url, style: Style, params: &[(&str, &str)]) -> (u16, serde_json::Value) {
+pub async fn send(
+    url: url::Url,
+    style: Style,
+    params: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
     let http = reqwest::Client::new();
     let mut with_query = url.clone();
     with_query.query_pairs_mut().extend_pairs(params);
@@ -174,7 +178,10 @@ pub async fn decode(resp: reqwest::Response) -> (u16, serde_json::Value) {
 pub fn code_of(status: u16, body: &serde_json::Value) -> i64 {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["success"], false, "{body}");
-    assert!(body["text"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert!(
+        body["text"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 3, "{body}");
     body["code"].as_i64().expect("integer code")

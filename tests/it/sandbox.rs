@@ -16,6 +16,15 @@ fn entry(n: u32, campaign_id: i64, date: &str) -> SeedEntry {
     }
 }
 
+/// The params naming one entry.
+fn key<'a>(number: &'a str, campaign: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("phone_number", number),
+        ("phone_code", "1"),
+        ("campaign_id", campaign),
+    ]
+}
+
 const INSERT_OK: &[(&str, &str)] = &[
     ("phone_number", "(202) 555-0143"),
     ("phone_code", "1"),
@@ -45,9 +54,7 @@ async fn every_endpoint_answers_every_request_style() {
         let id = insert_id(&s, style, &insert).await;
         let id_s = id.to_string();
 
-        let (status, body) = s
-            .raw("search", style, &[("phone_number", &number)])
-            .await;
+        let (status, body) = s.raw("search", style, &[("phone_number", &number)]).await;
         assert_eq!(status, 200);
         let date = body["data"]["entries"][0]["insert_date"].clone();
         assert_eq!(date.as_str().map(str::len), Some(10), "{body}");
@@ -102,22 +109,116 @@ async fn insert_error_codes() {
     insert_id(&s, Style::FormBody, INSERT_OK).await;
     let long = "x".repeat(256);
     let cases: Vec<(Vec<(&str, &str)>, i64)> = vec![
-        (vec![("phone_number", "12345"), ("phone_code", "1"), ("campaign_id", "0")], 6006),
-        (vec![("phone_number", "hello"), ("phone_code", "1"), ("campaign_id", "0")], 6006),
-        (vec![("phone_number", "2025550143"), ("phone_code", "999"), ("campaign_id", "0")], 6006),
-        (vec![("phone_number", "2025550143"), ("phone_code", "x"), ("campaign_id", "0")], 6006),
-        (vec![("phone_number", "2025550143"), ("campaign_id", "0")], 6006),
+        (
+            vec![
+                ("phone_number", "12345"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+            ],
+            6006,
+        ),
+        (
+            vec![
+                ("phone_number", "hello"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+            ],
+            6006,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "999"),
+                ("campaign_id", "0"),
+            ],
+            6006,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "x"),
+                ("campaign_id", "0"),
+            ],
+            6006,
+        ),
+        (
+            vec![("phone_number", "2025550143"), ("campaign_id", "0")],
+            6006,
+        ),
         (vec![("phone_code", "1"), ("campaign_id", "0")], 6006),
-        (vec![("phone_number", "+44 20 7946 0018"), ("phone_code", "1"), ("campaign_id", "0")], 6006),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "5")], 6026),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "zero")], 6026),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1")], 6026),
+        (
+            vec![
+                ("phone_number", "+44 20 7946 0018"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+            ],
+            6006,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550144"),
+                ("phone_code", "1"),
+                ("campaign_id", "5"),
+            ],
+            6026,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550144"),
+                ("phone_code", "1"),
+                ("campaign_id", "zero"),
+            ],
+            6026,
+        ),
+        (
+            vec![("phone_number", "2025550144"), ("phone_code", "1")],
+            6026,
+        ),
         // The same key in another notation is the same entry.
-        (vec![("phone_number", "+1 202-555-0143"), ("phone_code", "1"), ("campaign_id", "0")], 6008),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0"), ("reason", "Other")], 6057),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0"), ("reason", &long)], 6057),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0"), ("reason", "-NOTBLANK-")], 6057),
-        (vec![("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0"), ("purpose", "SURVEY")], 6058),
+        (
+            vec![
+                ("phone_number", "+1 202-555-0143"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+            ],
+            6008,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550144"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+                ("reason", "Other"),
+            ],
+            6057,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550144"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+                ("reason", &long),
+            ],
+            6057,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550144"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+                ("reason", "-NOTBLANK-"),
+            ],
+            6057,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550144"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+                ("purpose", "SURVEY"),
+            ],
+            6058,
+        ),
     ];
     for (params, want) in cases {
         let (status, body) = s.raw("insert", Style::FormBody, &params).await;
@@ -127,8 +228,13 @@ async fn insert_error_codes() {
     insert_id(
         &s,
         Style::FormBody,
-        &[("phone_number", "555-123-4567"), ("phone_code", "1"), ("campaign_id", "-1"),
-          ("reason", "DNC"), ("purpose", "TELEMKT")],
+        &[
+            ("phone_number", "555-123-4567"),
+            ("phone_code", "1"),
+            ("campaign_id", "-1"),
+            ("reason", "DNC"),
+            ("purpose", "TELEMKT"),
+        ],
     )
     .await;
 }
@@ -139,11 +245,16 @@ async fn update_error_codes_and_clearing() {
     let id = insert_id(
         &s,
         Style::FormBody,
-        &[("phone_number", "2025550143"), ("phone_code", "1"), ("campaign_id", "0"),
-          ("reason", "Customer Request"), ("purpose", "TELEMKT")],
+        &[
+            ("phone_number", "2025550143"),
+            ("phone_code", "1"),
+            ("campaign_id", "0"),
+            ("reason", "Customer Request"),
+            ("purpose", "TELEMKT"),
+        ],
     )
     .await;
-    insert_id(&s, Style::FormBody, &[("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0")]).await;
+    insert_id(&s, Style::FormBody, &key("2025550144", "0")).await;
     let id_s = id.to_string();
     let id = id_s.as_str();
     let cases: Vec<(Vec<(&str, &str)>, i64)> = vec![
@@ -161,20 +272,45 @@ async fn update_error_codes_and_clearing() {
         let (status, body) = s.raw("update", Style::FormBody, &params).await;
         assert_eq!(code_of(status, &body), want, "{params:?}");
     }
-    async fn read(s: &Sandbox, id: &str) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+    async fn read(
+        s: &Sandbox,
+        id: &str,
+    ) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
         let (_, body) = s.raw("search", Style::FormBody, &[("id", id)]).await;
         let e = &body["data"]["entries"][0];
-        (e["reason"].clone(), e["purpose"].clone(), e["campaign_id"].clone())
+        (
+            e["reason"].clone(),
+            e["purpose"].clone(),
+            e["campaign_id"].clone(),
+        )
     }
     // Nothing changed by the refused updates.
-    assert_eq!(read(&s, id).await, (json!("Customer Request"), json!("TELEMKT"), json!("0")));
+    assert_eq!(
+        read(&s, id).await,
+        (json!("Customer Request"), json!("TELEMKT"), json!("0"))
+    );
     // Absent leaves alone, empty clears, -BLANK- clears.
-    s.raw("update", Style::FormBody, &[("id", id), ("reason", "")]).await;
-    assert_eq!(read(&s, id).await, (json!(""), json!("TELEMKT"), json!("0")));
-    s.raw("update", Style::FormBody, &[("id", id), ("purpose", "-BLANK-")]).await;
+    s.raw("update", Style::FormBody, &[("id", id), ("reason", "")])
+        .await;
+    assert_eq!(
+        read(&s, id).await,
+        (json!(""), json!("TELEMKT"), json!("0"))
+    );
+    s.raw(
+        "update",
+        Style::FormBody,
+        &[("id", id), ("purpose", "-BLANK-")],
+    )
+    .await;
     assert_eq!(read(&s, id).await, (json!(""), json!(""), json!("0")));
     // The key can move to another campaign.
-    let (_, body) = s.raw("update", Style::GetQuery, &[("id", id), ("campaign_id", "111")]).await;
+    let (_, body) = s
+        .raw(
+            "update",
+            Style::GetQuery,
+            &[("id", id), ("campaign_id", "111")],
+        )
+        .await;
     assert_eq!(body["success"], true);
     assert_eq!(read(&s, id).await.2, json!("111"));
 }
@@ -182,19 +318,81 @@ async fn update_error_codes_and_clearing() {
 #[tokio::test]
 async fn delete_error_codes() {
     let s = Sandbox::start(&[]);
-    let key = [("phone_number", "2025550143"), ("phone_code", "1"), ("campaign_id", "111")];
+    let key = [
+        ("phone_number", "2025550143"),
+        ("phone_code", "1"),
+        ("campaign_id", "111"),
+    ];
     insert_id(&s, Style::FormBody, &key).await;
     let cases: Vec<(Vec<(&str, &str)>, i64)> = vec![
-        (vec![("phone_number", "12"), ("phone_code", "1"), ("campaign_id", "111")], 6000),
+        (
+            vec![
+                ("phone_number", "12"),
+                ("phone_code", "1"),
+                ("campaign_id", "111"),
+            ],
+            6000,
+        ),
         (vec![("phone_code", "1"), ("campaign_id", "111")], 6000),
-        (vec![("phone_number", "2025550143"), ("phone_code", "1"), ("campaign_id", "0")], 6001),
-        (vec![("phone_number", "2025550199"), ("phone_code", "1"), ("campaign_id", "111")], 6001),
-        (vec![("phone_number", "2025550143"), ("phone_code", "1"), ("campaign_id", "77")], 6002),
-        (vec![("phone_number", "2025550143"), ("phone_code", "1")], 6002),
-        (vec![("phone_number", "2025550143"), ("phone_code", "999"), ("campaign_id", "111")], 6003),
-        (vec![("phone_number", "2025550143"), ("campaign_id", "111")], 6003),
-        (vec![("phone_number", "2025550143"), ("phone_code", "1"), ("campaign_id", "111"), ("update_lead_status", "maybe")], 6005),
-        (vec![("phone_number", "2025550143"), ("phone_code", "1"), ("campaign_id", "111"), ("update_lead_status", "true"), ("lead_status", "not a status!")], 6005),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "1"),
+                ("campaign_id", "0"),
+            ],
+            6001,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550199"),
+                ("phone_code", "1"),
+                ("campaign_id", "111"),
+            ],
+            6001,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "1"),
+                ("campaign_id", "77"),
+            ],
+            6002,
+        ),
+        (
+            vec![("phone_number", "2025550143"), ("phone_code", "1")],
+            6002,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "999"),
+                ("campaign_id", "111"),
+            ],
+            6003,
+        ),
+        (
+            vec![("phone_number", "2025550143"), ("campaign_id", "111")],
+            6003,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "1"),
+                ("campaign_id", "111"),
+                ("update_lead_status", "maybe"),
+            ],
+            6005,
+        ),
+        (
+            vec![
+                ("phone_number", "2025550143"),
+                ("phone_code", "1"),
+                ("campaign_id", "111"),
+                ("update_lead_status", "true"),
+                ("lead_status", "not a status!"),
+            ],
+            6005,
+        ),
     ];
     for (params, want) in cases {
         let (status, body) = s.raw("delete", Style::FormBody, &params).await;
@@ -243,22 +441,31 @@ async fn protocol_errors_are_json() {
     let s = Sandbox::start(&[]);
     let http = reqwest::Client::new();
     // No token, a wrong token, and the right token in the wrong parameter.
-    for params in [vec![], vec![("auth_token", "nope")], vec![("token", crate::harness::TOKEN)]] {
+    for params in [
+        vec![],
+        vec![("auth_token", "nope")],
+        vec![("token", crate::harness::TOKEN)],
+    ] {
         let (status, body) = send(s.endpoint("search"), Style::FormBody, &params).await;
         assert_eq!(status, 401, "{params:?}");
         assert_eq!(body["success"], false);
     }
     let (status, body) = crate::harness::decode(
-        http.get(s.url.join("dnc/nothing").unwrap()).send().await.unwrap(),
+        http.get(s.url.join("dnc/nothing").unwrap())
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!((status, &body["success"]), (404, &json!(false)));
-    let (status, _) = crate::harness::decode(
-        http.put(s.endpoint("insert")).send().await.unwrap(),
-    )
-    .await;
+    let (status, _) =
+        crate::harness::decode(http.put(s.endpoint("insert")).send().await.unwrap()).await;
     assert_eq!(status, 405);
-    let huge = format!("auth_token={}&reason={}", crate::harness::TOKEN, "x".repeat(70_000));
+    let huge = format!(
+        "auth_token={}&reason={}",
+        crate::harness::TOKEN,
+        "x".repeat(70_000)
+    );
     let (status, _) = crate::harness::decode(
         http.post(s.endpoint("insert"))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -270,9 +477,18 @@ async fn protocol_errors_are_json() {
     .await;
     assert_eq!(status, 413);
     for (ct, body) in [
-        ("application/x-www-form-urlencoded", b"auth_token=x&phone_number=%FF%FE".to_vec()),
-        ("application/x-www-form-urlencoded", b"auth_token=\xff\xfe".to_vec()),
-        ("application/json", b"{\"auth_token\": {\"nested\": 1}}".to_vec()),
+        (
+            "application/x-www-form-urlencoded",
+            b"auth_token=x&phone_number=%FF%FE".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"auth_token=\xff\xfe".to_vec(),
+        ),
+        (
+            "application/json",
+            b"{\"auth_token\": {\"nested\": 1}}".to_vec(),
+        ),
         ("application/json", b"[1, 2".to_vec()),
     ] {
         let (status, body) = crate::harness::decode(
@@ -326,6 +542,8 @@ fn seeded_filters() -> Vec<SeedEntry> {
     v
 }
 
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 /// The phone numbers a search returns, in order, after checking `total`.
 async fn numbers(s: &Sandbox, params: &[(&str, &str)]) -> Vec<String> {
     let (status, body) = s.raw("search", Style::FormBody, params).await;
@@ -346,24 +564,54 @@ async fn numbers(s: &Sandbox, params: &[(&str, &str)]) -> Vec<String> {
 #[tokio::test]
 async fn search_filters() {
     let s = Sandbox::start_seeded(seeded_filters(), &[]);
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
-        (&[], &["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0001", "0008"]),
+    let cases: &[(Params, &[&str])] = &[
+        (
+            &[],
+            &[
+                "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0001", "0008",
+            ],
+        ),
         (&[("campaign_id", "0")], &["0001", "0002", "0003", "0007"]),
         (&[("campaign_id", "-1")], &["0006"]),
         (&[("campaign_id", "111")], &["0004", "0005", "0001"]),
         (&[("phone_code", "44")], &["0007"]),
-        (&[("campaign_id", "0"), ("phone_code", "1")], &["0001", "0002", "0003"]),
+        (
+            &[("campaign_id", "0"), ("phone_code", "1")],
+            &["0001", "0002", "0003"],
+        ),
         (&[("phone_number", "2025550001")], &["0001", "0001"]),
-        (&[("phone_number", "(202) 555-0001"), ("phone_code", "1")], &["0001", "0001"]),
+        (
+            &[("phone_number", "(202) 555-0001"), ("phone_code", "1")],
+            &["0001", "0001"],
+        ),
         (&[("phone_number", "+1 202 555 0001")], &["0001", "0001"]),
-        (&[("insert_date", "2026-03-03")], &["0001", "0002", "0004", "0006", "0007"]),
-        (&[("insert_date", "2026-03-03 10:30:00")], &["0001", "0004", "0006", "0007"]),
+        (
+            &[("insert_date", "2026-03-03")],
+            &["0001", "0002", "0004", "0006", "0007"],
+        ),
+        (
+            &[("insert_date", "2026-03-03 10:30:00")],
+            &["0001", "0004", "0006", "0007"],
+        ),
         (&[("insert_date", "2026-03-02 23:59:59")], &["0005"]),
-        (&[("insert_date", "2026-03-03"), ("campaign_id", "0"), ("phone_code", "1")], &["0001", "0002"]),
-        (&[("reason", "-BLANK-")], &["0002", "0004", "0006", "0007", "0001", "0008"]),
+        (
+            &[
+                ("insert_date", "2026-03-03"),
+                ("campaign_id", "0"),
+                ("phone_code", "1"),
+            ],
+            &["0001", "0002"],
+        ),
+        (
+            &[("reason", "-BLANK-")],
+            &["0002", "0004", "0006", "0007", "0001", "0008"],
+        ),
         (&[("reason", "-NOTBLANK-")], &["0001", "0003", "0005"]),
         (&[("reason", "Customer Request")], &["0005"]),
-        (&[("purpose", "-NOTBLANK-"), ("reason", "-BLANK-")], &["0002", "0006"]),
+        (
+            &[("purpose", "-NOTBLANK-"), ("reason", "-BLANK-")],
+            &["0002", "0006"],
+        ),
         (&[("purpose", "VERIFY")], &["0003"]),
         (&[("id", "3")], &["0003"]),
         (&[("id", "3"), ("campaign_id", "111")], &[]),
@@ -381,8 +629,17 @@ async fn search_filters() {
         .collect();
     assert_eq!(
         names,
-        ["Global DNC", "Global DNC", "Global DNC", "Sales Campaign", "Sales Campaign",
-         "Purpose DNC", "Global DNC", "Sales Campaign", ""]
+        [
+            "Global DNC",
+            "Global DNC",
+            "Global DNC",
+            "Sales Campaign",
+            "Sales Campaign",
+            "Purpose DNC",
+            "Global DNC",
+            "Sales Campaign",
+            ""
+        ]
     );
     assert_eq!(body["data"]["entries"][0]["insert_date"], "2026-03-03");
 }
@@ -395,7 +652,11 @@ async fn pagination_edges() {
         let s = &s;
         async move {
             let (status, body) = s
-                .raw("search", Style::FormBody, &[("offset", offset), ("limit", limit)])
+                .raw(
+                    "search",
+                    Style::FormBody,
+                    &[("offset", offset), ("limit", limit)],
+                )
                 .await;
             assert_eq!(status, 200);
             let d = &body["data"];
@@ -405,7 +666,12 @@ async fn pagination_edges() {
                 .iter()
                 .map(|e| e["id"].as_str().unwrap().parse().unwrap())
                 .collect();
-            (d["offset"].clone(), d["limit"].clone(), d["total"].clone(), ids)
+            (
+                d["offset"].clone(),
+                d["limit"].clone(),
+                d["total"].clone(),
+                ids,
+            )
         }
     };
     let (o, l, t, first) = page("0", "1000").await;
@@ -439,8 +705,9 @@ async fn entries_survive_a_restart() {
     let db = dir.path().join("x.db");
     let s = Sandbox::start_at(&db, &[]);
     let first = insert_id(&s, Style::FormBody, INSERT_OK).await;
-    let second = insert_id(&s, Style::FormBody, &[("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0")]).await;
-    s.raw("delete", Style::FormBody, &[("phone_number", "2025550144"), ("phone_code", "1"), ("campaign_id", "0")]).await;
+    let second = insert_id(&s, Style::FormBody, &key("2025550144", "0")).await;
+    s.raw("delete", Style::FormBody, &key("2025550144", "0"))
+        .await;
     drop(s);
     let s = Sandbox::start_at(&db, &[]);
     let (_, body) = s.raw("search", Style::FormBody, &[]).await;
@@ -448,8 +715,14 @@ async fn entries_survive_a_restart() {
     assert_eq!(body["data"]["entries"][0]["id"], first.to_string());
     let (status, body) = s.raw("insert", Style::FormBody, INSERT_OK).await;
     assert_eq!(code_of(status, &body), 6008);
+    // Rows loaded into the file of a running sandbox are served too.
+    dnc::sandbox::seed(&s.db, [entry(9, 111, "2026-03-03 10:30:00")]).unwrap();
+    let (_, body) = s
+        .raw("search", Style::FormBody, &[("campaign_id", "111")])
+        .await;
+    assert_eq!(body["data"]["entries"][0]["phone_number"], "2025550009");
     // Ids are never reused, even for a deleted entry.
-    let third = insert_id(&s, Style::FormBody, &[("phone_number", "2025550145"), ("phone_code", "1"), ("campaign_id", "0")]).await;
+    let third = insert_id(&s, Style::FormBody, &key("2025550145", "0")).await;
     assert!(third > second, "{third} > {second}");
 }
 
@@ -465,7 +738,11 @@ async fn concurrent_inserts_of_one_key_have_one_winner() {
                 s.raw(
                     "insert",
                     STYLES[i % STYLES.len()],
-                    &[("phone_number", number), ("phone_code", "1"), ("campaign_id", "0")],
+                    &[
+                        ("phone_number", number),
+                        ("phone_code", "1"),
+                        ("campaign_id", "0"),
+                    ],
                 )
                 .await
             })
