@@ -101,6 +101,7 @@ pub async fn execute(
         progress.tick(summary.failed);
     }
     progress.finish();
+    drop(results);
     ledger.into_inner().expect("no panics while holding the ledger").sync()?;
     Ok(summary)
 }

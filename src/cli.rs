@@ -87,6 +87,57 @@ pub struct SandboxArgs {
     /// The auth token clients must send.
     #[arg(long, env = "DNC_SANDBOX_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// A campaign that exists on the emulated account (repeatable); 0 and -1 always exist.
+    #[arg(long = "campaign", value_name = "ID=NAME", value_parser = parse_campaign)]
+    pub campaigns: Vec<(i64, String)>,
+    /// Accept only these reasons (comma-separated), as a restricted account does.
+    #[arg(long, value_delimiter = ',')]
+    pub reasons: Option<Vec<String>>,
+    /// Accept only these purposes (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub purposes: Option<Vec<String>>,
+    /// Share of requests (0 to 1) answered with a 5xx, for testing retries.
+    #[arg(long = "fault-5xx", value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub fault_5xx: f64,
+    /// Share of requests (0 to 1) answered with 429 Too Many Requests.
+    #[arg(long = "fault-429", value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub fault_429: f64,
+    /// The Retry-After seconds sent with an injected 429.
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    pub retry_after: u64,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Seed of the fault generator: the same seed gives the same faults.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+fn parse_campaign(s: &str) -> Result<(i64, String), String> {
+    let (id, name) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not ID=NAME"))?;
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{id}` is not a campaign id"))?;
+    if id <= 0 {
+        return Err(format!(
+            "campaign {id} is built in; name campaigns with positive ids"
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("campaign {id} needs a name"));
+    }
+    Ok((id, name.to_string()))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("`{s}` is not a rate between 0 and 1")),
+    }
 }
 
 /// Where the DNC API is. With neither URL nor token, the embedded sandbox is used.

@@ -131,6 +131,11 @@ pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), Ph
     ))
 }
 
+/// Whether `code` is a country calling code libphonenumber knows.
+pub fn known_code(code: u16) -> bool {
+    main_metadata(code).is_some()
+}
+
 fn main_metadata(code: u16) -> Option<&'static Metadata> {
     let metas = DATABASE.by_code(&code)?;
     metas

@@ -1,1 +1,11 @@
 //! The Convoso DNC API client: typed calls, per-endpoint error codes, retries.
+
+mod client;
+mod error;
+mod wire;
+
+pub use client::{Client, ClientConfig, Reply};
+pub use error::{ApiError, Endpoint, ErrorKind};
+pub use wire::{
+    DeleteRequest, InsertRequest, RemoteRecord, SearchPage, SearchQuery, TextFilter, UpdateRequest,
+};

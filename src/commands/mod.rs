@@ -3,6 +3,7 @@
 mod apply;
 mod ledger;
 mod plan;
+mod sandbox;
 
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::manifest::{self, Config, Desired};
@@ -39,7 +40,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out),
         Command::Ledger(args) => ledger::run(args),
-        Command::Validate(_) | Command::Schema(_) | Command::Sandbox(_) => miette::bail!("not built yet"),
+        Command::Sandbox(args) => sandbox::run(args),
+        Command::Validate(_) | Command::Schema(_) => miette::bail!("not built yet"),
     }
 }
 

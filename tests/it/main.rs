@@ -1,1 +1,5 @@
 //! Integration tests: one binary, one module per capability, sharing `harness`.
+
+mod client;
+mod harness;
+mod sandbox;

@@ -1,0 +1,223 @@
+//! Errors of the API client, and the per-endpoint meaning of the API's error codes.
+
+use std::fmt;
+
+/// The four DNC endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Insert,
+    Update,
+    Search,
+    Delete,
+}
+
+impl Endpoint {
+    /// The path under the base URL (`…/v1/`).
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Insert => "dnc/insert",
+            Endpoint::Update => "dnc/update",
+            Endpoint::Search => "dnc/search",
+            Endpoint::Delete => "dnc/delete",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+/// What a business error code means, which depends on the endpoint that sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    InvalidPhone,
+    /// The entry is already there: for an insert, the goal is reached.
+    AlreadyExists,
+    InvalidCampaign,
+    /// No such entry: for a delete, the goal is reached.
+    NotFound,
+    InvalidReason,
+    InvalidPurpose,
+    /// The server failed to carry out a valid request.
+    OperationFailed,
+    InvalidParameter,
+    InvalidOffset,
+    InvalidPhoneCode,
+    InvalidLeadStatus,
+    MissingParameter,
+    /// A code this endpoint's tables do not list.
+    Unknown,
+}
+
+impl ErrorKind {
+    /// Reads `code` with the table of `endpoint` (convoso-dnc-api.md, plus what the vendor's
+    /// pages and SDKs add, see convoso-api-notes.md).
+    pub fn of(endpoint: Endpoint, code: i64) -> ErrorKind {
+        use ErrorKind::*;
+        match (endpoint, code) {
+            (Endpoint::Insert, 6006) => InvalidPhone,
+            // "Duplicate entry" and "Phone already in DNC": both mean the entry exists.
+            (Endpoint::Insert, 6007 | 6008) => AlreadyExists,
+            (Endpoint::Insert, 6026) => InvalidCampaign,
+            (Endpoint::Insert, 6056) => OperationFailed,
+            (Endpoint::Insert, 6057) => InvalidReason,
+            (Endpoint::Insert, 6058) => InvalidPurpose,
+
+            (Endpoint::Update, 6004) => InvalidPhone,
+            // The vendor's pages read update's 6008 as "phone number is invalid"; the contract
+            // as "already in DNC". Our updates never change the key, so either way it is the
+            // phone the server objects to.
+            (Endpoint::Update, 6008) => InvalidPhone,
+            (Endpoint::Update, 6026) => InvalidCampaign,
+            (Endpoint::Update, 6056) => NotFound,
+            (Endpoint::Update, 6057) => InvalidReason,
+            (Endpoint::Update, 6058) => InvalidPurpose,
+            (Endpoint::Update, 6059) => OperationFailed,
+
+            (Endpoint::Search, 6006) => InvalidPhone,
+            (Endpoint::Search, 6008) => InvalidParameter,
+            (Endpoint::Search, 6026) => InvalidCampaign,
+            (Endpoint::Search, 6057) => InvalidReason,
+            (Endpoint::Search, 6058) => InvalidPurpose,
+            (Endpoint::Search, 7231) => InvalidOffset,
+
+            (Endpoint::Delete, 6000) => InvalidPhone,
+            // The contract's "Phone not found" is 6001, the vendor SDK's is 6003: the two
+            // tables disagree, and both mean the entry is already gone.
+            (Endpoint::Delete, 6001 | 6003) => NotFound,
+            (Endpoint::Delete, 6002) => InvalidCampaign,
+            (Endpoint::Delete, 6004) => OperationFailed,
+            (Endpoint::Delete, 6005) => InvalidLeadStatus,
+
+            _ => Unknown,
+        }
+    }
+}
+
+/// A failed API call. No variant ever holds the auth token.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApiError {
+    #[error("{endpoint} refused the request: code {code} ({kind:?}): {text}")]
+    #[diagnostic(code(dnc::api::rejected))]
+    Rejected {
+        endpoint: Endpoint,
+        code: i64,
+        kind: ErrorKind,
+        text: String,
+        attempts: u32,
+    },
+    #[error("{endpoint}: the API refused the auth token (HTTP {status})")]
+    #[diagnostic(
+        code(dnc::api::unauthorized),
+        help("check the token and that it belongs to this account")
+    )]
+    Unauthorized {
+        endpoint: Endpoint,
+        status: u16,
+        attempts: u32,
+    },
+    #[error("{endpoint}: HTTP {status} after {attempts} attempt(s): {snippet}")]
+    #[diagnostic(code(dnc::api::status))]
+    Status {
+        endpoint: Endpoint,
+        status: u16,
+        snippet: String,
+        attempts: u32,
+    },
+    #[error("{endpoint}: no answer within the timeout, {attempts} attempt(s)")]
+    #[diagnostic(code(dnc::api::timeout))]
+    Timeout { endpoint: Endpoint, attempts: u32 },
+    #[error("{endpoint}: cannot reach the API after {attempts} attempt(s): {message}")]
+    #[diagnostic(code(dnc::api::transport))]
+    Transport {
+        endpoint: Endpoint,
+        message: String,
+        attempts: u32,
+    },
+    #[error("{endpoint}: unreadable answer ({message}): {snippet}")]
+    #[diagnostic(code(dnc::api::decode))]
+    Decode {
+        endpoint: Endpoint,
+        message: String,
+        snippet: String,
+        attempts: u32,
+    },
+    #[error("invalid API client configuration: {0}")]
+    #[diagnostic(code(dnc::api::config))]
+    Config(String),
+}
+
+impl ApiError {
+    /// The business meaning, for errors the API answered with a code.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        match self {
+            ApiError::Rejected { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// How many requests were sent before giving up (0 when none could be).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            ApiError::Rejected { attempts, .. }
+            | ApiError::Unauthorized { attempts, .. }
+            | ApiError::Status { attempts, .. }
+            | ApiError::Timeout { attempts, .. }
+            | ApiError::Transport { attempts, .. }
+            | ApiError::Decode { attempts, .. } => *attempts,
+            ApiError::Config(_) => 0,
+        }
+    }
+
+    pub(super) fn set_attempts(&mut self, n: u32) {
+        match self {
+            ApiError::Rejected { attempts, .. }
+            | ApiError::Unauthorized { attempts, .. }
+            | ApiError::Status { attempts, .. }
+            | ApiError::Timeout { attempts, .. }
+            | ApiError::Transport { attempts, .. }
+            | ApiError::Decode { attempts, .. } => *attempts = n,
+            ApiError::Config(_) => {}
+        }
+    }
+
+    /// Worth another attempt: throttling, server trouble, timeouts, lost connections.
+    pub(super) fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+            ApiError::Timeout { .. } | ApiError::Transport { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_read_per_endpoint() {
+        assert_eq!(
+            ErrorKind::of(Endpoint::Insert, 6008),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            ErrorKind::of(Endpoint::Update, 6008),
+            ErrorKind::InvalidPhone
+        );
+        assert_eq!(
+            ErrorKind::of(Endpoint::Search, 6008),
+            ErrorKind::InvalidParameter
+        );
+        assert_eq!(ErrorKind::of(Endpoint::Update, 6056), ErrorKind::NotFound);
+        assert_eq!(
+            ErrorKind::of(Endpoint::Insert, 6056),
+            ErrorKind::OperationFailed
+        );
+        assert_eq!(ErrorKind::of(Endpoint::Delete, 6001), ErrorKind::NotFound);
+        assert_eq!(ErrorKind::of(Endpoint::Delete, 6003), ErrorKind::NotFound);
+        assert_eq!(ErrorKind::of(Endpoint::Search, 6001), ErrorKind::Unknown);
+    }
+}

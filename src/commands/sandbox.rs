@@ -1,0 +1,63 @@
+//! `dnc sandbox`: serve the emulated API until Ctrl-C or SIGTERM.
+
+use crate::cli::SandboxArgs;
+use crate::sandbox::{Faults, Sandbox, SandboxConfig};
+use miette::{IntoDiagnostic, WrapErr};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub fn run(args: SandboxArgs) -> miette::Result<ExitCode> {
+    if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    }
+    let cfg = SandboxConfig {
+        db: args.db,
+        token: args.token.into(),
+        campaigns: args.campaigns,
+        reasons: args.reasons,
+        purposes: args.purposes,
+        faults: Faults {
+            error_rate: args.fault_5xx,
+            throttle_rate: args.fault_429,
+            retry_after_secs: args.retry_after,
+            latency: Duration::from_millis(args.latency_ms),
+            seed: args.seed,
+        },
+    };
+    let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
+    runtime.block_on(async move {
+        let sandbox = Sandbox::start(cfg, args.listen).await?;
+        // The first stdout line is the contract with harnesses: they read the port from it.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "dnc sandbox listening on {}", sandbox.base_url()).into_diagnostic()?;
+        out.flush().into_diagnostic()?;
+        drop(out);
+        sandbox.shutdown_on(stop_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
