@@ -4,6 +4,8 @@ mod apply;
 mod ledger;
 mod plan;
 mod sandbox;
+mod schema;
+mod validate;
 
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::manifest::{self, Config, Desired};
@@ -41,7 +43,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(args) => apply::run(args, out),
         Command::Ledger(args) => ledger::run(args),
         Command::Sandbox(args) => sandbox::run(args),
-        Command::Validate(_) | Command::Schema(_) => miette::bail!("not built yet"),
+        Command::Validate(args) => validate::run(args, cli.color),
+        Command::Schema(args) => schema::run(args),
     }
 }
 
@@ -53,7 +56,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// nothing is planned or applied from invalid manifests.
 fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
     let loaded = manifest::load(path, false);
-    if !loaded.diagnostics.is_empty() {
+    if !loaded.diagnostics.items.is_empty() {
         eprint!("{}", manifest::render_human(&loaded.diagnostics, out.color_err));
     }
     match loaded.config {

@@ -1,6 +1,18 @@
 //! Manifests: the root config and the entry files, loaded with spans, checked, and
 //! turned into the desired set the plan diffs against.
 
+mod csv_include;
+pub mod diagnostics;
+mod load;
+pub mod model;
+pub mod schema;
+mod yaml;
+
+pub use diagnostics::{
+    Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
+};
+pub use load::{Loaded, load};
+
 use crate::entry::{CampaignId, Key};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +73,8 @@ pub struct Safety {
 pub struct Config {
     /// The directory holding the config file; manifest paths are relative to it.
     pub root: PathBuf,
+    /// Country calling code for numbers written without `+`, unless a manifest says otherwise.
+    pub phone_code: Option<u16>,
     pub scopes: Vec<ScopeConfig>,
     pub safety: Safety,
     pub reasons: Option<Vec<String>>,

@@ -1,0 +1,14 @@
+//! `dnc schema`: print the JSON Schema of the config or manifest files.
+
+use crate::cli::{SchemaArgs, SchemaKind};
+use crate::manifest::schema;
+use std::process::ExitCode;
+
+pub fn run(args: SchemaArgs) -> miette::Result<ExitCode> {
+    let value = match args.kind {
+        SchemaKind::Config => schema::config(),
+        SchemaKind::Manifest => schema::manifest(),
+    };
+    print!("{}", schema::pretty(&value));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,266 @@
+//! CSV includes: a header row naming columns (`number` required), one entry per row.
+//! Every cell keeps its exact span so diagnostics point at the row and column.
+
+use super::Config;
+use super::diagnostics::{At, Severity, SourceFile};
+use super::load::{Inherited, Loader, Row};
+use super::model::{ScopeName, ScopeRef};
+use std::ops::Range;
+use std::sync::Arc;
+
+const COLUMNS: [&str; 8] = [
+    "number",
+    "phone_code",
+    "scope",
+    "reason",
+    "purpose",
+    "ticket",
+    "requested_at",
+    "source",
+];
+
+/// Reads every row of `file` into the loader's semantic pass.
+pub(super) fn read(
+    loader: &mut Loader,
+    config: &Config,
+    file: &Arc<SourceFile>,
+    inherited: &Inherited,
+) {
+    let text = file.text.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let Some(header) = next(loader, file, &mut records) else {
+        loader.error(
+            At(file)
+                .diag(
+                    Severity::Error,
+                    "dnc::csv::header",
+                    "the CSV file is empty",
+                    0..0,
+                    "expected a header row",
+                )
+                .with_help(format!("columns: {}", COLUMNS.join(", "))),
+        );
+        return;
+    };
+    let spans = cells(&text, header.0, header.1.len());
+    let mut columns: Vec<Option<usize>> = Vec::new();
+    for (name, span) in header.1.iter().zip(&spans) {
+        let name = name.trim();
+        let known = COLUMNS.iter().position(|c| *c == name);
+        if known.is_none() {
+            loader.error(
+                At(file)
+                    .diag(
+                        Severity::Error,
+                        "dnc::csv::unknown_column",
+                        format!("unknown column `{name}`"),
+                        span.clone(),
+                        "not a dnc column",
+                    )
+                    .with_help(format!("columns: {}", COLUMNS.join(", "))),
+            );
+        } else if columns.contains(&known) {
+            loader.error(At(file).diag(
+                Severity::Error,
+                "dnc::csv::duplicate_column",
+                format!("column `{name}` appears twice"),
+                span.clone(),
+                "again here",
+            ));
+        }
+        columns.push(known);
+    }
+    if !columns.contains(&Some(0)) {
+        let row = spans
+            .first()
+            .map_or(0..0, |s| s.start..spans.last().map_or(s.end, |l| l.end));
+        loader.error(
+            At(file)
+                .diag(
+                    Severity::Error,
+                    "dnc::csv::header",
+                    "the CSV header has no `number` column",
+                    row,
+                    "header row",
+                )
+                .with_help(format!("columns: {}", COLUMNS.join(", "))),
+        );
+        return;
+    }
+    while let Some((start, record)) = next(loader, file, &mut records) {
+        let spans = cells(&text, start, record.len());
+        let whole = start..spans.last().map_or(start, |s| s.end);
+        if record.len() != columns.len() {
+            loader.error(At(file).diag(
+                Severity::Error,
+                "dnc::csv::width",
+                format!(
+                    "row has {} fields, the header has {}",
+                    record.len(),
+                    columns.len()
+                ),
+                whole,
+                "this row",
+            ));
+            continue;
+        }
+        if let Some(row) = row(loader, file, &record, &spans, &columns, whole) {
+            loader.accept(config, file, row, inherited);
+        }
+    }
+}
+
+/// The next record and its byte offset; a CSV syntax error is reported and ends the file.
+fn next(
+    loader: &mut Loader,
+    file: &SourceFile,
+    records: &mut csv::StringRecordsIter<&[u8]>,
+) -> Option<(usize, csv::StringRecord)> {
+    match records.next()? {
+        Ok(r) => Some((r.position().map_or(0, |p| p.byte() as usize), r)),
+        Err(e) => {
+            let at = e.position().map_or(0, |p| p.byte() as usize);
+            loader.error(At(file).diag(
+                Severity::Error,
+                "dnc::csv::syntax",
+                format!("unreadable CSV: {e}"),
+                at..at,
+                "here",
+            ));
+            None
+        }
+    }
+}
+
+fn row(
+    loader: &mut Loader,
+    file: &SourceFile,
+    record: &csv::StringRecord,
+    spans: &[Range<usize>],
+    columns: &[Option<usize>],
+    whole: Range<usize>,
+) -> Option<Row> {
+    let mut row = Row {
+        head: whole,
+        ..Row::default()
+    };
+    let mut ok = true;
+    for ((value, span), column) in record.iter().zip(spans).zip(columns) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let cell = || (value.to_string(), span.clone());
+        match column.map(|c| COLUMNS[c]) {
+            Some("number") => row.number = cell(),
+            Some("phone_code") => match value.parse::<u16>() {
+                Ok(c) if (1..=999).contains(&c) => row.phone_code = Some(c),
+                _ => {
+                    loader.error(At(file).diag(
+                        Severity::Error,
+                        "dnc::csv::phone_code",
+                        format!("`{value}` is not a country calling code"),
+                        span.clone(),
+                        "expected 1 to 999",
+                    ));
+                    ok = false;
+                }
+            },
+            Some("scope") => match parse_scope(value) {
+                Some(s) => row.scope = Some((s, span.clone())),
+                None => {
+                    loader.error(
+                        At(file)
+                            .diag(
+                                Severity::Error,
+                                "dnc::csv::scope",
+                                format!("`{value}` is not a scope"),
+                                span.clone(),
+                                "not a scope",
+                            )
+                            .with_help("global, purpose-type, or a campaign id"),
+                    );
+                    ok = false;
+                }
+            },
+            Some("reason") => row.reason = Some(cell()),
+            Some("purpose") => row.purpose = Some(cell()),
+            Some("requested_at") => row.requested_at = Some(cell()),
+            _ => {}
+        }
+    }
+    if row.number.0.is_empty() {
+        loader.error(At(file).diag(
+            Severity::Error,
+            "dnc::csv::no_number",
+            "row has no number",
+            row.head.clone(),
+            "empty `number`",
+        ));
+        ok = false;
+    }
+    ok.then_some(row)
+}
+
+fn parse_scope(value: &str) -> Option<ScopeRef> {
+    match value {
+        "global" => Some(ScopeRef::Named(ScopeName::Global)),
+        "purpose-type" => Some(ScopeRef::Named(ScopeName::PurposeType)),
+        _ => value
+            .parse::<i64>()
+            .ok()
+            .filter(|&id| id >= -1)
+            .map(ScopeRef::Id),
+    }
+}
+
+/// Byte spans of the first `n` cells of the record starting at `start` (quotes included).
+fn cells(text: &str, start: usize, n: usize) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::with_capacity(n);
+    let mut i = start;
+    while spans.len() < n {
+        let begin = i;
+        if bytes.get(i) == Some(&b'"') {
+            i += 1;
+            while i < bytes.len() {
+                if bytes[i] == b'"' {
+                    if bytes.get(i + 1) == Some(&b'"') {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+        }
+        while i < bytes.len() && !matches!(bytes[i], b',' | b'\n' | b'\r') {
+            i += 1;
+        }
+        spans.push(begin..i);
+        if bytes.get(i) == Some(&b',') {
+            i += 1;
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_spans_handle_quotes() {
+        let text = "number,reason\n\"202,555\",\"say \"\"hi\"\"\"\r\nx,y\n";
+        let spans = cells(text, 14, 2);
+        assert_eq!(&text[spans[0].clone()], "\"202,555\"");
+        assert_eq!(&text[spans[1].clone()], "\"say \"\"hi\"\"\"");
+        let next = text.find("x,y").unwrap();
+        assert_eq!(&text[cells(text, next, 2)[1].clone()], "y");
+    }
+}

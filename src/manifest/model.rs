@@ -1,0 +1,280 @@
+//! The file formats as Rust types. The JSON Schemas in `schema/` are generated from these
+//! (schemars), the schema pass validates against those schemas, and the semantic pass reads
+//! these types: one definition, no hand-written schema to drift.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A scope: `global` (campaign id 0), `purpose-type` (-1) or a campaign id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ScopeRef {
+    Named(ScopeName),
+    /// A campaign id (positive); `0` (global) and `-1` (purpose-type) are also accepted.
+    Id(#[schemars(range(min = -1))] i64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeName {
+    /// The global DNC list (campaign id 0): blocks every campaign.
+    Global,
+    /// Purpose-type DNC entries (campaign id -1).
+    PurposeType,
+}
+
+impl ScopeRef {
+    pub fn campaign_id(self) -> crate::entry::CampaignId {
+        use crate::entry::CampaignId;
+        match self {
+            ScopeRef::Named(ScopeName::Global) => CampaignId::GLOBAL,
+            ScopeRef::Named(ScopeName::PurposeType) => CampaignId::PURPOSE_TYPE,
+            ScopeRef::Id(id) => CampaignId(id),
+        }
+    }
+}
+
+/// A phone number as written: any common notation, or bare digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PhoneText {
+    Text(#[schemars(length(min = 1, max = 64))] String),
+    Digits(u64),
+}
+
+impl PhoneText {
+    pub fn into_string(self) -> String {
+        match self {
+            PhoneText::Text(s) => s,
+            PhoneText::Digits(d) => d.to_string(),
+        }
+    }
+}
+
+/// The root config (`dnc.yaml`): which manifest files to read and which scopes dnc manages.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "dnc root config", example = example_config())]
+pub struct ConfigFile {
+    /// Format version. Always 1.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// Manifest files or globs, relative to this file.
+    #[schemars(length(min = 1), example = vec!["lists/*.yaml"])]
+    pub manifests: Vec<String>,
+    /// Country calling code for numbers written without `+` (1 for USA/Canada).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 999))]
+    pub phone_code: Option<u16>,
+    /// The only scopes dnc reads and changes. Manifest entries in any other scope are errors.
+    #[schemars(length(min = 1))]
+    pub scopes: Vec<ScopeSpec>,
+    /// The reasons the account accepts. Absent: any non-empty text.
+    #[serde(default)]
+    #[schemars(example = vec!["DNC", "DNCT", "ConsentRevoked", "Customer Request"])]
+    pub reasons: Option<Vec<String>>,
+    /// The purposes the account accepts. Absent: any non-empty text.
+    #[serde(default)]
+    #[schemars(example = vec!["TELEMKT", "COLLECT"])]
+    pub purposes: Option<Vec<String>>,
+    /// Limits on removals and prunes in one plan.
+    #[serde(default)]
+    pub safety: SafetySpec,
+    /// Treat well-formed numbers in unassigned ranges as errors (default: warnings).
+    #[serde(default)]
+    pub strict: bool,
+}
+
+fn example_config() -> serde_json::Value {
+    serde_json::json!({
+        "version": 1,
+        "manifests": ["lists/*.yaml"],
+        "phone_code": 1,
+        "scopes": [
+            {"scope": "global"},
+            {"scope": 111, "name": "Sales Campaign"},
+            {"scope": "purpose-type"}
+        ],
+        "reasons": ["DNC", "Customer Request"],
+        "safety": {"max_removals": 25, "max_removal_percent": 5}
+    })
+}
+
+/// One managed scope.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeSpec {
+    /// `global`, `purpose-type`, or a campaign id.
+    #[schemars(example = 111)]
+    pub scope: ScopeRef,
+    /// A readable name (e.g. the campaign's name in Convoso).
+    #[serde(default)]
+    #[schemars(example = &"Sales Campaign")]
+    pub name: Option<String>,
+    /// Remove remote entries in this scope that no manifest lists. Off by default: such
+    /// entries are only reported.
+    #[serde(default)]
+    pub prune: bool,
+}
+
+/// Safety limits for removals (tombstones plus prunes) in one plan.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafetySpec {
+    /// Most removals one plan may hold.
+    #[serde(default = "default_max_removals")]
+    #[schemars(range(min = 0))]
+    pub max_removals: u64,
+    /// Most removals, as a percentage of a scope's remote entries.
+    #[serde(default = "default_max_removal_percent")]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_removal_percent: f64,
+}
+
+pub const DEFAULT_MAX_REMOVALS: u64 = 25;
+pub const DEFAULT_MAX_REMOVAL_PERCENT: f64 = 5.0;
+
+fn default_max_removals() -> u64 {
+    DEFAULT_MAX_REMOVALS
+}
+
+fn default_max_removal_percent() -> f64 {
+    DEFAULT_MAX_REMOVAL_PERCENT
+}
+
+impl Default for SafetySpec {
+    fn default() -> Self {
+        SafetySpec {
+            max_removals: DEFAULT_MAX_REMOVALS,
+            max_removal_percent: DEFAULT_MAX_REMOVAL_PERCENT,
+        }
+    }
+}
+
+/// A manifest: numbers that must be on DNC lists, tombstones, and CSV includes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "dnc manifest", example = example_manifest())]
+pub struct ManifestFile {
+    /// Values for every entry, removal and include in this file that does not set its own.
+    #[serde(default)]
+    pub defaults: Option<Defaults>,
+    /// Numbers that must be on a DNC list.
+    #[serde(default)]
+    pub entries: Vec<EntrySpec>,
+    /// Tombstones: numbers that must leave a DNC list.
+    #[serde(default)]
+    pub removals: Vec<RemovalSpec>,
+    /// CSV files of entries, relative to this manifest.
+    #[serde(default)]
+    pub include: Vec<IncludeSpec>,
+}
+
+fn example_manifest() -> serde_json::Value {
+    serde_json::json!({
+        "defaults": {"scope": "global", "phone_code": 1, "reason": "Customer Request"},
+        "entries": [
+            {"number": "(202) 555-0143", "ticket": "COMP-1234", "requested_at": "2026-03-01"},
+            {"number": "+1 202-555-0178", "scope": 111, "reason": "DNC"}
+        ],
+        "removals": [
+            {"number": "202-555-0199", "removal_reason": "Consent re-obtained in writing"}
+        ],
+        "include": [{"csv": "bulk/state-dnc.csv", "reason": "State DNC import"}]
+    })
+}
+
+/// File-level defaults.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub scope: Option<ScopeRef>,
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 999))]
+    pub phone_code: Option<u16>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+}
+
+/// A number that must be on a DNC list.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntrySpec {
+    /// The number: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`, ...
+    #[schemars(example = &"(202) 555-0143")]
+    pub number: PhoneText,
+    /// Country calling code when the number has no `+` (overrides defaults and the config).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 999))]
+    pub phone_code: Option<u16>,
+    #[serde(default)]
+    pub scope: Option<ScopeRef>,
+    /// Why the number is on the list; required here or in `defaults`.
+    #[serde(default)]
+    #[schemars(example = &"Customer Request")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    #[schemars(example = &"TELEMKT")]
+    pub purpose: Option<String>,
+    /// Ticket or case id. Kept only in git.
+    #[serde(default)]
+    #[schemars(example = &"COMP-1234")]
+    pub ticket: Option<String>,
+    /// The day the request was made (YYYY-MM-DD). Kept only in git.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-03-01")]
+    pub requested_at: Option<String>,
+    /// Where the request came from. Kept only in git.
+    #[serde(default)]
+    #[schemars(example = &"inbound call")]
+    pub source: Option<String>,
+}
+
+/// A tombstone: the number must leave this scope's DNC list.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemovalSpec {
+    pub number: PhoneText,
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 999))]
+    pub phone_code: Option<u16>,
+    #[serde(default)]
+    pub scope: Option<ScopeRef>,
+    /// Why the number may be dialed again.
+    #[schemars(length(min = 1), example = &"Consent re-obtained in writing, COMP-1301")]
+    pub removal_reason: String,
+    /// Ticket or case id. Kept only in git.
+    #[serde(default)]
+    #[schemars(example = &"COMP-1234")]
+    pub ticket: Option<String>,
+    /// The day the request was made (YYYY-MM-DD). Kept only in git.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-03-01")]
+    pub requested_at: Option<String>,
+    /// Where the request came from. Kept only in git.
+    #[serde(default)]
+    #[schemars(example = &"inbound call")]
+    pub source: Option<String>,
+}
+
+/// A CSV file of entries. Header row; `number` required; optional columns
+/// `phone_code, scope, reason, purpose, ticket, requested_at, source`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncludeSpec {
+    /// Path relative to this manifest.
+    #[schemars(example = &"bulk/state-dnc-2026q1.csv")]
+    pub csv: String,
+    #[serde(default)]
+    pub scope: Option<ScopeRef>,
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 999))]
+    pub phone_code: Option<u16>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+}
