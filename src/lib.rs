@@ -4,6 +4,7 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod entry;
+pub mod github;
 pub mod manifest;
 pub mod phone;
 pub mod sandbox;
