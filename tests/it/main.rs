@@ -1,2 +1,3 @@
 //! Integration tests: one binary, one module per capability, sharing `harness`.
+mod action;
 mod github;
