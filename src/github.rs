@@ -385,7 +385,7 @@ pub async fn upsert_sticky_comment(
         }
         None if when_missing == WhenMissing::Skip => CommentOutcome::Skipped,
         None => {
-            let created = api.create_comment(pr, &body).await?;
+            let created = api.create_comment_once(pr, marker, &body).await?;
             CommentOutcome::Created {
                 id: created.id,
                 url: created.html_url,
@@ -493,19 +493,21 @@ enum Failure {
 }
 
 impl Failure {
-    fn retryable(&self) -> bool {
+    /// Whether sending the same request again is safe and may succeed. A request that is
+    /// not idempotent is retried only when GitHub surely did not act on it.
+    fn retryable(&self, idempotent: bool) -> bool {
         match self {
             Self::Status {
                 status,
                 retry_after,
                 ..
             } => {
-                status.is_server_error()
+                (idempotent && status.is_server_error())
                     || *status == StatusCode::TOO_MANY_REQUESTS
                     // GitHub's secondary rate limit answers 403 with Retry-After.
                     || (*status == StatusCode::FORBIDDEN && retry_after.is_some())
             }
-            Self::Network(error) => error.is_connect() || error.is_timeout(),
+            Self::Network(error) => error.is_connect() || (idempotent && error.is_timeout()),
             Self::Malformed(_) => false,
         }
     }
@@ -610,6 +612,23 @@ impl<'a> Api<'a> {
         })
     }
 
+    /// Create the comment; when the answer is lost (5xx, timeout) GitHub may have created it
+    /// anyway, so look for it again before the one retry, never posting it twice.
+    async fn create_comment_once(
+        &self,
+        pr: u64,
+        marker: &str,
+        body: &str,
+    ) -> Result<Comment, GithubError> {
+        match self.create_comment(pr, body).await {
+            Err(error) if error.outcome_unknown() => match self.find_comment(pr, marker).await? {
+                Some(found) => Ok(found),
+                None => self.create_comment(pr, body).await,
+            },
+            other => other,
+        }
+    }
+
     async fn create_comment(&self, pr: u64, body: &str) -> Result<Comment, GithubError> {
         let action = format!(
             "create the plan comment on pull request #{pr} in {}",
@@ -640,6 +659,7 @@ impl<'a> Api<'a> {
         url: Url,
         payload: Option<&serde_json::Value>,
     ) -> Result<Reply, GithubError> {
+        let idempotent = method != Method::POST;
         let attempt = || self.send_once(method.clone(), url.clone(), payload);
         attempt
             .retry(
@@ -649,7 +669,7 @@ impl<'a> Api<'a> {
                     .with_max_times(4)
                     .with_jitter(),
             )
-            .when(Failure::retryable)
+            .when(|failure| failure.retryable(idempotent))
             .adjust(|failure, backoff| {
                 backoff.map(|delay| {
                     failure
@@ -764,6 +784,17 @@ impl fmt::Display for GithubSaid {
             Ok(())
         } else {
             write!(f, "; GitHub says: \"{}\"", self.0)
+        }
+    }
+}
+
+impl GithubError {
+    /// A request that failed this way may still have been carried out by GitHub.
+    fn outcome_unknown(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => *status >= 500,
+            Self::Network { source, .. } => !source.is_connect(),
+            _ => false,
         }
     }
 }

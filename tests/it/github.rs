@@ -40,6 +40,8 @@ struct Store {
     foreign_next_link: bool,
     /// Refuse creates and edits with 403, as GitHub does for a read-only token.
     forbid_writes: bool,
+    /// Creates to carry out and then answer with 502, as when a proxy loses the answer.
+    lose_create_answers: usize,
 }
 
 type Shared = Arc<Mutex<Store>>;
@@ -253,6 +255,10 @@ async fn create_comment(
         body: new.body,
     };
     store.comments.push(comment.clone());
+    if store.lose_create_answers > 0 {
+        store.lose_create_answers -= 1;
+        return error(StatusCode::BAD_GATEWAY, "Bad Gateway");
+    }
     (StatusCode::CREATED, Json(comment_json(&store, &comment))).into_response()
 }
 
@@ -493,6 +499,27 @@ async fn server_errors_are_retried() {
         "{outcome:?}"
     );
     assert_eq!(server.comments().len(), 1);
+}
+
+#[tokio::test]
+async fn a_lost_create_answer_never_posts_twice() {
+    let server = FakeGithub::start().await;
+    server.store.lock().unwrap().lose_create_answers = 1;
+    let ctx = server.context(&[]);
+    let outcome = github::upsert_sticky_comment(&ctx, PR, MARKER, "plan", WhenMissing::Create)
+        .await
+        .unwrap();
+    let comments = server.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(
+        matches!(outcome, CommentOutcome::Created { id, .. } if id == comments[0].id),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        server.counts(),
+        (2, 1, 0),
+        "looked again instead of posting again"
+    );
 }
 
 #[tokio::test]
