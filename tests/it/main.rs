@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per capability, sharing `harness`.
 
+mod action;
 mod client;
+mod github;
 mod harness;
 mod sandbox;
