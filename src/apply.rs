@@ -1,7 +1,9 @@
 //! The executor: runs a plan's changes concurrently, converges idempotently, and writes every
 //! operation's start and finish to the ledger.
 
-use crate::api::{ApiError, Client, DeleteRequest, ErrorKind, InsertRequest, SearchQuery, UpdateRequest};
+use crate::api::{
+    ApiError, Client, DeleteRequest, ErrorKind, InsertRequest, SearchQuery, UpdateRequest,
+};
 use crate::entry::Key;
 use crate::ledger::{self, Event, Ledger, Outcome, Record};
 use crate::phone;
@@ -45,7 +47,12 @@ struct Finished {
 
 impl Finished {
     fn ok(outcome: Outcome, id: u64, attempts: u32) -> Finished {
-        Finished { outcome, id: Some(id), error: None, attempts }
+        Finished {
+            outcome,
+            id: Some(id),
+            error: None,
+            attempts,
+        }
     }
 
     fn failed(e: &ApiError) -> Finished {
@@ -53,7 +60,12 @@ impl Finished {
             ApiError::Rejected { code, .. } => Some(*code),
             _ => None,
         };
-        Finished { outcome: Outcome::Failed, id: None, error: Some((code, e.to_string())), attempts: e.attempts() }
+        Finished {
+            outcome: Outcome::Failed,
+            id: None,
+            error: Some((code, e.to_string())),
+            attempts: e.attempts(),
+        }
     }
 }
 
@@ -71,7 +83,10 @@ pub async fn execute(
     let ledger = Mutex::new(ledger);
     let record = |op: usize, change: &Change, event: Event, fin: Option<&Finished>| {
         let r = record_for(plan, op, change, event, fin, who);
-        ledger.lock().expect("no panics while holding the ledger").append(&r)
+        ledger
+            .lock()
+            .expect("no panics while holding the ledger")
+            .append(&r)
     };
     let mut results = futures::stream::iter(changes.iter().enumerate())
         .map(|(op, change)| {
@@ -94,7 +109,9 @@ pub async fn execute(
                 summary.failed += 1;
                 if summary.failures.len() < 20 {
                     let (_, text) = fin.error.unwrap_or_default();
-                    summary.failures.push(format!("{}: {text}", describe(changes[op])));
+                    summary
+                        .failures
+                        .push(format!("{}: {text}", describe(changes[op])));
                 }
             }
         }
@@ -102,18 +119,35 @@ pub async fn execute(
     }
     progress.finish();
     drop(results);
-    ledger.into_inner().expect("no panics while holding the ledger").sync()?;
+    ledger
+        .into_inner()
+        .expect("no panics while holding the ledger")
+        .sync()?;
     Ok(summary)
 }
 
 async fn run(client: &Client, change: &Change) -> Finished {
     match change {
-        Change::Create { key, reason, purpose, .. } => create(client, key, reason, purpose).await,
-        Change::Update { id, reason, purpose, .. } => {
+        Change::Create {
+            key,
+            reason,
+            purpose,
+            ..
+        } => create(client, key, reason, purpose).await,
+        Change::Update {
+            id,
+            reason,
+            purpose,
+            ..
+        } => {
             let req = UpdateRequest {
                 id: *id,
-                reason: reason.changed().then(|| reason.new.clone().unwrap_or_default()),
-                purpose: purpose.changed().then(|| purpose.new.clone().unwrap_or_default()),
+                reason: reason
+                    .changed()
+                    .then(|| reason.new.clone().unwrap_or_default()),
+                purpose: purpose
+                    .changed()
+                    .then(|| purpose.new.clone().unwrap_or_default()),
             };
             match client.update(&req).await {
                 Ok(r) => Finished::ok(Outcome::Done, *id, r.attempts),
@@ -136,7 +170,9 @@ async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<Strin
         Ok(r) => Finished::ok(Outcome::Done, r.value, r.attempts),
         // Already there (a retried request, or a re-run): converged once it really matches.
         Err(e) if e.kind() == Some(ErrorKind::AlreadyExists) => match find(client, key).await {
-            Ok(Some(found)) if found.reason.as_deref() == Some(reason) && found.purpose == *purpose => {
+            Ok(Some(found))
+                if found.reason.as_deref() == Some(reason) && found.purpose == *purpose =>
+            {
                 Finished::ok(Outcome::Converged, found.id, e.attempts())
             }
             Ok(Some(found)) => {
@@ -153,7 +189,10 @@ async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<Strin
             Ok(None) => Finished {
                 outcome: Outcome::Failed,
                 id: None,
-                error: Some((None, "insert says the entry exists, but search cannot find it".into())),
+                error: Some((
+                    None,
+                    "insert says the entry exists, but search cannot find it".into(),
+                )),
                 attempts: e.attempts(),
             },
             Err(e) => Finished::failed(&e),
@@ -166,7 +205,14 @@ async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<Strin
 async fn remove(client: &Client, key: &Key) -> Finished {
     let found = match find(client, key).await {
         Ok(Some(found)) => found,
-        Ok(None) => return Finished { outcome: Outcome::Converged, id: None, error: None, attempts: 1 },
+        Ok(None) => {
+            return Finished {
+                outcome: Outcome::Converged,
+                id: None,
+                error: None,
+                attempts: 1,
+            };
+        }
         Err(e) => return Finished::failed(&e),
     };
     let req = DeleteRequest {
@@ -177,7 +223,9 @@ async fn remove(client: &Client, key: &Key) -> Finished {
     };
     match client.delete(&req).await {
         Ok(r) => Finished::ok(Outcome::Done, found.id, r.attempts),
-        Err(e) if e.kind() == Some(ErrorKind::NotFound) => Finished::ok(Outcome::Converged, found.id, e.attempts()),
+        Err(e) if e.kind() == Some(ErrorKind::NotFound) => {
+            Finished::ok(Outcome::Converged, found.id, e.attempts())
+        }
         Err(e) => Finished::failed(&e),
     }
 }
@@ -194,7 +242,8 @@ async fn find(client: &Client, key: &Key) -> Result<Option<crate::api::RemoteRec
     let page = client.search(&q).await?;
     Ok(page.entries.into_iter().find(|r| {
         r.campaign_id == key.scope
-            && phone::normalize(Some(r.phone_code), &r.phone_number).is_ok_and(|(p, _)| p == key.phone)
+            && phone::normalize(Some(r.phone_code), &r.phone_number)
+                .is_ok_and(|(p, _)| p == key.phone)
     }))
 }
 
@@ -208,9 +257,23 @@ fn record_for(
 ) -> Record {
     let key = change.key();
     let (reason, purpose, removal_reason, source) = match change {
-        Change::Create { reason, purpose, source, .. } => (Some(reason.clone()), purpose.clone(), None, Some(source)),
-        Change::Update { reason, purpose, source, .. } => (reason.new.clone(), purpose.new.clone(), None, Some(source)),
-        Change::Remove { removal_reason, source, .. } => (None, None, Some(removal_reason.clone()), Some(source)),
+        Change::Create {
+            reason,
+            purpose,
+            source,
+            ..
+        } => (Some(reason.clone()), purpose.clone(), None, Some(source)),
+        Change::Update {
+            reason,
+            purpose,
+            source,
+            ..
+        } => (reason.new.clone(), purpose.new.clone(), None, Some(source)),
+        Change::Remove {
+            removal_reason,
+            source,
+            ..
+        } => (None, None, Some(removal_reason.clone()), Some(source)),
         Change::Prune { .. } => (None, None, Some("prune: in no manifest".into()), None),
     };
     Record {
@@ -237,24 +300,40 @@ fn record_for(
 }
 
 fn describe(change: &Change) -> String {
-    format!("{:?} {} in {}", change.kind(), change.key().phone.display(), change.key().scope)
+    format!(
+        "{:?} {} in {}",
+        change.kind(),
+        change.key().phone.display(),
+        change.key().scope
+    )
 }
 
 /// A bar on a terminal; elsewhere a plain line every five seconds.
 enum Progress {
     Bar(ProgressBar),
-    Lines { total: u64, done: std::cell::Cell<u64>, started: Instant, last: std::cell::Cell<Instant> },
+    Lines {
+        total: u64,
+        done: std::cell::Cell<u64>,
+        started: Instant,
+        last: std::cell::Cell<Instant>,
+    },
 }
 
 impl Progress {
     fn new(total: u64, bar: bool) -> Progress {
         if bar {
-            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta} {msg}")
-                .expect("a valid template");
+            let style =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta} {msg}")
+                    .expect("a valid template");
             Progress::Bar(ProgressBar::new(total).with_style(style))
         } else {
             let now = Instant::now();
-            Progress::Lines { total, done: 0.into(), started: now, last: now.into() }
+            Progress::Lines {
+                total,
+                done: 0.into(),
+                started: now,
+                last: now.into(),
+            }
         }
     }
 
@@ -266,12 +345,20 @@ impl Progress {
                     bar.set_message(format!("{failed} failed"));
                 }
             }
-            Progress::Lines { total, done, started, last } => {
+            Progress::Lines {
+                total,
+                done,
+                started,
+                last,
+            } => {
                 done.set(done.get() + 1);
                 if last.get().elapsed() >= Duration::from_secs(5) {
                     last.set(Instant::now());
                     let rate = done.get() as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    eprintln!("applied {}/{total} ({rate:.0}/s), {failed} failed", done.get());
+                    eprintln!(
+                        "applied {}/{total} ({rate:.0}/s), {failed} failed",
+                        done.get()
+                    );
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive). Behaviour lives in `commands`.
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -143,9 +144,9 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 /// Where the DNC API is. With neither URL nor token, the embedded sandbox is used.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Convoso DNC API base URL, e.g. https://api.convoso.com/v1/
+    /// Convoso DNC API base URL, e.g. https://api.convoso.com/v1/ (empty means unset)
     #[arg(long, env = "DNC_API_URL")]
-    pub api_url: Option<url::Url>,
+    pub api_url: Option<String>,
     /// Read the auth token from this file instead of DNC_AUTH_TOKEN.
     #[arg(long)]
     pub auth_token_file: Option<PathBuf>,
@@ -177,8 +178,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Hide the middle digits of phone numbers in the output: +1 202-***-0143.
-    #[arg(long)]
+    #[arg(long, env = "DNC_MASK_NUMBERS", value_parser = BoolishValueParser::new())]
     pub mask_numbers: bool,
+    /// In a GitHub pull request, post the plan as one sticky comment per config, edited in place.
+    #[arg(long, env = "DNC_COMMENT", value_parser = BoolishValueParser::new())]
+    pub comment: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -73,7 +73,9 @@ pub struct Ledger {
 impl Ledger {
     pub fn open(path: &Path) -> Result<Ledger> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).into_diagnostic().wrap_err_with(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("creating {}", dir.display()))?;
         }
         let file = OpenOptions::new()
             .create(true)
@@ -81,7 +83,10 @@ impl Ledger {
             .open(path)
             .into_diagnostic()
             .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
-        Ok(Ledger { file, path: path.to_path_buf() })
+        Ok(Ledger {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one line with a single write, so lines never interleave or half-appear
@@ -103,11 +108,15 @@ impl Ledger {
 
 /// Reads a ledger; a torn last line (a crash mid-write) is skipped and counted.
 pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
-    let file = File::open(path).into_diagnostic().wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
+    let file = File::open(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
     let mut records = Vec::new();
     let mut torn = 0;
     for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.into_diagnostic().wrap_err_with(|| format!("reading {}", path.display()))?;
+        let line = line
+            .into_diagnostic()
+            .wrap_err_with(|| format!("reading {}", path.display()))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -115,7 +124,11 @@ pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
             Ok(r) => records.push(r),
             Err(e) => {
                 torn += 1;
-                eprintln!("warning: {}:{}: skipping an unreadable ledger line: {e}", path.display(), n + 1);
+                eprintln!(
+                    "warning: {}:{}: skipping an unreadable ledger line: {e}",
+                    path.display(),
+                    n + 1
+                );
             }
         }
     }

@@ -61,16 +61,26 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { concurrency: 8, attempts: 3, phone_codes: vec![1] }
+        ReadOptions {
+            concurrency: 8,
+            attempts: 3,
+            phone_codes: vec![1],
+        }
     }
 }
 
 /// Reads every managed scope completely, concurrently.
 pub async fn read(client: &Client, scopes: &[CampaignId], opts: &ReadOptions) -> RemoteState {
-    let reader = Reader { client, permits: Arc::new(Semaphore::new(opts.concurrency.max(1))), opts };
+    let reader = Reader {
+        client,
+        permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
+        opts,
+    };
     let reads = scopes.iter().map(|&scope| reader.read_scope(scope));
     let states = join_all(reads).await;
-    RemoteState { scopes: scopes.iter().copied().zip(states).collect() }
+    RemoteState {
+        scopes: scopes.iter().copied().zip(states).collect(),
+    }
 }
 
 /// Every campaign currently holding each number, managed or not: what a removal leaves behind.
@@ -92,7 +102,12 @@ pub async fn holders(
             };
             let page = client.search(&q).await.ok()?;
             // A number on more campaigns than one page holds is not fully known.
-            (page.total <= PAGE).then(|| (phone.clone(), page.entries.iter().map(|r| r.campaign_id).collect()))
+            (page.total <= PAGE).then(|| {
+                (
+                    phone.clone(),
+                    page.entries.iter().map(|r| r.campaign_id).collect(),
+                )
+            })
         }
     });
     join_all(lookups).await.into_iter().flatten().collect()
@@ -114,7 +129,11 @@ struct Outcome {
 
 impl Outcome {
     fn failed(problem: String) -> Outcome {
-        Outcome { records: Vec::new(), total: 0, problem: Some(problem) }
+        Outcome {
+            records: Vec::new(),
+            total: 0,
+            problem: Some(problem),
+        }
     }
 }
 
@@ -122,16 +141,28 @@ type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Reader<'_> {
     async fn read_scope(&self, scope: CampaignId) -> ScopeState {
-        let root = SearchQuery { campaign_id: Some(scope), limit: PAGE, ..SearchQuery::default() };
+        let root = SearchQuery {
+            campaign_id: Some(scope),
+            limit: PAGE,
+            ..SearchQuery::default()
+        };
         let mut last = None;
         for _ in 0..self.opts.attempts.max(1) {
             let outcome = self.read_filter(root.clone()).await;
             let records = dedupe(outcome.records);
             let problem = outcome.problem.or_else(|| {
-                (records.len() as u64 != outcome.total)
-                    .then(|| format!("read {} distinct entries but the API counts {}", records.len(), outcome.total))
+                (records.len() as u64 != outcome.total).then(|| {
+                    format!(
+                        "read {} distinct entries but the API counts {}",
+                        records.len(),
+                        outcome.total
+                    )
+                })
             });
-            let state = ScopeState { entries: records.into_iter().map(normalize).collect(), incomplete: problem };
+            let state = ScopeState {
+                entries: records.into_iter().map(normalize).collect(),
+                incomplete: problem,
+            };
             if state.incomplete.is_none() {
                 return state;
             }
@@ -141,7 +172,11 @@ impl Reader<'_> {
     }
 
     async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ApiError> {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         self.client.search(q).await
     }
 
@@ -174,11 +209,18 @@ impl Reader<'_> {
         let total = first.total;
         let offsets = (1..).map(|i| i * PAGE).take_while(|&o| o < total);
         let pages = join_all(offsets.map(|offset| {
-            let q = SearchQuery { offset, ..q.clone() };
+            let q = SearchQuery {
+                offset,
+                ..q.clone()
+            };
             async move { (offset, self.search(&q).await) }
         }))
         .await;
-        let mut out = Outcome { records: first.entries, total, problem: None };
+        let mut out = Outcome {
+            records: first.entries,
+            total,
+            problem: None,
+        };
         for (offset, page) in pages {
             match page {
                 Ok(page) if page.total == total => out.records.extend(page.entries),
@@ -190,7 +232,10 @@ impl Reader<'_> {
                     ));
                 }
                 Err(e) => {
-                    out.problem.get_or_insert(format!("page at offset {offset} of {} failed: {e}", describe(&q)));
+                    out.problem.get_or_insert(format!(
+                        "page at offset {offset} of {} failed: {e}",
+                        describe(&q)
+                    ));
                 }
             }
         }
@@ -199,7 +244,11 @@ impl Reader<'_> {
 
     async fn read_children(&self, parent_total: u64, children: Vec<SearchQuery>) -> Outcome {
         let outcomes = join_all(children.into_iter().map(|q| self.read_filter(q))).await;
-        let mut out = Outcome { records: Vec::new(), total: parent_total, problem: None };
+        let mut out = Outcome {
+            records: Vec::new(),
+            total: parent_total,
+            problem: None,
+        };
         let mut covered = 0;
         for o in outcomes {
             covered += o.total;
@@ -221,21 +270,55 @@ impl Reader<'_> {
     async fn split(&self, q: &SearchQuery, first: &SearchPage) -> Option<Vec<SearchQuery>> {
         if q.insert_date.is_none() {
             let days = self.candidate_days(q, first).await;
-            return Some(days.into_iter().map(|d| SearchQuery { insert_date: Some(d), ..q.clone() }).collect());
+            return Some(
+                days.into_iter()
+                    .map(|d| SearchQuery {
+                        insert_date: Some(d),
+                        ..q.clone()
+                    })
+                    .collect(),
+            );
         }
         if q.phone_code.is_none() {
-            let codes: BTreeSet<u16> =
-                self.opts.phone_codes.iter().copied().chain(first.entries.iter().map(|r| r.phone_code)).collect();
+            let codes: BTreeSet<u16> = self
+                .opts
+                .phone_codes
+                .iter()
+                .copied()
+                .chain(first.entries.iter().map(|r| r.phone_code))
+                .collect();
             if codes.len() > 1 {
-                return Some(codes.into_iter().map(|c| SearchQuery { phone_code: Some(c), ..q.clone() }).collect());
+                return Some(
+                    codes
+                        .into_iter()
+                        .map(|c| SearchQuery {
+                            phone_code: Some(c),
+                            ..q.clone()
+                        })
+                        .collect(),
+                );
             }
         }
         let blankness = || [TextFilter::Blank, TextFilter::NotBlank];
         if q.reason.is_none() {
-            return Some(blankness().map(|f| SearchQuery { reason: Some(f), ..q.clone() }).into());
+            return Some(
+                blankness()
+                    .map(|f| SearchQuery {
+                        reason: Some(f),
+                        ..q.clone()
+                    })
+                    .into(),
+            );
         }
         if q.purpose.is_none() {
-            return Some(blankness().map(|f| SearchQuery { purpose: Some(f), ..q.clone() }).into());
+            return Some(
+                blankness()
+                    .map(|f| SearchQuery {
+                        purpose: Some(f),
+                        ..q.clone()
+                    })
+                    .into(),
+            );
         }
         None
     }
@@ -243,13 +326,26 @@ impl Reader<'_> {
     /// Every day from the earliest insert date seen (first page and last reachable page)
     /// through tomorrow, UTC: the reconciliation of totals catches anything outside.
     async fn candidate_days(&self, q: &SearchQuery, first: &SearchPage) -> Vec<String> {
-        let last = self.search(&SearchQuery { offset: MAX_OFFSET, ..q.clone() }).await.ok();
-        let seen = first.entries.iter().chain(last.iter().flat_map(|p| p.entries.iter()));
+        let last = self
+            .search(&SearchQuery {
+                offset: MAX_OFFSET,
+                ..q.clone()
+            })
+            .await
+            .ok();
+        let seen = first
+            .entries
+            .iter()
+            .chain(last.iter().flat_map(|p| p.entries.iter()));
         let dates: Vec<NaiveDate> = seen.filter_map(|r| insert_day(&r.insert_date)).collect();
         let today = Utc::now().date_naive();
         let start = dates.iter().min().copied().unwrap_or(today);
         let end = dates.iter().max().copied().unwrap_or(today).max(today) + Days::new(1);
-        start.iter_days().take_while(|d| *d <= end).map(|d| d.format("%Y-%m-%d").to_string()).collect()
+        start
+            .iter_days()
+            .take_while(|d| *d <= end)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect()
     }
 }
 
@@ -290,11 +386,21 @@ fn dedupe(mut records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
 fn normalize(r: RemoteRecord) -> RemoteEntry {
     let phone = match phone::normalize(Some(r.phone_code), &r.phone_number) {
         Ok((phone, _)) => phone,
-        Err(_) => Phone { code: r.phone_code, national: r.phone_number.chars().filter(char::is_ascii_digit).collect() },
+        Err(_) => Phone {
+            code: r.phone_code,
+            national: r
+                .phone_number
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect(),
+        },
     };
     RemoteEntry {
         id: r.id,
-        key: Key { scope: r.campaign_id, phone },
+        key: Key {
+            scope: r.campaign_id,
+            phone,
+        },
         reason: r.reason,
         purpose: r.purpose,
         insert_date: r.insert_date,

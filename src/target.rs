@@ -29,31 +29,71 @@ impl Connected {
 /// under the config's `.dnc/`; under CI that fallback must be asked for with `--sandbox`.
 pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected> {
     let token = read_token(args)?;
-    match (&args.api_url, token) {
-        (Some(url), Some(token)) if !args.sandbox => {
-            let client = client(url.clone(), token, args)?;
-            Ok(Connected { client, description: format!("Convoso API at {url}"), sandbox: None })
+    let url = api_url(args)?;
+    match (url, token) {
+        _ if args.sandbox => embedded(args, config).await,
+        (Some(url), Some(token)) => {
+            let description = format!("Convoso API at {url}");
+            Ok(Connected {
+                client: client(url, token, args)?,
+                description,
+                sandbox: None,
+            })
         }
-        (Some(_), None) if !args.sandbox => Err(miette!(
+        (Some(_), None) => Err(miette!(
             help = "export DNC_AUTH_TOKEN, or pass --auth-token-file FILE",
             "--api-url is set but no auth token was given"
         )),
-        (None, Some(_)) if !args.sandbox => Err(miette!(
+        (None, Some(_)) => Err(miette!(
             help = "set DNC_API_URL (e.g. https://api.convoso.com/v1/) or pass --api-url",
             "an auth token is set but no API URL: refusing to guess which account to change"
         )),
-        _ if !args.sandbox && is_ci() => Err(miette!(
+        (None, None) if is_ci() => Err(miette!(
             help = "configure DNC_API_URL and DNC_AUTH_TOKEN, or pass --sandbox to use the embedded sandbox on purpose",
             "CI=true and no DNC API target is configured"
         )),
-        _ => embedded(args, config).await,
+        (None, None) => embedded(args, config).await,
+    }
+}
+
+/// The API URL, with a trailing `/` so endpoint paths join under it; empty counts as unset.
+fn api_url(args: &TargetArgs) -> Result<Option<url::Url>> {
+    let Some(raw) = args
+        .api_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    let with_slash = if raw.ends_with('/') {
+        raw.to_string()
+    } else {
+        format!("{raw}/")
+    };
+    let url =
+        url::Url::parse(&with_slash).map_err(|e| miette!("--api-url {raw:?} is not a URL: {e}"))?;
+    match url.scheme() {
+        "https" => Ok(Some(url)),
+        "http"
+            if url
+                .host_str()
+                .is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]") =>
+        {
+            Ok(Some(url))
+        }
+        _ => Err(miette!(
+            "--api-url must be https (plain http only to loopback): the token would travel in clear"
+        )),
     }
 }
 
 async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
     let db = config.root.join(".dnc").join("sandbox.db");
     if let Some(dir) = db.parent() {
-        std::fs::create_dir_all(dir).into_diagnostic().wrap_err_with(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("creating {}", dir.display()))?;
     }
     let token = SecretString::from(random_token());
     let cfg = SandboxConfig {
@@ -63,7 +103,14 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
             .scopes
             .iter()
             .filter(|s| s.id.0 > 0)
-            .map(|s| (s.id.0, s.name.clone().unwrap_or_else(|| format!("Campaign {}", s.id.0))))
+            .map(|s| {
+                (
+                    s.id.0,
+                    s.name
+                        .clone()
+                        .unwrap_or_else(|| format!("Campaign {}", s.id.0)),
+                )
+            })
             .collect(),
         reasons: config.reasons.clone(),
         purposes: config.purposes.clone(),
@@ -75,7 +122,10 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
     let client = client(sandbox.base_url(), token, args)?;
     Ok(Connected {
         client,
-        description: format!("embedded sandbox (no DNC_API_URL configured), state in {}", display(&db)),
+        description: format!(
+            "embedded sandbox (no DNC_API_URL configured), state in {}",
+            display(&db)
+        ),
         sandbox: Some(sandbox),
     })
 }
@@ -92,19 +142,21 @@ fn client(base_url: url::Url, token: SecretString, args: &TargetArgs) -> Result<
 }
 
 fn read_token(args: &TargetArgs) -> Result<Option<SecretString>> {
-    let raw = match &args.auth_token_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("reading the auth token file {}", path.display()))?,
-        ),
-        None => std::env::var("DNC_AUTH_TOKEN").ok(),
-    };
-    match raw.map(|t| t.trim().to_string()) {
-        Some(t) if t.is_empty() => Err(miette!("the auth token is empty")),
-        Some(t) => Ok(Some(SecretString::from(t))),
-        None => Ok(None),
+    if let Some(path) = &args.auth_token_file {
+        let text = std::fs::read_to_string(path)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("reading the auth token file {}", path.display()))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(miette!("the auth token file {} is empty", path.display()));
+        }
+        return Ok(Some(SecretString::from(token)));
     }
+    // An empty variable is unset: workflows pass "" for inputs left blank.
+    Ok(std::env::var("DNC_AUTH_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| SecretString::from(t.trim())))
 }
 
 fn is_ci() -> bool {
@@ -119,5 +171,8 @@ fn random_token() -> String {
 
 fn display(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    path.strip_prefix(&cwd).unwrap_or(path).display().to_string()
+    path.strip_prefix(&cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }

@@ -16,9 +16,14 @@ use std::process::{Command, ExitCode};
 
 pub fn run(args: ApplyArgs, out: Output) -> Result<ExitCode> {
     let saved = saved_plan(&args.path)?;
-    let config_path = saved.as_ref().map_or(args.path.clone(), |s| s.config.clone());
+    let config_path = saved
+        .as_ref()
+        .map_or(args.path.clone(), |s| s.config.clone());
     let (config, desired) = load_valid(&config_path, out)?;
-    let ledger_path = args.ledger.clone().unwrap_or_else(|| config.root.join(".dnc").join("ledger.jsonl"));
+    let ledger_path = args
+        .ledger
+        .clone()
+        .unwrap_or_else(|| config.root.join(".dnc").join("ledger.jsonl"));
     let who = provenance(&config.root);
     let opts = ReadOptions {
         concurrency: args.target.read_concurrency.into(),
@@ -32,7 +37,16 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<ExitCode> {
         if let Some(saved) = &saved {
             refuse_if_stale(&saved.plan, &plan)?;
         }
-        print!("{}", render::human(&plan, Options { color: out.color, mask_numbers: args.mask_numbers }));
+        print!(
+            "{}",
+            render::human(
+                &plan,
+                Options {
+                    color: out.color,
+                    mask_numbers: args.mask_numbers
+                }
+            )
+        );
         if !plan.has_changes() {
             println!("\nNothing to apply.");
             connected.close().await;
@@ -41,18 +55,29 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<ExitCode> {
         check_safety(&plan.safety, args.allow_removals)?;
         confirm(&plan, args.yes)?;
         let mut ledger = Ledger::open(&ledger_path)?;
-        let exec = apply::Options { concurrency: args.concurrency.into(), bar: std::io::stderr().is_terminal() };
+        let exec = apply::Options {
+            concurrency: args.concurrency.into(),
+            bar: std::io::stderr().is_terminal(),
+        };
         let summary = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await?;
         connected.close().await;
         report(&summary, &ledger_path);
-        Ok(if summary.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        Ok(if summary.failed > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
     })
 }
 
 /// A plan file (JSON) rather than a config.
 fn saved_plan(path: &Path) -> Result<Option<SavedPlan>> {
     let is_plan = path.is_file()
-        && std::fs::read(path).into_diagnostic()?.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        && std::fs::read(path)
+            .into_diagnostic()?
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            == Some(&b'{');
     is_plan.then(|| saved::load(path)).transpose()
 }
 
@@ -62,7 +87,11 @@ fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
         return Ok(());
     }
     let listed: Vec<String> = diffs.iter().take(50).map(|d| format!("  - {d}")).collect();
-    let more = if diffs.len() > 50 { format!("\n  … and {} more", diffs.len() - 50) } else { String::new() };
+    let more = if diffs.len() > 50 {
+        format!("\n  … and {} more", diffs.len() - 50)
+    } else {
+        String::new()
+    };
     Err(miette!(
         help = "run `dnc plan --out FILE` again, review it, and apply the new file",
         "the saved plan {} is stale; nothing was applied:\n{}{more}",
@@ -83,7 +112,10 @@ fn check_safety(safety: &Safety, allowed: Option<u64>) -> Result<()> {
             safety.removals
         )),
         None => Err(miette!(
-            help = format!("if these removals are intended, run again with --allow-removals {}", safety.removals),
+            help = format!(
+                "if these removals are intended, run again with --allow-removals {}",
+                safety.removals
+            ),
             "the plan breaches the safety limits; nothing was applied:\n  - {}",
             safety.breaches.join("\n  - ")
         )),
@@ -95,13 +127,25 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(miette!("not on a terminal: pass --yes to apply without a prompt; nothing was applied"));
+        return Err(miette!(
+            "not on a terminal: pass --yes to apply without a prompt; nothing was applied"
+        ));
     }
-    print!("\nApply {}? Only 'yes' is accepted: ", render::summary(plan));
+    print!(
+        "\nApply {}? Only 'yes' is accepted: ",
+        render::summary(plan)
+    );
     std::io::stdout().flush().into_diagnostic()?;
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).into_diagnostic()?;
-    if answer.trim() == "yes" { Ok(()) } else { Err(miette!("not confirmed; nothing was applied")) }
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .into_diagnostic()?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(miette!("not confirmed; nothing was applied"))
+    }
 }
 
 fn report(summary: &Summary, ledger: &Path) {
@@ -116,7 +160,10 @@ fn report(summary: &Summary, ledger: &Path) {
         eprintln!("  failed: {f}");
     }
     if summary.failed > summary.failures.len() as u64 {
-        eprintln!("  … and {} more failures (see the ledger)", summary.failed - summary.failures.len() as u64);
+        eprintln!(
+            "  … and {} more failures (see the ledger)",
+            summary.failed - summary.failures.len() as u64
+        );
     }
 }
 
@@ -124,13 +171,19 @@ fn report(summary: &Summary, ledger: &Path) {
 fn provenance(root: &Path) -> Provenance {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let git = |args: &[&str]| {
-        let out = Command::new("git").arg("-C").arg(root).args(args).output().ok()?;
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()?;
         let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
         (out.status.success() && !text.is_empty()).then_some(text)
     };
     Provenance {
         commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"])),
-        actor: env("GITHUB_ACTOR").or_else(|| git(&["config", "user.email"])).or_else(|| git(&["config", "user.name"])),
+        actor: env("GITHUB_ACTOR")
+            .or_else(|| git(&["config", "user.email"]))
+            .or_else(|| git(&["config", "user.name"])),
     }
 }
-

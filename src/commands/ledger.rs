@@ -28,8 +28,8 @@ struct Row {
 }
 
 const COLUMNS: [&str; 13] = [
-    "time", "outcome", "change", "scope", "number", "reason", "source", "actor", "commit", "plan", "id", "attempts",
-    "error",
+    "time", "outcome", "change", "scope", "number", "reason", "source", "actor", "commit", "plan",
+    "id", "attempts", "error",
 ];
 
 pub fn run(args: LedgerArgs) -> Result<ExitCode> {
@@ -77,11 +77,17 @@ fn merge(records: Vec<Record>) -> Vec<(Record, Option<Record>)> {
 }
 
 fn phone_of(r: &Record) -> Phone {
-    Phone { code: r.phone_code, national: r.phone_number.clone() }
+    Phone {
+        code: r.phone_code,
+        national: r.phone_number.clone(),
+    }
 }
 
 fn in_range(time: &str, args: &LedgerArgs) -> bool {
-    let Some(day) = time.get(..10).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
+    let Some(day) = time
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
         return true;
     };
     args.since.is_none_or(|s| day >= s) && args.until.is_none_or(|u| day <= u)
@@ -91,19 +97,33 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
     let last = finish.unwrap_or(start);
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let outcome = match finish.and_then(|f| f.outcome) {
-        Some(o) => serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        Some(o) => serde_json::to_value(o)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         None => "interrupted".to_string(),
     };
     Row {
         time: last.time.clone(),
         outcome,
-        change: serde_json::to_value(start.change).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        change: serde_json::to_value(start.change)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         scope: CampaignId(start.campaign_id).to_string(),
         number: phone_of(start).display(),
-        reason: start.removal_reason.clone().or_else(|| start.reason.clone()).unwrap_or_default(),
+        reason: start
+            .removal_reason
+            .clone()
+            .or_else(|| start.reason.clone())
+            .unwrap_or_default(),
         source: opt(&start.source),
         actor: opt(&start.actor),
-        commit: start.commit.as_deref().map(|c| c[..12.min(c.len())].to_string()).unwrap_or_default(),
+        commit: start
+            .commit
+            .as_deref()
+            .map(|c| c[..12.min(c.len())].to_string())
+            .unwrap_or_default(),
         plan: start.plan_hash[..12.min(start.plan_hash.len())].to_string(),
         id: last.id.map(|i| i.to_string()).unwrap_or_default(),
         attempts: last.attempts.map(|a| a.to_string()).unwrap_or_default(),
@@ -113,8 +133,19 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
 
 fn fields(r: &Row) -> [&str; 13] {
     [
-        &r.time, &r.outcome, &r.change, &r.scope, &r.number, &r.reason, &r.source, &r.actor, &r.commit, &r.plan,
-        &r.id, &r.attempts, &r.error,
+        &r.time,
+        &r.outcome,
+        &r.change,
+        &r.scope,
+        &r.number,
+        &r.reason,
+        &r.source,
+        &r.actor,
+        &r.commit,
+        &r.plan,
+        &r.id,
+        &r.attempts,
+        &r.error,
     ]
 }
 
@@ -139,7 +170,11 @@ fn table(rows: &[Row]) -> String {
         }
     }
     let line = |cells: [&str; 13]| {
-        let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
     let mut out = line(COLUMNS);

@@ -26,8 +26,14 @@ impl Output {
     fn new(choice: ColorChoice) -> Output {
         let auto = |tty: bool| tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         match choice {
-            ColorChoice::Always => Output { color: true, color_err: true },
-            ColorChoice::Never => Output { color: false, color_err: false },
+            ColorChoice::Always => Output {
+                color: true,
+                color_err: true,
+            },
+            ColorChoice::Never => Output {
+                color: false,
+                color_err: false,
+            },
             ColorChoice::Auto => Output {
                 color: auto(std::io::stdout().is_terminal()),
                 color_err: auto(std::io::stderr().is_terminal()),
@@ -49,7 +55,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().into_diagnostic()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
 }
 
 /// Loads the manifests, prints any diagnostics to stderr, and fails when there are errors:
@@ -57,11 +66,16 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
     let loaded = manifest::load(path, false);
     if !loaded.diagnostics.items.is_empty() {
-        eprint!("{}", manifest::render_human(&loaded.diagnostics, out.color_err));
+        eprint!(
+            "{}",
+            manifest::render_human(&loaded.diagnostics, out.color_err)
+        );
     }
     match loaded.config {
         Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),
-        _ => miette::bail!("the manifests are invalid; fix the errors above (dnc validate shows them too)"),
+        _ => miette::bail!(
+            "the manifests are invalid; fix the errors above (dnc validate shows them too)"
+        ),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use super::{Output, load_valid, runtime};
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::github::{self, CommentOutcome, GithubContext, PlanPublication};
+use crate::plan::Plan;
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::state::ReadOptions;
@@ -28,15 +30,65 @@ pub fn run(args: PlanArgs, out: Output) -> Result<ExitCode> {
         connected.close().await;
         Ok::<_, miette::Report>(plan)
     })?;
-    let render_opts = Options { color: out.color, mask_numbers: args.mask_numbers };
+    let render_opts = Options {
+        color: out.color,
+        mask_numbers: args.mask_numbers,
+    };
     match args.format {
         PlanFormat::Human => print!("{}", render::human(&plan, render_opts)),
         PlanFormat::Markdown => print!("{}", render::markdown(&plan, render_opts)),
         PlanFormat::Json => println!("{}", render::json(&plan)),
     }
     if let Some(path) = &args.out {
-        saved::save(path, &SavedPlan { config: args.path.clone(), plan: plan.clone() })?;
+        saved::save(
+            path,
+            &SavedPlan {
+                config: args.path.clone(),
+                plan: plan.clone(),
+            },
+        )?;
         eprintln!("Saved plan {} to {}", plan.hash, path.display());
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    let code = if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    };
+    publish(&args, &plan, render_opts, code)?;
+    Ok(ExitCode::from(code))
+}
+
+/// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the
+/// sticky pull-request comment. Outside, nothing.
+fn publish(args: &PlanArgs, plan: &Plan, opts: Options, code: u8) -> Result<()> {
+    let Some(ctx) = GithubContext::from_env()? else {
+        if args.comment {
+            eprintln!("note: --comment does nothing outside GitHub Actions");
+        }
+        return Ok(());
+    };
+    let markdown = render::markdown(plan, opts);
+    let config_path = args.path.to_string_lossy();
+    let publication = PlanPublication {
+        config_path: &config_path,
+        markdown: &markdown,
+        has_changes: plan.has_changes(),
+        plan_hash: &plan.hash,
+        exitcode: code.into(),
+        comment: args.comment,
+    };
+    let published = runtime()?.block_on(github::publish_plan(&ctx, &publication))?;
+    match published.comment {
+        Some(CommentOutcome::Created { url, .. }) => eprintln!("Posted the plan comment: {url}"),
+        Some(CommentOutcome::Updated { url, .. }) => eprintln!("Updated the plan comment: {url}"),
+        Some(CommentOutcome::Unchanged { .. }) => {
+            eprintln!("The plan comment is already up to date")
+        }
+        Some(CommentOutcome::Skipped) => {
+            eprintln!("No changes and no earlier plan comment: none posted")
+        }
+        None if args.comment => eprintln!("note: not a pull request; no comment posted"),
+        None => {}
+    }
+    Ok(())
 }

@@ -280,11 +280,7 @@ impl Loader {
         ok
     }
 
-    fn config(
-        &mut self,
-        path: &Path,
-        strict_override: bool,
-    ) -> Option<(Config, ManifestFiles)> {
+    fn config(&mut self, path: &Path, strict_override: bool) -> Option<(Config, ManifestFiles)> {
         let name = relative(&self.root, path);
         let file = self.read(path, &name, None)?;
         let node = self.yaml(&file)?;

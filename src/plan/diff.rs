@@ -360,6 +360,7 @@ mod tests {
             reasons: None,
             purposes: None,
             strict: false,
+            phone_code: Some(1),
         }
     }
 

@@ -16,19 +16,28 @@ pub struct SavedPlan {
 
 /// Writes atomically: a reader never sees half a plan.
 pub fn save(path: &Path, saved: &SavedPlan) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).into_diagnostic().wrap_err_with(|| format!("creating {}", dir.display()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("creating {}", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).into_diagnostic()?;
     serde_json::to_writer_pretty(&mut tmp, saved).into_diagnostic()?;
     tmp.write_all(b"\n").into_diagnostic()?;
-    tmp.persist(path).into_diagnostic().wrap_err_with(|| format!("writing the plan to {}", path.display()))?;
+    tmp.persist(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("writing the plan to {}", path.display()))?;
     Ok(())
 }
 
 pub fn load(path: &Path) -> Result<SavedPlan> {
-    let text = std::fs::read_to_string(path).into_diagnostic().wrap_err_with(|| format!("reading {}", path.display()))?;
-    let saved: SavedPlan =
-        serde_json::from_str(&text).map_err(|e| miette!("{} is not a dnc plan file: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("reading {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text)
+        .map_err(|e| miette!("{} is not a dnc plan file: {e}", path.display()))?;
     if saved.plan.format_version != super::FORMAT_VERSION {
         return Err(miette!(
             "{} has plan format {}, this dnc reads format {}",
@@ -50,7 +59,14 @@ pub fn staleness(saved: &Plan, fresh: &Plan) -> Vec<String> {
     let line = |c: &Change| serde_json::to_string(c).expect("changes always serialize");
     let before: BTreeSet<String> = saved.changes().map(line).collect();
     let now: BTreeSet<String> = fresh.changes().map(line).collect();
-    out.extend(before.difference(&now).map(|c| format!("no longer planned: {c}")));
-    out.extend(now.difference(&before).map(|c| format!("newly planned: {c}")));
+    out.extend(
+        before
+            .difference(&now)
+            .map(|c| format!("no longer planned: {c}")),
+    );
+    out.extend(
+        now.difference(&before)
+            .map(|c| format!("newly planned: {c}")),
+    );
     out
 }
