@@ -7,7 +7,7 @@ use crate::api::{
 use crate::entry::Key;
 use crate::ledger::{self, Event, Ledger, Outcome, Record};
 use crate::phone;
-use crate::plan::{Change, Plan};
+use crate::plan::{Change, Plan, render};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use miette::Result;
@@ -111,7 +111,7 @@ pub async fn execute(
                     let (_, text) = fin.error.unwrap_or_default();
                     summary
                         .failures
-                        .push(format!("{}: {text}", describe(changes[op])));
+                        .push(format!("{}: {text}", render::one_line(changes[op])));
                 }
             }
         }
@@ -297,15 +297,6 @@ fn record_for(
         error: fin.and_then(|f| f.error.as_ref().map(|(_, t)| t.clone())),
         attempts: fin.map(|f| f.attempts),
     }
-}
-
-fn describe(change: &Change) -> String {
-    format!(
-        "{:?} {} in {}",
-        change.kind(),
-        change.key().phone.display(),
-        change.key().scope
-    )
 }
 
 /// A bar on a terminal; elsewhere a plain line every five seconds.

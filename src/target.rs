@@ -171,8 +171,10 @@ fn random_token() -> String {
 
 fn display(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    path.strip_prefix(&cwd)
-        .unwrap_or(path)
+    let rel = path.strip_prefix(&cwd).unwrap_or(path);
+    rel.components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect::<PathBuf>()
         .display()
         .to_string()
 }

@@ -81,22 +81,20 @@ fn saved_plan(path: &Path) -> Result<Option<SavedPlan>> {
     is_plan.then(|| saved::load(path)).transpose()
 }
 
+/// Lists every difference on stderr (unwrapped, one per line) before refusing.
 fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
     let diffs = saved::staleness(saved, fresh);
     if diffs.is_empty() {
         return Ok(());
     }
-    let listed: Vec<String> = diffs.iter().take(50).map(|d| format!("  - {d}")).collect();
-    let more = if diffs.len() > 50 {
-        format!("\n  … and {} more", diffs.len() - 50)
-    } else {
-        String::new()
-    };
+    for d in &diffs {
+        eprintln!("  - {d}");
+    }
     Err(miette!(
         help = "run `dnc plan --out FILE` again, review it, and apply the new file",
-        "the saved plan {} is stale; nothing was applied:\n{}{more}",
-        &saved.hash[..12.min(saved.hash.len())],
-        listed.join("\n")
+        "the saved plan {} is stale ({} differences above); nothing was applied",
+        render::short_hash(saved),
+        diffs.len()
     ))
 }
 

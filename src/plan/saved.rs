@@ -1,9 +1,9 @@
 //! Saved plans: written by `dnc plan --out`, applied by `dnc apply FILE` only while still true.
 
-use super::{Change, Plan};
+use super::{Plan, render};
 use miette::{Context, IntoDiagnostic, Result, miette};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -49,24 +49,34 @@ pub fn load(path: &Path) -> Result<SavedPlan> {
     Ok(saved)
 }
 
-/// What differs between a saved plan and the plan the same manifests give now; empty when
-/// the saved plan may still be applied.
+/// What differs between a saved plan and the plan the same manifests give now, one line
+/// each; empty when the saved plan may still be applied.
 pub fn staleness(saved: &Plan, fresh: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     if saved.manifests_hash != fresh.manifests_hash {
         out.push("the manifests changed since the plan was made".to_string());
     }
-    let line = |c: &Change| serde_json::to_string(c).expect("changes always serialize");
-    let before: BTreeSet<String> = saved.changes().map(line).collect();
-    let now: BTreeSet<String> = fresh.changes().map(line).collect();
+    let by_value = |plan: &'_ Plan| -> BTreeMap<String, String> {
+        plan.changes()
+            .map(|c| {
+                (
+                    serde_json::to_string(c).expect("changes always serialize"),
+                    render::one_line(c),
+                )
+            })
+            .collect()
+    };
+    let (before, now) = (by_value(saved), by_value(fresh));
     out.extend(
         before
-            .difference(&now)
-            .map(|c| format!("no longer planned: {c}")),
+            .iter()
+            .filter(|(k, _)| !now.contains_key(*k))
+            .map(|(_, c)| format!("no longer planned: {c}")),
     );
     out.extend(
-        now.difference(&before)
-            .map(|c| format!("newly planned: {c}")),
+        now.iter()
+            .filter(|(k, _)| !before.contains_key(*k))
+            .map(|(_, c)| format!("newly planned: {c}")),
     );
     out
 }

@@ -6,7 +6,7 @@ mod markdown;
 pub use human::human;
 pub use markdown::markdown;
 
-use super::{ChangeKind, Effect, Plan, ScopePlan};
+use super::{Change, ChangeKind, Effect, Plan, ScopePlan};
 use crate::entry::{CampaignId, Key};
 use anstyle::Style;
 use similar::{ChangeTag, TextDiff};
@@ -56,6 +56,43 @@ pub fn summary(plan: &Plan) -> String {
     )
 }
 
+/// One change on one line, for lists of differences and failures.
+pub fn one_line(change: &Change) -> String {
+    let key = change.key();
+    let number = key.phone.display();
+    let at = |s: &crate::manifest::Source| format!(" ({}:{})", s.file, s.line);
+    match change {
+        Change::Create { reason, source, .. } => format!(
+            "create {number} in {}, reason {reason:?}{}",
+            key.scope,
+            at(source)
+        ),
+        Change::Update {
+            id,
+            reason,
+            purpose,
+            source,
+            ..
+        } => {
+            let edits: Vec<String> = [("reason", reason), ("purpose", purpose)]
+                .into_iter()
+                .filter(|(_, e)| e.changed())
+                .map(|(label, e)| format!("{label} {:?} -> {:?}", or_none(&e.old), or_none(&e.new)))
+                .collect();
+            format!(
+                "update {number} in {} (id {id}): {}{}",
+                key.scope,
+                edits.join(", "),
+                at(source)
+            )
+        }
+        Change::Remove { id, source, .. } => {
+            format!("remove {number} from {} (id {id}){}", key.scope, at(source))
+        }
+        Change::Prune { id, .. } => format!("prune {number} from {} (id {id})", key.scope),
+    }
+}
+
 pub fn short_hash(plan: &Plan) -> &str {
     &plan.hash[..12.min(plan.hash.len())]
 }
@@ -69,7 +106,15 @@ pub(crate) fn scope_title(s: &ScopePlan) -> String {
 
 pub(crate) fn read_status(s: &ScopePlan) -> String {
     match &s.incomplete {
-        None => format!("{} remote entries, read completely", s.remote_total),
+        None => format!(
+            "{} remote {}, read completely",
+            s.remote_total,
+            if s.remote_total == 1 {
+                "entry"
+            } else {
+                "entries"
+            }
+        ),
         Some(why) => format!(
             "INCOMPLETE READ ({} entries read): {why}; no removals or prunes are planned here",
             s.remote_total
@@ -103,7 +148,9 @@ pub(crate) fn or_none(v: &Option<String>) -> &str {
     v.as_deref().filter(|s| !s.is_empty()).unwrap_or("(none)")
 }
 
-/// Word-level diff of two attribute values; `mark` renders (removed, inserted) runs.
+/// Word-level diff of two attribute values; `mark` renders a removed (`false`) or inserted
+/// (`true`) run. Changed words separated only by spaces form one run, so a rewritten reason
+/// reads as one replacement rather than alternating fragments.
 pub(crate) fn word_diff(
     old: &str,
     new: &str,
@@ -111,13 +158,68 @@ pub(crate) fn word_diff(
 ) -> String {
     let diff = TextDiff::from_words(old, new);
     let mut out = String::new();
+    let (mut removed, mut inserted, mut gap) = (String::new(), String::new(), String::new());
+    let mut flush = |out: &mut String, removed: &mut String, inserted: &mut String| {
+        for (is_insert, run) in [(false, &mut *removed), (true, &mut *inserted)] {
+            if !run.trim().is_empty() {
+                out.push_str(&mark(is_insert, run.trim()));
+            }
+            run.clear();
+        }
+    };
     for change in diff.iter_all_changes() {
         let text = change.value();
+        let pending = !removed.is_empty() || !inserted.is_empty();
         match change.tag() {
-            ChangeTag::Equal => out.push_str(text),
-            ChangeTag::Delete => out.push_str(&mark(false, text)),
-            ChangeTag::Insert => out.push_str(&mark(true, text)),
+            ChangeTag::Equal if pending && text.trim().is_empty() => gap.push_str(text),
+            ChangeTag::Equal => {
+                flush(&mut out, &mut removed, &mut inserted);
+                out.push_str(&gap);
+                gap.clear();
+                out.push_str(text);
+            }
+            tag => {
+                removed.push_str(&gap);
+                inserted.push_str(&gap);
+                gap.clear();
+                if tag == ChangeTag::Delete {
+                    removed.push_str(text)
+                } else {
+                    inserted.push_str(text)
+                }
+            }
         }
     }
+    flush(&mut out, &mut removed, &mut inserted);
+    out.push_str(&gap);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::word_diff;
+
+    fn plain(old: &str, new: &str) -> String {
+        word_diff(old, new, |ins, t| {
+            if ins {
+                format!("{{+{t}+}}")
+            } else {
+                format!("[-{t}-]")
+            }
+        })
+    }
+
+    #[test]
+    fn word_diffs_group_runs() {
+        assert_eq!(
+            plain("Old reason from the phone", "Customer asked by email"),
+            "[-Old reason from the phone-]{+Customer asked by email+}"
+        );
+        assert_eq!(
+            plain("Asked on call 2026-03-01", "Asked by email 2026-03-01"),
+            "Asked [-on call-]{+by email+} 2026-03-01"
+        );
+        assert_eq!(plain("DNC", "DNC"), "DNC");
+        assert_eq!(plain("(none)", "TELEMKT"), "[-(none)-]{+TELEMKT+}");
+    }
 }

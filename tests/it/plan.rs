@@ -1,0 +1,327 @@
+//! `dnc plan` end to end against the sandbox: every kind of change, scopes left alone,
+//! complete reads past the offset cap, partial reads, targets, saved plans.
+
+use crate::harness::Sandbox;
+use crate::project::{Project, config, counts, plan_json, seed, stderr, stdout};
+use dnc::sandbox::SeedEntry;
+
+const GLOBAL: &str = "defaults:
+  scope: global
+  reason: Customer Request
+entries:
+  - number: \"(202) 555-0101\"
+    ticket: COMP-1
+  - number: \"+1 202-555-0102\"
+    reason: Customer asked by email
+  - number: \"2025550103\"
+    reason: Same
+removals:
+  - number: \"202-555-0104\"
+    removal_reason: Consent re-obtained in writing, COMP-1301
+  - number: \"202-555-0105\"
+    removal_reason: Entered by mistake
+";
+
+const CAMPAIGNS: &str = "entries:
+  - number: \"202-555-0107\"
+    scope: 111
+    reason: DNC
+    purpose: TELEMKT
+removals:
+  - number: \"202-555-0109\"
+    scope: purpose-type
+    removal_reason: Purpose consent given
+";
+
+fn remote() -> Vec<SeedEntry> {
+    vec![
+        seed("2025550102", 0, Some("Old reason from the phone"), None),
+        seed("2025550103", 0, Some("Same"), None),
+        seed("2025550104", 0, Some("Customer Request"), None),
+        seed("2025550104", 111, Some("DNC"), None),
+        seed("2025550106", 0, Some("legacy import"), None),
+        seed("2025550107", 111, Some("DNC"), None),
+        seed("2025550108", 222, Some("old campaign entry"), None),
+        seed("2025550109", -1, Some("DNC"), Some("COLLECT")),
+        seed("2025550109", 0, Some("legacy import"), None),
+        seed("2025550110", 333, Some("not managed here"), None),
+    ]
+}
+
+fn scenario() -> (Project, Sandbox) {
+    let project = Project::new(
+        &config(false, 10),
+        &[
+            ("lists/global.yaml", GLOBAL),
+            ("lists/campaigns.yaml", CAMPAIGNS),
+        ],
+    );
+    let sandbox = Sandbox::start_seeded(
+        remote(),
+        &["--campaign", "222=Renewals", "--campaign", "333=Other"],
+    );
+    (project, sandbox)
+}
+
+/// Hashes change with every run's data; the rest of the output must not. Replaces 12- and
+/// 64-hex-digit runs with placeholders.
+fn stable(text: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        match run.len() {
+            64 => out.push_str("[hash]"),
+            12 => out.push_str("[short-hash]"),
+            _ => out.push_str(run),
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() && (c.is_ascii_digit() || c.is_ascii_lowercase()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[test]
+fn every_kind_of_change_in_three_formats() {
+    let (project, sandbox) = scenario();
+    let human = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert_eq!(human.status.code(), Some(2), "{}", stderr(&human));
+    let text = stdout(&human).replace(sandbox.url.as_str(), "[sandbox]/");
+    assert!(
+        !text.contains("2025550110") && !text.contains("555-0110"),
+        "scope 333 is not managed: {text}"
+    );
+    insta::assert_snapshot!("plan_human", stable(&text));
+
+    let md = project.dnc(&sandbox, &["plan", "--format", "markdown"]);
+    assert!(md.status.success(), "{}", stderr(&md));
+    insta::assert_snapshot!("plan_markdown", stable(&stdout(&md)));
+
+    let json = plan_json(&project, &sandbox, &[]);
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(counts(&json), [1, 2, 2, 1]);
+    insta::assert_snapshot!(
+        "plan_json",
+        stable(&serde_json::to_string_pretty(&json).unwrap())
+    );
+}
+
+#[test]
+fn prune_is_opt_in_per_scope_and_unmanaged_entries_stay() {
+    let (project, sandbox) = scenario();
+    let json = plan_json(&project, &sandbox, &[]);
+    let global = &json["scopes"][0];
+    let unmanaged: Vec<&str> = global["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["phone_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(unmanaged, ["2025550106", "2025550109"]);
+    let pruned = &json["scopes"][2]["changes"][0];
+    assert_eq!(
+        (pruned["action"].as_str(), pruned["phone_number"].as_str()),
+        (Some("prune"), Some("2025550108"))
+    );
+
+    project.write("dnc.yaml", &config(true, 10));
+    let json = plan_json(&project, &sandbox, &[]);
+    assert_eq!(
+        counts(&json),
+        [1, 2, 2, 3],
+        "global now prunes its two unmanaged entries"
+    );
+}
+
+#[test]
+fn apply_converges_and_a_second_plan_is_empty() {
+    let (project, sandbox) = scenario();
+    let out = project.dnc(&sandbox, &["apply", "--yes"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("Applied: 6 done, 0 already converged, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+    let again = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(stdout(&again).contains("0 to create, 0 to update, 0 to remove, 0 to prune"));
+    let twice = project.dnc(&sandbox, &["apply", "--yes"]);
+    assert!(
+        stdout(&twice).contains("Nothing to apply."),
+        "{}",
+        stdout(&twice)
+    );
+}
+
+#[test]
+fn a_scope_past_the_offset_cap_is_read_completely() {
+    // 150,000 entries over 60 days: one filter exposes only 101,000, so the reader splits by day.
+    let entries = (0..150_000u32).map(|i| SeedEntry {
+        insert_date: format!(
+            "2026-0{}-{:02} 12:00:00",
+            1 + (i % 60) / 28,
+            1 + (i % 60) % 28
+        ),
+        ..seed(
+            &format!("2{:02}{:07}", 1 + i % 98, 2_000_000 + i),
+            0,
+            Some("bulk"),
+            None,
+        )
+    });
+    let project = Project::new(
+        &config(false, 10),
+        &[("lists/global.yaml", "entries: []\n")],
+    );
+    let sandbox = Sandbox::start_seeded(entries, &[]);
+    let json = plan_json(&project, &sandbox, &[]);
+    let global = &json["scopes"][0];
+    assert_eq!(
+        global["incomplete"],
+        serde_json::Value::Null,
+        "{}",
+        global["incomplete"]
+    );
+    assert_eq!(global["remote_total"], 150_000);
+    assert_eq!(global["unmanaged"].as_array().unwrap().len(), 150_000);
+}
+
+#[test]
+fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
+    // 102,000 entries on one day, one code, all with reasons: no filter narrows them enough.
+    let entries = (0..102_000u32).map(|i| {
+        seed(
+            &format!("2{:02}{:07}", 1 + i % 98, 3_000_000 + i),
+            0,
+            Some("x"),
+            None,
+        )
+    });
+    let project = Project::new(
+        &config(true, 1_000_000),
+        &[(
+            "lists/global.yaml",
+            "removals:\n  - number: \"201-300-0000\"\n    scope: global\n    removal_reason: test\n",
+        )],
+    );
+    let sandbox = Sandbox::start_seeded(entries, &[]);
+    let json = plan_json(&project, &sandbox, &[]);
+    let global = &json["scopes"][0];
+    let why = global["incomplete"]
+        .as_str()
+        .expect("the read is incomplete");
+    assert!(why.contains("102000 entries match"), "{why}");
+    assert_eq!(
+        counts(&json),
+        [0, 0, 0, 0],
+        "no removal and no prune from a partial read"
+    );
+    let human = project.dnc(&sandbox, &["plan"]);
+    assert!(
+        stdout(&human).contains("INCOMPLETE READ"),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn a_failed_read_is_not_an_empty_list() {
+    let project = Project::new(
+        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes:\n  - scope: global\n    prune: true\n",
+        &[(
+            "lists/global.yaml",
+            "entries:\n  - number: \"202-555-0101\"\n    scope: global\n    reason: r\n",
+        )],
+    );
+    let sandbox = Sandbox::start(&["--fault-5xx", "1.0", "--seed", "1"]);
+    let json = plan_json(&project, &sandbox, &[]);
+    let why = json["scopes"][0]["incomplete"]
+        .as_str()
+        .expect("incomplete");
+    assert!(why.contains("failed"), "{why}");
+    assert_eq!(counts(&json), [1, 0, 0, 0]);
+}
+
+#[test]
+fn ci_needs_a_target_or_an_explicit_sandbox() {
+    let project = Project::new(&config(false, 10), &[("lists/global.yaml", GLOBAL)]);
+    let out = project
+        .command(&["plan"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("plan_ci_without_target", stderr(&out));
+
+    let out = project
+        .command(&["plan", "--sandbox"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert_eq!(
+        first,
+        "Target: embedded sandbox (no DNC_API_URL configured), state in .dnc/sandbox.db"
+    );
+    assert!(project.path(".dnc/sandbox.db").exists());
+}
+
+#[test]
+fn the_token_never_appears_in_output() {
+    let (project, sandbox) = scenario();
+    for format in ["human", "markdown", "json"] {
+        let out = project.dnc(&sandbox, &["plan", "--format", format, "--out", "p.json"]);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!all.contains(crate::harness::TOKEN), "{format}: {all}");
+    }
+    let saved = std::fs::read_to_string(project.path("p.json")).unwrap();
+    assert!(!saved.contains(crate::harness::TOKEN));
+}
+
+#[test]
+fn a_saved_plan_applies_only_while_it_holds() {
+    let (project, sandbox) = scenario();
+    let out = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Someone changes the list after review: the reviewed plan no longer describes the change.
+    let extra = [
+        ("auth_token", crate::harness::TOKEN),
+        ("phone_number", "2025550101"),
+        ("phone_code", "1"),
+        ("campaign_id", "0"),
+        ("reason", "added by hand"),
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (_, body) = rt.block_on(crate::harness::send(
+        sandbox.endpoint("insert"),
+        crate::harness::Style::FormBody,
+        &extra,
+    ));
+    assert_eq!(body["success"], true, "{body}");
+    let stale = project.dnc(&sandbox, &["apply", "reviewed.json", "--yes"]);
+    assert_eq!(stale.status.code(), Some(1));
+    let err = stderr(&stale);
+    let listed: Vec<&str> = err.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_eq!(
+        listed,
+        [
+            "  - no longer planned: create +1 202-555-0101 in global, reason \"Customer Request\" (lists/global.yaml:5)",
+            "  - newly planned: update +1 202-555-0101 in global (id 11): reason \"added by hand\" -> \"Customer Request\" (lists/global.yaml:5)",
+        ]
+    );
+    assert!(err.contains("is stale (2 differences above)"), "{err}");
+
+    let fresh = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
+    assert!(fresh.status.success());
+    let ok = project.dnc(&sandbox, &["apply", "reviewed.json", "--yes"]);
+    assert!(ok.status.success(), "{}\n{}", stdout(&ok), stderr(&ok));
+}
