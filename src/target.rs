@@ -135,7 +135,7 @@ fn client(base_url: url::Url, token: SecretString, args: &TargetArgs) -> Result<
         base_url,
         token,
         timeout: Duration::from_secs(30),
-        max_retries: 5,
+        max_retries: 8,
         max_rps: args.max_rps,
     })
     .map_err(|e| miette!("{e}"))

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per capability, sharing `harness`.
 
 mod action;
+mod apply;
 mod client;
 mod github;
 mod harness;

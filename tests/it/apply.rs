@@ -1,0 +1,257 @@
+//! `dnc apply` end to end: safety limits, confirmation, crash safety, faults, the ledger.
+
+use crate::harness::{Sandbox, TOKEN, client_for};
+use crate::project::{Project, config, seed, stderr, stdout};
+use dnc::api::SearchQuery;
+use std::collections::HashSet;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// A manifest of `n` global opt-outs in a CSV include: valid, distinct US numbers.
+fn bulk(n: u32) -> Project {
+    let mut csv = String::from("number,reason\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "+1 (2{:02}) {:03}-{:04},Bulk opt-out\n",
+            1 + i % 98,
+            200 + i / 10_000,
+            i % 10_000
+        ));
+    }
+    let manifest = "include:\n  - csv: bulk.csv\n    scope: global\n";
+    Project::new(
+        &config(false, 10),
+        &[("lists/bulk.yaml", manifest), ("lists/bulk.csv", &csv)],
+    )
+}
+
+/// Every remote entry of campaign 0, through the client (paged).
+fn remote_numbers(sandbox: &Sandbox) -> Vec<String> {
+    let client = client_for(sandbox.url.clone(), TOKEN, 3);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut out = Vec::new();
+        loop {
+            let q = SearchQuery {
+                campaign_id: Some(dnc::entry::CampaignId::GLOBAL),
+                offset: out.len() as u64,
+                limit: 1000,
+                ..SearchQuery::default()
+            };
+            let page = client.search(&q).await.expect("search");
+            if page.entries.is_empty() {
+                return out;
+            }
+            out.extend(page.entries.into_iter().map(|e| e.phone_number));
+        }
+    })
+}
+
+fn ledger_lines(project: &Project) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(project.path(".dnc/ledger.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn removals_over_the_limit_need_the_exact_count() {
+    let tombstones: String = (1..=3)
+        .map(|i| format!("  - number: \"202-555-010{i}\"\n    scope: global\n    removal_reason: Consent given\n"))
+        .collect();
+    let project = Project::new(
+        &config(false, 1),
+        &[("lists/out.yaml", &format!("removals:\n{tombstones}"))],
+    );
+    let sandbox = Sandbox::start_seeded(
+        (1..=3).map(|i| seed(&format!("202555010{i}"), 0, Some("DNC"), None)),
+        &[],
+    );
+
+    let refused = project.dnc(&sandbox, &["apply", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    insta::assert_snapshot!("apply_over_limit", stderr(&refused));
+    let wrong = project.dnc(&sandbox, &["apply", "--yes", "--allow-removals", "2"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stderr(&wrong).contains("--allow-removals 2 does not match this plan's 3 removals"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert_eq!(remote_numbers(&sandbox).len(), 3, "nothing was removed");
+
+    let ok = project.dnc(&sandbox, &["apply", "--yes", "--allow-removals", "3"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(remote_numbers(&sandbox).is_empty());
+}
+
+#[test]
+fn without_a_terminal_apply_needs_yes() {
+    let project = bulk(3);
+    let sandbox = Sandbox::start(&[]);
+    let out = project.dnc(&sandbox, &["apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    assert!(remote_numbers(&sandbox).is_empty());
+}
+
+#[test]
+fn a_killed_apply_is_finished_by_running_it_again() {
+    const N: u32 = 6000;
+    let project = bulk(N);
+    let sandbox = Sandbox::start(&["--latency-ms", "1"]);
+    let mut child = project
+        .command(&["apply", "--yes", "--concurrency", "8"])
+        .env("DNC_API_URL", sandbox.url.as_str())
+        .env("DNC_AUTH_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn apply");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ledger_lines(&project).len() < 1500 {
+        assert!(Instant::now() < deadline, "apply never got going");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "apply finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    let before = remote_numbers(&sandbox).len();
+    assert!(
+        before > 0 && before < N as usize,
+        "killed mid-run: {before} of {N} applied"
+    );
+
+    let rerun = project.dnc(&sandbox, &["apply", "--yes"]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    let plan = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+
+    let remote = remote_numbers(&sandbox);
+    let distinct: HashSet<&String> = remote.iter().collect();
+    assert_eq!(
+        (remote.len(), distinct.len()),
+        (N as usize, N as usize),
+        "exactly the desired set, no duplicates"
+    );
+    let ledgered: HashSet<String> = ledger_lines(&project)
+        .iter()
+        .map(|r| r["phone_number"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<&&String> = distinct
+        .iter()
+        .filter(|n| !ledgered.contains(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} applied entries have no ledger line, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+}
+
+#[test]
+fn apply_converges_through_faults() {
+    let project = bulk(2000);
+    let faults = [
+        "--fault-5xx",
+        "0.2",
+        "--fault-429",
+        "0.05",
+        "--retry-after",
+        "1",
+        "--latency-ms",
+        "2",
+        "--seed",
+        "7",
+    ];
+    let sandbox = Sandbox::start(&faults);
+    let out = project.dnc(&sandbox, &["apply", "--yes", "--concurrency", "16"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(", 0 failed."), "{}", stdout(&out));
+    let retried = ledger_lines(&project)
+        .iter()
+        .filter(|r| r["attempts"].as_u64().is_some_and(|a| a > 1))
+        .count();
+    assert!(
+        retried > 100,
+        "the faults were really met and retried: {retried}"
+    );
+    let plan = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    assert_eq!(remote_numbers(&sandbox).len(), 2000);
+}
+
+#[test]
+fn the_ledger_answers_an_auditor() {
+    let project = Project::new(
+        &config(false, 10),
+        &[(
+            "lists/a.yaml",
+            "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n",
+        )],
+    );
+    let sandbox = Sandbox::start_seeded([seed("2025550102", 0, Some("DNC"), None)], &[]);
+    let out = project
+        .command(&["apply", "--yes"])
+        .env("DNC_API_URL", sandbox.url.as_str())
+        .env("DNC_AUTH_TOKEN", TOKEN)
+        .env("GITHUB_ACTOR", "compliance-bot")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = ledger_lines(&project);
+    assert_eq!(lines.len(), 4, "a start and a finish line per operation");
+    assert!(lines.iter().all(|l| !l.to_string().contains(TOKEN)));
+
+    let csv = project
+        .command(&["ledger", "--format", "csv", "--number", "+1 202 555 0102"])
+        .output()
+        .unwrap();
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    let fields: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!(
+        &fields[1..9],
+        [
+            "done",
+            "remove",
+            "global",
+            "+1 202-555-0102",
+            "\"Consent re-obtained",
+            " COMP-7\"",
+            "lists/a.yaml:6",
+            "compliance-bot"
+        ]
+    );
+    let table = project
+        .command(&["ledger", "--since", "2000-01-01"])
+        .output()
+        .unwrap();
+    let stable: String = stdout(&table)
+        .lines()
+        .map(|l| {
+            l.split_once("  ")
+                .map_or(l.to_string(), |(_, rest)| format!("[time]  {rest}"))
+        })
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| w.len() != 12 || !w.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("ledger_table", stable);
+    let none = project
+        .command(&["ledger", "--until", "2000-01-01"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&none), "no operations match\n");
+}
