@@ -2,8 +2,10 @@
 //! arrive as JSON numbers or as strings: both are read.
 
 use crate::entry::CampaignId;
-use serde::de::{Deserializer, Error as _};
+use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InsertRequest {
@@ -231,74 +233,147 @@ impl From<PageWire> for SearchPage {
     }
 }
 
-/// A scalar as the API may send it.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    Int(i64),
-    Uint(u64),
-    Bool(bool),
-    Float(f64),
-    Str(String),
-}
+/// An integer sent as a JSON number or as a string.
+struct Int<T>(T);
+/// A string, or a scalar the API sent where a string belongs.
+struct Text(String);
+/// `success`: a boolean, `0`/`1`, or `"true"`/`"false"`.
+struct Flag(bool);
 
-impl Scalar {
-    fn into_text(self) -> String {
-        match self {
-            Scalar::Int(n) => n.to_string(),
-            Scalar::Uint(n) => n.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Float(x) => x.to_string(),
-            Scalar::Str(s) => s,
-        }
-    }
+/// Read through `deserialize_any` with a visitor, not an untagged enum: an untagged enum
+/// buffers every value, and a 1000-entry page holds 9000 of them.
+struct IntVisitor<T>(PhantomData<T>);
 
-    fn into_int<T: TryFrom<i128>, E: serde::de::Error>(self) -> Result<T, E> {
-        let wide: i128 = match self {
-            Scalar::Int(n) => n.into(),
-            Scalar::Uint(n) => n.into(),
-            Scalar::Str(s) => s
-                .trim()
-                .parse()
-                .map_err(|_| E::custom(format!("`{}` is not an integer", snippet_of(&s))))?,
-            Scalar::Bool(_) | Scalar::Float(_) => return Err(E::custom("expected an integer")),
-        };
+impl<T: TryFrom<i128>> IntVisitor<T> {
+    fn fit<E: serde::de::Error>(wide: i128) -> Result<T, E> {
         T::try_from(wide).map_err(|_| E::custom(format!("{wide} is out of range")))
     }
 }
 
-fn snippet_of(s: &str) -> String {
-    s.chars().take(40).collect()
+impl<T: TryFrom<i128>> Visitor<'_> for IntVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer, or a string holding one")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        Self::fit(v.into())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        Self::fit(v.into())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        let wide = v.trim().parse().map_err(|_| {
+            let start: String = v.chars().take(40).collect();
+            E::custom(format!("`{start}` is not an integer"))
+        })?;
+        Self::fit(wide)
+    }
+}
+
+impl<'de, T: TryFrom<i128>> Deserialize<'de> for Int<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntVisitor(PhantomData)).map(Int)
+    }
+}
+
+struct TextVisitor;
+
+impl Visitor<'_> for TextVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor).map(Text)
+    }
+}
+
+struct FlagVisitor;
+
+impl Visitor<'_> for FlagVisitor {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
+        match v {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(E::custom("`success` is not a boolean")),
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+        match v.trim() {
+            t if t.eq_ignore_ascii_case("true") => Ok(true),
+            f if f.eq_ignore_ascii_case("false") => Ok(false),
+            _ => Err(E::custom("`success` is not a boolean")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FlagVisitor).map(Flag)
+    }
 }
 
 fn int<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<T, D::Error> {
-    Scalar::deserialize(d)?.into_int()
+    Int::deserialize(d).map(|i| i.0)
 }
 
 fn opt_int<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Option<T>, D::Error> {
-    Option::<Scalar>::deserialize(d)?
-        .map(Scalar::into_int)
-        .transpose()
+    Ok(Option::<Int<T>>::deserialize(d)?.map(|i| i.0))
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Scalar::deserialize(d)?.into_text())
+    Text::deserialize(d).map(|t| t.0)
 }
 
 fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<Scalar>::deserialize(d)?.map(Scalar::into_text))
+    Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
 }
 
 fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    match Option::<Scalar>::deserialize(d)? {
-        None => Ok(None),
-        Some(Scalar::Bool(b)) => Ok(Some(b)),
-        Some(Scalar::Int(n)) => Ok(Some(n != 0)),
-        Some(Scalar::Uint(n)) => Ok(Some(n != 0)),
-        Some(Scalar::Str(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(Scalar::Str(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(_) => Err(D::Error::custom("`success` is not a boolean")),
-    }
+    Ok(Option::<Flag>::deserialize(d)?.map(|f| f.0))
 }
 
 #[cfg(test)]
@@ -332,6 +407,8 @@ mod tests {
             r#"{"data":{"offset":0,"limit":100,"total":"lots","entries":[]}}"#,
             r#"{"success":true,"id":1.5}"#,
             r#"{"success":"maybe"}"#,
+            r#"{"success":2}"#,
+            r#"{"success":true,"id":[1]}"#,
         ] {
             assert!(serde_json::from_str::<Envelope>(body).is_err(), "{body}");
         }

@@ -485,10 +485,10 @@ fn search(app: &App, p: &Params) -> Result<Response, Failure> {
         reason,
         purpose,
     };
-    let (total, rows) = app
-        .store
-        .search(&filter, offset, limit)
-        .map_err(|_| invalid())?;
+    let (total, rows) = app.store.search(&filter, offset, limit).map_err(|e| {
+        eprintln!("dnc sandbox: search failed: {e}");
+        invalid()
+    })?;
     let entries = rows.into_iter().map(|r| entry_out(app, r)).collect();
     ok(SearchBody {
         data: SearchData {

@@ -2,6 +2,7 @@
 //! beside a write), every call blocking and meant to run off the async threads.
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql, params};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -101,8 +102,19 @@ pub struct Filter {
 
 pub struct Store {
     writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    readers: Vec<Mutex<Reader>>,
     next_reader: AtomicUsize,
+}
+
+/// Most filters a reader remembers the total of.
+const CACHED_COUNTS: usize = 4096;
+
+/// A read connection, and the totals it counted: a client paging through one filter asks
+/// for the same total on every page, and counting 100,000 matches costs more than the page.
+struct Reader {
+    conn: Connection,
+    /// Filter (as `Debug` text) -> (`PRAGMA data_version` when counted, total).
+    counts: HashMap<String, (i64, u64)>,
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -144,7 +156,14 @@ impl Store {
     pub fn open(path: &Path) -> rusqlite::Result<Store> {
         let writer = open_with_schema(path)?;
         let readers = (0..READERS)
-            .map(|_| open(path).map(Mutex::new))
+            .map(|_| {
+                open(path).map(|conn| {
+                    Mutex::new(Reader {
+                        conn,
+                        counts: HashMap::new(),
+                    })
+                })
+            })
             .collect::<rusqlite::Result<_>>()?;
         Ok(Store {
             writer: Mutex::new(writer),
@@ -159,7 +178,7 @@ impl Store {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+    fn reader(&self) -> std::sync::MutexGuard<'_, Reader> {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         self.readers[i].lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -239,24 +258,38 @@ impl Store {
     ) -> rusqlite::Result<(u64, Vec<Row>)> {
         let (clause, args) = where_clause(filter);
         let args: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
-        let conn = self.reader();
+        let mut reader = self.reader();
+        let Reader { conn, counts } = &mut *reader;
         // One read transaction, so the total and the page see the same snapshot.
         conn.execute_batch("BEGIN")?;
         let result = (|| {
-            let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM dnc{clause}"))?
-                .query_row(args.as_slice(), |r| r.get(0))?;
             let mut page_args = args.clone();
             let (limit, offset) = (limit as i64, offset as i64);
             page_args.push(&limit);
             page_args.push(&offset);
+            // The page first: it opens the snapshot that `data_version` then describes.
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM dnc{clause} ORDER BY id LIMIT ? OFFSET ?"
             ))?;
             let rows = stmt
                 .query_map(page_args.as_slice(), read_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((total as u64, rows))
+            let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            let key = format!("{filter:?}");
+            let total = match counts.get(&key) {
+                Some(&(v, total)) if v == version => total,
+                _ => {
+                    let total: i64 = conn
+                        .prepare_cached(&format!("SELECT COUNT(*) FROM dnc{clause}"))?
+                        .query_row(args.as_slice(), |r| r.get(0))?;
+                    if counts.len() >= CACHED_COUNTS {
+                        counts.clear();
+                    }
+                    counts.insert(key, (version, total as u64));
+                    total as u64
+                }
+            };
+            Ok((total, rows))
         })();
         conn.execute_batch("COMMIT")?;
         result
@@ -331,4 +364,49 @@ pub fn bulk_load(path: &Path, rows: impl IntoIterator<Item = NewRow>) -> rusqlit
     }
     tx.commit()?;
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: u32) -> NewRow {
+        NewRow {
+            phone_code: 1,
+            phone_number: format!("202555{n:04}"),
+            campaign_id: 0,
+            reason: String::new(),
+            purpose: String::new(),
+            insert_date: "2026-03-03 10:30:00".into(),
+        }
+    }
+
+    #[test]
+    fn cached_totals_follow_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let store = Store::open(&db).unwrap();
+        let filter = Filter {
+            campaign_id: Some(0),
+            ..Filter::default()
+        };
+        let mut want = 0;
+        for n in 0..10 {
+            // Every reader has counted before the next write.
+            for _ in 0..READERS {
+                assert_eq!(store.search(&filter, 0, 1).unwrap().0, want);
+            }
+            if n % 2 == 0 {
+                store.insert(&row(n)).unwrap();
+            } else {
+                // A write from another connection, as `seed` makes.
+                bulk_load(&db, [row(n)]).unwrap();
+            }
+            want += 1;
+        }
+        store.delete(1, "2025550000", 0).unwrap();
+        for _ in 0..READERS {
+            assert_eq!(store.search(&filter, 0, 1).unwrap().0, want - 1);
+        }
+    }
 }

@@ -332,3 +332,45 @@ async fn clones_share_one_client() {
     ids.dedup();
     assert_eq!(ids.len(), 10);
 }
+
+#[tokio::test]
+async fn timeouts_are_retried_then_reported() {
+    let s = Sandbox::start(&["--latency-ms", "3000"]);
+    let c = Client::new(ClientConfig {
+        base_url: s.url.clone(),
+        token: TOKEN.to_string().into(),
+        timeout: Duration::from_millis(200),
+        max_retries: 1,
+        max_rps: None,
+    })
+    .unwrap();
+    let err = c.search(&SearchQuery::default()).await.unwrap_err();
+    assert!(matches!(err, ApiError::Timeout { .. }), "{err:?}");
+    assert_eq!(err.attempts(), 2);
+}
+
+#[tokio::test]
+async fn error_messages() {
+    let s = Sandbox::start(&[]);
+    let c = s.client();
+    c.insert(&insert("2025550143", 0)).await.unwrap();
+    let dup = c.insert(&insert("2025550143", 0)).await.unwrap_err();
+    let gone = c
+        .delete(&DeleteRequest {
+            phone_code: 1,
+            phone_number: "2025550199".to_string(),
+            campaign_id: CampaignId::GLOBAL,
+            lead_status: None,
+        })
+        .await
+        .unwrap_err();
+    let unauthorized = client_for(s.url.clone(), "nope", 0)
+        .search(&SearchQuery::default())
+        .await
+        .unwrap_err();
+    let shown: Vec<String> = [dup, gone, unauthorized]
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    insta::assert_snapshot!(shown.join("\n"));
+}

@@ -74,6 +74,14 @@ impl Sandbox {
         }
     }
 
+    /// Asks the process to stop with SIGTERM and returns how it exited.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        self.child.wait().expect("wait for dnc sandbox")
+    }
+
     /// A client with no retries.
     pub fn client(&self) -> Client {
         self.client_with(0)

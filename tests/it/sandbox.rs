@@ -761,3 +761,29 @@ async fn concurrent_inserts_of_one_key_have_one_winner() {
     let (_, body) = s.raw("search", Style::FormBody, &[]).await;
     assert_eq!(body["data"]["total"], 1);
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_sandbox_cleanly() {
+    let s = Sandbox::start(&[]);
+    insert_id(&s, Style::FormBody, INSERT_OK).await;
+    assert!(s.terminate().success());
+}
+
+#[test]
+fn bad_sandbox_arguments_are_refused() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dnc"))
+            .args(["sandbox", "--token", "T"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let shown = [
+        run(&["--campaign", "0=Everything"]),
+        run(&["--campaign", "111"]),
+        run(&["--fault-5xx", "1.5"]),
+    ];
+    insta::assert_snapshot!(shown.join("\n"));
+}
