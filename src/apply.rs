@@ -223,9 +223,11 @@ async fn remove(client: &Client, key: &Key) -> Finished {
     };
     match client.delete(&req).await {
         Ok(r) => Finished::ok(Outcome::Done, found.id, r.attempts),
-        Err(e) if e.kind() == Some(ErrorKind::NotFound) => {
-            Finished::ok(Outcome::Converged, found.id, e.attempts())
-        }
+        // "Not found" codes differ between the vendor's tables: believe it only once search agrees.
+        Err(e) if e.kind() == Some(ErrorKind::NotFound) => match find(client, key).await {
+            Ok(None) => Finished::ok(Outcome::Converged, found.id, e.attempts()),
+            _ => Finished::failed(&e),
+        },
         Err(e) => Finished::failed(&e),
     }
 }
