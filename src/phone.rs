@@ -22,6 +22,11 @@ pub enum Assignment {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
+    /// Letters (vanity numbers, extensions), non-ASCII digits and invisible characters are
+    /// refused: libphonenumber would silently convert or drop them, and a DNC entry must be
+    /// exactly the number a person sees.
+    #[error("`{raw}` contains {ch:?} (U+{code:04X}); a number may hold only digits 0-9, spaces, ( ) - . / and a leading +", code = *.ch as u32)]
+    BadCharacter { raw: String, ch: char },
     #[error("`{0}` is not a phone number")]
     NotANumber(String),
     #[error("unknown country calling code {0}")]
@@ -42,6 +47,16 @@ pub enum PhoneError {
 /// A leading `+` carries its own code, which must agree with `code` when both are given.
 pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError> {
     let raw = raw.trim();
+    if let Some(ch) = raw
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || " ()-./".contains(c) || (c == '+' && i == 0)))
+        .map(|(_, c)| c)
+    {
+        return Err(PhoneError::BadCharacter {
+            raw: raw.to_string(),
+            ch,
+        });
+    }
     let not_a_number = || PhoneError::NotANumber(raw.to_string());
     let parsed = if raw.starts_with('+') {
         phonenumber::parse(None, raw).map_err(|_| not_a_number())?
@@ -167,8 +182,20 @@ mod tests {
             normalize(Some(1), "12345"),
             Err(PhoneError::WrongLength { .. } | PhoneError::NotANumber(_))
         ));
+        for odd in [
+            "1-800-FLOWERS",
+            "202\u{200b}5550143",
+            "２０２５５５０１４３",
+            "+1 202 555 0143 ext. 12",
+            "1+2025550143",
+        ] {
+            assert!(
+                matches!(normalize(Some(1), odd), Err(PhoneError::BadCharacter { .. })),
+                "{odd}"
+            );
+        }
         assert!(matches!(
-            normalize(Some(1), "hello"),
+            normalize(Some(1), "()"),
             Err(PhoneError::NotANumber(_))
         ));
         assert!(matches!(
