@@ -190,7 +190,10 @@ mod tests {
             "1+2025550143",
         ] {
             assert!(
-                matches!(normalize(Some(1), odd), Err(PhoneError::BadCharacter { .. })),
+                matches!(
+                    normalize(Some(1), odd),
+                    Err(PhoneError::BadCharacter { .. })
+                ),
                 "{odd}"
             );
         }

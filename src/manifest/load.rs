@@ -278,11 +278,7 @@ impl Loader {
         ok
     }
 
-    fn config(
-        &mut self,
-        path: &Path,
-        strict_override: bool,
-    ) -> Option<(Config, ManifestFiles)> {
+    fn config(&mut self, path: &Path, strict_override: bool) -> Option<(Config, ManifestFiles)> {
         let name = relative(&self.root, path);
         let file = self.read(path, &name, None)?;
         let node = self.yaml(&file)?;
@@ -444,7 +440,7 @@ impl Loader {
                             p.span.clone(),
                             "no file here",
                         )
-                        .with_help(format!("paths are relative to {}", config.root.display())),
+                        .with_help("paths are relative to the directory of the config file"),
                 );
             }
             let mut matches = matches;
@@ -807,12 +803,11 @@ impl Loader {
             Err(e) => {
                 // Point at the offending character itself when the source shows it verbatim.
                 let number_span = match &e {
-                    phone::PhoneError::BadCharacter { ch, .. } => file.text
-                        [number_span.clone()]
-                    .find(*ch)
-                    .map_or(number_span.clone(), |i| {
-                        number_span.start + i..number_span.start + i + ch.len_utf8()
-                    }),
+                    phone::PhoneError::BadCharacter { ch, .. } => file.text[number_span.clone()]
+                        .find(*ch)
+                        .map_or(number_span.clone(), |i| {
+                            number_span.start + i..number_span.start + i + ch.len_utf8()
+                        }),
                     _ => number_span.clone(),
                 };
                 let (label, help) = match (&e, code) {
@@ -1037,7 +1032,13 @@ fn schema_diagnostic(
                 }
                 _ => format!("invalid `{field}`: {}", err.masked()),
             };
-            let mut d = at.diag(Severity::Error, "dnc::schema::invalid", message, span, "here");
+            let mut d = at.diag(
+                Severity::Error,
+                "dnc::schema::invalid",
+                message,
+                span,
+                "here",
+            );
             d.help = help;
             vec![d]
         }

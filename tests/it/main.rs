@@ -1,1 +1,4 @@
 //! Integration tests: one binary, one module per capability, sharing `harness`.
+
+mod schema;
+mod validate;
