@@ -1,7 +1,9 @@
 //! Phone number normalization: every notation a person writes becomes one
 //! `(phone_code, national digits)` pair before anything compares numbers.
 
-use phonenumber::metadata::{DATABASE, Metadata};
+mod fast;
+
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use std::str::FromStr;
 
 /// A normalized number: the country calling code and the national significant number.
@@ -57,6 +59,14 @@ pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), Ph
             ch,
         });
     }
+    if let Some(done) = fast::normalize(code, raw) {
+        return Ok(done);
+    }
+    slow(code, raw)
+}
+
+/// The `phonenumber` crate's parse and validity check.
+fn slow(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError> {
     let not_a_number = || PhoneError::NotANumber(raw.to_string());
     let parsed = if raw.starts_with('+') {
         phonenumber::parse(None, raw).map_err(|_| not_a_number())?
@@ -110,11 +120,11 @@ fn main_metadata(code: u16) -> Option<&'static Metadata> {
         .or(metas.first().copied())
 }
 
-/// Whether any kind of number in this plan (fixed line, mobile, toll free, …) has `len` digits.
-/// The metadata leaves the general descriptor's lengths empty, so the kinds are asked one by one.
-fn possible_length(meta: &Metadata, len: usize) -> bool {
+/// Every kind of number a plan describes (fixed line, mobile, toll free, …); a number is
+/// valid when the general pattern and one of these match.
+fn kinds(meta: &Metadata) -> impl Iterator<Item = &Descriptor> {
     let d = meta.descriptors();
-    let kinds = [
+    [
         d.fixed_line(),
         d.mobile(),
         d.toll_free(),
@@ -125,18 +135,74 @@ fn possible_length(meta: &Metadata, len: usize) -> bool {
         d.pager(),
         d.uan(),
         d.voicemail(),
-    ];
-    let mut lengths = kinds
-        .into_iter()
-        .flatten()
-        .flat_map(|k| k.possible_length())
-        .peekable();
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Whether any kind of number in this plan has `len` digits. The metadata leaves the general
+/// descriptor's lengths empty, so the kinds are asked one by one.
+fn possible_length(meta: &Metadata, len: usize) -> bool {
+    let mut lengths = kinds(meta).flat_map(|k| k.possible_length()).peekable();
     lengths.peek().is_none() || lengths.any(|&l| usize::from(l) == len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both paths agree on every number the fast path takes, across codes and notations.
+    #[test]
+    fn fast_path_matches_the_crate() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut taken = 0;
+        for _ in 0..20_000 {
+            let code =
+                [1u16, 1, 1, 44, 49, 33, 61, 91, 52, 55, 86, 34, 39, 7, 81][next() as usize % 15];
+            let len = 6 + next() as usize % 8;
+            let digits: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            let raw = match next() % 4 {
+                0 => digits.clone(),
+                1 => format!("+{code} {digits}"),
+                2 => format!("({}) {}-{}", &digits[..3], &digits[3..6], &digits[6..]),
+                _ => digits.chars().flat_map(|c| [c, '.']).collect::<String>(),
+            };
+            let given = if raw.starts_with('+') && next() % 2 == 0 {
+                None
+            } else {
+                Some(code)
+            };
+            if let Some(fast) = fast::normalize(given, raw.trim_end_matches('.')) {
+                taken += 1;
+                assert_eq!(
+                    Ok(fast),
+                    slow(given, raw.trim_end_matches('.')),
+                    "{raw} {given:?}"
+                );
+            }
+        }
+        assert!(taken > 2_000, "fast path taken {taken} times");
+        let mut assigned = 0;
+        for area in [
+            202, 212, 242, 284, 340, 416, 604, 671, 787, 800, 876, 900, 917,
+        ] {
+            for exchange in (200..1000).step_by(7) {
+                let raw = format!("({area}) {exchange}-01{:02}", exchange % 100);
+                let fast = fast::normalize(Some(1), &raw).expect("plain NANP numbers are fast");
+                assigned += usize::from(fast.1 == Assignment::Assigned);
+                assert_eq!(Ok(fast), slow(Some(1), &raw), "{raw}");
+            }
+        }
+        assert!(assigned > 500, "{assigned}");
+    }
 
     #[test]
     fn notations_agree() {
