@@ -1,7 +1,9 @@
 //! Phone number normalization: every notation a person writes becomes one
 //! `(phone_code, national digits)` pair before anything compares numbers.
 
-use phonenumber::metadata::{DATABASE, Metadata};
+mod fast;
+
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -67,6 +69,11 @@ pub enum Assignment {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
+    /// Letters (vanity numbers, extensions), non-ASCII digits and invisible characters are
+    /// refused: libphonenumber would silently convert or drop them, and a DNC entry must be
+    /// exactly the number a person sees.
+    #[error("`{raw}` contains {ch:?} (U+{code:04X}); a number may hold only digits 0-9, spaces, ( ) - . / and a leading +", code = *.ch as u32)]
+    BadCharacter { raw: String, ch: char },
     #[error("`{0}` is not a phone number")]
     NotANumber(String),
     #[error("unknown country calling code {0}")]
@@ -87,6 +94,24 @@ pub enum PhoneError {
 /// A leading `+` carries its own code, which must agree with `code` when both are given.
 pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError> {
     let raw = raw.trim();
+    if let Some(ch) = raw
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || " ()-./".contains(c) || (c == '+' && i == 0)))
+        .map(|(_, c)| c)
+    {
+        return Err(PhoneError::BadCharacter {
+            raw: raw.to_string(),
+            ch,
+        });
+    }
+    if let Some(done) = fast::normalize(code, raw) {
+        return Ok(done);
+    }
+    slow(code, raw)
+}
+
+/// The `phonenumber` crate's parse and validity check.
+fn slow(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError> {
     let not_a_number = || PhoneError::NotANumber(raw.to_string());
     let parsed = if raw.starts_with('+') {
         phonenumber::parse(None, raw).map_err(|_| not_a_number())?
@@ -145,11 +170,11 @@ fn main_metadata(code: u16) -> Option<&'static Metadata> {
         .or(metas.first().copied())
 }
 
-/// Whether any kind of number in this plan (fixed line, mobile, toll free, …) has `len` digits.
-/// The metadata leaves the general descriptor's lengths empty, so the kinds are asked one by one.
-fn possible_length(meta: &Metadata, len: usize) -> bool {
+/// Every kind of number a plan describes (fixed line, mobile, toll free, …); a number is
+/// valid when the general pattern and one of these match.
+fn kinds(meta: &Metadata) -> impl Iterator<Item = &Descriptor> {
     let d = meta.descriptors();
-    let kinds = [
+    [
         d.fixed_line(),
         d.mobile(),
         d.toll_free(),
@@ -160,18 +185,74 @@ fn possible_length(meta: &Metadata, len: usize) -> bool {
         d.pager(),
         d.uan(),
         d.voicemail(),
-    ];
-    let mut lengths = kinds
-        .into_iter()
-        .flatten()
-        .flat_map(|k| k.possible_length())
-        .peekable();
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Whether any kind of number in this plan has `len` digits. The metadata leaves the general
+/// descriptor's lengths empty, so the kinds are asked one by one.
+fn possible_length(meta: &Metadata, len: usize) -> bool {
+    let mut lengths = kinds(meta).flat_map(|k| k.possible_length()).peekable();
     lengths.peek().is_none() || lengths.any(|&l| usize::from(l) == len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both paths agree on every number the fast path takes, across codes and notations.
+    #[test]
+    fn fast_path_matches_the_crate() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut taken = 0;
+        for _ in 0..20_000 {
+            let code =
+                [1u16, 1, 1, 44, 49, 33, 61, 91, 52, 55, 86, 34, 39, 7, 81][next() as usize % 15];
+            let len = 6 + next() as usize % 8;
+            let digits: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            let raw = match next() % 4 {
+                0 => digits.clone(),
+                1 => format!("+{code} {digits}"),
+                2 => format!("({}) {}-{}", &digits[..3], &digits[3..6], &digits[6..]),
+                _ => digits.chars().flat_map(|c| [c, '.']).collect::<String>(),
+            };
+            let given = if raw.starts_with('+') && next() % 2 == 0 {
+                None
+            } else {
+                Some(code)
+            };
+            if let Some(fast) = fast::normalize(given, raw.trim_end_matches('.')) {
+                taken += 1;
+                assert_eq!(
+                    Ok(fast),
+                    slow(given, raw.trim_end_matches('.')),
+                    "{raw} {given:?}"
+                );
+            }
+        }
+        assert!(taken > 2_000, "fast path taken {taken} times");
+        let mut assigned = 0;
+        for area in [
+            202, 212, 242, 284, 340, 416, 604, 671, 787, 800, 876, 900, 917,
+        ] {
+            for exchange in (200..1000).step_by(7) {
+                let raw = format!("({area}) {exchange}-01{:02}", exchange % 100);
+                let fast = fast::normalize(Some(1), &raw).expect("plain NANP numbers are fast");
+                assigned += usize::from(fast.1 == Assignment::Assigned);
+                assert_eq!(Ok(fast), slow(Some(1), &raw), "{raw}");
+            }
+        }
+        assert!(assigned > 500, "{assigned}");
+    }
 
     #[test]
     fn notations_agree() {
@@ -227,8 +308,23 @@ mod tests {
             normalize(Some(1), "12345"),
             Err(PhoneError::WrongLength { .. } | PhoneError::NotANumber(_))
         ));
+        for odd in [
+            "1-800-FLOWERS",
+            "202\u{200b}5550143",
+            "２０２５５５０１４３",
+            "+1 202 555 0143 ext. 12",
+            "1+2025550143",
+        ] {
+            assert!(
+                matches!(
+                    normalize(Some(1), odd),
+                    Err(PhoneError::BadCharacter { .. })
+                ),
+                "{odd}"
+            );
+        }
         assert!(matches!(
-            normalize(Some(1), "hello"),
+            normalize(Some(1), "()"),
             Err(PhoneError::NotANumber(_))
         ));
         assert!(matches!(

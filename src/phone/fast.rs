@@ -1,0 +1,179 @@
+//! A fast path for the common case, with exactly libphonenumber's rules.
+//!
+//! The `phonenumber` crate keeps its metadata regexes in one LRU cache of 100 behind a mutex,
+//! so judging a number recompiles regexes over and over; at a million numbers that dominates.
+//! Here the same metadata patterns are compiled once per calling code, and the crate's
+//! region-selection and number-type logic (`validator::source_for`, `number_type`) is followed
+//! step by step. The fast path only takes numbers whose parse is trivial: plain digits (with
+//! formatting characters), no national prefix, no international prefix, no leading zero, no
+//! leading country code; everything else goes through the crate. A unit test checks that both
+//! paths agree on every number the fast path takes.
+
+use super::{Assignment, Phone};
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use regex::{Regex, RegexBuilder};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+struct Desc {
+    pattern: Regex,
+    lengths: Vec<u16>,
+}
+
+impl Desc {
+    fn new(d: &Descriptor) -> Option<Desc> {
+        // `Descriptor::is_match`: a match starting at 0, not anchored at the end.
+        let pattern = RegexBuilder::new(&format!("^(?:{})", d.national_number().as_str()))
+            .ignore_whitespace(true)
+            .build()
+            .ok()?;
+        Some(Desc {
+            pattern,
+            lengths: d.possible_length().to_vec(),
+        })
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&(value.len() as u16)))
+            && self.pattern.is_match(value)
+    }
+}
+
+struct Region {
+    leading_digits: Option<Regex>,
+    general: Desc,
+    kinds: Vec<Desc>,
+}
+
+impl Region {
+    fn new(meta: &Metadata) -> Option<Region> {
+        let d = meta.descriptors();
+        Some(Region {
+            leading_digits: match meta.leading_digits() {
+                Some(l) => Some(
+                    RegexBuilder::new(&format!("^(?:{})", l.as_str()))
+                        .ignore_whitespace(true)
+                        .build()
+                        .ok()?,
+                ),
+                None => None,
+            },
+            general: Desc::new(d.general())?,
+            kinds: super::kinds(meta).map(Desc::new).collect::<Option<_>>()?,
+        })
+    }
+
+    /// `number_type(meta, value) != Type::Unknown`.
+    fn has_type(&self, value: &str) -> bool {
+        self.general.is_match(value) && self.kinds.iter().any(|k| k.is_match(value))
+    }
+}
+
+/// Everything needed to judge numbers of one calling code.
+struct Code {
+    /// Regions in database order, as `source_for` walks them.
+    regions: Vec<Region>,
+    /// First digit(s) whose presence means the crate's parse might transform the number.
+    risky_prefixes: Vec<String>,
+    lengths: Vec<u16>,
+}
+
+impl Code {
+    fn new(code: u16) -> Option<Code> {
+        let metas = DATABASE.by_code(&code)?;
+        let main = metas
+            .iter()
+            .copied()
+            .find(|m| m.is_main_country_for_code())
+            .or(metas.first().copied())?;
+        if main.national_prefix_for_parsing().is_some()
+            || main.national_prefix_transform_rule().is_some()
+        {
+            return None;
+        }
+        let mut risky = vec!["0".to_string(), code.to_string()];
+        risky.extend(main.national_prefix().map(str::to_string));
+        let mut lengths: Vec<u16> = super::kinds(main)
+            .flat_map(|k| k.possible_length().iter().copied())
+            .collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        let regions = DATABASE
+            .region(&code)?
+            .iter()
+            .map(|id| DATABASE.by_id(*id).and_then(Region::new))
+            .collect::<Option<_>>()?;
+        Some(Code {
+            regions,
+            risky_prefixes: risky,
+            lengths,
+        })
+    }
+
+    /// `validator::is_valid_with` for a national number of this code.
+    fn is_valid(&self, national: &str) -> bool {
+        if let [only] = &self.regions[..] {
+            return only.has_type(national);
+        }
+        for region in &self.regions {
+            match &region.leading_digits {
+                Some(l) if l.is_match(national) => return region.has_type(national),
+                Some(_) => {}
+                None if region.has_type(national) => return true,
+                None => {}
+            }
+        }
+        false
+    }
+}
+
+static CODES: LazyLock<Mutex<HashMap<u16, Option<Arc<Code>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn code(c: u16) -> Option<Arc<Code>> {
+    let mut codes = CODES.lock().unwrap_or_else(|e| e.into_inner());
+    codes
+        .entry(c)
+        .or_insert_with(|| Code::new(c).map(Arc::new))
+        .clone()
+}
+
+/// The normalized number when the crate's parse would be trivial, else `None` (use the crate).
+/// `raw` has already passed the character check.
+pub(super) fn normalize(given: Option<u16>, raw: &str) -> Option<(Phone, Assignment)> {
+    let (code_num, rest) = match raw.strip_prefix('+') {
+        // Only "+1 …" is unambiguous without the crate's country-code extraction.
+        Some(after) => {
+            let digits = after.trim_start();
+            let rest = digits.strip_prefix('1')?;
+            if !rest.starts_with([' ', '(', '-', '.', '/']) || given.is_some_and(|g| g != 1) {
+                return None;
+            }
+            (1, rest)
+        }
+        None => (given?, raw),
+    };
+    let national: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let plan = code(code_num)?;
+    if national.is_empty()
+        || !plan.lengths.contains(&(national.len() as u16))
+        || plan
+            .risky_prefixes
+            .iter()
+            .any(|p| national.starts_with(p.as_str()))
+    {
+        return None;
+    }
+    let assignment = if plan.is_valid(&national) {
+        Assignment::Assigned
+    } else {
+        Assignment::Unassigned
+    };
+    Some((
+        Phone {
+            code: code_num,
+            national,
+        },
+        assignment,
+    ))
+}

@@ -1,0 +1,192 @@
+//! `dnc validate` through the real binary: every invalid fixture's diagnostics in all three
+//! formats (insta), the examples, strictness, and the loaded desired set.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dir(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Runs `dnc validate` inside `rel` (so paths in the output are relative) and returns the
+/// exit code and stdout.
+fn validate(rel: &str, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
+        .current_dir(dir(rel))
+        .args(["--color", "never", "validate", "dnc.yaml"])
+        .args(extra)
+        .output()
+        .expect("dnc runs");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).expect("utf-8 output"),
+    )
+}
+
+fn snapshot_all_formats(case: &str) {
+    let rel = format!("tests/fixtures/invalid/{case}");
+    for format in ["human", "json", "github"] {
+        let (code, out) = validate(&rel, &["--format", format]);
+        assert_eq!(code, 1, "{case} {format} must fail:\n{out}");
+        insta::assert_snapshot!(format!("validate_{case}_{format}"), out);
+    }
+}
+
+#[test]
+fn structural_problems_are_all_reported() {
+    snapshot_all_formats("structural");
+}
+
+#[test]
+fn semantic_problems_are_all_reported() {
+    snapshot_all_formats("semantic");
+}
+
+#[test]
+fn config_problems_are_all_reported() {
+    snapshot_all_formats("config");
+}
+
+#[test]
+fn odd_input_gets_exact_diagnostics() {
+    snapshot_all_formats("odd");
+}
+
+#[test]
+fn json_positions_are_exact() {
+    let (_, out) = validate("tests/fixtures/invalid/odd", &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let zero_width = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("U+200B"))
+        .expect("zero-width space reported");
+    // `  - number: "202<U+200B>5550144"`: the invisible character is column 17 of line 7.
+    assert_eq!(
+        (zero_width["line"].as_u64(), zero_width["column"].as_u64()),
+        (Some(7), Some(17))
+    );
+    assert_eq!(zero_width["file"], "lists/chars.yaml");
+    assert_eq!(report["valid"], false);
+}
+
+#[test]
+fn examples_are_valid() {
+    let (code, out) = validate("examples", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "0 errors, 0 warnings\nvalid: 12 entries, 2 tombstones\n"
+    );
+}
+
+#[test]
+fn strict_turns_unassigned_numbers_into_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("dnc.yaml"),
+        "version: 1\nmanifests: [a.yaml]\nphone_code: 1\nscopes: [{scope: global}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("a.yaml"),
+        "entries:\n  - {number: 555-123-4567, scope: global, reason: DNC}\n",
+    )
+    .unwrap();
+    let run = |strict: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dnc"));
+        cmd.current_dir(tmp.path())
+            .args(["validate", "--format", "github"]);
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, out) = run(false);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("::warning file=a.yaml,line=2,col=14,"),
+        "{out}"
+    );
+    let (code, out) = run(true);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("::error file=a.yaml,line=2,col=14,"),
+        "{out}"
+    );
+}
+
+#[test]
+fn loaded_examples_are_normalized_and_placed() {
+    let loaded = dnc::manifest::load(&dir("examples"), false);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let config = loaded.config.as_ref().unwrap();
+    assert_eq!(config.safety.max_removals, 25);
+    assert_eq!(config.phone_code, Some(1));
+    let first = &loaded.desired.entries[0];
+    assert_eq!(&*first.source.file, "lists/campaigns.yaml");
+    assert_eq!((first.source.line, first.source.column), (6, 5));
+    assert_eq!(first.key.phone.national, "2025550120");
+    assert_eq!(first.key.scope, dnc::entry::CampaignId(111));
+    let csv = loaded
+        .desired
+        .entries
+        .iter()
+        .find(|e| e.key.phone.national == "2025550104")
+        .unwrap();
+    assert_eq!(&*csv.source.file, "lists/bulk/state-dnc-2026q1.csv");
+    assert_eq!(csv.source.line, 5);
+    assert_eq!(csv.reason, "State DNC import");
+    assert_eq!(csv.purpose.as_deref(), Some("TELEMKT"));
+    let t = &loaded.desired.tombstones[0];
+    assert_eq!(
+        t.removal_reason,
+        "Entered in error (wrong digit), see SALES-91"
+    );
+}
+
+#[test]
+fn hostile_shapes_are_bounded_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("dnc.yaml"),
+        "version: 1\nmanifests: ['*.yaml']\nphone_code: 1\nscopes: [{scope: global}]\n",
+    )
+    .unwrap();
+    // A 10 MB single line, and nesting far past any real file.
+    let long = format!(
+        "entries: [{{number: '2025550143', scope: global, reason: '{}'}}]\n",
+        "x".repeat(10 << 20)
+    );
+    std::fs::write(tmp.path().join("long.yaml"), long).unwrap();
+    let deep = format!("entries: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    std::fs::write(tmp.path().join("deep.yaml"), deep).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
+        .current_dir(tmp.path())
+        .args(["validate", "--format", "github"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("::error file=deep.yaml,line=1,col=")
+            && (stdout.contains("nesting deeper than 32 levels")
+                || stdout.contains("recursion limit exceeded")),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the long line is valid: {stdout}"
+    );
+}
