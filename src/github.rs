@@ -406,7 +406,6 @@ pub struct PlanPublication<'a> {
     pub markdown: &'a str,
     pub has_changes: bool,
     pub plan_hash: &'a str,
-    pub exitcode: i32,
     /// Post or edit the sticky comment (`--comment`).
     pub comment: bool,
 }
@@ -433,14 +432,9 @@ pub async fn publish_plan(
     };
     if let Some(path) = ctx.output() {
         let has_changes = if plan.has_changes { "true" } else { "false" };
-        let exitcode = plan.exitcode.to_string();
         write_outputs(
             path,
-            &[
-                ("has_changes", has_changes),
-                ("plan_hash", plan.plan_hash),
-                ("exitcode", &exitcode),
-            ],
+            &[("has_changes", has_changes), ("plan_hash", plan.plan_hash)],
         )?;
     }
     let comment = match (plan.comment, ctx.pull_request_number()?) {

@@ -12,9 +12,9 @@ use crate::target;
 use miette::{IntoDiagnostic, Result, miette};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
-pub fn run(args: ApplyArgs, out: Output) -> Result<ExitCode> {
+pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
     let saved = saved_plan(&args.path)?;
     let config_path = saved
         .as_ref()
@@ -50,7 +50,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<ExitCode> {
         if !plan.has_changes() {
             println!("\nNothing to apply.");
             connected.close().await;
-            return Ok(ExitCode::SUCCESS);
+            return Ok(0);
         }
         check_safety(&plan.safety, args.allow_removals)?;
         confirm(&plan, args.yes)?;
@@ -62,11 +62,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<ExitCode> {
         let summary = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await?;
         connected.close().await;
         report(&summary, &ledger_path);
-        Ok(if summary.failed > 0 {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
+        Ok(if summary.failed > 0 { 1 } else { 0 })
     })
 }
 

@@ -7,7 +7,6 @@ use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::process::ExitCode;
 
 /// One operation: its start line joined with its finish line, if it has one.
 #[derive(Debug, Serialize)]
@@ -32,7 +31,7 @@ const COLUMNS: [&str; 13] = [
     "id", "attempts", "error",
 ];
 
-pub fn run(args: LedgerArgs) -> Result<ExitCode> {
+pub fn run(args: LedgerArgs) -> Result<u8> {
     let (records, _torn) = ledger::read(&args.path)?;
     let wanted = args
         .number
@@ -52,7 +51,7 @@ pub fn run(args: LedgerArgs) -> Result<ExitCode> {
         LedgerFormat::Table => table(&rows),
     };
     print!("{text}");
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// Pairs each start line with the finish line of the same operation, in ledger order; the

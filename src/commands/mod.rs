@@ -8,6 +8,7 @@ mod schema;
 mod validate;
 
 use crate::cli::{Cli, ColorChoice, Command};
+use crate::github::{self, GithubContext};
 use crate::manifest::{self, Config, Desired};
 use miette::{IntoDiagnostic, Result};
 use std::collections::BTreeSet;
@@ -44,14 +45,33 @@ impl Output {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let out = Output::new(cli.color);
-    match cli.command {
+    let in_workflow = matches!(
+        cli.command,
+        Command::Validate(_) | Command::Plan(_) | Command::Apply(_)
+    );
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out),
         Command::Ledger(args) => ledger::run(args),
-        Command::Sandbox(args) => sandbox::run(args),
-        Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
+    };
+    if in_workflow {
+        step_output_exitcode(result.as_ref().map_or(1, |c| *c))?;
     }
+    result.map(ExitCode::from)
+}
+
+/// Inside GitHub Actions, the exit code becomes the step output `exitcode`.
+fn step_output_exitcode(code: u8) -> Result<()> {
+    if let Some(path) = GithubContext::from_env()?
+        .as_ref()
+        .and_then(|ctx| ctx.output())
+    {
+        github::write_outputs(path, &[("exitcode", &code.to_string())])?;
+    }
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -9,9 +9,8 @@ use crate::plan::saved::{self, SavedPlan};
 use crate::state::ReadOptions;
 use crate::target;
 use miette::Result;
-use std::process::ExitCode;
 
-pub fn run(args: PlanArgs, out: Output) -> Result<ExitCode> {
+pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
     let (config, desired) = load_valid(&args.path, out)?;
     let opts = ReadOptions {
         concurrency: args.target.read_concurrency.into(),
@@ -54,13 +53,13 @@ pub fn run(args: PlanArgs, out: Output) -> Result<ExitCode> {
     } else {
         0
     };
-    publish(&args, &plan, render_opts, code)?;
-    Ok(ExitCode::from(code))
+    publish(&args, &plan, render_opts)?;
+    Ok(code)
 }
 
 /// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the
 /// sticky pull-request comment. Outside, nothing.
-fn publish(args: &PlanArgs, plan: &Plan, opts: Options, code: u8) -> Result<()> {
+fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
     let Some(ctx) = GithubContext::from_env()? else {
         if args.comment {
             eprintln!("note: --comment does nothing outside GitHub Actions");
@@ -74,7 +73,6 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options, code: u8) -> Result<()> 
         markdown: &markdown,
         has_changes: plan.has_changes(),
         plan_hash: &plan.hash,
-        exitcode: code.into(),
         comment: args.comment,
     };
     let published = runtime()?.block_on(github::publish_plan(&ctx, &publication))?;

@@ -4,10 +4,9 @@ use crate::cli::SandboxArgs;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 use miette::{IntoDiagnostic, WrapErr};
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::Duration;
 
-pub fn run(args: SandboxArgs) -> miette::Result<ExitCode> {
+pub fn run(args: SandboxArgs) -> miette::Result<u8> {
     if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .into_diagnostic()
@@ -36,7 +35,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<ExitCode> {
         out.flush().into_diagnostic()?;
         drop(out);
         sandbox.shutdown_on(stop_signal()).await?;
-        Ok(ExitCode::SUCCESS)
+        Ok(0)
     })
 }
 

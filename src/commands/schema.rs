@@ -2,13 +2,12 @@
 
 use crate::cli::{SchemaArgs, SchemaKind};
 use crate::manifest::schema;
-use std::process::ExitCode;
 
-pub fn run(args: SchemaArgs) -> miette::Result<ExitCode> {
+pub fn run(args: SchemaArgs) -> miette::Result<u8> {
     let value = match args.kind {
         SchemaKind::Config => schema::config(),
         SchemaKind::Manifest => schema::manifest(),
     };
     print!("{}", schema::pretty(&value));
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

@@ -1,15 +1,14 @@
 //! `dnc validate`: load the config and manifests, print every diagnostic, exit 1 on errors.
 
-use crate::cli::{ColorChoice, DiagnosticFormat, ValidateArgs};
+use super::Output;
+use crate::cli::{DiagnosticFormat, ValidateArgs};
 use crate::manifest::{self, render_github, render_human, render_json};
-use std::io::IsTerminal;
-use std::process::ExitCode;
 
-pub fn run(args: ValidateArgs, color: ColorChoice) -> miette::Result<ExitCode> {
+pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
     let loaded = manifest::load(&args.path, args.strict);
     let out = match args.format {
         DiagnosticFormat::Human => {
-            let mut s = render_human(&loaded.diagnostics, use_color(color));
+            let mut s = render_human(&loaded.diagnostics, out.color);
             if !loaded.has_errors() {
                 let d = &loaded.desired;
                 s.push_str(&format!(
@@ -24,21 +23,5 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> miette::Result<ExitCode> {
         DiagnosticFormat::Github => render_github(&loaded.diagnostics),
     };
     print!("{out}");
-    Ok(if loaded.has_errors() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// `--color`, with NO_COLOR and a non-terminal stdout turning `auto` off.
-pub fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
+    Ok(if loaded.has_errors() { 1 } else { 0 })
 }

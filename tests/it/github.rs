@@ -323,7 +323,6 @@ async fn plan_comment_is_created_then_edited_in_place() {
         markdown: "## dnc plan\n\n1 to add",
         has_changes: true,
         plan_hash: "sha256:aaaa",
-        exitcode: 0,
         comment: true,
     };
 
@@ -442,7 +441,6 @@ async fn a_plan_without_changes_edits_but_never_creates() {
         markdown: "No changes.",
         has_changes: false,
         plan_hash: "sha256:bbbb",
-        exitcode: 0,
         comment: true,
     };
     let published = github::publish_plan(&ctx, &plan).await.unwrap();

@@ -325,3 +325,42 @@ fn a_saved_plan_applies_only_while_it_holds() {
     let ok = project.dnc(&sandbox, &["apply", "reviewed.json", "--yes"]);
     assert!(ok.status.success(), "{}\n{}", stdout(&ok), stderr(&ok));
 }
+
+#[test]
+fn inside_github_actions_the_plan_fills_summary_and_outputs() {
+    let (project, sandbox) = scenario();
+    let (summary, outputs) = (project.path("summary.md"), project.path("outputs.txt"));
+    let run = |args: &[&str]| {
+        project
+            .command(args)
+            .env("DNC_API_URL", sandbox.url.as_str())
+            .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_REPOSITORY", "acme/dnc-lists")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GITHUB_OUTPUT", &outputs)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["plan", "--detailed-exitcode", "--mask-numbers"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&outputs).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], "has_changes=true");
+    assert!(
+        lines[1].starts_with("plan_hash=") && lines[1].len() == "plan_hash=".len() + 64,
+        "{written}"
+    );
+    assert_eq!(lines[2], "exitcode=2");
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("### dnc plan `"), "{md}");
+    assert!(
+        md.contains("+1 202-***-0101") && !md.contains("202-555-0101"),
+        "numbers are masked: {md}"
+    );
+
+    std::fs::remove_file(&outputs).unwrap();
+    let invalid = run(&["validate", "missing.yaml"]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&outputs).unwrap(), "exitcode=1\n");
+}
