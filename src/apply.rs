@@ -290,7 +290,7 @@ fn record_for(
         reason,
         purpose,
         removal_reason,
-        source: source.map(|s| format!("{}:{}", s.file, s.line)),
+        source: source.map(ToString::to_string),
         commit: who.commit.clone(),
         actor: who.actor.clone(),
         outcome: fin.map(|f| f.outcome),

@@ -28,6 +28,12 @@ pub struct Source {
     pub column: u32,
 }
 
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
 /// A number that should be on a DNC list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredEntry {

@@ -1,8 +1,8 @@
 //! The colored terminal rendering of a plan.
 
 use super::{
-    Options, UNMANAGED_SHOWN, effect_text, or_none, read_status, scope_title, short_hash, summary,
-    word_diff,
+    Options, UNMANAGED_SHOWN, changed, effect_text, or_none, read_status, scope_title, short_hash,
+    summary, word_diff,
 };
 use crate::plan::{Change, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
@@ -95,11 +95,7 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             ..
         } => {
             let head = opts.paint(GREEN, &format!("+ {number}"));
-            let _ = writeln!(
-                out,
-                "  {head}  {}",
-                opts.paint(DIM, &format!("{}:{}", source.file, source.line))
-            );
+            let _ = writeln!(out, "  {head}  {}", opts.paint(DIM, &source.to_string()));
             let _ = writeln!(out, "      reason: {reason}");
             if let Some(p) = purpose {
                 let _ = writeln!(out, "      purpose: {p}");
@@ -116,19 +112,17 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             let _ = writeln!(
                 out,
                 "  {head}  id {id}  {}",
-                opts.paint(DIM, &format!("{}:{}", source.file, source.line))
+                opts.paint(DIM, &source.to_string())
             );
-            for (label, edit) in [("reason", reason), ("purpose", purpose)] {
-                if edit.changed() {
-                    let text = word_diff(or_none(&edit.old), or_none(&edit.new), |inserted, t| {
-                        if inserted {
-                            opts.paint(GREEN, &format!("{{+{t}+}}"))
-                        } else {
-                            opts.paint(RED, &format!("[-{t}-]"))
-                        }
-                    });
-                    let _ = writeln!(out, "      {label}: {text}");
-                }
+            for (label, edit) in changed(reason, purpose) {
+                let text = word_diff(or_none(&edit.old), or_none(&edit.new), |inserted, t| {
+                    if inserted {
+                        opts.paint(GREEN, &format!("{{+{t}+}}"))
+                    } else {
+                        opts.paint(RED, &format!("[-{t}-]"))
+                    }
+                });
+                let _ = writeln!(out, "      {label}: {text}");
             }
         }
         Change::Remove {
@@ -142,7 +136,7 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             let _ = writeln!(
                 out,
                 "  {head}  id {id}  {}",
-                opts.paint(DIM, &format!("{}:{}", source.file, source.line))
+                opts.paint(DIM, &source.to_string())
             );
             let _ = writeln!(out, "      removal reason: {removal_reason}");
             let _ = writeln!(

@@ -2,8 +2,8 @@
 //! Text from manifests and the API is escaped: a reason must not become markup or a mention.
 
 use super::{
-    MARKDOWN_LIMIT, Options, UNMANAGED_SHOWN, effect_text, or_none, read_status, scope_title,
-    short_hash, summary, word_diff,
+    MARKDOWN_LIMIT, Options, UNMANAGED_SHOWN, changed, effect_text, or_none, read_status,
+    scope_title, short_hash, summary, word_diff,
 };
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
@@ -158,9 +158,7 @@ fn change_row(change: &Change, opts: Options) -> String {
             source,
             ..
         } => {
-            let edits: Vec<String> = [("reason", reason), ("purpose", purpose)]
-                .into_iter()
-                .filter(|(_, e)| e.changed())
+            let edits: Vec<String> = changed(reason, purpose)
                 .map(|(label, e)| {
                     let diff = word_diff(or_none(&e.old), or_none(&e.new), |inserted, t| {
                         if t.trim().is_empty() {

@@ -6,7 +6,7 @@ mod markdown;
 pub use human::human;
 pub use markdown::markdown;
 
-use super::{Change, ChangeKind, Effect, Plan, ScopePlan};
+use super::{Change, ChangeKind, Edit, Effect, Plan, ScopePlan};
 use crate::entry::{CampaignId, Key};
 use anstyle::Style;
 use similar::{ChangeTag, TextDiff};
@@ -60,7 +60,7 @@ pub fn summary(plan: &Plan) -> String {
 pub fn one_line(change: &Change) -> String {
     let key = change.key();
     let number = key.phone.display();
-    let at = |s: &crate::manifest::Source| format!(" ({}:{})", s.file, s.line);
+    let at = |s: &crate::manifest::Source| format!(" ({s})");
     match change {
         Change::Create { reason, source, .. } => format!(
             "create {number} in {}, reason {reason:?}{}",
@@ -74,9 +74,7 @@ pub fn one_line(change: &Change) -> String {
             source,
             ..
         } => {
-            let edits: Vec<String> = [("reason", reason), ("purpose", purpose)]
-                .into_iter()
-                .filter(|(_, e)| e.changed())
+            let edits: Vec<String> = changed(reason, purpose)
                 .map(|(label, e)| format!("{label} {:?} -> {:?}", or_none(&e.old), or_none(&e.new)))
                 .collect();
             format!(
@@ -91,6 +89,16 @@ pub fn one_line(change: &Change) -> String {
         }
         Change::Prune { id, .. } => format!("prune {number} from {} (id {id})", key.scope),
     }
+}
+
+/// The attributes an update changes, labelled.
+pub(crate) fn changed<'a>(
+    reason: &'a Edit,
+    purpose: &'a Edit,
+) -> impl Iterator<Item = (&'static str, &'a Edit)> {
+    [("reason", reason), ("purpose", purpose)]
+        .into_iter()
+        .filter(|(_, e)| e.changed())
 }
 
 pub fn short_hash(plan: &Plan) -> &str {
