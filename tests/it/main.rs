@@ -4,4 +4,6 @@ mod action;
 mod client;
 mod github;
 mod harness;
+mod import;
+mod run;
 mod sandbox;

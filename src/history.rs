@@ -1,0 +1,1 @@
+//! `dnc history` (in progress)
