@@ -123,6 +123,12 @@ fn compile(schema: Value) -> (Value, jsonschema::Validator) {
 }
 
 impl Schemas {
+    /// Compiled once per process: history loads thousands of file versions.
+    fn get() -> &'static Schemas {
+        static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+        SCHEMAS.get_or_init(Schemas::new)
+    }
+
     fn new() -> Self {
         let items = Item::ALL
             .iter()
@@ -155,7 +161,7 @@ pub(super) struct Loader<'a> {
     diags: Diagnostics,
     desired: Desired,
     seen: HashMap<Key, Seen>,
-    schemas: Schemas,
+    schemas: &'static Schemas,
     /// Reads a file's bytes: the disk, or another source such as a git commit.
     files: &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     /// Accept any scope (reading history, where the config of the day is unknown).
@@ -225,7 +231,7 @@ impl<'a> Loader<'a> {
             diags: Diagnostics::default(),
             desired: Desired::default(),
             seen: HashMap::new(),
-            schemas: Schemas::new(),
+            schemas: Schemas::get(),
             files,
             any_scope: false,
         }

@@ -1,1 +1,0 @@
-//! `dnc history` (in progress)
