@@ -269,16 +269,20 @@ fn git_events(
     Ok(events)
 }
 
+/// A manifest's path and the blob ids of it and its includes.
+type ParseKey = (String, Vec<Option<String>>);
+
 /// The number's state at any commit, from the manifests that ever named it.
 struct States<'p> {
     blobs: Blobs,
     phone: &'p Phone,
     phone_code: Option<u16>,
     manifests: Vec<String>,
-    /// The CSV paths a manifest blob includes, learned at its first parse.
-    includes: HashMap<String, Vec<String>>,
-    /// Items found, by the blob ids of a manifest and its includes.
-    parsed: HashMap<Vec<Option<String>>, Vec<(CampaignId, Item)>>,
+    /// The CSV paths a manifest includes, by its path and blob id, learned at its first
+    /// parse (paths matter: items name their file, and includes resolve from it).
+    includes: HashMap<(String, String), Vec<String>>,
+    /// Items found, by the manifest's path and the blob ids of it and its includes.
+    parsed: HashMap<ParseKey, Vec<(CampaignId, Item)>>,
 }
 
 impl States<'_> {
@@ -296,8 +300,9 @@ impl States<'_> {
         let Some(id) = self.blobs.id(rev, path)? else {
             return Ok(Vec::new());
         };
-        if let Some(csvs) = self.includes.get(&id).cloned() {
-            let key = self.key(rev, &id, &csvs)?;
+        let blob = (path.to_string(), id);
+        if let Some(csvs) = self.includes.get(&blob).cloned() {
+            let key = self.key(rev, &blob, &csvs)?;
             if let Some(hit) = self.parsed.get(&key) {
                 return Ok(hit.clone());
             }
@@ -330,8 +335,8 @@ impl States<'_> {
             return Err(e);
         }
         let csvs = requested.into_inner();
-        let key = self.key(rev, &id, &csvs)?;
-        self.includes.insert(id, csvs);
+        let key = self.key(rev, &blob, &csvs)?;
+        self.includes.insert(blob, csvs);
         self.parsed.insert(key, items.clone());
         Ok(items)
     }
@@ -339,14 +344,14 @@ impl States<'_> {
     fn key(
         &mut self,
         rev: &str,
-        id: &str,
+        (path, id): &(String, String),
         csvs: &[String],
-    ) -> Result<Vec<Option<String>>, GitError> {
-        let mut key = vec![Some(id.to_string())];
+    ) -> Result<ParseKey, GitError> {
+        let mut ids = vec![Some(id.clone())];
         for csv in csvs {
-            key.push(self.blobs.id(rev, csv)?);
+            ids.push(self.blobs.id(rev, csv)?);
         }
-        Ok(key)
+        Ok((path.clone(), ids))
     }
 }
 

@@ -2,7 +2,7 @@
 //! changes, and whatever it cannot adopt honestly is left out and said.
 
 use crate::harness::{Sandbox, TOKEN};
-use crate::run::{Run, dnc};
+use crate::run::{CONFIG, Run, dnc};
 use dnc::sandbox::SeedEntry;
 use std::path::Path;
 
@@ -44,17 +44,6 @@ fn remote() -> Vec<SeedEntry> {
         seed(1, "2025550155", -1, "DNC", "COLLECT"),
     ]
 }
-
-const CONFIG: &str = "\
-version: 1
-manifests: [\"lists/*.yaml\"]
-phone_code: 1
-scopes:
-  - scope: global
-  - scope: 111
-    name: Sales Campaign
-  - scope: purpose-type
-";
 
 fn project(config: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -4,6 +4,7 @@ mod action;
 mod client;
 mod github;
 mod harness;
+mod history;
 mod import;
 mod run;
 mod sandbox;

@@ -3,6 +3,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// A config managing global, campaign 111 and purpose-type, reading `lists/*.yaml`.
+pub const CONFIG: &str = "\
+version: 1
+manifests: [\"lists/*.yaml\"]
+phone_code: 1
+scopes:
+  - scope: global
+  - scope: 111
+    name: Sales Campaign
+  - scope: purpose-type
+";
+
 /// What a `dnc` run printed and how it exited.
 pub struct Run {
     pub code: i32,
