@@ -272,17 +272,9 @@ pub struct ImportArgs {
 }
 
 fn parse_scope(s: &str) -> Result<crate::entry::CampaignId, String> {
-    use crate::entry::CampaignId;
-    match s.trim() {
-        "global" => Ok(CampaignId::GLOBAL),
-        "purpose-type" => Ok(CampaignId::PURPOSE_TYPE),
-        other => match other.parse::<i64>() {
-            Ok(id) if id >= -1 => Ok(CampaignId(id)),
-            _ => Err(format!(
-                "`{s}` is not a scope: use global, purpose-type or a campaign id"
-            )),
-        },
-    }
+    crate::manifest::model::ScopeRef::parse(s)
+        .map(|r| r.campaign_id())
+        .ok_or_else(|| format!("`{s}` is not a scope: use global, purpose-type or a campaign id"))
 }
 
 #[derive(Debug, Args)]

@@ -647,7 +647,7 @@ mod tests {
                 "defaults:\n  scope: global\nentries:\n  - number: \"+1 202-555-0143\"\n    reason: {}\n",
                 yaml_str(s)
             );
-            let d = crate::manifest::load_file("x.yaml", &text, Some(1), &nothing);
+            let d = crate::manifest::load_file("x.yaml", &text, Some(1), &nothing, &|_| true);
             assert_eq!(d.entries.len(), 1, "{s:?} as {text}");
             assert_eq!(d.entries[0].reason, s);
         }

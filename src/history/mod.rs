@@ -256,6 +256,7 @@ fn git_events(
         manifests,
         includes: HashMap::new(),
         parsed: HashMap::new(),
+        csv_rows: HashMap::new(),
     };
     let mut events = Vec::new();
     for c in &commits {
@@ -283,6 +284,8 @@ struct States<'p> {
     includes: HashMap<(String, String), Vec<String>>,
     /// Items found, by the manifest's path and the blob ids of it and its includes.
     parsed: HashMap<ParseKey, Vec<(CampaignId, Item)>>,
+    /// The rows of a CSV blob that may hold the number, by blob id.
+    csv_rows: HashMap<String, Vec<u8>>,
 }
 
 impl States<'_> {
@@ -315,12 +318,19 @@ impl States<'_> {
             Vec::new()
         } else {
             let blobs = RefCell::new(&mut self.blobs);
+            let rows = RefCell::new(&mut self.csv_rows);
             let national = &self.phone.national;
             let read = |p: &Path| -> std::io::Result<Vec<u8>> {
                 let csv = lexical(p);
                 requested.borrow_mut().push(csv.clone());
-                match blobs.borrow_mut().read(rev, &csv) {
-                    Ok(Some(bytes)) => Ok(only_rows_with(&bytes, national)),
+                match csv_rows(
+                    &mut blobs.borrow_mut(),
+                    &mut rows.borrow_mut(),
+                    rev,
+                    &csv,
+                    national,
+                ) {
+                    Ok(Some(bytes)) => Ok(bytes),
                     Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
                     Err(e) => {
                         *failure.borrow_mut() = Some(e);
@@ -328,7 +338,8 @@ impl States<'_> {
                     }
                 }
             };
-            let desired = manifest::load_file(path, &text, self.phone_code, &read);
+            let keep = |item: &str| contains_digits(item, national);
+            let desired = manifest::load_file(path, &text, self.phone_code, &read, &keep);
             found(desired, self.phone)
         };
         if let Some(e) = failure.into_inner() {
@@ -353,6 +364,28 @@ impl States<'_> {
         }
         Ok((path.clone(), ids))
     }
+}
+
+/// The header and the rows of `rev:path` that may hold the number, read once per blob.
+fn csv_rows(
+    blobs: &mut Blobs,
+    cache: &mut HashMap<String, Vec<u8>>,
+    rev: &str,
+    path: &str,
+    national: &str,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let Some(id) = blobs.id(rev, path)? else {
+        return Ok(None);
+    };
+    if let Some(rows) = cache.get(&id) {
+        return Ok(Some(rows.clone()));
+    }
+    let Some(bytes) = blobs.read(rev, path)? else {
+        return Ok(None);
+    };
+    let rows = only_rows_with(&bytes, national);
+    cache.insert(id, rows.clone());
+    Ok(Some(rows))
 }
 
 /// The entries and tombstones of `phone` in `desired`, by scope.

@@ -66,15 +66,19 @@ pub fn load_config(config_path: &Path) -> (Option<Config>, Diagnostics) {
 /// The entries and tombstones one manifest file holds, with its CSV includes read through
 /// `read` (a path relative to the manifest's root): for versions of a file that are not on
 /// disk, such as old commits. Scopes and allowed values are not checked, and items with
-/// problems are skipped: this reads what a file said, not whether it was valid.
+/// problems are skipped: this reads what a file said, not whether it was valid. Entries and
+/// tombstones whose YAML text `keep` rejects are skipped unchecked (when only some numbers
+/// matter, most of a large file costs only its parse).
 pub fn load_file(
     name: &str,
     text: &str,
     phone_code: Option<u16>,
     read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    keep: &dyn Fn(&str) -> bool,
 ) -> Desired {
     let mut loader = Loader::new(PathBuf::new(), read);
     loader.any_scope = true;
+    loader.keep = Some(keep);
     let config = Config {
         root: PathBuf::new(),
         manifests: Vec::new(),
@@ -166,6 +170,8 @@ pub(super) struct Loader<'a> {
     files: &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     /// Accept any scope (reading history, where the config of the day is unknown).
     any_scope: bool,
+    /// Only YAML entries and tombstones whose text this accepts are read.
+    keep: Option<&'a dyn Fn(&str) -> bool>,
 }
 
 /// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
@@ -234,6 +240,7 @@ impl<'a> Loader<'a> {
             schemas: Schemas::get(),
             files,
             any_scope: false,
+            keep: None,
         }
     }
 
@@ -593,7 +600,15 @@ impl<'a> Loader<'a> {
             else {
                 continue;
             };
+            let kind = Item::ALL[index].0;
             for (i, item) in items.iter().enumerate() {
+                let skip = self.keep.is_some_and(|keep| {
+                    kind != Item::Include
+                        && !keep(file.text.get(item.span.clone()).unwrap_or_default())
+                });
+                if skip {
+                    continue;
+                }
                 let json = item.to_json();
                 if !self.check_schema(
                     file,
