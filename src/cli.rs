@@ -290,6 +290,7 @@ pub struct HistoryArgs {
     /// Country calling code for a number written without `+` [default: the config's]
     #[arg(long)]
     pub phone_code: Option<u16>,
+    /// How to print the timeline (the JSON shape is documented in `dnc::history`).
     #[arg(long, value_enum, default_value_t = HistoryFormat::Human)]
     pub format: HistoryFormat,
 }

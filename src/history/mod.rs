@@ -31,7 +31,10 @@
 //!  ]}
 //! ```
 //! `unlisted` means the number left the manifests without a tombstone: dnc stopped managing
-//! it, and the remote entry stays. `outcome` is `done`, `converged`, `failed` or `interrupted`.
+//! it, and the remote entry stays. A `changed` event shows both attributes; equal `old` and
+//! `new` mean that one did not change. A tombstone whose removal reason changes is
+//! `tombstoned` again with the new reason. `outcome` is `done`, `converged`, `failed` or
+//! `interrupted` (a start line with no finish line).
 
 mod git;
 pub mod render;

@@ -305,3 +305,11 @@ fn bad_numbers_are_clear_errors() {
         out.stderr
     );
 }
+
+#[test]
+fn help() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dnc(dir.path(), &["history", "--help"], &[]);
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("history_help", out.stdout);
+}

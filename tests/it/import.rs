@@ -275,3 +275,11 @@ fn an_out_path_the_globs_miss_is_written_with_a_warning() {
         "warning: elsewhere/imported-purpose-type.yaml is not matched by the config's `manifests` globs (lists/*.yaml)",
     );
 }
+
+#[test]
+fn help() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dnc(dir.path(), &["import", "--help"], &[]);
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("import_help", out.stdout);
+}
