@@ -38,6 +38,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Show the audit ledger: what was applied, when, by whom and why.
     Ledger(LedgerArgs),
+    /// Write manifests from what the remote lists hold: adopt a list, or unmanaged drift.
+    Import(ImportArgs),
+    /// Show one number's timeline: its manifest history in git and the operations applied.
+    History(HistoryArgs),
     /// Print the JSON Schemas of the config and manifest files.
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
@@ -235,6 +239,66 @@ pub struct LedgerArgs {
     pub until: Option<chrono::NaiveDate>,
     #[arg(long, value_enum, default_value_t = LedgerFormat::Table)]
     pub format: LedgerFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// A scope to import: `global`, `purpose-type` or a campaign id (repeatable)
+    /// [default: every managed scope]
+    #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope)]
+    pub scopes: Vec<crate::entry::CampaignId>,
+    /// Import only the entries no manifest names yet (adopt unmanaged drift).
+    #[arg(long)]
+    pub only_unmanaged: bool,
+    /// A directory (one manifest per scope) or a .yaml file (one manifest for all), relative
+    /// to the config [default: the directory of the first `manifests` glob that matches]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Above this many entries, a manifest keeps its entries in an included CSV file.
+    #[arg(long, value_name = "N", default_value_t = crate::import::DEFAULT_CSV_THRESHOLD)]
+    pub csv_threshold: usize,
+    /// The reason to write for entries that have none in Convoso (the plan will then set it);
+    /// without it such entries are not imported.
+    #[arg(long, value_name = "TEXT")]
+    pub blank_reason: Option<String>,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_scope(s: &str) -> Result<crate::entry::CampaignId, String> {
+    crate::manifest::model::ScopeRef::parse(s)
+        .map(|r| r.campaign_id())
+        .ok_or_else(|| format!("`{s}` is not a scope: use global, purpose-type or a campaign id"))
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The number, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
+    pub number: String,
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(long, default_value = "dnc.yaml")]
+    pub config: PathBuf,
+    /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Country calling code for a number written without `+` [default: the config's]
+    #[arg(long)]
+    pub phone_code: Option<u16>,
+    /// How to print the timeline (the JSON shape is documented in `dnc::history`).
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Human)]
+    pub format: HistoryFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

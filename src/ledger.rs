@@ -4,6 +4,7 @@
 use crate::plan::ChangeKind;
 use miette::{Context, IntoDiagnostic, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -133,6 +134,37 @@ pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
         }
     }
     Ok((records, torn))
+}
+
+/// Pairs each start line with the finish line of the same operation, in ledger order; the
+/// same plan applied twice gives two rows per operation.
+pub fn operations(records: Vec<Record>) -> Vec<(Record, Option<Record>)> {
+    let mut rows: Vec<(Record, Option<Record>)> = Vec::with_capacity(records.len() / 2);
+    let mut open: HashMap<(String, u64), usize> = HashMap::new();
+    for r in records {
+        let key = (r.plan_hash.clone(), r.op);
+        match r.event {
+            Event::Start => {
+                open.insert(key, rows.len());
+                rows.push((r, None));
+            }
+            Event::Finish => match open.remove(&key) {
+                Some(i) => rows[i].1 = Some(r),
+                None => rows.push((r.clone(), Some(r))),
+            },
+        }
+    }
+    rows
+}
+
+/// An operation's outcome as people read it; `interrupted` when it has no finish line.
+pub fn outcome_text(finish: Option<&Record>) -> &'static str {
+    match finish.and_then(|f| f.outcome) {
+        Some(Outcome::Done) => "done",
+        Some(Outcome::Converged) => "converged",
+        Some(Outcome::Failed) => "failed",
+        None => "interrupted",
+    }
 }
 
 /// Now, as the ledger writes times: RFC 3339 UTC with milliseconds.

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod commands;
 pub mod entry;
 pub mod github;
+pub mod history;
+pub mod import;
 pub mod ledger;
 pub mod manifest;
 pub mod phone;

@@ -2,11 +2,10 @@
 
 use crate::cli::{LedgerArgs, LedgerFormat};
 use crate::entry::CampaignId;
-use crate::ledger::{self, Event, Record};
+use crate::ledger::{self, Record};
 use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// One operation: its start line joined with its finish line, if it has one.
 #[derive(Debug, Serialize)]
@@ -39,7 +38,7 @@ pub fn run(args: LedgerArgs) -> Result<u8> {
         .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
         .transpose()
         .map_err(|e| miette!("--number: {e}"))?;
-    let rows: Vec<Row> = merge(records)
+    let rows: Vec<Row> = ledger::operations(records)
         .into_iter()
         .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == phone_of(start)))
         .filter(|(start, _)| in_range(&start.time, &args))
@@ -52,27 +51,6 @@ pub fn run(args: LedgerArgs) -> Result<u8> {
     };
     print!("{text}");
     Ok(0)
-}
-
-/// Pairs each start line with the finish line of the same operation, in ledger order; the
-/// same plan applied twice gives two rows per operation.
-fn merge(records: Vec<Record>) -> Vec<(Record, Option<Record>)> {
-    let mut rows: Vec<(Record, Option<Record>)> = Vec::with_capacity(records.len() / 2);
-    let mut open: HashMap<(String, u64), usize> = HashMap::new();
-    for r in records {
-        let key = (r.plan_hash.clone(), r.op);
-        match r.event {
-            Event::Start => {
-                open.insert(key, rows.len());
-                rows.push((r, None));
-            }
-            Event::Finish => match open.remove(&key) {
-                Some(i) => rows[i].1 = Some(r),
-                None => rows.push((r.clone(), Some(r))),
-            },
-        }
-    }
-    rows
 }
 
 fn phone_of(r: &Record) -> Phone {
@@ -95,16 +73,9 @@ fn in_range(time: &str, args: &LedgerArgs) -> bool {
 fn row(start: &Record, finish: Option<&Record>) -> Row {
     let last = finish.unwrap_or(start);
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let outcome = match finish.and_then(|f| f.outcome) {
-        Some(o) => serde_json::to_value(o)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        None => "interrupted".to_string(),
-    };
     Row {
         time: last.time.clone(),
-        outcome,
+        outcome: ledger::outcome_text(finish).to_string(),
         change: serde_json::to_value(start.change)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))

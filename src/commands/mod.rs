@@ -1,6 +1,8 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
 mod apply;
+mod history;
+mod import;
 mod ledger;
 mod plan;
 mod sandbox;
@@ -54,6 +56,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out),
         Command::Ledger(args) => ledger::run(args),
+        Command::Import(args) => import::run(args, out),
+        Command::History(args) => history::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };

@@ -4,7 +4,7 @@
 use super::Config;
 use super::diagnostics::{At, Severity, SourceFile};
 use super::load::{Inherited, Loader, Row};
-use super::model::{ScopeName, ScopeRef};
+use super::model::ScopeRef;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -170,7 +170,7 @@ fn row(
                     ok = false;
                 }
             },
-            Some("scope") => match parse_scope(value) {
+            Some("scope") => match ScopeRef::parse(value) {
                 Some(s) => row.scope = Some((s, span.clone())),
                 None => {
                     loader.error(
@@ -204,18 +204,6 @@ fn row(
         ok = false;
     }
     ok.then_some(row)
-}
-
-fn parse_scope(value: &str) -> Option<ScopeRef> {
-    match value {
-        "global" => Some(ScopeRef::Named(ScopeName::Global)),
-        "purpose-type" => Some(ScopeRef::Named(ScopeName::PurposeType)),
-        _ => value
-            .parse::<i64>()
-            .ok()
-            .filter(|&id| id >= -1)
-            .map(ScopeRef::Id),
-    }
 }
 
 /// Byte spans of the first `n` cells of the record starting at `start` (quotes included).

@@ -32,22 +32,9 @@ impl Loaded {
 /// Loads the config at `config_path` (or `config_path/dnc.yaml`) and the manifests it names.
 /// `strict_override` makes unassigned numbers errors whatever the config says.
 pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
-    let path = if config_path.is_dir() {
-        config_path.join("dnc.yaml")
-    } else {
-        config_path.to_path_buf()
-    };
-    let root = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut loader = Loader {
-        root,
-        diags: Diagnostics::default(),
-        desired: Desired::default(),
-        seen: HashMap::default(),
-        schemas: Schemas::new(),
-    };
+    let path = config_file(config_path);
+    let read = |p: &Path| std::fs::read(p);
+    let mut loader = Loader::new(root_of(&path), &read);
     let config = loader.config(&path, strict_override);
     if let Some((config, files)) = &config {
         for (name, file) in files {
@@ -59,6 +46,67 @@ pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
         config: config.map(|(c, _)| c),
         desired: loader.desired,
         diagnostics: loader.diags,
+    }
+}
+
+/// Loads only the root config, without reading the manifests its globs name.
+pub fn load_config(config_path: &Path) -> (Option<Config>, Diagnostics) {
+    let path = config_file(config_path);
+    let read = |p: &Path| std::fs::read(p);
+    let mut loader = Loader::new(root_of(&path), &read);
+    let config = loader
+        .config_only(&path, false)
+        .map(|(config, _, _)| config);
+    loader.diags.sort();
+    (config, loader.diags)
+}
+
+/// The entries and tombstones one manifest file holds, with its CSV includes read through
+/// `read` (a path relative to the manifest's root): for versions of a file that are not on
+/// disk, such as old commits. Scopes and allowed values are not checked, and items with
+/// problems are skipped: this reads what a file said, not whether it was valid. Entries and
+/// tombstones whose YAML text `keep` rejects are skipped unchecked (when only some numbers
+/// matter, most of a large file costs only its parse).
+pub fn load_file(
+    name: &str,
+    text: &str,
+    phone_code: Option<u16>,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Desired {
+    let mut loader = Loader::new(PathBuf::new(), read);
+    loader.any_scope = true;
+    loader.keep = Some(keep);
+    let config = Config {
+        root: PathBuf::new(),
+        manifests: Vec::new(),
+        phone_code,
+        scopes: Vec::new(),
+        safety: Safety {
+            max_removals: 0,
+            max_removal_percent: 0.0,
+        },
+        reasons: None,
+        purposes: None,
+        strict: false,
+    };
+    let file = loader.diags.add_source(name, Arc::from(text));
+    loader.manifest(&config, name, &file);
+    loader.desired
+}
+
+fn config_file(config_path: &Path) -> PathBuf {
+    if config_path.is_dir() {
+        config_path.join("dnc.yaml")
+    } else {
+        config_path.to_path_buf()
+    }
+}
+
+fn root_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -77,6 +125,12 @@ fn compile(schema: Value) -> (Value, jsonschema::Validator) {
 }
 
 impl Schemas {
+    /// Compiled once per process: history loads thousands of file versions.
+    fn get() -> &'static Schemas {
+        static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+        SCHEMAS.get_or_init(Schemas::new)
+    }
+
     fn new() -> Self {
         let items = Item::ALL
             .iter()
@@ -104,14 +158,20 @@ struct Seen {
     length: usize,
 }
 
-pub(super) struct Loader {
+pub(super) struct Loader<'a> {
     root: PathBuf,
     diags: Diagnostics,
     desired: Desired,
     /// foldhash: a million keys hash several times faster than with SipHash, and the input
     /// is the user's own files, not an adversary's.
     seen: HashMap<Key, Seen, foldhash::fast::RandomState>,
-    schemas: Schemas,
+    schemas: &'static Schemas,
+    /// Reads a file's bytes: the disk, or another source such as a git commit.
+    files: &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    /// Accept any scope (reading history, where the config of the day is unknown).
+    any_scope: bool,
+    /// Only YAML entries and tombstones whose text this accepts are read.
+    keep: Option<&'a dyn Fn(&str) -> bool>,
 }
 
 /// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
@@ -170,7 +230,20 @@ fn head(text: &str, span: &Range<usize>) -> Range<usize> {
     span.start..end.max(span.start)
 }
 
-impl Loader {
+impl<'a> Loader<'a> {
+    fn new(root: PathBuf, files: &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>) -> Self {
+        Loader {
+            root,
+            diags: Diagnostics::default(),
+            desired: Desired::default(),
+            seen: HashMap::default(),
+            schemas: Schemas::get(),
+            files,
+            any_scope: false,
+            keep: None,
+        }
+    }
+
     pub(super) fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -182,7 +255,7 @@ impl Loader {
         name: &str,
         from: Option<(&SourceFile, Range<usize>)>,
     ) -> Option<Arc<SourceFile>> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match (self.files)(path) {
             Ok(b) => b,
             Err(e) => {
                 let message = format!("cannot read {name}: {e}");
@@ -280,7 +353,19 @@ impl Loader {
         ok
     }
 
+    /// The config and the manifest files its globs name. A glob that matches nothing is
+    /// reported, and the files the others match are still read.
     fn config(&mut self, path: &Path, strict_override: bool) -> Option<(Config, ManifestFiles)> {
+        let (config, file, node) = self.config_only(path, strict_override)?;
+        let files = self.manifest_files(&file, &node, &config, path);
+        Some((config, files))
+    }
+
+    fn config_only(
+        &mut self,
+        path: &Path,
+        strict_override: bool,
+    ) -> Option<(Config, Arc<SourceFile>, Node)> {
         let name = relative(&self.root, path);
         let file = self.read(path, &name, None)?;
         let node = self.yaml(&file)?;
@@ -308,8 +393,7 @@ impl Loader {
         if self.diags.errors() > before {
             return None;
         }
-        let files = self.manifest_files(&file, &node, &config, path);
-        Some((config, files))
+        Some((config, file, node))
     }
 
     fn config_semantics(
@@ -374,6 +458,7 @@ impl Loader {
         }
         Config {
             root: self.root.clone(),
+            manifests: spec.manifests.clone(),
             phone_code: spec.phone_code,
             scopes: spec
                 .scopes
@@ -519,7 +604,15 @@ impl Loader {
             else {
                 continue;
             };
+            let kind = Item::ALL[index].0;
             for (i, item) in items.iter().enumerate() {
+                let skip = self.keep.is_some_and(|keep| {
+                    kind != Item::Include
+                        && !keep(file.text.get(item.span.clone()).unwrap_or_default())
+                });
+                if skip {
+                    continue;
+                }
                 let json = item.to_json();
                 if !self.check_schema(
                     file,
@@ -649,7 +742,7 @@ impl Loader {
         span: Range<usize>,
     ) -> bool {
         let id = scope.campaign_id();
-        if config.scopes.iter().any(|s| s.id == id) {
+        if self.any_scope || config.scopes.iter().any(|s| s.id == id) {
             return true;
         }
         let managed: Vec<String> = config.scopes.iter().map(|s| s.id.to_string()).collect();

@@ -11,7 +11,7 @@ mod yaml;
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
-pub use load::{Loaded, load};
+pub use load::{Loaded, load, load_config, load_file};
 
 use crate::entry::{CampaignId, Key};
 use std::path::PathBuf;
@@ -79,6 +79,8 @@ pub struct Safety {
 pub struct Config {
     /// The directory holding the config file; manifest paths are relative to it.
     pub root: PathBuf,
+    /// The `manifests` globs, relative to `root`.
+    pub manifests: Vec<String>,
     /// Country calling code for numbers written without `+`, unless a manifest says otherwise.
     pub phone_code: Option<u16>,
     pub scopes: Vec<ScopeConfig>,

@@ -24,6 +24,19 @@ pub enum ScopeName {
 }
 
 impl ScopeRef {
+    /// A scope as text: `global`, `purpose-type` or a campaign id (`0` and `-1` included).
+    pub fn parse(value: &str) -> Option<ScopeRef> {
+        match value.trim() {
+            "global" => Some(ScopeRef::Named(ScopeName::Global)),
+            "purpose-type" => Some(ScopeRef::Named(ScopeName::PurposeType)),
+            other => other
+                .parse::<i64>()
+                .ok()
+                .filter(|&id| id >= -1)
+                .map(ScopeRef::Id),
+        }
+    }
+
     pub fn campaign_id(self) -> crate::entry::CampaignId {
         use crate::entry::CampaignId;
         match self {

@@ -341,6 +341,7 @@ mod tests {
     fn config(prune: bool) -> Config {
         Config {
             root: ".".into(),
+            manifests: vec!["lists/*.yaml".into()],
             scopes: vec![
                 ScopeConfig {
                     id: CampaignId(0),

@@ -1,0 +1,36 @@
+//! `dnc history NUMBER`: the number's timeline from the manifests' git history and the ledger.
+
+use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::history::{self, LedgerSource};
+use crate::manifest;
+use crate::phone;
+use miette::{IntoDiagnostic, Result, miette};
+
+pub fn run(args: HistoryArgs) -> Result<u8> {
+    let (config, diagnostics) = manifest::load_config(&args.config);
+    let Some(config) = config else {
+        eprint!("{}", manifest::render_human(&diagnostics, false));
+        miette::bail!("the config is invalid; fix the errors above first");
+    };
+    let code = args.phone_code.or(config.phone_code);
+    let (phone, _) = phone::normalize(code, &args.number).map_err(|e| {
+        miette!(
+            help = "write the number with `+` and its country code, or pass --phone-code",
+            "{e}"
+        )
+    })?;
+    let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
+    let ledger = LedgerSource {
+        path: args.ledger.as_deref().unwrap_or(&default_ledger),
+        required: args.ledger.is_some(),
+    };
+    let timeline = history::timeline(&config, &phone, ledger).map_err(|e| miette!("{e}"))?;
+    match args.format {
+        HistoryFormat::Human => print!("{}", history::render::human(&timeline)),
+        HistoryFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&timeline).into_diagnostic()?
+        ),
+    }
+    Ok(0)
+}

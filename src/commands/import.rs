@@ -1,0 +1,216 @@
+//! `dnc import`: read the chosen scopes completely and write manifests holding what they hold.
+
+use super::{Output, runtime};
+use crate::cli::ImportArgs;
+use crate::entry::CampaignId;
+use crate::import::{self, ImportError, Options, Prepared, ScopeReport, entries};
+use crate::manifest::{self, Config, Desired, Severity};
+use crate::state::{self, ReadOptions};
+use crate::target;
+use miette::{Result, miette};
+
+/// A glob that matches nothing yet is expected before the first import.
+const NO_FILES: &str = "dnc::config::no_files";
+
+pub fn run(args: ImportArgs, out: Output) -> Result<u8> {
+    let (config, desired) = load(&args, out)?;
+    let scopes = chosen_scopes(&args, &config)?;
+    let opts = ReadOptions {
+        concurrency: args.target.read_concurrency.into(),
+        phone_codes: super::phone_codes(&desired),
+        ..ReadOptions::default()
+    };
+    let (remote, origin) = runtime()?.block_on(async {
+        let connected = target::connect(&args.target, &config).await?;
+        println!("Target: {}", connected.description);
+        let remote = state::read(&connected.client, &scopes, &opts).await;
+        let origin = connected.description.clone();
+        connected.close().await;
+        Ok::<_, miette::Report>((remote, origin))
+    })?;
+    let opts = Options {
+        scopes,
+        only_unmanaged: args.only_unmanaged,
+        out: args.out.clone(),
+        csv_threshold: args.csv_threshold,
+        blank_reason: args.blank_reason.clone(),
+        force: args.force,
+        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        origin,
+    };
+    let prepared = import::prepare(&config, &desired, &remote, &opts).map_err(explain)?;
+    import::write(&config.root, &prepared.files, args.force)
+        .map_err(|e| miette!("writing the import under {}: {e}", config.root.display()))?;
+    print!("{}", summary(&config, &prepared, &opts));
+    for w in &prepared.warnings {
+        eprintln!("warning: {w}");
+    }
+    let refused: Vec<&ScopeReport> = prepared
+        .scopes
+        .iter()
+        .filter(|s| s.refused.is_some())
+        .collect();
+    for s in &refused {
+        eprintln!(
+            "error: {} was not imported: {}",
+            s.scope,
+            s.refused.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(if refused.is_empty() { 0 } else { 1 })
+}
+
+/// The config and the manifests so far. Before the first import the `manifests` globs may
+/// match nothing: that alone does not stop an import, any other error does.
+fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
+    let loaded = manifest::load(&args.path, false);
+    let blocking = loaded
+        .diagnostics
+        .items
+        .iter()
+        .any(|d| d.severity == Severity::Error && d.code != NO_FILES);
+    match loaded.config {
+        Some(config) if !blocking => Ok((config, loaded.desired)),
+        _ => {
+            eprint!(
+                "{}",
+                manifest::render_human(&loaded.diagnostics, out.color_err)
+            );
+            miette::bail!("the config or manifests are invalid; fix the errors above first")
+        }
+    }
+}
+
+fn chosen_scopes(args: &ImportArgs, config: &Config) -> Result<Vec<CampaignId>> {
+    let managed: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
+    if args.scopes.is_empty() {
+        return Ok(managed);
+    }
+    let mut chosen = Vec::new();
+    for &s in &args.scopes {
+        if !managed.contains(&s) {
+            let names: Vec<String> = managed.iter().map(ToString::to_string).collect();
+            return Err(miette!(
+                help = format!(
+                    "managed scopes: {}; add it to `scopes` in the config first",
+                    names.join(", ")
+                ),
+                "{s} is not a scope this config manages"
+            ));
+        }
+        if !chosen.contains(&s) {
+            chosen.push(s);
+        }
+    }
+    Ok(chosen)
+}
+
+fn explain(e: ImportError) -> miette::Report {
+    let help = match &e {
+        ImportError::NotAllowed { .. } => {
+            "if the account accepts them, add them to `reasons:` / `purposes:` in the config, then import again; nothing was written"
+        }
+        ImportError::AlreadyManaged { .. } => {
+            "use --only-unmanaged to import only the entries no manifest names; nothing was written"
+        }
+        ImportError::Exists(_) => {
+            "pass --force to replace it, or --out to write elsewhere; nothing was written"
+        }
+        ImportError::CsvMatched(_) => "nothing was written",
+        ImportError::BlankReason => "give the reason these entries are on the list",
+    };
+    miette!(help = help, "{e}")
+}
+
+fn summary(config: &Config, prepared: &Prepared, opts: &Options) -> String {
+    let mut out = String::new();
+    let mut written = 0;
+    let mut given = 0;
+    for s in &prepared.scopes {
+        let name = config
+            .scopes
+            .iter()
+            .find(|c| c.id == s.scope)
+            .and_then(|c| c.name.as_ref())
+            .map_or_else(String::new, |n| format!(" {n:?}"));
+        out.push_str(&format!(
+            "{}{name}: {} in Convoso",
+            s.scope,
+            entries(s.remote)
+        ));
+        if s.refused.is_some() {
+            out.push_str("; NOT imported (see the error below)\n");
+            continue;
+        }
+        if s.files.is_empty() {
+            out.push_str("; nothing to import\n");
+        } else {
+            let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+            out.push_str(&format!(
+                "; imported {} into {}\n",
+                entries(s.imported),
+                files.join(" + ")
+            ));
+        }
+        written += s.imported;
+        given += s.given_reason;
+        notes(&mut out, s, opts);
+    }
+    if written > 0 {
+        out.push_str(&format!(
+            "Wrote {} file(s). `dnc plan` now shows ",
+            prepared.files.len()
+        ));
+        if given > 0 {
+            out.push_str(&format!(
+                "{given} update(s) setting the --blank-reason reason, and no other changes, for these entries.\n"
+            ));
+        } else {
+            out.push_str("no changes for these entries.\n");
+        }
+    }
+    out
+}
+
+fn notes(out: &mut String, s: &ScopeReport, opts: &Options) {
+    let mut note = |n: usize, text: &str| {
+        if n > 0 {
+            out.push_str(&format!("  {} {text}\n", entries(n)));
+        }
+    };
+    if opts.only_unmanaged {
+        note(s.managed, "already in manifests: left there");
+    }
+    note(
+        s.given_reason,
+        "without a reason in Convoso: written with the --blank-reason reason",
+    );
+    note(
+        s.no_reason,
+        "without a reason in Convoso: not imported, left unmanaged (--blank-reason TEXT adopts them)",
+    );
+    note(
+        s.blank_purpose,
+        "with a blank-text purpose no manifest can write: not imported, left unmanaged",
+    );
+    note(
+        s.duplicates,
+        "repeating a number already imported: the plan reports the duplicates",
+    );
+    if !s.bad_number.is_empty() {
+        let shown: Vec<&str> = s.bad_number.iter().take(5).map(String::as_str).collect();
+        let more = s.bad_number.len() - shown.len();
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        note(
+            s.bad_number.len(),
+            &format!(
+                "with a number no manifest can hold ({}{tail}): not imported, left unmanaged",
+                shown.join(", ")
+            ),
+        );
+    }
+}

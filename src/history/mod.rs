@@ -1,0 +1,668 @@
+//! A number's timeline: what the manifests' git history did to it (added, changed, moved,
+//! tombstoned, unlisted) and what the ledger says was applied, in time order.
+//!
+//! Git is asked only about the commits that matter: a pickaxe search (`git log -G`) for lines
+//! holding the number's digits (any separators between them) finds every file that ever named
+//! it, old names included; the CSV files among them bring the manifests that include them; the
+//! commits touching those files are the candidates. At each candidate the files are parsed
+//! with the manifest loader before and after (blobs read through `git cat-file`, parses cached
+//! by blob id), and the number's entry per scope is compared. Merge commits are skipped: the
+//! commits on the merged branch carry their changes.
+//!
+//! JSON shape (`format_version` 1):
+//! ```json
+//! {"format_version": 1,
+//!  "number": {"phone_code": 1, "phone_number": "2025550143", "display": "+1 202-555-0143"},
+//!  "notes": ["..."],
+//!  "events": [
+//!    {"time": "2026-03-01T10:00:00+00:00", "scope": 0, "scope_name": "global",
+//!     "event": "added", "file": "lists/a.yaml", "reason": "DNC", "purpose": null,
+//!     "commit": {"hash": "...", "author": "...", "email": "...", "subject": "..."}},
+//!    {"event": "changed", "file": "...", "reason": {"old": "...", "new": "..."},
+//!     "purpose": {"old": null, "new": null}, ...},
+//!    {"event": "moved", "from": "lists/a.yaml", "to": "lists/b.yaml", ...},
+//!    {"event": "tombstoned", "file": "...", "removal_reason": "...", ...},
+//!    {"event": "tombstone_removed", "file": "...", "removal_reason": "...", ...},
+//!    {"event": "unlisted", "file": "...", "reason": "...", ...},
+//!    {"event": "applied", "change": "create", "outcome": "done", "id": 5083,
+//!     "actor": "...", "plan_hash": "...", "git_commit": "...", "reason": "...",
+//!     "purpose": null, "removal_reason": null, "source": "...", "error": null,
+//!     "commit": null, ...}
+//!  ]}
+//! ```
+//! `unlisted` means the number left the manifests without a tombstone: dnc stopped managing
+//! it, and the remote entry stays. A `changed` event shows both attributes; equal `old` and
+//! `new` mean that one did not change. A tombstone whose removal reason changes is
+//! `tombstoned` again with the new reason. `outcome` is `done`, `converged`, `failed` or
+//! `interrupted` (a start line with no finish line).
+
+mod git;
+pub mod render;
+
+pub use git::GitError;
+
+use crate::entry::CampaignId;
+use crate::ledger;
+use crate::manifest::{self, Config};
+use crate::phone::Phone;
+use crate::plan::{ChangeKind, Edit};
+use chrono::{DateTime, Utc};
+use git::{Blobs, Commit, Repo};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Component, Path};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeline {
+    pub format_version: u32,
+    pub number: Number,
+    /// What limits the timeline (no repository, a shallow clone, no ledger).
+    pub notes: Vec<String>,
+    pub events: Vec<Event>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Number {
+    #[serde(flatten)]
+    pub phone: Phone,
+    pub display: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    /// RFC 3339: the committer date of a commit, the finish time of an operation.
+    pub time: String,
+    pub scope: CampaignId,
+    pub scope_name: String,
+    #[serde(flatten)]
+    pub what: What,
+    /// The commit that made a manifest change.
+    pub commit: Option<CommitInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub hash: String,
+    pub author: String,
+    pub email: String,
+    pub subject: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum What {
+    Added {
+        file: String,
+        reason: String,
+        purpose: Option<String>,
+    },
+    Changed {
+        file: String,
+        reason: Edit,
+        purpose: Edit,
+    },
+    Moved {
+        from: String,
+        to: String,
+    },
+    Tombstoned {
+        file: String,
+        removal_reason: String,
+    },
+    TombstoneRemoved {
+        file: String,
+        removal_reason: String,
+    },
+    /// Left the manifests without a tombstone: no longer managed, the remote entry stays.
+    Unlisted {
+        file: String,
+        reason: String,
+    },
+    Applied {
+        change: ChangeKind,
+        outcome: String,
+        id: Option<u64>,
+        actor: Option<String>,
+        plan_hash: String,
+        git_commit: Option<String>,
+        reason: Option<String>,
+        purpose: Option<String>,
+        removal_reason: Option<String>,
+        source: Option<String>,
+        error: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("{0}")]
+    Ledger(String),
+}
+
+/// Where the ledger is, and whether its absence is an error (it was named explicitly).
+pub struct LedgerSource<'a> {
+    pub path: &'a Path,
+    pub required: bool,
+}
+
+/// The timeline of `phone` from the git history of the manifests under the config's
+/// directory and from the ledger.
+pub fn timeline(
+    config: &Config,
+    phone: &Phone,
+    ledger: LedgerSource,
+) -> Result<Timeline, HistoryError> {
+    let mut notes = Vec::new();
+    let mut events = match Repo::discover(&config.root)? {
+        Some(repo) if repo.has_commits() => {
+            if repo.is_shallow() {
+                notes.push(
+                    "this is a shallow clone: commits before its depth are missing (git fetch --unshallow)"
+                        .to_string(),
+                );
+            }
+            git_events(&repo, config.phone_code, phone)?
+        }
+        Some(_) => {
+            notes.push("the repository has no commits yet".to_string());
+            Vec::new()
+        }
+        None => {
+            notes.push(format!(
+                "{} is not in a git repository: no manifest history",
+                config.root.display()
+            ));
+            Vec::new()
+        }
+    };
+    if ledger.path.exists() || ledger.required {
+        let (records, _torn) =
+            ledger::read(ledger.path).map_err(|e| HistoryError::Ledger(format!("{e:?}")))?;
+        events.extend(ledger_events(records, phone));
+    } else {
+        notes.push(format!(
+            "no ledger at {}: no applied operations",
+            ledger.path.display()
+        ));
+    }
+    // Stable: commits keep their history order, operations follow the commits of their time.
+    events.sort_by_key(|e| instant(&e.time));
+    Ok(Timeline {
+        format_version: FORMAT_VERSION,
+        number: Number {
+            phone: phone.clone(),
+            display: phone.display(),
+        },
+        notes,
+        events,
+    })
+}
+
+fn instant(time: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What the manifests say about the number in one scope at one commit.
+#[derive(Clone, Debug, PartialEq)]
+struct Item {
+    file: String,
+    held: Held,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Held {
+    Entry {
+        reason: String,
+        purpose: Option<String>,
+    },
+    Tombstone {
+        removal_reason: String,
+    },
+}
+
+type State = BTreeMap<CampaignId, Item>;
+
+fn git_events(
+    repo: &Repo,
+    phone_code: Option<u16>,
+    phone: &Phone,
+) -> Result<Vec<Event>, HistoryError> {
+    let pathspecs: Vec<String> = ["yaml", "yml", "csv"]
+        .iter()
+        .map(|ext| format!(":(glob){}**/*.{ext}", repo.prefix))
+        .collect();
+    let yaml_specs = &pathspecs[..2];
+    let named = repo.paths_matching(&digits_regex(&phone.national), &pathspecs)?;
+    let mut files: BTreeSet<String> = named.clone();
+    for csv in named.iter().filter(|p| p.ends_with(".csv")) {
+        let base = csv.rsplit('/').next().unwrap_or(csv);
+        files.extend(repo.paths_matching(&ere_escape(base), yaml_specs)?);
+    }
+    let manifests: Vec<String> = files
+        .iter()
+        .filter(|p| !p.ends_with(".csv"))
+        .cloned()
+        .collect();
+    let paths: Vec<String> = files.into_iter().collect();
+    let commits = repo.commits(&paths)?;
+    let mut states = States {
+        blobs: Blobs::start(repo)?,
+        phone,
+        phone_code,
+        manifests,
+        includes: HashMap::new(),
+        parsed: HashMap::new(),
+        csv_rows: HashMap::new(),
+    };
+    let mut events = Vec::new();
+    for c in &commits {
+        let before = match &c.parent {
+            Some(p) => states.at(p)?,
+            None => State::new(),
+        };
+        let after = states.at(&c.hash)?;
+        events.extend(compare(&before, &after, c));
+    }
+    Ok(events)
+}
+
+/// A manifest's path and the blob ids of it and its includes.
+type ParseKey = (String, Vec<Option<String>>);
+
+/// The number's state at any commit, from the manifests that ever named it.
+struct States<'p> {
+    blobs: Blobs,
+    phone: &'p Phone,
+    phone_code: Option<u16>,
+    manifests: Vec<String>,
+    /// The CSV paths a manifest includes, by its path and blob id, learned at its first
+    /// parse (paths matter: items name their file, and includes resolve from it).
+    includes: HashMap<(String, String), Vec<String>>,
+    /// Items found, by the manifest's path and the blob ids of it and its includes.
+    parsed: HashMap<ParseKey, Vec<(CampaignId, Item)>>,
+    /// The rows of a CSV blob that may hold the number, by blob id.
+    csv_rows: HashMap<String, Vec<u8>>,
+}
+
+impl States<'_> {
+    fn at(&mut self, rev: &str) -> Result<State, GitError> {
+        let mut state = State::new();
+        for path in self.manifests.clone() {
+            for (scope, item) in self.items(rev, &path)? {
+                state.entry(scope).or_insert(item);
+            }
+        }
+        Ok(state)
+    }
+
+    fn items(&mut self, rev: &str, path: &str) -> Result<Vec<(CampaignId, Item)>, GitError> {
+        let Some(id) = self.blobs.id(rev, path)? else {
+            return Ok(Vec::new());
+        };
+        let blob = (path.to_string(), id);
+        if let Some(csvs) = self.includes.get(&blob).cloned() {
+            let key = self.key(rev, &blob, &csvs)?;
+            if let Some(hit) = self.parsed.get(&key) {
+                return Ok(hit.clone());
+            }
+        }
+        let text = self.blobs.read(rev, path)?.unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let requested = RefCell::new(Vec::new());
+        let failure = RefCell::new(None);
+        let items = if !contains_digits(&text, &self.phone.national) && !text.contains("include") {
+            Vec::new()
+        } else {
+            let blobs = RefCell::new(&mut self.blobs);
+            let rows = RefCell::new(&mut self.csv_rows);
+            let national = &self.phone.national;
+            let read = |p: &Path| -> std::io::Result<Vec<u8>> {
+                let csv = lexical(p);
+                requested.borrow_mut().push(csv.clone());
+                match csv_rows(
+                    &mut blobs.borrow_mut(),
+                    &mut rows.borrow_mut(),
+                    rev,
+                    &csv,
+                    national,
+                ) {
+                    Ok(Some(bytes)) => Ok(bytes),
+                    Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
+                    Err(e) => {
+                        *failure.borrow_mut() = Some(e);
+                        Err(std::io::ErrorKind::Other.into())
+                    }
+                }
+            };
+            let keep = |item: &str| contains_digits(item, national);
+            let desired = manifest::load_file(path, &text, self.phone_code, &read, &keep);
+            found(desired, self.phone)
+        };
+        if let Some(e) = failure.into_inner() {
+            return Err(e);
+        }
+        let csvs = requested.into_inner();
+        let key = self.key(rev, &blob, &csvs)?;
+        self.includes.insert(blob, csvs);
+        self.parsed.insert(key, items.clone());
+        Ok(items)
+    }
+
+    fn key(
+        &mut self,
+        rev: &str,
+        (path, id): &(String, String),
+        csvs: &[String],
+    ) -> Result<ParseKey, GitError> {
+        let mut ids = vec![Some(id.clone())];
+        for csv in csvs {
+            ids.push(self.blobs.id(rev, csv)?);
+        }
+        Ok((path.clone(), ids))
+    }
+}
+
+/// The header and the rows of `rev:path` that may hold the number, read once per blob.
+fn csv_rows(
+    blobs: &mut Blobs,
+    cache: &mut HashMap<String, Vec<u8>>,
+    rev: &str,
+    path: &str,
+    national: &str,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let Some(id) = blobs.id(rev, path)? else {
+        return Ok(None);
+    };
+    if let Some(rows) = cache.get(&id) {
+        return Ok(Some(rows.clone()));
+    }
+    let Some(bytes) = blobs.read(rev, path)? else {
+        return Ok(None);
+    };
+    let rows = only_rows_with(&bytes, national);
+    cache.insert(id, rows.clone());
+    Ok(Some(rows))
+}
+
+/// The entries and tombstones of `phone` in `desired`, by scope.
+fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
+    let entries = desired
+        .entries
+        .into_iter()
+        .filter(|e| e.key.phone == *phone)
+        .map(|e| {
+            let item = Item {
+                file: lexical(Path::new(e.source.file.as_ref())),
+                held: Held::Entry {
+                    reason: e.reason,
+                    purpose: e.purpose,
+                },
+            };
+            (e.key.scope, item)
+        });
+    let tombstones = desired
+        .tombstones
+        .into_iter()
+        .filter(|t| t.key.phone == *phone)
+        .map(|t| {
+            let item = Item {
+                file: lexical(Path::new(t.source.file.as_ref())),
+                held: Held::Tombstone {
+                    removal_reason: t.removal_reason,
+                },
+            };
+            (t.key.scope, item)
+        });
+    entries.chain(tombstones).collect()
+}
+
+/// The events one commit made, scope by scope.
+fn compare(before: &State, after: &State, c: &Commit) -> Vec<Event> {
+    let scopes: BTreeSet<CampaignId> = before.keys().chain(after.keys()).copied().collect();
+    let mut out = Vec::new();
+    for scope in scopes {
+        for what in changes(before.get(&scope), after.get(&scope)) {
+            out.push(Event {
+                time: c.time.clone(),
+                scope,
+                scope_name: scope.to_string(),
+                what,
+                commit: Some(CommitInfo {
+                    hash: c.hash.clone(),
+                    author: c.author.clone(),
+                    email: c.email.clone(),
+                    subject: c.subject.clone(),
+                }),
+            });
+        }
+    }
+    out
+}
+
+fn changes(before: Option<&Item>, after: Option<&Item>) -> Vec<What> {
+    use Held::{Entry, Tombstone};
+    let (Some(b), Some(a)) = (before, after) else {
+        return match (before, after) {
+            (None, Some(a)) => vec![appeared(a)],
+            (Some(b), None) => vec![disappeared(b)],
+            _ => Vec::new(),
+        };
+    };
+    let mut out = Vec::new();
+    match (&b.held, &a.held) {
+        (Entry { .. }, Tombstone { .. }) => return vec![appeared(a)],
+        (Tombstone { .. }, Entry { .. }) => return vec![disappeared(b), appeared(a)],
+        _ => {}
+    }
+    if b.file != a.file {
+        out.push(What::Moved {
+            from: b.file.clone(),
+            to: a.file.clone(),
+        });
+    }
+    match (&b.held, &a.held) {
+        (
+            Entry { reason, purpose },
+            Entry {
+                reason: r2,
+                purpose: p2,
+            },
+        ) if reason != r2 || purpose != p2 => out.push(What::Changed {
+            file: a.file.clone(),
+            reason: Edit {
+                old: Some(reason.clone()),
+                new: Some(r2.clone()),
+            },
+            purpose: Edit {
+                old: purpose.clone(),
+                new: p2.clone(),
+            },
+        }),
+        (Tombstone { removal_reason }, Tombstone { removal_reason: r2 })
+            if removal_reason != r2 =>
+        {
+            out.push(What::Tombstoned {
+                file: a.file.clone(),
+                removal_reason: r2.clone(),
+            })
+        }
+        _ => {}
+    }
+    out
+}
+
+fn appeared(a: &Item) -> What {
+    match &a.held {
+        Held::Entry { reason, purpose } => What::Added {
+            file: a.file.clone(),
+            reason: reason.clone(),
+            purpose: purpose.clone(),
+        },
+        Held::Tombstone { removal_reason } => What::Tombstoned {
+            file: a.file.clone(),
+            removal_reason: removal_reason.clone(),
+        },
+    }
+}
+
+fn disappeared(b: &Item) -> What {
+    match &b.held {
+        Held::Entry { reason, .. } => What::Unlisted {
+            file: b.file.clone(),
+            reason: reason.clone(),
+        },
+        Held::Tombstone { removal_reason } => What::TombstoneRemoved {
+            file: b.file.clone(),
+            removal_reason: removal_reason.clone(),
+        },
+    }
+}
+
+fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
+    ledger::operations(records)
+        .into_iter()
+        .filter(|(s, _)| s.phone_code == phone.code && s.phone_number == phone.national)
+        .map(|(start, finish)| {
+            let last = finish.as_ref().unwrap_or(&start);
+            let scope = CampaignId(start.campaign_id);
+            Event {
+                time: last.time.clone(),
+                scope,
+                scope_name: scope.to_string(),
+                what: What::Applied {
+                    change: start.change,
+                    outcome: ledger::outcome_text(finish.as_ref()).to_string(),
+                    id: last.id.or(start.id),
+                    actor: start.actor.clone(),
+                    plan_hash: start.plan_hash.clone(),
+                    git_commit: start.commit.clone(),
+                    reason: start.reason.clone(),
+                    purpose: start.purpose.clone(),
+                    removal_reason: start.removal_reason.clone(),
+                    source: start.source.clone(),
+                    error: last.error.clone(),
+                },
+                commit: None,
+            }
+        })
+        .collect()
+}
+
+/// A POSIX extended regex for the national digits with up to three non-digits between each
+/// (spaces, dashes, dots, parentheses, a `+1 ` prefix is outside it).
+fn digits_regex(national: &str) -> String {
+    let digits: Vec<String> = national
+        .chars()
+        .filter(char::is_ascii_digit)
+        .map(String::from)
+        .collect();
+    digits.join("[^0-9]{0,3}")
+}
+
+/// What `digits_regex` matches, for text already read.
+fn contains_digits(text: &str, national: &str) -> bool {
+    let want: Vec<u8> = national.bytes().filter(u8::is_ascii_digit).collect();
+    let bytes = text.as_bytes();
+    if want.is_empty() {
+        return false;
+    }
+    (0..bytes.len()).any(|start| {
+        let mut i = start;
+        for (n, &d) in want.iter().enumerate() {
+            let mut gap = 0;
+            while n > 0 && i < bytes.len() && !bytes[i].is_ascii_digit() && bytes[i] != b'\n' {
+                i += 1;
+                gap += 1;
+            }
+            if (n > 0 && gap > 3) || bytes.get(i) != Some(&d) {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    })
+}
+
+/// A CSV's header and only the rows that may hold the number: large CSV files parse in
+/// time proportional to the rows that matter.
+fn only_rows_with(bytes: &[u8], national: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines = text.split_inclusive('\n');
+    let mut out = String::new();
+    out.push_str(lines.next().unwrap_or_default());
+    for line in lines.filter(|l| contains_digits(l, national)) {
+        out.push_str(line);
+    }
+    out.into_bytes()
+}
+
+fn ere_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.[]{}()*+?^$|".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `a/./b/../c` as `a/c`, with `/` separators.
+fn lexical(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_match_across_notations_only() {
+        for text in [
+            "(202) 555-0143",
+            "202-555-0143",
+            "+1 202 555 0143",
+            "2025550143",
+            "number: \"202.555.0143\"",
+            "202 555 01 43",
+        ] {
+            assert!(contains_digits(text, "2025550143"), "{text}");
+        }
+        for text in ["2025550144", "202-555----0143", "202\n5550143", "20255501"] {
+            assert!(!contains_digits(text, "2025550143"), "{text}");
+        }
+        assert_eq!(digits_regex("202"), "2[^0-9]{0,3}0[^0-9]{0,3}2");
+    }
+
+    #[test]
+    fn only_matching_rows_survive() {
+        let csv = b"number,reason\n2025550143,DNC\n2025550144,DNC\n(202) 555-0143,X\n";
+        assert_eq!(
+            String::from_utf8(only_rows_with(csv, "2025550143")).unwrap(),
+            "number,reason\n2025550143,DNC\n(202) 555-0143,X\n"
+        );
+    }
+
+    #[test]
+    fn paths_resolve_lexically() {
+        assert_eq!(lexical(Path::new("lists/./bulk/../a.csv")), "lists/a.csv");
+        assert_eq!(ere_escape("a.b(1).csv"), "a\\.b\\(1\\)\\.csv");
+    }
+}
