@@ -300,7 +300,7 @@ fn bad_numbers_are_clear_errors() {
     let out = dnc(r.path(), &["history", "hello"], &[]);
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr.contains("`hello` is not a phone number"),
+        out.stderr.contains("`hello` contains 'h' (U+0068)"),
         "{}",
         out.stderr
     );

@@ -47,22 +47,13 @@ impl Project {
             .expect("run dnc")
     }
 
-    /// `dnc ARGS` with no target configured.
+    /// `dnc ARGS` in the project with no target configured.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dnc"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("CI")
-            .env_remove("DNC_API_URL")
-            .env_remove("DNC_AUTH_TOKEN")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("GITHUB_OUTPUT")
-            .env(
-                "GIT_CEILING_DIRECTORIES",
-                self.dir.path().parent().unwrap_or(Path::new("/")),
-            );
+        let mut cmd = crate::run::command(self.dir.path(), args);
+        cmd.env(
+            "GIT_CEILING_DIRECTORIES",
+            self.dir.path().parent().unwrap_or(Path::new("/")),
+        );
         cmd
     }
 }

@@ -22,9 +22,9 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `dnc ARGS` in `dir` with `env` set and every variable that changes dnc's behaviour
-/// (target, CI, GitHub, color) removed first.
-pub fn dnc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// `dnc ARGS` in `dir` with every variable that changes dnc's behaviour (target, CI,
+/// GitHub, color) removed.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dnc"));
     cmd.current_dir(dir).arg("--color").arg("never").args(args);
     for var in [
@@ -41,7 +41,14 @@ pub fn dnc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("NO_COLOR", "1").envs(env.iter().copied());
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `dnc ARGS` in `dir` with a clean environment plus `env`.
+pub fn dnc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(dir, args);
+    cmd.envs(env.iter().copied());
     let Output {
         status,
         stdout,

@@ -2,7 +2,6 @@
 //! formats (insta), the examples, strictness, and the loaded desired set.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn dir(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -11,9 +10,7 @@ fn dir(rel: &str) -> PathBuf {
 /// Runs `dnc validate` inside `rel` (so paths in the output are relative) and returns the
 /// exit code and stdout.
 fn validate(rel: &str, extra: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
-        .current_dir(dir(rel))
-        .args(["--color", "never", "validate", "dnc.yaml"])
+    let out = crate::run::command(&dir(rel), &["validate", "dnc.yaml"])
         .args(extra)
         .output()
         .expect("dnc runs");
@@ -100,9 +97,7 @@ fn strict_turns_unassigned_numbers_into_errors() {
     )
     .unwrap();
     let run = |strict: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dnc"));
-        cmd.current_dir(tmp.path())
-            .args(["validate", "--format", "github"]);
+        let mut cmd = crate::run::command(tmp.path(), &["validate", "--format", "github"]);
         if strict {
             cmd.arg("--strict");
         }
@@ -171,9 +166,7 @@ fn hostile_shapes_are_bounded_and_reported() {
     std::fs::write(tmp.path().join("long.yaml"), long).unwrap();
     let deep = format!("entries: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
     std::fs::write(tmp.path().join("deep.yaml"), deep).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
-        .current_dir(tmp.path())
-        .args(["validate", "--format", "github"])
+    let out = crate::run::command(tmp.path(), &["validate", "--format", "github"])
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
