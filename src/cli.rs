@@ -149,7 +149,7 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// Convoso DNC API base URL, e.g. https://api.convoso.com/v1/ (empty means unset)
-    #[arg(long, env = "DNC_API_URL")]
+    #[arg(long, env = "DNC_API_URL", hide_env_values = true)]
     pub api_url: Option<String>,
     /// Read the auth token from this file instead of DNC_AUTH_TOKEN.
     #[arg(long)]
@@ -182,10 +182,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Hide the middle digits of phone numbers in the output: +1 202-***-0143.
-    #[arg(long, env = "DNC_MASK_NUMBERS", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "DNC_MASK_NUMBERS", hide_env_values = true, value_parser = BoolishValueParser::new())]
     pub mask_numbers: bool,
     /// In a GitHub pull request, post the plan as one sticky comment per config, edited in place.
-    #[arg(long, env = "DNC_COMMENT", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "DNC_COMMENT", hide_env_values = true, value_parser = BoolishValueParser::new())]
     pub comment: bool,
 }
 

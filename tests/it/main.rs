@@ -5,6 +5,7 @@ mod apply;
 mod client;
 mod github;
 mod harness;
+mod help;
 mod history;
 mod import;
 mod plan;
