@@ -237,6 +237,7 @@ pub struct LedgerArgs {
     /// Only operations on or before this day (YYYY-MM-DD, UTC).
     #[arg(long)]
     pub until: Option<chrono::NaiveDate>,
+    /// How to print the operations: an aligned table, CSV for spreadsheets, or JSON.
     #[arg(long, value_enum, default_value_t = LedgerFormat::Table)]
     pub format: LedgerFormat,
 }
