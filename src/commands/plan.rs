@@ -9,10 +9,14 @@ use crate::plan::saved::{self, SavedPlan};
 use crate::state::ReadOptions;
 use crate::target;
 use miette::Result;
+use std::cell::Cell;
 use std::process::ExitCode;
+use std::time::Instant;
 
 pub fn run(args: PlanArgs, out: Output) -> Result<ExitCode> {
+    let laps = Laps::new(args.timings);
     let (config, desired) = load_valid(&args.path, out)?;
+    laps.lap("load");
     let opts = ReadOptions {
         concurrency: args.target.read_concurrency.into(),
         phone_codes: super::phone_codes(&desired),
@@ -26,7 +30,11 @@ pub fn run(args: PlanArgs, out: Output) -> Result<ExitCode> {
             PlanFormat::Human => println!("{announce}"),
             _ => eprintln!("{announce}"),
         }
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts).await;
+        laps.lap("connect");
+        let plan = crate::plan::make_with_laps(&connected.client, &config, &desired, &opts, |p| {
+            laps.lap(p)
+        })
+        .await;
         connected.close().await;
         Ok::<_, miette::Report>(plan)
     })?;
@@ -49,6 +57,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<ExitCode> {
         )?;
         eprintln!("Saved plan {} to {}", plan.hash, path.display());
     }
+    laps.lap("render");
     let code = if args.detailed_exitcode && plan.has_changes() {
         2
     } else {
@@ -91,4 +100,25 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options, code: u8) -> Result<()> 
         None => {}
     }
     Ok(())
+}
+
+/// With `--timings`, prints each phase's duration to stderr as it ends: `timing: NAME 1.234s`.
+struct Laps {
+    last: Option<Cell<Instant>>,
+}
+
+impl Laps {
+    fn new(enabled: bool) -> Laps {
+        Laps {
+            last: enabled.then(|| Cell::new(Instant::now())),
+        }
+    }
+
+    fn lap(&self, phase: &str) {
+        if let Some(last) = &self.last {
+            let now = Instant::now();
+            eprintln!("timing: {phase} {:.3}s", (now - last.get()).as_secs_f64());
+            last.set(now);
+        }
+    }
 }
