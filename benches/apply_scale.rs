@@ -142,10 +142,11 @@ fn apply_run(
     drop(sandbox);
     let rate = inserts as f64 / run.wall.as_secs_f64();
     println!(
-        "dnc apply --concurrency {n}: {} end to end ({rate:.0}/s), executor {} ({:.0}/s), peak RSS {:.0} MiB",
+        "dnc apply --concurrency {n}: {} end to end ({rate:.0}/s), executor {} ({:.0}/s), dnc CPU {}, peak RSS {:.0} MiB",
         common::secs(run.wall),
         common::secs(window),
         inserts as f64 / window.as_secs_f64(),
+        common::secs(run.cpu),
         run.max_rss_kib as f64 / 1024.0
     );
     let row = vec![

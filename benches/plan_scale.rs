@@ -448,6 +448,11 @@ fn report(
         ),
     ]);
     rows.push(vec![
+        "CPU time of the dnc process".into(),
+        common::secs(run.cpu),
+        String::new(),
+    ]);
+    rows.push(vec![
         "peak RSS of the dnc process".into(),
         format!("{:.0} MiB", run.max_rss_kib as f64 / 1024.0),
         format!(

@@ -242,8 +242,7 @@ async fn find(client: &Client, key: &Key) -> Result<Option<crate::api::RemoteRec
     let page = client.search(&q).await?;
     Ok(page.entries.into_iter().find(|r| {
         r.campaign_id == key.scope
-            && phone::normalize(Some(r.phone_code), &r.phone_number)
-                .is_ok_and(|(p, _)| p == key.phone)
+            && phone::canonical(Some(r.phone_code), &r.phone_number).is_ok_and(|p| p == key.phone)
     }))
 }
 

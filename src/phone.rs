@@ -86,6 +86,22 @@ pub enum PhoneError {
 /// Normalizes `raw` (any common notation) under calling code `code`.
 /// A leading `+` carries its own code, which must agree with `code` when both are given.
 pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError> {
+    let (phone, parsed) = parse(code, raw)?;
+    let assignment = if parsed.is_valid() {
+        Assignment::Assigned
+    } else {
+        Assignment::Unassigned
+    };
+    Ok((phone, assignment))
+}
+
+/// [`normalize`] without judging the assignment, for numbers that are only compared: the
+/// assignment check costs several times the parse.
+pub fn canonical(code: Option<u16>, raw: &str) -> Result<Phone, PhoneError> {
+    parse(code, raw).map(|(phone, _)| phone)
+}
+
+fn parse(code: Option<u16>, raw: &str) -> Result<(Phone, phonenumber::PhoneNumber), PhoneError> {
     let raw = raw.trim();
     let not_a_number = || PhoneError::NotANumber(raw.to_string());
     let parsed = if raw.starts_with('+') {
@@ -117,17 +133,12 @@ pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), Ph
             len: national.len(),
         });
     }
-    let assignment = if parsed.is_valid() {
-        Assignment::Assigned
-    } else {
-        Assignment::Unassigned
-    };
     Ok((
         Phone {
             code: written,
             national,
         },
-        assignment,
+        parsed,
     ))
 }
 
@@ -191,6 +202,24 @@ mod tests {
             assert_eq!(a, Assignment::Assigned, "{raw}");
         }
         assert_eq!(normalize(None, "+1 (202) 555-0143").unwrap().0, want);
+    }
+
+    #[test]
+    fn canonical_is_normalize_without_the_assignment() {
+        for (code, raw) in [
+            (Some(1), "555-123-4567"),
+            (Some(1), "+1 202-555-0143"),
+            (Some(44), "020 7946 0018"),
+            (Some(1), "12345"),
+            (Some(44), "+1 202 555 0143"),
+            (None, "2025550143"),
+        ] {
+            assert_eq!(
+                canonical(code, raw),
+                normalize(code, raw).map(|(p, _)| p),
+                "{raw}"
+            );
+        }
     }
 
     #[test]

@@ -384,8 +384,8 @@ fn dedupe(mut records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
 /// Normalizes a remote number like a manifest's, so both sides compare; a number the rules
 /// reject keeps its digits, and shows up as unmanaged rather than vanishing.
 fn normalize(r: RemoteRecord) -> RemoteEntry {
-    let phone = match phone::normalize(Some(r.phone_code), &r.phone_number) {
-        Ok((phone, _)) => phone,
+    let phone = match phone::canonical(Some(r.phone_code), &r.phone_number) {
+        Ok(phone) => phone,
         Err(_) => Phone {
             code: r.phone_code,
             national: r

@@ -71,6 +71,9 @@ impl Drop for Sandbox {
 /// How a measured child process ended.
 pub struct Measured {
     pub wall: Duration,
+    /// User plus system CPU time of that process: less sensitive than wall time to other
+    /// work on a shared machine.
+    pub cpu: Duration,
     /// Peak resident set size of that process alone.
     pub max_rss_kib: u64,
     pub success: bool,
@@ -96,8 +99,10 @@ pub fn measure(cmd: &mut Command) -> Measured {
         std::io::Error::last_os_error()
     );
     drop(child);
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Measured {
         wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         max_rss_kib: usage.ru_maxrss as u64,
         success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
     }

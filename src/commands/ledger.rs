@@ -37,7 +37,7 @@ pub fn run(args: LedgerArgs) -> Result<ExitCode> {
     let wanted = args
         .number
         .as_deref()
-        .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
+        .map(|n| phone::canonical(Some(args.phone_code), n))
         .transpose()
         .map_err(|e| miette!("--number: {e}"))?;
     let rows: Vec<Row> = merge(records)
