@@ -187,6 +187,9 @@ pub struct PlanArgs {
     /// In a GitHub pull request, post the plan as one sticky comment per config, edited in place.
     #[arg(long, env = "DNC_COMMENT", hide_env_values = true, value_parser = BoolishValueParser::new())]
     pub comment: bool,
+    /// Print how long each phase took (load, read, diff, effects, render) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -9,9 +9,13 @@ use crate::plan::saved::{self, SavedPlan};
 use crate::state::ReadOptions;
 use crate::target;
 use miette::Result;
+use std::cell::Cell;
+use std::time::Instant;
 
 pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
+    let laps = Laps::new(args.timings);
     let (config, desired) = load_valid(&args.path, out)?;
+    laps.lap("load");
     let opts = ReadOptions {
         concurrency: args.target.read_concurrency.into(),
         phone_codes: super::phone_codes(&desired),
@@ -25,7 +29,11 @@ pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
             PlanFormat::Human => println!("{announce}"),
             _ => eprintln!("{announce}"),
         }
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts).await;
+        laps.lap("connect");
+        let plan = crate::plan::make_with_laps(&connected.client, &config, &desired, &opts, |p| {
+            laps.lap(p)
+        })
+        .await;
         connected.close().await;
         Ok::<_, miette::Report>(plan)
     })?;
@@ -48,6 +56,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
         )?;
         eprintln!("Saved plan {} to {}", plan.hash, path.display());
     }
+    laps.lap("render");
     let code = if args.detailed_exitcode && plan.has_changes() {
         2
     } else {
@@ -89,4 +98,25 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
         None => {}
     }
     Ok(())
+}
+
+/// With `--timings`, prints each phase's duration to stderr as it ends: `timing: NAME 1.234s`.
+struct Laps {
+    last: Option<Cell<Instant>>,
+}
+
+impl Laps {
+    fn new(enabled: bool) -> Laps {
+        Laps {
+            last: enabled.then(|| Cell::new(Instant::now())),
+        }
+    }
+
+    fn lap(&self, phase: &str) {
+        if let Some(last) = &self.last {
+            let now = Instant::now();
+            eprintln!("timing: {phase} {:.3}s", (now - last.get()).as_secs_f64());
+            last.set(now);
+        }
+    }
 }

@@ -258,30 +258,73 @@ fn hex_digest(update: impl FnOnce(&mut Sha256)) -> String {
     hex::encode(h.finalize())
 }
 
+/// Feeds values to a hash unambiguously (each text with its length), without formatting
+/// a string per entry: a million entries are hashed on every plan.
+trait Feed {
+    fn num(&mut self, n: i64) -> &mut Self;
+    fn text(&mut self, t: &str) -> &mut Self;
+    fn opt(&mut self, t: Option<&str>) -> &mut Self;
+    fn key(&mut self, k: &Key) -> &mut Self;
+}
+
+impl Feed for Sha256 {
+    fn num(&mut self, n: i64) -> &mut Self {
+        self.update(n.to_le_bytes());
+        self
+    }
+
+    fn text(&mut self, t: &str) -> &mut Self {
+        self.num(t.len() as i64).update(t.as_bytes());
+        self
+    }
+
+    fn opt(&mut self, t: Option<&str>) -> &mut Self {
+        match t {
+            None => self.num(-1),
+            Some(t) => self.text(t),
+        }
+    }
+
+    fn key(&mut self, k: &Key) -> &mut Self {
+        self.num(k.scope.0)
+            .num(k.phone.code.into())
+            .text(&k.phone.national)
+    }
+}
+
 fn hash_desired(desired: &Desired) -> String {
-    let mut lines: Vec<String> = desired
-        .entries
-        .iter()
-        .map(|e| format!("E|{:?}|{}|{:?}", e.key, e.reason, e.purpose))
-        .chain(
-            desired
-                .tombstones
-                .iter()
-                .map(|t| format!("T|{:?}|{}", t.key, t.removal_reason)),
-        )
-        .collect();
-    lines.sort_unstable();
-    hex_digest(|h| lines.iter().for_each(|l| h.update(l.as_bytes())))
+    let mut entries: Vec<&DesiredEntry> = desired.entries.iter().collect();
+    entries.sort_unstable_by(|a, b| {
+        (&a.key, &a.reason, &a.purpose).cmp(&(&b.key, &b.reason, &b.purpose))
+    });
+    let mut tombstones: Vec<&Tombstone> = desired.tombstones.iter().collect();
+    tombstones
+        .sort_unstable_by(|a, b| (&a.key, &a.removal_reason).cmp(&(&b.key, &b.removal_reason)));
+    hex_digest(|h| {
+        h.text("entries").num(entries.len() as i64);
+        for e in entries {
+            h.key(&e.key).text(&e.reason).opt(e.purpose.as_deref());
+        }
+        h.text("tombstones").num(tombstones.len() as i64);
+        for t in tombstones {
+            h.key(&t.key).text(&t.removal_reason);
+        }
+    })
 }
 
 fn hash_remote(remote: &RemoteState) -> String {
     hex_digest(|h| {
         for (scope, state) in &remote.scopes {
-            h.update(format!("S|{scope:?}|{:?}", state.incomplete).as_bytes());
+            h.num(scope.0)
+                .opt(state.incomplete.as_deref())
+                .num(state.entries.len() as i64);
             let mut entries: Vec<&RemoteEntry> = state.entries.iter().collect();
             entries.sort_unstable_by_key(|e| e.id);
             for e in entries {
-                h.update(format!("{}|{:?}|{:?}|{:?}", e.id, e.key, e.reason, e.purpose).as_bytes());
+                h.num(e.id as i64)
+                    .key(&e.key)
+                    .opt(e.reason.as_deref())
+                    .opt(e.purpose.as_deref());
             }
         }
     })

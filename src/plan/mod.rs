@@ -14,11 +14,25 @@ use serde::{Deserialize, Serialize};
 /// Reads the managed scopes, diffs them against `desired`, and looks up what each removal
 /// leaves behind.
 pub async fn make(client: &Client, config: &Config, desired: &Desired, opts: &ReadOptions) -> Plan {
+    make_with_laps(client, config, desired, opts, |_| {}).await
+}
+
+/// [`make`], calling `lap` as each phase ends: `read`, `diff`, `effects`.
+pub async fn make_with_laps(
+    client: &Client,
+    config: &Config,
+    desired: &Desired,
+    opts: &ReadOptions,
+    mut lap: impl FnMut(&'static str),
+) -> Plan {
     let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
     let remote = state::read(client, &scopes, opts).await;
+    lap("read");
     let mut plan = diff::diff(config, desired, &remote);
+    lap("diff");
     let holders = state::holders(client, &plan.removed_phones(), opts.concurrency).await;
     plan.set_effects(&holders);
+    lap("effects");
     plan
 }
 

@@ -242,8 +242,8 @@ fn parse_phone(code: Option<&str>, number: Option<&str>) -> Result<(u16, String)
         .and_then(|c| c.trim_start_matches('+').parse().ok())
         .ok_or(BadPhone::Code)?;
     let number = number.ok_or(BadPhone::Number)?;
-    match phone::normalize(Some(code), number) {
-        Ok((p, _assignment)) => Ok((p.code, p.national)),
+    match phone::normalize(Some(code), number).map(|(p, _)| p) {
+        Ok(p) => Ok((p.code, p.national)),
         Err(PhoneError::UnknownCode(_)) => Err(BadPhone::Code),
         Err(_) => Err(BadPhone::Number),
     }
@@ -462,7 +462,9 @@ fn search(app: &App, p: &Params) -> Result<Response, Failure> {
         None if phone_code.is_some_and(|c| !phone::known_code(c)) => return Err(bad_phone()),
         None => None,
         Some(raw) if phone_code.is_some() || raw.starts_with('+') => {
-            let (phone, _) = phone::normalize(phone_code, raw).map_err(|_| bad_phone())?;
+            let phone = phone::normalize(phone_code, raw)
+                .map(|(p, _)| p)
+                .map_err(|_| bad_phone())?;
             phone_code = Some(phone.code);
             Some(phone.national)
         }
