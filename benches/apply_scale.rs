@@ -6,7 +6,8 @@
 //! `cargo bench --bench apply_scale`. Knobs: `DNC_BENCH_INSERTS` (default 100000),
 //! `DNC_BENCH_CONCURRENCY` (comma-separated, default `10,32`: each gets its own full run;
 //! the best is compared), `DNC_BENCH_SEQUENTIAL` (requests in the sequential sample, default
-//! 5000), `DNC_BENCH_WRK_SECS` (default 10).
+//! 5000), `DNC_BENCH_WRK_SECS` (default 10), `DNC_BENCH_LATENCY_MS` (latency every sandbox adds
+//! to each request, emulating a network round trip; default none).
 
 // Each bench uses part of the shared module.
 #[allow(dead_code)]

@@ -27,6 +27,10 @@ impl Sandbox {
         for c in campaigns {
             cmd.args(["--campaign", c]);
         }
+        // Emulated network latency per request (`DNC_BENCH_LATENCY_MS`): loopback has none.
+        if let Ok(ms) = std::env::var("DNC_BENCH_LATENCY_MS") {
+            cmd.args(["--latency-ms", &ms]);
+        }
         let mut child = cmd
             .env_remove("DNC_SANDBOX_TOKEN")
             .stdin(Stdio::null())
