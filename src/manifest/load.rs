@@ -37,9 +37,21 @@ pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
     let mut loader = Loader::new(root_of(&path), &read);
     let config = loader.config(&path, strict_override);
     if let Some((config, files)) = &config {
-        for (name, file) in files {
-            loader.manifest(config, name, file);
-        }
+        // One thread parses the next file's YAML while this one checks the last: the parse
+        // is about half the work, and at most two parsed files are held at once.
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            s.spawn(move || {
+                for (_, file) in files {
+                    if tx.send(yaml::read(&file.text)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for ((name, file), doc) in files.iter().zip(rx) {
+                loader.manifest(config, name, file, doc);
+            }
+        });
     }
     loader.diags.sort();
     Loaded {
@@ -91,7 +103,8 @@ pub fn load_file(
         strict: false,
     };
     let file = loader.diags.add_source(name, Arc::from(text));
-    loader.manifest(&config, name, &file);
+    let doc = yaml::read(&file.text);
+    loader.manifest(&config, name, &file, doc);
     loader.desired
 }
 
@@ -303,9 +316,8 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Reads YAML and reports its problems; `None` when the syntax left no document.
-    fn yaml(&mut self, file: &SourceFile) -> Option<Node> {
-        let doc = yaml::read(&file.text);
+    /// Reports the problems of `file`'s parsed YAML; `None` when the syntax left no document.
+    fn yaml(&mut self, file: &SourceFile, doc: yaml::Document) -> Option<Node> {
         let broken = doc.root.is_none() && !doc.problems.is_empty();
         for p in doc.problems {
             let mut d = At(file).diag(Severity::Error, p.code, p.message, p.span, p.label);
@@ -368,7 +380,7 @@ impl<'a> Loader<'a> {
     ) -> Option<(Config, Arc<SourceFile>, Node)> {
         let name = relative(&self.root, path);
         let file = self.read(path, &name, None)?;
-        let node = self.yaml(&file)?;
+        let node = self.yaml(&file, yaml::read(&file.text))?;
         let before = self.diags.errors();
         let json = node.to_json();
         if !self.check_schema(&file, &node, &json, Which::Config, "")
@@ -549,8 +561,16 @@ impl<'a> Loader<'a> {
         out
     }
 
-    fn manifest(&mut self, config: &Config, name: &str, file: &Arc<SourceFile>) {
-        let Some(node) = self.yaml(file) else { return };
+    fn manifest(
+        &mut self,
+        config: &Config,
+        name: &str,
+        file: &Arc<SourceFile>,
+        doc: yaml::Document,
+    ) {
+        let Some(node) = self.yaml(file, doc) else {
+            return;
+        };
         // The top level is checked with its lists emptied; each item is checked on its own.
         let top = match &node.value {
             Y::Map(pairs) => Value::Object(
