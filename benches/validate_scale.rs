@@ -3,6 +3,7 @@
 //!   parse     the YAML event parser dnc builds on, plus the CSV reader, over every file;
 //!   serde     serde-saphyr into a generic `serde_json::Value` per YAML file, plus CSV records;
 //!   validate  `dnc::manifest::load` (schema pass, semantic pass, duplicate detection).
+//! Five interleaved rounds; medians and the validate/parse ratios close the report.
 //! Run: `cargo bench --bench validate_scale` (ENTRIES=n to change the size).
 //! Profile one phase: `validate_scale --generate DIR`, then `validate_scale --phase validate DIR`.
 
@@ -48,9 +49,11 @@ fn main() {
         "{:<10} {:>10} {:>10} {:>14}",
         "phase", "wall s", "cpu s", "peak RSS MiB"
     );
-    // Three rounds, phases interleaved, so a noisy neighbour hurts every phase alike.
-    for _round in 0..3 {
-        for name in ["parse", "serde", "validate"] {
+    // Five rounds, phases interleaved, so a noisy neighbour hurts every phase alike.
+    const PHASES: [&str; 3] = ["parse", "serde", "validate"];
+    let mut figures: Vec<Vec<[f64; 3]>> = vec![Vec::new(); PHASES.len()];
+    for _round in 0..5 {
+        for (name, figures) in PHASES.iter().zip(&mut figures) {
             let out = Command::new(std::env::current_exe().unwrap())
                 .args(["--phase", name, &dir.path().to_string_lossy()])
                 .output()
@@ -60,9 +63,36 @@ fn main() {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            print!("{}", String::from_utf8_lossy(&out.stdout));
+            let line = String::from_utf8_lossy(&out.stdout);
+            print!("{line}");
+            let fields: Vec<f64> = line
+                .split_whitespace()
+                .skip(1)
+                .take(3)
+                .map(|f| f.parse().unwrap())
+                .collect();
+            figures.push([fields[0], fields[1], fields[2]]);
         }
     }
+    let median = |phase: usize, i: usize| {
+        let mut v: Vec<f64> = figures[phase].iter().map(|f| f[i]).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("median:");
+    for (p, name) in PHASES.iter().enumerate() {
+        println!(
+            "{name:<10} {:>10.2} {:>10.2} {:>14.0}",
+            median(p, 0),
+            median(p, 1),
+            median(p, 2)
+        );
+    }
+    println!(
+        "validate / parse: {:.2}x wall, {:.2}x CPU",
+        median(2, 0) / median(0, 0),
+        median(2, 1) / median(0, 1)
+    );
 }
 
 /// Exchanges libphonenumber treats as ordinary (no N11, 555, or special services).

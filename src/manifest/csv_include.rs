@@ -2,8 +2,8 @@
 //! Every cell keeps its exact span so diagnostics point at the row and column.
 
 use super::Config;
+use super::check::{Check, Inherited, Row};
 use super::diagnostics::{At, Severity, SourceFile};
-use super::load::{Inherited, Loader, Row};
 use super::model::ScopeRef;
 use std::ops::Range;
 use std::sync::Arc;
@@ -19,9 +19,9 @@ const COLUMNS: [&str; 8] = [
     "source",
 ];
 
-/// Reads every row of `file` into the loader's semantic pass.
+/// Reads every row of `file` through the semantic pass.
 pub(super) fn read(
-    loader: &mut Loader,
+    check: &mut Check,
     config: &Config,
     file: &Arc<SourceFile>,
     inherited: &Inherited,
@@ -32,8 +32,8 @@ pub(super) fn read(
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let Some(header) = next(loader, file, &mut records) else {
-        loader.error(
+    let Some(header) = next(check, file, &mut records) else {
+        check.error(
             At(file)
                 .diag(
                     Severity::Error,
@@ -52,7 +52,7 @@ pub(super) fn read(
         let name = name.trim();
         let known = COLUMNS.iter().position(|c| *c == name);
         if known.is_none() {
-            loader.error(
+            check.error(
                 At(file)
                     .diag(
                         Severity::Error,
@@ -64,7 +64,7 @@ pub(super) fn read(
                     .with_help(format!("columns: {}", COLUMNS.join(", "))),
             );
         } else if columns.contains(&known) {
-            loader.error(At(file).diag(
+            check.error(At(file).diag(
                 Severity::Error,
                 "dnc::csv::duplicate_column",
                 format!("column `{name}` appears twice"),
@@ -78,7 +78,7 @@ pub(super) fn read(
         let row = spans
             .first()
             .map_or(0..0, |s| s.start..spans.last().map_or(s.end, |l| l.end));
-        loader.error(
+        check.error(
             At(file)
                 .diag(
                     Severity::Error,
@@ -91,11 +91,11 @@ pub(super) fn read(
         );
         return;
     }
-    while let Some((start, record)) = next(loader, file, &mut records) {
+    while let Some((start, record)) = next(check, file, &mut records) {
         let spans = cells(&text, start, record.len());
         let whole = start..spans.last().map_or(start, |s| s.end);
         if record.len() != columns.len() {
-            loader.error(At(file).diag(
+            check.error(At(file).diag(
                 Severity::Error,
                 "dnc::csv::width",
                 format!(
@@ -108,15 +108,15 @@ pub(super) fn read(
             ));
             continue;
         }
-        if let Some(row) = row(loader, file, &record, &spans, &columns, whole) {
-            loader.accept(config, file, row, inherited);
+        if let Some(row) = row(check, file, &record, &spans, &columns, whole) {
+            check.accept(config, file, row, inherited);
         }
     }
 }
 
 /// The next record and its byte offset; a CSV syntax error is reported and ends the file.
 fn next(
-    loader: &mut Loader,
+    check: &mut Check,
     file: &SourceFile,
     records: &mut csv::StringRecordsIter<&[u8]>,
 ) -> Option<(usize, csv::StringRecord)> {
@@ -124,7 +124,7 @@ fn next(
         Ok(r) => Some((r.position().map_or(0, |p| p.byte() as usize), r)),
         Err(e) => {
             let at = e.position().map_or(0, |p| p.byte() as usize);
-            loader.error(At(file).diag(
+            check.error(At(file).diag(
                 Severity::Error,
                 "dnc::csv::syntax",
                 format!("unreadable CSV: {e}"),
@@ -137,7 +137,7 @@ fn next(
 }
 
 fn row(
-    loader: &mut Loader,
+    check: &mut Check,
     file: &SourceFile,
     record: &csv::StringRecord,
     spans: &[Range<usize>],
@@ -160,7 +160,7 @@ fn row(
             Some("phone_code") => match value.parse::<u16>() {
                 Ok(c) if (1..=999).contains(&c) => row.phone_code = Some(c),
                 _ => {
-                    loader.error(At(file).diag(
+                    check.error(At(file).diag(
                         Severity::Error,
                         "dnc::csv::phone_code",
                         format!("`{value}` is not a country calling code"),
@@ -173,7 +173,7 @@ fn row(
             Some("scope") => match ScopeRef::parse(value) {
                 Some(s) => row.scope = Some((s, span.clone())),
                 None => {
-                    loader.error(
+                    check.error(
                         At(file)
                             .diag(
                                 Severity::Error,
@@ -194,7 +194,7 @@ fn row(
         }
     }
     if row.number.0.is_empty() {
-        loader.error(At(file).diag(
+        check.error(At(file).diag(
             Severity::Error,
             "dnc::csv::no_number",
             "row has no number",

@@ -105,13 +105,11 @@ impl fmt::Debug for Diagnostics {
 
 impl Diagnostics {
     /// Registers a file so diagnostics can point into it.
-    pub fn add_source(&mut self, name: &str, text: Arc<str>) -> Arc<SourceFile> {
-        let name: Arc<str> = Arc::from(name);
-        let file = Arc::new(SourceFile::new(name.clone(), text));
-        if self.sources.insert(name.clone(), file.clone()).is_none() {
+    pub fn add_file(&mut self, file: Arc<SourceFile>) {
+        let name = file.name.clone();
+        if self.sources.insert(name.clone(), file).is_none() {
             self.order.push(name);
         }
-        file
     }
 
     pub fn push(&mut self, d: Diagnostic) {

@@ -1,18 +1,19 @@
-//! Loading: read the config and every manifest and CSV file, run the schema pass and the
-//! semantic pass over each item independently, and collect every problem with its place.
+//! Loading: read the config and every manifest and CSV file, check each file on its own (on
+//! as many threads as there are cores), then merge what they hold in reading order, finding
+//! the same key written twice across files.
 
-use super::diagnostics::{At, Diagnostic, Diagnostics, Location, Severity, SourceFile};
-use super::model::{ConfigFile, Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeRef};
-use super::schema::{self, Item};
-use super::yaml::{self, Node, Value as Y};
-use super::{Config, Desired, DesiredEntry, Safety, ScopeConfig, Source, Tombstone};
-use crate::entry::{CampaignId, Key};
-use crate::phone::{self, Assignment};
-use serde_json::Value;
-use std::collections::HashMap;
+use super::check::{Candidate, Check, Checked, ManifestFiles, ReadFile};
+use super::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use super::yaml;
+use super::{Config, Desired, DesiredEntry, Safety, Source, Tombstone};
+use crate::entry::Key;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
 
 /// What `load` found: the config (when it is valid), the desired set (every item that passed
 /// its checks) and all diagnostics.
@@ -29,48 +30,82 @@ impl Loaded {
     }
 }
 
+fn disk(path: &Path) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path)
+}
+
 /// Loads the config at `config_path` (or `config_path/dnc.yaml`) and the manifests it names.
 /// `strict_override` makes unassigned numbers errors whatever the config says.
 pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
     let path = config_file(config_path);
-    let read = |p: &Path| std::fs::read(p);
-    let mut loader = Loader::new(root_of(&path), &read);
-    let config = loader.config(&path, strict_override);
+    let root = root_of(&path);
+    let mut check = Check::new(&root, false, None);
+    let config = check.config(&path, strict_override, &disk);
+    let mut merge = Merge::default();
+    merge.add(check.take());
     if let Some((config, files)) = &config {
-        // One thread parses the next file's YAML while this one checks the last: the parse
-        // is about half the work, and at most two parsed files are held at once.
+        let check = check.fresh();
         std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            s.spawn(move || {
-                for (_, file) in files {
-                    if tx.send(yaml::read(&file.text)).is_err() {
-                        return;
-                    }
-                }
-            });
-            for ((name, file), doc) in files.iter().zip(rx) {
-                loader.manifest(config, name, file, doc);
-            }
+            let (tx, rx) = std::sync::mpsc::channel();
+            s.spawn(|| check_manifests(&check, config, files, tx));
+            merge.in_order(rx);
         });
     }
-    loader.diags.sort();
+    merge.diags.sort();
     Loaded {
         config: config.map(|(c, _)| c),
-        desired: loader.desired,
-        diagnostics: loader.diags,
+        desired: merge.desired,
+        diagnostics: merge.diags,
     }
+}
+
+/// One checked file and its place in reading order: `(manifest, 0)` for a manifest, which
+/// says how many included CSV files follow as `(manifest, 1..)`.
+struct Unit {
+    place: (usize, usize),
+    includes: usize,
+    checked: Checked,
+}
+
+/// Checks each manifest, then the CSV files it includes, on rayon's threads; a thread holds
+/// one parsed file at a time. Results go out as they are ready, in any order.
+fn check_manifests(check: &Check, config: &Config, files: &ManifestFiles, tx: Sender<Unit>) {
+    // A send fails only when the receiving thread has panicked; there is nothing to do then.
+    files
+        .par_iter()
+        .enumerate()
+        .for_each_with(tx, |tx, (i, (name, file))| {
+            let mut one = check.fresh();
+            one.manifest(config, name, file, yaml::read(&file.text));
+            let includes = one.take_includes();
+            let _ = tx.send(Unit {
+                place: (i, 0),
+                includes: includes.len(),
+                checked: one.take(),
+            });
+            includes
+                .into_par_iter()
+                .enumerate()
+                .for_each_with(tx.clone(), |tx, (j, include)| {
+                    let _ = tx.send(Unit {
+                        place: (i, j + 1),
+                        includes: 0,
+                        checked: check.include(config, include, &disk),
+                    });
+                });
+        });
 }
 
 /// Loads only the root config, without reading the manifests its globs name.
 pub fn load_config(config_path: &Path) -> (Option<Config>, Diagnostics) {
     let path = config_file(config_path);
-    let read = |p: &Path| std::fs::read(p);
-    let mut loader = Loader::new(root_of(&path), &read);
-    let config = loader
-        .config_only(&path, false)
-        .map(|(config, _, _)| config);
-    loader.diags.sort();
-    (config, loader.diags)
+    let root = root_of(&path);
+    let mut check = Check::new(&root, false, None);
+    let config = check.config_only(&path, &disk);
+    let mut merge = Merge::default();
+    merge.add(check.take());
+    merge.diags.sort();
+    (config, merge.diags)
 }
 
 /// The entries and tombstones one manifest file holds, with its CSV includes read through
@@ -83,12 +118,9 @@ pub fn load_file(
     name: &str,
     text: &str,
     phone_code: Option<u16>,
-    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
-    keep: &dyn Fn(&str) -> bool,
+    read: ReadFile,
+    keep: &(dyn Fn(&str) -> bool + Sync),
 ) -> Desired {
-    let mut loader = Loader::new(PathBuf::new(), read);
-    loader.any_scope = true;
-    loader.keep = Some(keep);
     let config = Config {
         root: PathBuf::new(),
         manifests: Vec::new(),
@@ -102,10 +134,18 @@ pub fn load_file(
         purposes: None,
         strict: false,
     };
-    let file = loader.diags.add_source(name, Arc::from(text));
-    let doc = yaml::read(&file.text);
-    loader.manifest(&config, name, &file, doc);
-    loader.desired
+    let mut check = Check::new(Path::new(""), true, Some(keep));
+    let file = check.source(name, Arc::from(text));
+    check.manifest(&config, name, &file, yaml::read(&file.text));
+    let includes = check.take_includes();
+    let csvs: Vec<Checked> = includes
+        .into_iter()
+        .map(|include| check.include(&config, include, read))
+        .collect();
+    let mut merge = Merge::default();
+    merge.add(check.take());
+    csvs.into_iter().for_each(|csv| merge.add(csv));
+    merge.desired
 }
 
 fn config_file(config_path: &Path) -> PathBuf {
@@ -123,1083 +163,157 @@ fn root_of(path: &Path) -> PathBuf {
     }
 }
 
-struct Schemas {
-    config: (Value, jsonschema::Validator),
-    manifest: (Value, jsonschema::Validator),
-    items: Vec<(Item, &'static str, Value, jsonschema::Validator)>,
-}
-
-fn compile(schema: Value) -> (Value, jsonschema::Validator) {
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("generated schemas are valid");
-    (schema, validator)
-}
-
-impl Schemas {
-    /// Compiled once per process: history loads thousands of file versions.
-    fn get() -> &'static Schemas {
-        static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
-        SCHEMAS.get_or_init(Schemas::new)
-    }
-
-    fn new() -> Self {
-        let items = Item::ALL
-            .iter()
-            .map(|&(item, key)| {
-                let (s, v) = compile(item.schema());
-                (item, key, s, v)
-            })
-            .collect();
-        Schemas {
-            config: compile(schema::config()),
-            manifest: compile(schema::manifest()),
-            items,
-        }
-    }
-}
-
-/// The manifest files a config names, by name relative to the config's directory.
-type ManifestFiles = Vec<(String, Arc<SourceFile>)>;
-
-/// Where a key was first seen, to label duplicates and entry/tombstone conflicts.
+/// Where a key was first seen: its place in the desired set and the span to label. The hash
+/// is kept so growing the table does not read every key again.
 struct Seen {
+    hash: u64,
     tombstone: bool,
     index: usize,
-    offset: usize,
-    length: usize,
+    head: Range<usize>,
 }
 
-pub(super) struct Loader<'a> {
-    root: PathBuf,
+/// The desired set, built from checked files in reading order.
+#[derive(Default)]
+struct Merge {
     diags: Diagnostics,
     desired: Desired,
-    /// foldhash: a million keys hash several times faster than with SipHash, and the input
-    /// is the user's own files, not an adversary's.
-    seen: HashMap<Key, Seen, foldhash::fast::RandomState>,
-    schemas: &'static Schemas,
-    /// Reads a file's bytes: the disk, or another source such as a git commit.
-    files: &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
-    /// Accept any scope (reading history, where the config of the day is unknown).
-    any_scope: bool,
-    /// Only YAML entries and tombstones whose text this accepts are read.
-    keep: Option<&'a dyn Fn(&str) -> bool>,
+    /// Indexes into `desired`, so a million keys are not stored twice.
+    seen: hashbrown::HashTable<Seen>,
+    /// foldhash: several times faster than SipHash over a million keys, and the input is
+    /// the user's own files, not an adversary's.
+    hasher: foldhash::fast::RandomState,
 }
 
-/// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
-#[derive(Clone, Default)]
-pub(super) struct Inherited {
-    scope: Option<ScopeRef>,
-    phone_code: Option<u16>,
-    reason: Option<String>,
-    purpose: Option<String>,
-}
-
-impl Inherited {
-    fn over(
-        &self,
-        scope: Option<ScopeRef>,
-        code: Option<u16>,
-        reason: &Option<String>,
-        purpose: &Option<String>,
-    ) -> Self {
-        Inherited {
-            scope: scope.or(self.scope),
-            phone_code: code.or(self.phone_code),
-            reason: reason.clone().or_else(|| self.reason.clone()),
-            purpose: purpose.clone().or_else(|| self.purpose.clone()),
-        }
-    }
-}
-
-/// One entry or tombstone as written, from YAML or a CSV row, with the spans of its fields.
-#[derive(Default)]
-pub(super) struct Row {
-    pub head: Range<usize>,
-    pub number: (String, Range<usize>),
-    pub phone_code: Option<u16>,
-    pub scope: Option<(ScopeRef, Range<usize>)>,
-    pub reason: Option<(String, Range<usize>)>,
-    pub purpose: Option<(String, Range<usize>)>,
-    pub requested_at: Option<(String, Range<usize>)>,
-    /// Set for tombstones.
-    pub removal_reason: Option<(String, Range<usize>)>,
-}
-
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The first line of a span: where to point when a whole item is at fault.
-fn head(text: &str, span: &Range<usize>) -> Range<usize> {
-    let end = text[span.start..span.end.min(text.len())]
-        .find(['\n', '\r'])
-        .map_or(span.end, |i| span.start + i);
-    span.start..end.max(span.start)
-}
-
-impl<'a> Loader<'a> {
-    fn new(root: PathBuf, files: &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>) -> Self {
-        Loader {
-            root,
-            diags: Diagnostics::default(),
-            desired: Desired::default(),
-            seen: HashMap::default(),
-            schemas: Schemas::get(),
-            files,
-            any_scope: false,
-            keep: None,
-        }
-    }
-
-    pub(super) fn error(&mut self, d: Diagnostic) {
-        self.diags.push(d);
-    }
-
-    /// Reads a file as UTF-8 text (a BOM is dropped), reporting why it cannot be.
-    fn read(
-        &mut self,
-        path: &Path,
-        name: &str,
-        from: Option<(&SourceFile, Range<usize>)>,
-    ) -> Option<Arc<SourceFile>> {
-        let bytes = match (self.files)(path) {
-            Ok(b) => b,
-            Err(e) => {
-                let message = format!("cannot read {name}: {e}");
-                let d = match from {
-                    Some((f, span)) => At(f).diag(
-                        Severity::Error,
-                        "dnc::file::unreadable",
-                        message,
-                        span,
-                        "named here",
-                    ),
-                    None => Diagnostic {
-                        severity: Severity::Error,
-                        code: "dnc::file::unreadable",
-                        message,
-                        at: None,
-                        label: String::new(),
-                        labels: Vec::new(),
-                        help: None,
-                    },
+impl Merge {
+    /// Merges checked files in reading order while later files are still being checked.
+    fn in_order(&mut self, rx: Receiver<Unit>) {
+        let mut waiting = BTreeMap::new();
+        let (mut next, mut includes) = ((0, 0), 0);
+        for unit in rx {
+            waiting.insert(unit.place, unit);
+            while let Some(unit) = waiting.remove(&next) {
+                if next.1 == 0 {
+                    includes = unit.includes;
+                }
+                self.add(unit.checked);
+                next = if next.1 < includes {
+                    (next.0, next.1 + 1)
+                } else {
+                    (next.0 + 1, 0)
                 };
-                self.error(d);
-                return None;
-            }
-        };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Some(self.diags.add_source(name, Arc::from(text))),
-            Err(e) => {
-                let at = e.valid_up_to();
-                let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
-                let file = self.diags.add_source(name, text);
-                let d = At(&file)
-                    .diag(
-                        Severity::Error,
-                        "dnc::file::encoding",
-                        format!("{name} is not valid UTF-8"),
-                        at..at + 1,
-                        "invalid byte",
-                    )
-                    .with_help("save the file as UTF-8");
-                self.error(d);
-                None
             }
         }
     }
 
-    /// Reports the problems of `file`'s parsed YAML; `None` when the syntax left no document.
-    fn yaml(&mut self, file: &SourceFile, doc: yaml::Document) -> Option<Node> {
-        let broken = doc.root.is_none() && !doc.problems.is_empty();
-        for p in doc.problems {
-            let mut d = At(file).diag(Severity::Error, p.code, p.message, p.span, p.label);
-            if let Some((span, label)) = p.other {
-                d = d.with_label(file.locate(span), label);
-            }
-            d.help = p.help;
-            self.error(d);
+    fn add(&mut self, checked: Checked) {
+        for file in checked.sources {
+            self.diags.add_file(file);
         }
-        if broken {
-            return None;
+        for d in checked.diags {
+            self.diags.push(d);
         }
-        Some(doc.root.unwrap_or(Node {
-            span: 0..0,
-            value: Y::Map(Vec::new()),
-        }))
-    }
-
-    /// Schema pass for one node; `prefix` is the node's JSON pointer in its file (for help
-    /// texts). Returns whether the node is structurally valid.
-    fn check_schema(
-        &mut self,
-        file: &SourceFile,
-        node: &Node,
-        json: &Value,
-        which: Which,
-        prefix: &str,
-    ) -> bool {
-        let (schema, validator) = match which {
-            Which::Config => (&self.schemas.config.0, &self.schemas.config.1),
-            Which::Manifest => (&self.schemas.manifest.0, &self.schemas.manifest.1),
-            Which::Item(i) => {
-                let s = &self.schemas.items[i];
-                (&s.2, &s.3)
-            }
-        };
-        let mut found = Vec::new();
-        for err in validator.iter_errors(json) {
-            found.extend(schema_diagnostic(file, node, schema, &err, prefix));
-        }
-        let ok = found.is_empty();
-        for d in found {
-            self.error(d);
-        }
-        ok
-    }
-
-    /// The config and the manifest files its globs name. A glob that matches nothing is
-    /// reported, and the files the others match are still read.
-    fn config(&mut self, path: &Path, strict_override: bool) -> Option<(Config, ManifestFiles)> {
-        let (config, file, node) = self.config_only(path, strict_override)?;
-        let files = self.manifest_files(&file, &node, &config, path);
-        Some((config, files))
-    }
-
-    fn config_only(
-        &mut self,
-        path: &Path,
-        strict_override: bool,
-    ) -> Option<(Config, Arc<SourceFile>, Node)> {
-        let name = relative(&self.root, path);
-        let file = self.read(path, &name, None)?;
-        let node = self.yaml(&file, yaml::read(&file.text))?;
-        let before = self.diags.errors();
-        let json = node.to_json();
-        if !self.check_schema(&file, &node, &json, Which::Config, "")
-            || self.diags.errors() > before
-        {
-            return None;
-        }
-        let spec: ConfigFile = match serde_json::from_value(json) {
-            Ok(s) => s,
-            Err(e) => {
-                self.error(At(&file).diag(
-                    Severity::Error,
-                    "dnc::schema::invalid",
-                    e.to_string(),
-                    head(&file.text, &node.span),
-                    "here",
-                ));
-                return None;
-            }
-        };
-        let config = self.config_semantics(&file, &node, spec, strict_override);
-        if self.diags.errors() > before {
-            return None;
-        }
-        Some((config, file, node))
-    }
-
-    fn config_semantics(
-        &mut self,
-        file: &SourceFile,
-        node: &Node,
-        spec: ConfigFile,
-        strict_override: bool,
-    ) -> Config {
-        let scope_nodes = match node.get("scopes") {
-            Some((
-                _,
-                Node {
-                    value: Y::Seq(items),
-                    ..
-                },
-            )) => items.iter().collect(),
-            _ => Vec::new(),
-        };
-        let mut first: HashMap<CampaignId, Range<usize>> = HashMap::new();
-        for (spec, item) in spec.scopes.iter().zip(&scope_nodes) {
-            let span = item
-                .get("scope")
-                .map_or(item.span.clone(), |(_, v)| v.span.clone());
-            let id = spec.scope.campaign_id();
-            if let Some(prev) = first.get(&id) {
-                let d = At(file)
-                    .diag(
-                        Severity::Error,
-                        "dnc::config::duplicate_scope",
-                        format!("scope {id} is listed twice"),
-                        span,
-                        "listed again here",
-                    )
-                    .with_label(file.locate(prev.clone()), "first listed here");
-                self.error(d);
-            } else {
-                first.insert(id, span);
-            }
-        }
-        for key in ["reasons", "purposes"] {
-            if let Some((
-                _,
-                Node {
-                    value: Y::Seq(items),
-                    ..
-                },
-            )) = node.get(key)
-            {
-                for item in items {
-                    if item.scalar().is_some_and(|s| s.trim().is_empty()) {
-                        self.error(At(file).diag(
-                            Severity::Error,
-                            "dnc::config::empty_value",
-                            format!("empty value in `{key}`"),
-                            item.span.clone(),
-                            "empty",
-                        ));
-                    }
-                }
-            }
-        }
-        Config {
-            root: self.root.clone(),
-            manifests: spec.manifests.clone(),
-            phone_code: spec.phone_code,
-            scopes: spec
-                .scopes
-                .iter()
-                .map(|s| ScopeConfig {
-                    id: s.scope.campaign_id(),
-                    name: s.name.clone(),
-                    prune: s.prune,
-                })
-                .collect(),
-            safety: Safety {
-                max_removals: spec.safety.max_removals,
-                max_removal_percent: spec.safety.max_removal_percent,
-            },
-            reasons: spec.reasons,
-            purposes: spec.purposes,
-            strict: strict_override || spec.strict,
+        self.seen.reserve(checked.items.len(), |s| s.hash);
+        for candidate in checked.items {
+            self.candidate(candidate);
         }
     }
 
-    /// Expands the `manifests` globs; each must match at least one file.
-    fn manifest_files(
-        &mut self,
-        file: &SourceFile,
-        node: &Node,
-        config: &Config,
-        config_path: &Path,
-    ) -> ManifestFiles {
-        let Some((
-            _,
-            Node {
-                value: Y::Seq(patterns),
-                ..
-            },
-        )) = node.get("manifests")
-        else {
-            return Vec::new();
-        };
-        let mut paths: Vec<(PathBuf, Range<usize>)> = Vec::new();
-        for p in patterns {
-            let pattern = p.scalar().unwrap_or_default();
-            let full = config.root.join(pattern);
-            let matches = match glob::glob(&full.to_string_lossy()) {
-                Ok(m) => m
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect::<Vec<_>>(),
-                Err(e) => {
-                    self.error(At(file).diag(
-                        Severity::Error,
-                        "dnc::config::glob",
-                        format!("bad pattern `{pattern}`: {}", e.msg),
-                        p.span.clone(),
-                        "here",
-                    ));
-                    continue;
-                }
-            };
-            if matches.is_empty() {
-                self.error(
-                    At(file)
-                        .diag(
-                            Severity::Error,
-                            "dnc::config::no_files",
-                            format!("`{pattern}` matches no file"),
-                            p.span.clone(),
-                            "no file here",
-                        )
-                        .with_help("paths are relative to the directory of the config file"),
-                );
-            }
-            let mut matches = matches;
-            matches.sort();
-            for m in matches {
-                let same_as_config = m.canonicalize().ok() == config_path.canonicalize().ok();
-                if !same_as_config && !paths.iter().any(|(q, _)| *q == m) {
-                    paths.push((m, p.span.clone()));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for (path, span) in paths {
-            let name = relative(&config.root, &path);
-            if let Some(f) = self.read(&path, &name, Some((file, span))) {
-                out.push((name, f));
-            }
-        }
-        out
-    }
-
-    fn manifest(
-        &mut self,
-        config: &Config,
-        name: &str,
-        file: &Arc<SourceFile>,
-        doc: yaml::Document,
-    ) {
-        let Some(node) = self.yaml(file, doc) else {
+    fn candidate(&mut self, c: Candidate) {
+        let Merge {
+            desired,
+            seen,
+            hasher,
+            diags,
+        } = self;
+        let hash = hasher.hash_one(&c.key);
+        if let Some(prev) = seen.find(hash, |s| *placed(desired, s).0 == c.key) {
+            let source = placed(desired, prev).1;
+            diags.push(duplicate(&c, prev.tombstone, source, &prev.head));
             return;
-        };
-        // The top level is checked with its lists emptied; each item is checked on its own.
-        let top = match &node.value {
-            Y::Map(pairs) => Value::Object(
-                pairs
-                    .iter()
-                    .map(|(k, v)| {
-                        let key = k.scalar().unwrap_or_default();
-                        let lists = Item::ALL.iter().any(|(_, l)| *l == key);
-                        let json = match &v.value {
-                            Y::Seq(_) if lists => Value::Array(Vec::new()),
-                            _ => v.to_json(),
-                        };
-                        (key.to_string(), json)
-                    })
-                    .collect(),
-            ),
-            _ => node.to_json(),
-        };
-        self.check_schema(file, &node, &top, Which::Manifest, "");
-        // Items are still checked when other top-level keys are wrong, but their semantic
-        // pass needs readable defaults.
-        let defaults = match top.get("defaults") {
-            None | Some(Value::Null) => Some(Defaults::default()),
-            Some(d) => serde_json::from_value::<Defaults>(d.clone()).ok(),
-        };
-        let semantic = defaults.is_some();
-        let defaults = defaults.unwrap_or_default();
-        let base = Inherited {
-            phone_code: config.phone_code,
-            ..Inherited::default()
-        };
-        let defaults_node = node.get("defaults").map(|(_, v)| v);
-        if let Some(n) = defaults_node {
-            self.check_inherited(config, file, n, &defaults);
         }
-        let Defaults {
-            scope,
-            phone_code,
-            reason,
-            purpose,
-        } = &defaults;
-        let inherited = base.over(*scope, *phone_code, reason, purpose);
-        for (index, (_, list)) in Item::ALL.iter().enumerate() {
-            let Some((
-                _,
-                Node {
-                    value: Y::Seq(items),
-                    ..
-                },
-            )) = node.get(list)
-            else {
-                continue;
-            };
-            let kind = Item::ALL[index].0;
-            for (i, item) in items.iter().enumerate() {
-                let skip = self.keep.is_some_and(|keep| {
-                    kind != Item::Include
-                        && !keep(file.text.get(item.span.clone()).unwrap_or_default())
-                });
-                if skip {
-                    continue;
-                }
-                let json = item.to_json();
-                if !self.check_schema(
-                    file,
-                    item,
-                    &json,
-                    Which::Item(index),
-                    &format!("/{list}/{i}"),
-                ) || !semantic
-                {
-                    continue;
-                }
-                self.item(
-                    config,
-                    name,
-                    file,
-                    item,
-                    json,
-                    Item::ALL[index].0,
-                    &inherited,
-                );
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn item(
-        &mut self,
-        config: &Config,
-        name: &str,
-        file: &Arc<SourceFile>,
-        node: &Node,
-        json: Value,
-        kind: Item,
-        inherited: &Inherited,
-    ) {
-        let span = |key: &str| {
-            node.get(key)
-                .map(|(_, v)| v.span.clone())
-                .unwrap_or_else(|| head(&file.text, &node.span))
-        };
-        let text = |v: &Option<String>, key: &str| v.clone().map(|s| (s, span(key)));
-        match kind {
-            Item::Entry => {
-                let Ok(e) = serde_json::from_value::<EntrySpec>(json) else {
-                    return;
-                };
-                let row = Row {
-                    head: head(&file.text, &node.span),
-                    number: (e.number.into_string(), span("number")),
-                    phone_code: e.phone_code,
-                    scope: e.scope.map(|s| (s, span("scope"))),
-                    reason: text(&e.reason, "reason"),
-                    purpose: text(&e.purpose, "purpose"),
-                    requested_at: text(&e.requested_at, "requested_at"),
-                    removal_reason: None,
-                };
-                self.accept(config, file, row, inherited);
-            }
-            Item::Removal => {
-                let Ok(r) = serde_json::from_value::<RemovalSpec>(json) else {
-                    return;
-                };
-                let row = Row {
-                    head: head(&file.text, &node.span),
-                    number: (r.number.into_string(), span("number")),
-                    phone_code: r.phone_code,
-                    scope: r.scope.map(|s| (s, span("scope"))),
-                    requested_at: text(&r.requested_at, "requested_at"),
-                    removal_reason: Some((r.removal_reason, span("removal_reason"))),
-                    ..Row::default()
-                };
-                self.accept(config, file, row, inherited);
-            }
-            Item::Include => {
-                let Ok(inc) = serde_json::from_value::<IncludeSpec>(json) else {
-                    return;
-                };
-                let defaults = Defaults {
-                    scope: inc.scope,
-                    phone_code: inc.phone_code,
-                    reason: inc.reason.clone(),
-                    purpose: inc.purpose.clone(),
-                };
-                self.check_inherited(config, file, node, &defaults);
-                let inherited =
-                    inherited.over(inc.scope, inc.phone_code, &inc.reason, &inc.purpose);
-                let dir = Path::new(name).parent().unwrap_or(Path::new(""));
-                let csv_name = relative(Path::new(""), &dir.join(&inc.csv));
-                let path = config.root.join(dir).join(&inc.csv);
-                if let Some(csv) = self.read(&path, &csv_name, Some((file, span("csv")))) {
-                    super::csv_include::read(self, config, &csv, &inherited);
-                }
-            }
-        }
-    }
-
-    /// Checks values set once for many items (file defaults, include defaults) where they
-    /// are written, so a bad default is reported once, not once per entry.
-    fn check_inherited(&mut self, config: &Config, file: &SourceFile, node: &Node, d: &Defaults) {
-        let span = |key: &str| {
-            node.get(key)
-                .map(|(_, v)| v.span.clone())
-                .unwrap_or(node.span.clone())
-        };
-        if let Some(s) = d.scope {
-            self.check_scope(config, file, s, span("scope"));
-        }
-        if let Some(r) = &d.reason {
-            self.check_text(file, "reason", r, span("reason"), config.reasons.as_deref());
-        }
-        if let Some(p) = &d.purpose {
-            self.check_text(
-                file,
-                "purpose",
-                p,
-                span("purpose"),
-                config.purposes.as_deref(),
-            );
-        }
-    }
-
-    fn check_scope(
-        &mut self,
-        config: &Config,
-        file: &SourceFile,
-        scope: ScopeRef,
-        span: Range<usize>,
-    ) -> bool {
-        let id = scope.campaign_id();
-        if self.any_scope || config.scopes.iter().any(|s| s.id == id) {
-            return true;
-        }
-        let managed: Vec<String> = config.scopes.iter().map(|s| s.id.to_string()).collect();
-        self.error(
-            At(file)
-                .diag(
-                    Severity::Error,
-                    "dnc::entry::unknown_scope",
-                    format!("{id} is not a scope this config manages"),
-                    span,
-                    "unknown scope",
-                )
-                .with_help(format!(
-                    "managed scopes: {}; add it to `scopes` in the config",
-                    managed.join(", ")
-                )),
-        );
-        false
-    }
-
-    fn check_text(
-        &mut self,
-        file: &SourceFile,
-        what: &str,
-        value: &str,
-        span: Range<usize>,
-        allowed: Option<&[String]>,
-    ) -> bool {
-        if value.trim().is_empty() {
-            self.error(At(file).diag(
-                Severity::Error,
-                "dnc::entry::empty",
-                format!("`{what}` is empty"),
-                span,
-                "empty",
-            ));
-            return false;
-        }
-        if let Some(allowed) = allowed
-            && !allowed.iter().any(|a| a == value)
-        {
-            self.error(
-                At(file)
-                    .diag(
-                        Severity::Error,
-                        "dnc::entry::not_allowed",
-                        format!("`{value}` is not an allowed {what}"),
-                        span,
-                        format!("not in the config's `{what}s`"),
-                    )
-                    .with_help(format!("allowed: {}", allowed.join(", "))),
-            );
-            return false;
-        }
-        true
-    }
-
-    /// The semantic pass for one entry or tombstone; accepted items join the desired set.
-    pub(super) fn accept(
-        &mut self,
-        config: &Config,
-        file: &Arc<SourceFile>,
-        row: Row,
-        inherited: &Inherited,
-    ) {
-        let at = At(file);
-        let mut ok = true;
-        let scope = match (&row.scope, inherited.scope) {
-            (Some((s, span)), _) => {
-                ok &= self.check_scope(config, file, *s, span.clone());
-                Some(*s)
-            }
-            (None, Some(s)) => Some(s),
-            (None, None) => {
-                self.error(
-                    at.diag(
-                        Severity::Error,
-                        "dnc::entry::no_scope",
-                        "no scope for this entry",
-                        row.head.clone(),
-                        "no `scope`",
-                    )
-                    .with_help("set `scope` here or in the file's `defaults`"),
-                );
-                ok = false;
-                None
-            }
-        };
-        let tombstone = row.removal_reason.is_some();
-        let mut reason = String::new();
-        if let Some((r, span)) = &row.removal_reason {
-            ok &= self.check_text(file, "removal_reason", r, span.clone(), None);
-            reason = r.clone();
+        let index = if c.tombstone {
+            desired.tombstones.len()
         } else {
-            match (&row.reason, &inherited.reason) {
-                (Some((r, span)), _) => {
-                    ok &=
-                        self.check_text(file, "reason", r, span.clone(), config.reasons.as_deref());
-                    reason = r.clone();
-                }
-                (None, Some(r)) => reason = r.clone(),
-                (None, None) => {
-                    self.error(at.diag(Severity::Error, "dnc::entry::no_reason", "no reason for this entry", row.head.clone(), "no `reason`").with_help("every entry needs a reason: set `reason` here or in the file's `defaults`"));
-                    ok = false;
-                }
-            }
-        }
-        let purpose = match (&row.purpose, &inherited.purpose) {
-            (Some((p, span)), _) => {
-                ok &= self.check_text(file, "purpose", p, span.clone(), config.purposes.as_deref());
-                Some(p.clone())
-            }
-            (None, p) => p.clone(),
+            desired.entries.len()
         };
-        if let Some((date, span)) = &row.requested_at
-            && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
-        {
-            self.error(at.diag(
-                Severity::Error,
-                "dnc::entry::date",
-                format!("`{date}` is not a date"),
-                span.clone(),
-                "expected YYYY-MM-DD",
-            ));
-            ok = false;
-        }
-        let (number, number_span) = &row.number;
-        let code = row.phone_code.or(inherited.phone_code);
-        let phone = match phone::normalize(code, number) {
-            Ok((phone, assignment)) => {
-                if assignment == Assignment::Unassigned {
-                    let severity = if config.strict {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    };
-                    self.error(
-                        at.diag(
-                            severity,
-                            "dnc::number::unassigned",
-                            format!("`{number}` is in no assigned range of +{}", phone.code),
-                            number_span.clone(),
-                            "unassigned number",
-                        )
-                        .with_help(
-                            "check the digits; `strict: true` or --strict makes this an error",
-                        ),
-                    );
-                    ok &= !config.strict;
-                }
-                Some(phone)
-            }
-            Err(e) => {
-                // Point at the offending character itself when the source shows it verbatim.
-                let number_span = match &e {
-                    phone::PhoneError::BadCharacter { ch, .. } => file.text[number_span.clone()]
-                        .find(*ch)
-                        .map_or(number_span.clone(), |i| {
-                            number_span.start + i..number_span.start + i + ch.len_utf8()
-                        }),
-                    _ => number_span.clone(),
-                };
-                let (label, help) = match (&e, code) {
-                    (phone::PhoneError::BadCharacter { .. }, _) => (
-                        "not allowed in a number",
-                        "write the digits as dialed: vanity letters, extensions and look-alike \
-                         digits are not part of a DNC number",
-                    ),
-                    (phone::PhoneError::NotANumber(_), None) => (
-                        "invalid number",
-                        "write the number with `+` and its country code, or set `phone_code`",
-                    ),
-                    _ => (
-                        "invalid number",
-                        "check the digits and the phone code (libphonenumber rules)",
-                    ),
-                };
-                self.error(
-                    at.diag(
-                        Severity::Error,
-                        "dnc::number::invalid",
-                        e.to_string(),
-                        number_span,
-                        label,
-                    )
-                    .with_help(help),
-                );
-                None
-            }
+        let new = Seen {
+            hash,
+            tombstone: c.tombstone,
+            index,
+            head: c.head,
         };
-        let (Some(scope), Some(phone), true) = (scope, phone, ok) else {
-            return;
-        };
-        let key = Key {
-            scope: scope.campaign_id(),
-            phone,
-        };
-        let loc = file.locate(row.head.clone());
-        let source = Source {
-            file: loc.file.clone(),
-            line: loc.line,
-            column: loc.column,
-        };
-        if let Some(prev) = self.seen.get(&key) {
-            let prev_source = if prev.tombstone {
-                &self.desired.tombstones[prev.index].source
-            } else {
-                &self.desired.entries[prev.index].source
-            };
-            let prev_loc = Location {
-                file: prev_source.file.clone(),
-                line: prev_source.line,
-                column: prev_source.column,
-                offset: prev.offset,
-                length: prev.length,
-            };
-            let (code, message) = match (prev.tombstone, tombstone) {
-                (false, false) => (
-                    "dnc::entry::duplicate",
-                    format!(
-                        "{} +{} {} is listed twice",
-                        key.scope, key.phone.code, key.phone.national
-                    ),
-                ),
-                (true, true) => (
-                    "dnc::entry::duplicate",
-                    format!(
-                        "{} +{} {} has two tombstones",
-                        key.scope, key.phone.code, key.phone.national
-                    ),
-                ),
-                _ => (
-                    "dnc::entry::conflict",
-                    format!(
-                        "{} +{} {} is both listed and removed",
-                        key.scope, key.phone.code, key.phone.national
-                    ),
-                ),
-            };
-            let first = if prev.tombstone {
-                "first removed here"
-            } else {
-                "first listed here"
-            };
-            let d = at
-                .diag(
-                    Severity::Error,
-                    code,
-                    message,
-                    row.head.clone(),
-                    "again here",
-                )
-                .with_label(prev_loc, first);
-            self.error(d);
-            return;
-        }
-        let seen = Seen {
-            tombstone,
-            index: if tombstone {
-                self.desired.tombstones.len()
-            } else {
-                self.desired.entries.len()
-            },
-            offset: row.head.start,
-            length: row.head.len(),
-        };
-        self.seen.insert(key.clone(), seen);
-        if tombstone {
-            self.desired.tombstones.push(Tombstone {
-                key,
-                removal_reason: reason,
-                source,
+        if c.tombstone {
+            desired.tombstones.push(Tombstone {
+                key: c.key,
+                removal_reason: c.reason,
+                source: c.source,
             });
         } else {
-            self.desired.entries.push(DesiredEntry {
-                key,
-                reason,
-                purpose,
-                source,
+            desired.entries.push(DesiredEntry {
+                key: c.key,
+                reason: c.reason,
+                purpose: c.purpose,
+                source: c.source,
             });
         }
+        seen.insert_unique(hash, new, |s| s.hash);
     }
 }
 
-#[derive(Clone, Copy)]
-enum Which {
-    Config,
-    Manifest,
-    Item(usize),
-}
-
-/// Turns one schema error into diagnostics at the exact node (or key) it is about.
-fn schema_diagnostic(
-    file: &SourceFile,
-    node: &Node,
-    schema: &Value,
-    err: &jsonschema::ValidationError,
-    prefix: &str,
-) -> Vec<Diagnostic> {
-    use jsonschema::error::ValidationErrorKind as K;
-    let pointer = err.instance_path().as_str();
-    let (target, key) = node.at_pointer(pointer);
-    let at = At(file);
-    let field = pointer
-        .rsplit('/')
-        .find(|s| s.parse::<usize>().is_err())
-        .unwrap_or("document");
-    let schema_node = schema::at_pointer(schema, pointer);
-    match err.kind() {
-        K::AdditionalProperties { unexpected } => {
-            let allowed: Vec<&str> = schema_node
-                .and_then(|n| n.get("properties"))
-                .and_then(Value::as_object)
-                .map(|o| o.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            unexpected
-                .iter()
-                .map(|k| {
-                    let span = target
-                        .get(k)
-                        .map_or(target.span.clone(), |(kn, _)| kn.span.clone());
-                    let mut d = at.diag(
-                        Severity::Error,
-                        "dnc::schema::unknown_key",
-                        format!("unknown key `{k}`"),
-                        span,
-                        "not allowed here",
-                    );
-                    let near = allowed.iter().find(|a| close(a, k));
-                    d.help = Some(match near {
-                        Some(n) => {
-                            format!("did you mean `{n}`? allowed here: {}", allowed.join(", "))
-                        }
-                        None => format!("allowed here: {}", allowed.join(", ")),
-                    });
-                    d
-                })
-                .collect()
-        }
-        K::Required { property } => {
-            let p = property.as_str().unwrap_or_default();
-            let what = if pointer.is_empty() && prefix.is_empty() {
-                "the file"
-            } else {
-                "this item"
-            };
-            vec![at.diag(
-                Severity::Error,
-                "dnc::schema::missing",
-                format!("missing required key `{p}`"),
-                head(&file.text, &target.span),
-                format!("{what} has no `{p}`"),
-            )]
-        }
-        _ => {
-            let span = if matches!(target.value, Y::Scalar { .. }) || key.is_none() {
-                target.span.clone()
-            } else {
-                head(&file.text, &target.span)
-            };
-            let shown = match &target.value {
-                Y::Scalar { text, .. } => format!("`{text}`"),
-                Y::Seq(_) => "a list".to_string(),
-                Y::Map(_) => "a mapping".to_string(),
-            };
-            let description = schema_node
-                .and_then(|n| n.get("description"))
-                .and_then(Value::as_str);
-            let mut help = description.map(str::to_string);
-            let message = match err.kind() {
-                K::AnyOf { .. } | K::OneOfNotValid { .. } => {
-                    format!("{shown} is not a valid `{field}`")
-                }
-                K::Type { .. } => {
-                    let want = expected(schema_node);
-                    if want == "text"
-                        && let Y::Scalar { text, plain: true } = &target.value
-                    {
-                        help = Some(format!("quote it: `{field}: \"{text}\"`"));
-                    }
-                    format!("`{field}` must be {want}, not {shown}")
-                }
-                _ => format!("invalid `{field}`: {}", err.masked()),
-            };
-            let mut d = at.diag(
-                Severity::Error,
-                "dnc::schema::invalid",
-                message,
-                span,
-                "here",
-            );
-            d.help = help;
-            vec![d]
-        }
-    }
-}
-
-/// The kinds of value a schema node accepts, in words (null, meaning "absent", left out).
-fn expected(schema_node: Option<&Value>) -> String {
-    let types: Vec<&str> = match schema_node.and_then(|n| n.get("type")) {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    let words: Vec<&str> = types
-        .iter()
-        .filter_map(|t| match *t {
-            "string" => Some("text"),
-            "integer" => Some("a whole number"),
-            "number" => Some("a number"),
-            "boolean" => Some("true or false"),
-            "array" => Some("a list"),
-            "object" => Some("a mapping of keys to values"),
-            _ => None,
-        })
-        .collect();
-    if words.is_empty() {
-        "something else".into()
+/// The key and source of what `seen` points at.
+fn placed<'d>(desired: &'d Desired, seen: &Seen) -> (&'d Key, &'d Source) {
+    if seen.tombstone {
+        let t = &desired.tombstones[seen.index];
+        (&t.key, &t.source)
     } else {
-        words.join(" or ")
+        let e = &desired.entries[seen.index];
+        (&e.key, &e.source)
     }
 }
 
-/// A likely misspelling: same length +-1 and at most two differing characters.
-fn close(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
+fn location(source: &Source, head: &Range<usize>) -> Location {
+    Location {
+        file: source.file.clone(),
+        line: source.line,
+        column: source.column,
+        offset: head.start,
+        length: head.len(),
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+}
+
+/// The error for a key written again: both places labelled.
+fn duplicate(
+    c: &Candidate,
+    prev_tombstone: bool,
+    prev: &Source,
+    prev_head: &Range<usize>,
+) -> Diagnostic {
+    let key = &c.key;
+    let what = format!("{} +{} {}", key.scope, key.phone.code, key.phone.national);
+    let (code, message) = match (prev_tombstone, c.tombstone) {
+        (false, false) => ("dnc::entry::duplicate", format!("{what} is listed twice")),
+        (true, true) => (
+            "dnc::entry::duplicate",
+            format!("{what} has two tombstones"),
+        ),
+        _ => (
+            "dnc::entry::conflict",
+            format!("{what} is both listed and removed"),
+        ),
+    };
+    let first = if prev_tombstone {
+        "first removed here"
+    } else {
+        "first listed here"
+    };
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        message,
+        at: Some(location(&c.source, &c.head)),
+        label: "again here".into(),
+        labels: Vec::new(),
+        help: None,
     }
-    prev[b.len()] <= 2
+    .with_label(location(prev, prev_head), first)
 }

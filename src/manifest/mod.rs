@@ -1,6 +1,7 @@
 //! Manifests: the root config and the entry files, loaded with spans, checked, and
 //! turned into the desired set the plan diffs against.
 
+mod check;
 mod csv_include;
 pub mod diagnostics;
 mod load;

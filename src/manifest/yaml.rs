@@ -6,27 +6,29 @@
 //! "billion laughs" expansion; nesting is capped so hostile input cannot exhaust the stack.
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Deeper than any dnc file needs; bounds work and memory on hostile input.
 const MAX_DEPTH: usize = 32;
 
+/// A node of the text `'t`: scalars borrow from it unless escapes made them differ.
 #[derive(Debug)]
-pub struct Node {
+pub struct Node<'t> {
     pub span: Range<usize>,
-    pub value: Value,
+    pub value: Value<'t>,
 }
 
 #[derive(Debug)]
-pub enum Value {
+pub enum Value<'t> {
     /// `plain` scalars are typed by the YAML 1.2 core schema (null, bool, numbers);
     /// quoted and block scalars are always text.
     Scalar {
-        text: String,
+        text: Cow<'t, str>,
         plain: bool,
     },
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Seq(Vec<Node<'t>>),
+    Map(Vec<(Node<'t>, Node<'t>)>),
 }
 
 /// A problem found while reading; `other` is a second place (the first of two duplicate keys).
@@ -54,14 +56,14 @@ impl Problem {
 }
 
 /// Everything read from one file: the document (if the syntax allowed one) and the problems.
-pub struct Document {
-    pub root: Option<Node>,
+pub struct Document<'t> {
+    pub root: Option<Node<'t>>,
     pub problems: Vec<Problem>,
 }
 
-enum Frame {
-    Seq(usize, Vec<Node>),
-    Map(usize, Vec<(Node, Node)>, Option<Node>),
+enum Frame<'t> {
+    Seq(usize, Vec<Node<'t>>),
+    Map(usize, Vec<(Node<'t>, Node<'t>)>, Option<Node<'t>>),
 }
 
 fn range(span: &Span) -> Range<usize> {
@@ -71,7 +73,7 @@ fn range(span: &Span) -> Range<usize> {
 }
 
 /// Reads one YAML document from `text`, collecting every problem it can.
-pub fn read(text: &str) -> Document {
+pub fn read(text: &str) -> Document<'_> {
     let mut problems = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut root = None;
@@ -111,7 +113,7 @@ pub fn read(text: &str) -> Document {
             Event::Scalar(text, style, _, _) => Node {
                 span: range(&span),
                 value: Value::Scalar {
-                    text: text.into_owned(),
+                    text,
                     plain: style == ScalarStyle::Plain,
                 },
             },
@@ -127,7 +129,7 @@ pub fn read(text: &str) -> Document {
                 Node {
                     span: range(&span),
                     value: Value::Scalar {
-                        text: String::new(),
+                        text: Cow::Borrowed(""),
                         plain: true,
                     },
                 }
@@ -181,7 +183,12 @@ pub fn read(text: &str) -> Document {
     Document { root, problems }
 }
 
-fn add_pair(pairs: &mut Vec<(Node, Node)>, key: Node, value: Node, problems: &mut Vec<Problem>) {
+fn add_pair<'t>(
+    pairs: &mut Vec<(Node<'t>, Node<'t>)>,
+    key: Node<'t>,
+    value: Node<'t>,
+    problems: &mut Vec<Problem>,
+) {
     let Value::Scalar { text, .. } = &key.value else {
         problems.push(Problem::new(
             "dnc::yaml::key",
@@ -206,7 +213,7 @@ fn add_pair(pairs: &mut Vec<(Node, Node)>, key: Node, value: Node, problems: &mu
     pairs.push((key, value));
 }
 
-impl Node {
+impl<'t> Node<'t> {
     pub fn scalar(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar { text, .. } => Some(text),
@@ -215,7 +222,7 @@ impl Node {
     }
 
     /// The value under `key` in a mapping, with the key's node.
-    pub fn get(&self, key: &str) -> Option<(&Node, &Node)> {
+    pub fn get(&self, key: &str) -> Option<(&Node<'t>, &Node<'t>)> {
         match &self.value {
             Value::Map(pairs) => pairs
                 .iter()
@@ -229,7 +236,7 @@ impl Node {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
-            Value::Scalar { text, plain: false } => J::String(text.clone()),
+            Value::Scalar { text, plain: false } => J::String(text.to_string()),
             Value::Scalar { text, plain: true } => core_schema(text),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(pairs) => J::Object(
@@ -243,7 +250,7 @@ impl Node {
 
     /// The node a JSON pointer (from the schema validator) names, and the key node when the
     /// last step is a mapping key. Stops at the deepest node that exists.
-    pub fn at_pointer<'a>(&'a self, pointer: &str) -> (&'a Node, Option<&'a Node>) {
+    pub fn at_pointer<'a>(&'a self, pointer: &str) -> (&'a Node<'t>, Option<&'a Node<'t>>) {
         let mut node = self;
         let mut key = None;
         for raw in pointer.split('/').skip(1) {

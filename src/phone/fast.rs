@@ -12,8 +12,7 @@
 use super::{Assignment, Phone};
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex::{Regex, RegexBuilder};
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::OnceLock;
 
 struct Desc {
     pattern: Regex,
@@ -127,15 +126,15 @@ impl Code {
     }
 }
 
-static CODES: LazyLock<Mutex<HashMap<u16, Option<Arc<Code>>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Calling codes are 1 to 999. One slot per code, filled on first use: no lock and no shared
+/// counter on the path every number takes, so threads do not contend.
+static CODES: [OnceLock<Option<Code>>; 1000] = [const { OnceLock::new() }; 1000];
 
-fn code(c: u16) -> Option<Arc<Code>> {
-    let mut codes = CODES.lock().unwrap_or_else(|e| e.into_inner());
-    codes
-        .entry(c)
-        .or_insert_with(|| Code::new(c).map(Arc::new))
-        .clone()
+fn code(c: u16) -> Option<&'static Code> {
+    CODES
+        .get(usize::from(c))?
+        .get_or_init(|| Code::new(c))
+        .as_ref()
 }
 
 /// The normalized number when the crate's parse would be trivial, else `None` (use the crate).

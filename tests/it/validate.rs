@@ -150,6 +150,85 @@ fn loaded_examples_are_normalized_and_placed() {
     );
 }
 
+/// Files are checked on several threads; what they hold must still merge in reading order
+/// (each manifest, then the CSV files it includes), so "first listed here" is the first.
+#[test]
+fn files_checked_in_parallel_merge_in_reading_order() {
+    let config =
+        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes: [{scope: global}]\n";
+    let mut files = Vec::new();
+    for m in 0..6 {
+        // The first manifest is the largest, so its check finishes after later files'.
+        let own = if m == 0 { 20_000 } else { 1 };
+        let mut text = String::from("defaults: {scope: global, reason: DNC}\nentries:\n");
+        for i in 0..own {
+            let n = m * 100_000 + i;
+            text += &format!(
+                "  - number: \"415-{}-{:04}\"\n",
+                620 + n / 10_000,
+                n % 10_000
+            );
+        }
+        if m == 5 {
+            text += "  - number: \"+1 312-701-0001\"\n";
+        }
+        text += "include:\n";
+        for c in 0..3 {
+            text += &format!("  - csv: c{m}{c}.csv\n");
+            let row = if (m, c) == (3, 2) { 0 } else { c };
+            let csv = format!("number\n312-{}-{row:04}\n", 700 + m);
+            files.push((format!("lists/c{m}{c}.csv"), csv));
+        }
+        files.push((format!("lists/m{m}.yaml"), text));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let project = crate::project::Project::new(config, &refs);
+    let loaded = dnc::manifest::load(project.dir.path(), false);
+
+    let mut order: Vec<&str> = loaded
+        .desired
+        .entries
+        .iter()
+        .map(|e| &*e.source.file)
+        .collect();
+    order.dedup();
+    let mut expected = Vec::new();
+    for m in 0..6 {
+        expected.push(format!("lists/m{m}.yaml"));
+        for c in 0..3 {
+            if (m, c) != (3, 2) {
+                expected.push(format!("lists/c{m}{c}.csv"));
+            }
+        }
+    }
+    assert_eq!(order, expected);
+    assert_eq!(loaded.desired.entries.len(), 20_000 + 5 + 6 * 3 - 1);
+
+    let found: Vec<String> = loaded
+        .diagnostics
+        .items
+        .iter()
+        .map(|d| {
+            let at = d.at.as_ref().unwrap();
+            let first = &d.labels[0].at;
+            format!(
+                "{}:{} {} / first {}:{}",
+                at.file, at.line, d.message, first.file, first.line
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "lists/m5.yaml:4 global +1 3127010001 is listed twice / first lists/c11.csv:2",
+            "lists/c32.csv:2 global +1 3127030000 is listed twice / first lists/c30.csv:2",
+        ]
+    );
+}
+
 #[test]
 fn hostile_shapes_are_bounded_and_reported() {
     let tmp = tempfile::tempdir().unwrap();
