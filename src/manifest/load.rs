@@ -70,6 +70,9 @@ struct Unit {
 /// Checks each manifest, then the CSV files it includes, on rayon's threads; a thread holds
 /// one parsed file at a time. Results go out as they are ready, in any order.
 fn check_manifests(check: &Check, config: &Config, files: &ManifestFiles, tx: Sender<Unit>) {
+    if let Some(code) = config.phone_code {
+        rayon::spawn(move || crate::phone::prepare(code));
+    }
     // A send fails only when the receiving thread has panicked; there is nothing to do then.
     files
         .par_iter()

@@ -68,10 +68,25 @@ impl Region {
     }
 }
 
+/// A region's patterns, compiled when a number first needs them: most lists are numbers of
+/// one country, and compiling every region sharing +1 costs more than judging 100,000 numbers.
+struct LazyRegion {
+    meta: &'static Metadata,
+    compiled: OnceLock<Option<Region>>,
+}
+
+impl LazyRegion {
+    fn get(&self) -> Option<&Region> {
+        self.compiled
+            .get_or_init(|| Region::new(self.meta))
+            .as_ref()
+    }
+}
+
 /// Everything needed to judge numbers of one calling code.
 struct Code {
     /// Regions in database order, as `source_for` walks them.
-    regions: Vec<Region>,
+    regions: Vec<LazyRegion>,
     /// First digit(s) whose presence means the crate's parse might transform the number.
     risky_prefixes: Vec<String>,
     lengths: Vec<u16>,
@@ -100,7 +115,12 @@ impl Code {
         let regions = DATABASE
             .region(&code)?
             .iter()
-            .map(|id| DATABASE.by_id(*id).and_then(Region::new))
+            .map(|id| {
+                DATABASE.by_id(*id).map(|meta| LazyRegion {
+                    meta,
+                    compiled: OnceLock::new(),
+                })
+            })
             .collect::<Option<_>>()?;
         Some(Code {
             regions,
@@ -109,20 +129,22 @@ impl Code {
         })
     }
 
-    /// `validator::is_valid_with` for a national number of this code.
-    fn is_valid(&self, national: &str) -> bool {
+    /// `validator::is_valid_with` for a national number of this code; `None` when a region's
+    /// patterns do not compile here (the crate decides then).
+    fn is_valid(&self, national: &str) -> Option<bool> {
         if let [only] = &self.regions[..] {
-            return only.has_type(national);
+            return Some(only.get()?.has_type(national));
         }
         for region in &self.regions {
+            let region = region.get()?;
             match &region.leading_digits {
-                Some(l) if l.is_match(national) => return region.has_type(national),
+                Some(l) if l.is_match(national) => return Some(region.has_type(national)),
                 Some(_) => {}
-                None if region.has_type(national) => return true,
+                None if region.has_type(national) => return Some(true),
                 None => {}
             }
         }
-        false
+        Some(false)
     }
 }
 
@@ -135,6 +157,14 @@ fn code(c: u16) -> Option<&'static Code> {
         .get(usize::from(c))?
         .get_or_init(|| Code::new(c))
         .as_ref()
+}
+
+/// Loads the metadata for `c` and compiles its main region's patterns ahead of the first
+/// number, so a caller can do it while other work runs.
+pub(super) fn prepare(c: u16) {
+    if let Some(first) = code(c).and_then(|code| code.regions.first()) {
+        first.get();
+    }
 }
 
 /// The normalized number when the crate's parse would be trivial, else `None` (use the crate).
@@ -163,7 +193,7 @@ pub(super) fn normalize(given: Option<u16>, raw: &str) -> Option<(Phone, Assignm
     {
         return None;
     }
-    let assignment = if plan.is_valid(&national) {
+    let assignment = if plan.is_valid(&national)? {
         Assignment::Assigned
     } else {
         Assignment::Unassigned
