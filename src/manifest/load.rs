@@ -141,13 +141,11 @@ pub fn load_file(
     let file = check.source(name, Arc::from(text));
     check.manifest(&config, name, &file, yaml::read(&file.text));
     let includes = check.take_includes();
-    let csvs: Vec<Checked> = includes
-        .into_iter()
-        .map(|include| check.include(&config, include, read))
-        .collect();
     let mut merge = Merge::default();
     merge.add(check.take());
-    csvs.into_iter().for_each(|csv| merge.add(csv));
+    for include in includes {
+        merge.add(check.include(&config, include, read));
+    }
     merge.desired
 }
 
