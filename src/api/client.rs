@@ -12,7 +12,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// The longest `Retry-After` honoured; a server asking for more gets this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -193,8 +193,7 @@ impl Client {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
+            .and_then(|v| retry_after(v, SystemTime::now()));
         let bytes = self.read_body(endpoint, resp).await?;
         if status == 401 || status == 403 {
             return Err(ApiError::Unauthorized {
@@ -320,6 +319,20 @@ fn error_chain(e: &reqwest::Error) -> String {
     msg
 }
 
+/// A `Retry-After` value: delay seconds or an HTTP date (RFC 9110), capped at
+/// `MAX_RETRY_AFTER`; a date already past means retry now.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
 /// One attempt's failure, with the wait the server asked for.
 struct Failed {
     error: ApiError,
@@ -353,5 +366,27 @@ fn require_id(endpoint: Endpoint, env: &Envelope, attempts: u32) -> Result<u64, 
             "",
             attempts,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Fri, 27 Nov 2026 12:00:00 GMT").unwrap();
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(retry_after(" 7 ", now), secs(7));
+        assert_eq!(retry_after("Fri, 27 Nov 2026 12:00:30 GMT", now), secs(30));
+        assert_eq!(retry_after("Friday, 27-Nov-26 12:00:30 GMT", now), secs(30));
+        assert_eq!(retry_after("Fri, 27 Nov 2026 11:59:00 GMT", now), secs(0));
+        assert_eq!(retry_after("3600", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            retry_after("Sat, 28 Nov 2026 12:00:00 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
     }
 }
