@@ -6,7 +6,7 @@ use super::diagnostics::{At, Diagnostic, Severity, SourceFile};
 use super::model::{ConfigFile, Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeRef};
 use super::schema::{self, Item};
 use super::yaml::{self, Node, Value as Y};
-use super::{Config, Safety, ScopeConfig, Source};
+use super::{Config, Safety, ScopeConfig, ScopeSafety, Source};
 use crate::entry::{CampaignId, Key};
 use crate::phone::{self, Assignment};
 use serde_json::Value;
@@ -424,6 +424,14 @@ impl<'a> Check<'a> {
                     id: s.scope.campaign_id(),
                     name: s.name.clone(),
                     prune: s.prune,
+                    safety: s
+                        .safety
+                        .as_ref()
+                        .map(|l| ScopeSafety {
+                            max_removals: l.max_removals,
+                            max_removal_percent: l.max_removal_percent,
+                        })
+                        .unwrap_or_default(),
                 })
                 .collect(),
             safety: Safety {

@@ -60,12 +60,21 @@ pub struct Desired {
 }
 
 /// One scope the config manages.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScopeConfig {
     pub id: CampaignId,
     pub name: Option<String>,
     /// Remote entries in this scope that no manifest names are removed (off by default).
     pub prune: bool,
+    /// Limits of this scope's own, over the config's.
+    pub safety: ScopeSafety,
+}
+
+/// Removal limits one scope sets for itself; `None` keeps the config's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScopeSafety {
+    pub max_removals: Option<u64>,
+    pub max_removal_percent: Option<f64>,
 }
 
 /// Limits on removals and prunes in one plan.

@@ -128,6 +128,24 @@ pub struct ScopeSpec {
     /// entries are only reported.
     #[serde(default)]
     pub prune: bool,
+    /// Removal limits for this scope alone, e.g. a higher percentage for a short list.
+    #[serde(default)]
+    pub safety: Option<ScopeSafetySpec>,
+}
+
+/// Removal limits for one scope. The plan-wide `max_removals` still applies.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeSafetySpec {
+    /// Most removals in this scope in one plan.
+    #[serde(default)]
+    #[schemars(range(min = 0), example = 5)]
+    pub max_removals: Option<u64>,
+    /// Most removals as a percentage of this scope's remote entries, in place of the
+    /// config's `max_removal_percent`.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 100), example = 50)]
+    pub max_removal_percent: Option<f64>,
 }
 
 /// Safety limits for removals (tombstones plus prunes) in one plan.

@@ -1,10 +1,11 @@
 //! The diff between the desired set and the remote state, scope by scope.
 
 use super::{
-    Change, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, Safety, ScopePlan,
+    Change, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, Safety, ScopeLimits,
+    ScopePlan,
 };
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Desired, DesiredEntry, ScopeConfig, Tombstone};
+use crate::manifest::{Config, Desired, DesiredEntry, ScopeConfig, ScopeSafety, Tombstone};
 use crate::phone::Phone;
 use crate::state::{RemoteEntry, RemoteState, ScopeState};
 use sha2::{Digest, Sha256};
@@ -159,6 +160,18 @@ fn not_looked_up() -> Effect {
     }
 }
 
+/// The limits that hold in scope `id`: its own where it sets them, else the config's.
+fn scope_limits(config: &Config, id: CampaignId) -> ScopeLimits {
+    let own = config.scopes.iter().find(|s| s.id == id).map(|s| &s.safety);
+    ScopeLimits {
+        campaign_id: id,
+        max_removals: own.and_then(|l| l.max_removals),
+        max_removal_percent: own
+            .and_then(|l| l.max_removal_percent)
+            .unwrap_or(config.safety.max_removal_percent),
+    }
+}
+
 fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
     let limits = &config.safety;
     let mut breaches = Vec::new();
@@ -169,11 +182,20 @@ fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
         if n == 0 {
             continue;
         }
+        let own = scope_limits(config, s.campaign_id);
+        if let Some(max) = own.max_removals
+            && n > max
+        {
+            breaches.push(format!(
+                "{n} removals in {} (limit {max} for this scope)",
+                s.campaign_id
+            ));
+        }
         let percent = 100.0 * n as f64 / s.remote_total.max(1) as f64;
-        if percent > limits.max_removal_percent {
+        if percent > own.max_removal_percent {
             breaches.push(format!(
                 "{n} removals in {} are {percent:.1}% of its {} entries (limit {}%)",
-                s.campaign_id, s.remote_total, limits.max_removal_percent
+                s.campaign_id, s.remote_total, own.max_removal_percent
             ));
         }
     }
@@ -191,6 +213,12 @@ fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
         max_removal_percent: limits.max_removal_percent,
         removals,
         breaches,
+        scopes: config
+            .scopes
+            .iter()
+            .filter(|s| s.safety != ScopeSafety::default())
+            .map(|s| scope_limits(config, s.id))
+            .collect(),
     }
 }
 
@@ -390,11 +418,13 @@ mod tests {
                     id: CampaignId(0),
                     name: None,
                     prune,
+                    safety: ScopeSafety::default(),
                 },
                 ScopeConfig {
                     id: CampaignId(111),
                     name: Some("Sales".into()),
                     prune: false,
+                    safety: ScopeSafety::default(),
                 },
             ],
             safety: Limits {
@@ -518,6 +548,51 @@ mod tests {
         assert!(plan.scopes[1].changes.is_empty());
         assert_eq!(plan.safety.breaches.len(), 2, "{:?}", plan.safety.breaches);
         assert!(plan.safety.breaches[0].contains("2 removals in this plan (limit 1)"));
+    }
+
+    #[test]
+    fn a_scope_sets_its_own_limits() {
+        let remote = state(
+            vec![
+                remote(1, 0, "2025550101", "a"),
+                remote(2, 0, "2025550102", "b"),
+                remote(3, 0, "2025550103", "c"),
+            ],
+            vec![],
+        );
+        let mut config = config(true);
+        config.safety.max_removals = 10;
+        // Three of three is 100 %: over the config's 50 %, within the scope's own 100 %,
+        // but over the scope's own count of 2.
+        config.scopes[0].safety = ScopeSafety {
+            max_removals: Some(2),
+            max_removal_percent: Some(100.0),
+        };
+        let plan = diff(&config, &Desired::default(), &remote);
+        assert_eq!(plan.safety.removals, 3);
+        assert_eq!(
+            plan.safety.breaches,
+            ["3 removals in global (limit 2 for this scope)"]
+        );
+        assert_eq!(
+            plan.safety.scopes,
+            [ScopeLimits {
+                campaign_id: CampaignId(0),
+                max_removals: Some(2),
+                max_removal_percent: 100.0,
+            }]
+        );
+        config.scopes[0].safety.max_removals = None;
+        let plan = diff(&config, &Desired::default(), &remote);
+        assert!(
+            plan.safety.breaches.is_empty(),
+            "{:?}",
+            plan.safety.breaches
+        );
+        config.scopes[0].safety = ScopeSafety::default();
+        let plan = diff(&config, &Desired::default(), &remote);
+        assert_eq!(plan.safety.breaches.len(), 1, "{:?}", plan.safety.breaches);
+        assert!(plan.safety.scopes.is_empty());
     }
 
     #[test]

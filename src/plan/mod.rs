@@ -36,7 +36,8 @@ pub async fn make_with_laps(
     plan
 }
 
-/// Bumped whenever the JSON shape of a plan changes.
+/// Bumped whenever the JSON shape of a plan changes in a way that breaks a reader; a new
+/// optional field (omitted when empty) does not bump it.
 pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -192,6 +193,18 @@ pub struct Safety {
     /// Removals and prunes in the whole plan.
     pub removals: u64,
     pub breaches: Vec<String>,
+    /// Scopes with limits of their own; the others have the limits above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<ScopeLimits>,
+}
+
+/// The removal limits one scope sets for itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScopeLimits {
+    pub campaign_id: CampaignId,
+    /// Most removals in this scope; `None`: only the plan-wide limit.
+    pub max_removals: Option<u64>,
+    pub max_removal_percent: f64,
 }
 
 impl Plan {

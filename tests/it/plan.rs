@@ -141,6 +141,33 @@ fn prune_is_opt_in_per_scope_and_unmanaged_entries_stay() {
 }
 
 #[test]
+fn a_scope_can_set_its_own_removal_limits() {
+    let (project, sandbox) = scenario();
+    let own = config(false, 10)
+        .replace(
+            "  - scope: global\n    prune: false\n",
+            "  - scope: global\n    prune: false\n    safety: {max_removal_percent: 10}\n",
+        )
+        .replace(
+            "    prune: true\n",
+            "    prune: true\n    safety:\n      max_removals: 0\n",
+        );
+    assert_ne!(own, config(false, 10));
+    project.write("dnc.yaml", &own);
+    let out = project.dnc(&sandbox, &["plan"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let safety: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Safety:"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    insta::assert_snapshot!("plan_scope_limits", safety.join("\n"));
+    let json = plan_json(&project, &sandbox, &[]);
+    assert_eq!(json["safety"]["scopes"][1]["max_removals"], 0);
+}
+
+#[test]
 fn apply_converges_and_a_second_plan_is_empty() {
     let (project, sandbox) = scenario();
     let out = project.dnc(&sandbox, &["apply", "--yes"]);

@@ -165,9 +165,25 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
 
 fn human_safety(out: &mut String, plan: &Plan, opts: Options) {
     let s = &plan.safety;
+    let own: Vec<String> = s
+        .scopes
+        .iter()
+        .map(|l| match l.max_removals {
+            Some(max) => format!(
+                "{}: {}%, at most {max}",
+                l.campaign_id, l.max_removal_percent
+            ),
+            None => format!("{}: {}%", l.campaign_id, l.max_removal_percent),
+        })
+        .collect();
+    let own = if own.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", own.join("; "))
+    };
     let _ = writeln!(
         out,
-        "\nSafety: {} removal(s); limits {} per plan, {}% of a scope",
+        "\nSafety: {} removal(s); limits {} per plan, {}% of a scope{own}",
         s.removals, s.max_removals, s.max_removal_percent
     );
     for b in &s.breaches {

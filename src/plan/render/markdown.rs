@@ -275,6 +275,7 @@ mod tests {
                 max_removal_percent: 5.0,
                 removals: 0,
                 breaches: vec![],
+                scopes: vec![],
             },
         }
     }
