@@ -31,6 +31,8 @@ const PAGE_MAX_BYTES: usize = 32 * 1024 * 1024;
 const MAX_PAGES: usize = 500;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 const MESSAGE_MAX_CHARS: usize = 300;
+/// The login of the job's `GITHUB_TOKEN`.
+const DEFAULT_COMMENT_AUTHOR: &str = "github-actions[bot]";
 
 /// Where and as whom to talk to GitHub, read from the Actions environment.
 #[derive(Debug)]
@@ -38,6 +40,8 @@ pub struct GithubContext {
     api_url: Url,
     repository: String,
     token: Option<SecretString>,
+    /// Whose comments may be the sticky one: anybody can write the marker into a comment.
+    comment_author: String,
     event_path: Option<PathBuf>,
     step_summary: Option<PathBuf>,
     output: Option<PathBuf>,
@@ -53,7 +57,8 @@ impl GithubContext {
     /// Like [`GithubContext::from_env`], reading variables through `get` (tests pass a map).
     ///
     /// The token comes from `DNC_GITHUB_TOKEN`, else `GITHUB_TOKEN`; it is optional here
-    /// because only the pull-request comment needs it.
+    /// because only the pull-request comment needs it. The sticky comment is the token's own:
+    /// `DNC_COMMENT_AUTHOR` names the token's login, `github-actions[bot]` by default.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, GithubError> {
         let var = |name: &str| get(name).filter(|value| !value.is_empty());
         if var("GITHUB_ACTIONS").as_deref() != Some("true") {
@@ -70,6 +75,7 @@ impl GithubContext {
             token: var("DNC_GITHUB_TOKEN")
                 .or_else(|| var("GITHUB_TOKEN"))
                 .map(SecretString::from),
+            comment_author: var("DNC_COMMENT_AUTHOR").unwrap_or(DEFAULT_COMMENT_AUTHOR.into()),
             event_path: var("GITHUB_EVENT_PATH").map(PathBuf::from),
             step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: var("GITHUB_OUTPUT").map(PathBuf::from),
@@ -461,6 +467,12 @@ struct Comment {
     id: u64,
     body: Option<String>,
     html_url: String,
+    user: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
 }
 
 /// The few REST calls the sticky comment needs, with retries on 5xx and rate limits.
@@ -580,11 +592,17 @@ impl<'a> Api<'a> {
         for _ in 0..MAX_PAGES {
             let reply = self.send(&action, Method::GET, url, None).await?;
             let comments: Vec<Comment> = parse(&action, &reply.body)?;
+            // Only our own: editing a comment someone else wrote the marker into would put the
+            // plan under their name, and let them change what reviewers read as the plan.
             let found = comments.into_iter().find(|comment| {
                 comment
-                    .body
-                    .as_deref()
-                    .is_some_and(|body| body.trim_start().starts_with(marker))
+                    .user
+                    .as_ref()
+                    .is_some_and(|u| u.login == self.ctx.comment_author)
+                    && comment
+                        .body
+                        .as_deref()
+                        .is_some_and(|body| body.trim_start().starts_with(marker))
             });
             if found.is_some() {
                 return Ok(found);

@@ -18,12 +18,15 @@ use std::sync::{Arc, Mutex};
 const TOKEN: &str = "ghs_test0123456789abcdef";
 const REPO: &str = "acme/dnc-lists";
 const PR: u64 = 7;
+/// Whom the token speaks for: `GITHUB_TOKEN` comments as this bot.
+const BOT: &str = "github-actions[bot]";
 
 #[derive(Clone, Debug)]
 struct StoredComment {
     id: u64,
     issue: u64,
     body: String,
+    author: String,
 }
 
 #[derive(Default)]
@@ -75,6 +78,10 @@ impl FakeGithub {
     }
 
     fn seed(&self, issue: u64, body: &str) -> u64 {
+        self.seed_by(issue, body, BOT)
+    }
+
+    fn seed_by(&self, issue: u64, body: &str, author: &str) -> u64 {
         let mut store = self.store.lock().unwrap();
         store.next_id += 1;
         let id = 1000 + store.next_id;
@@ -82,6 +89,7 @@ impl FakeGithub {
             id,
             issue,
             body: body.to_owned(),
+            author: author.to_owned(),
         });
         id
     }
@@ -175,7 +183,7 @@ fn comment_json(store: &Store, comment: &StoredComment) -> Value {
         "id": comment.id,
         "body": comment.body,
         "html_url": format!("https://github.com/{REPO}/pull/{}#issuecomment-{}", comment.issue, comment.id),
-        "user": { "login": "github-actions[bot]", "type": "Bot" },
+        "user": { "login": comment.author, "type": if comment.author.ends_with("[bot]") { "Bot" } else { "User" } },
         "url": format!("{}/repos/{REPO}/issues/comments/{}", store.base, comment.id),
     })
 }
@@ -253,6 +261,7 @@ async fn create_comment(
         id: 1000 + store.next_id,
         issue: number,
         body: new.body,
+        author: BOT.to_owned(),
     };
     store.comments.push(comment.clone());
     if store.lose_create_answers > 0 {
@@ -412,12 +421,16 @@ async fn marker_comment_on_the_second_page_is_edited() {
 }
 
 #[tokio::test]
-async fn other_configs_and_quoted_markers_are_left_alone() {
+async fn other_configs_quoted_markers_and_others_comments_are_left_alone() {
     let server = FakeGithub::start().await;
     let other = format!("{}\nprod plan", github::comment_marker("prod/dnc.yaml"));
     server.seed(PR, &other);
     let quoted = format!("> {MARKER}\n> quoted by a reviewer");
     server.seed(PR, &quoted);
+    // Anybody can type the marker: taking over this comment would put the plan under
+    // mallory's name, and let mallory change what reviewers read as the plan.
+    let planted = format!("{MARKER}\nfake plan: nothing to remove");
+    server.seed_by(PR, &planted, "mallory");
     let ctx = server.context(&[]);
     let outcome = github::upsert_sticky_comment(&ctx, PR, MARKER, "plan", WhenMissing::Create)
         .await
@@ -427,7 +440,22 @@ async fn other_configs_and_quoted_markers_are_left_alone() {
         "{outcome:?}"
     );
     let bodies: Vec<_> = server.comments().into_iter().map(|c| c.body).collect();
-    assert_eq!(bodies, [other, quoted, format!("{MARKER}\nplan")]);
+    assert_eq!(bodies, [other, quoted, planted, format!("{MARKER}\nplan")]);
+}
+
+/// A token other than `GITHUB_TOKEN` (a PAT, an app) comments as its own login.
+#[tokio::test]
+async fn the_comment_author_can_be_named() {
+    let server = FakeGithub::start().await;
+    let ours = server.seed_by(PR, &format!("{MARKER}\nold plan"), "dnc-bot");
+    let ctx = server.context(&[("DNC_COMMENT_AUTHOR", "dnc-bot")]);
+    let outcome = github::upsert_sticky_comment(&ctx, PR, MARKER, "new", WhenMissing::Create)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommentOutcome::Updated { id, .. } if id == ours),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
