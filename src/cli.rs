@@ -46,6 +46,31 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
     Sandbox(SandboxArgs),
+    /// Print the shell completion script for dnc.
+    Completions(CompletionsArgs),
+    /// Print dnc's man page, or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `dnc.1` and one page per command (`dnc-plan.1`, …) into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Human text, or JSON for scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -221,13 +246,20 @@ pub struct ApplyArgs {
     /// Hide the middle digits of phone numbers in the printed plan.
     #[arg(long)]
     pub mask_numbers: bool,
+    /// How to print the result: the plan and a summary, or JSON (each operation's outcome and
+    /// the summary; the plan is not printed).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct LedgerArgs {
-    /// The ledger file.
-    #[arg(default_value = ".dnc/ledger.jsonl")]
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
     pub path: PathBuf,
+    /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
     /// Only this number (any notation).
     #[arg(long)]
     pub number: Option<String>,
@@ -273,6 +305,9 @@ pub struct ImportArgs {
     /// Replace files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// How to print the result: a summary, or JSON (the files written and the counts per scope).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 fn parse_scope(s: &str) -> Result<crate::entry::CampaignId, String> {
