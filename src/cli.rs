@@ -46,10 +46,25 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
     Sandbox(SandboxArgs),
+    /// Rewrite the manifests in the canonical layout, keeping comments and meaning.
+    Fmt(FmtArgs),
     /// Print the shell completion script for dnc.
     Completions(CompletionsArgs),
     /// Print dnc's man page, or write one page per command into a directory.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
+    pub path: PathBuf,
+    /// Change nothing; show the changes and exit 1 when a manifest is not formatted (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Print the changes as a diff.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod fmt;
 mod history;
 mod import;
 mod ledger;
@@ -71,6 +72,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::History(args) => history::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Fmt(args) => fmt::run(args, out),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     };

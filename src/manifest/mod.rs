@@ -7,7 +7,7 @@ pub mod diagnostics;
 mod load;
 pub mod model;
 pub mod schema;
-mod yaml;
+pub mod yaml;
 
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,

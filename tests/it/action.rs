@@ -205,6 +205,16 @@ fn validate_runs_with_annotations_and_no_stray_arguments() {
 }
 
 #[test]
+fn fmt_checks_and_shows_a_colored_diff() {
+    let (run, _, _temp) = run_command(&[("command", "fmt"), ("config", "ops/dnc.yaml")], Some(1));
+    assert_eq!(run.status, 1, "an unformatted manifest fails the step");
+    assert_eq!(
+        run.argv,
+        strings(&["--color", "always", "fmt", "ops/dnc.yaml", "--check"])
+    );
+}
+
+#[test]
 fn plan_passes_hostile_inputs_as_single_arguments() {
     let hostile_config = "lists/my dnc.yaml; touch pwned-config";
     let hostile_args = "--detailed-exitcode\n--note=$(touch pwned-subst) `touch pwned-tick` *\n";
@@ -357,7 +367,7 @@ fn an_unknown_command_fails_the_action() {
         .unwrap();
     assert_eq!(
         guard["if"],
-        "inputs.command != 'validate' && inputs.command != 'plan' && inputs.command != 'apply'"
+        "inputs.command != 'validate' && inputs.command != 'plan' && inputs.command != 'apply' && inputs.command != 'fmt'"
     );
     let temp = tempfile::tempdir().unwrap();
     let inputs = inputs(&action, &[("command", "destroy")], temp.path());

@@ -4,6 +4,7 @@ mod action;
 mod apply;
 mod client;
 mod conventions;
+mod fmt;
 mod github;
 mod harness;
 mod help;
