@@ -141,3 +141,20 @@ fn refused_files_are_named_and_left_as_they_are() {
         block
     );
 }
+
+#[test]
+fn the_modeline_is_pointed_at_the_schema_that_exists() {
+    let (_temp, dir) = copy("examples");
+    std::fs::create_dir_all(dir.join("schema")).unwrap();
+    let schema = dnc(&dir, &["schema", "manifest"], &[]);
+    std::fs::write(dir.join("schema/manifest.schema.json"), &schema.stdout).unwrap();
+    let out = dnc(&dir, &["fmt"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(dir.join("lists/campaigns.yaml")).unwrap();
+    assert!(
+        text.starts_with(
+            "# yaml-language-server: $schema=../schema/manifest.schema.json\n# Opt-outs"
+        ),
+        "{text}"
+    );
+}
