@@ -336,7 +336,7 @@ pub struct HistoryArgs {
     /// The number, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
     pub number: String,
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(long, default_value = "dnc.yaml")]
+    #[arg(default_value = "dnc.yaml")]
     pub config: PathBuf,
     /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
     #[arg(long)]

@@ -237,7 +237,7 @@ fn github_annotations_name_files_from_the_repository_root() {
 }
 
 #[test]
-fn ledger_finds_the_ledger_beside_the_config_from_anywhere() {
+fn ledger_and_history_find_the_ledger_beside_the_config_from_anywhere() {
     let repo = tempfile::tempdir().unwrap();
     let sub = repo.path().join("ops");
     let line = r#"{"time":"2026-11-27T11:52:27.806Z","event":"finish","plan_hash":"abc","op":0,"change":"create","campaign_id":0,"phone_code":1,"phone_number":"2025550143","outcome":"done","id":6,"attempts":1}"#;
@@ -270,6 +270,13 @@ fn ledger_finds_the_ledger_beside_the_config_from_anywhere() {
             out.stdout
         );
     }
+    let history = dnc(repo.path(), &["history", "+1 202 555 0143", "ops"], &[]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert!(
+        history.stdout.contains("create: done, id 6"),
+        "{}",
+        history.stdout
+    );
     let old = dnc(repo.path(), &["ledger", "ops/.dnc/ledger.jsonl"], &[]);
     assert_eq!(old.code, 1);
     assert!(
