@@ -10,11 +10,22 @@
 # Env: DNC_VERSION (a release tag such as v0.2.0; anything else means "build from source"),
 # DNC_INSTALL_ROOT, RUNNER_OS, RUNNER_ARCH, and DNC_RELEASE_URL (the base of the release
 # downloads; default: this action's repository on GitHub).
+#
+# Inside a composite action `github.action_ref` and `github.action_repository` can be empty,
+# so both also come from where the runner checked the action out:
+# `.../_actions/<owner>/<repo>/<ref>` (a local `uses: ./` has no such path: built from source).
 set -euo pipefail
 
 : "${DNC_INSTALL_ROOT:?DNC_INSTALL_ROOT must name the install directory}"
-readonly version="${DNC_VERSION:-}"
-readonly base="${DNC_RELEASE_URL:-https://github.com/${GITHUB_ACTION_REPOSITORY:-}/releases/download}"
+checkout_owner="" checkout_repo="" checkout_ref=""
+if [[ "${GITHUB_ACTION_PATH:-}" =~ /_actions/([^/]+)/([^/]+)/([^/]+)/?$ ]]; then
+    checkout_owner="${BASH_REMATCH[1]}"
+    checkout_repo="${BASH_REMATCH[2]}"
+    checkout_ref="${BASH_REMATCH[3]}"
+fi
+readonly version="${DNC_VERSION:-$checkout_ref}"
+readonly repository="${GITHUB_ACTION_REPOSITORY:-$checkout_owner/$checkout_repo}"
+readonly base="${DNC_RELEASE_URL:-https://github.com/$repository/releases/download}"
 readonly output="${GITHUB_OUTPUT:-/dev/null}"
 
 no_binary() {

@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 : "${TARGET:?}" "${VERSION:?}"
 
+# Not every runner image ships rustup (the arm64 Linux ones may not).
+if ! command -v rustup >/dev/null; then
+    curl --proto '=https' --tlsv1.2 --silent --show-error --fail https://sh.rustup.rs |
+        sh -s -- -y --profile minimal
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
 rustup target add "$TARGET"
 if [[ "$TARGET" == *-linux-musl ]]; then
     # Static binaries: the C parts (SQLite, ring) are compiled against musl too.

@@ -471,6 +471,17 @@ struct Download {
 /// Runs the action's download step pinned at `action_ref`, on a runner of `os`/`arch`, against
 /// the fake release server.
 fn download(release: &FakeRelease, action_ref: &str, os: &str, arch: &str) -> Download {
+    download_with(release, action_ref, os, arch, &[])
+}
+
+/// `download` with more runner variables.
+fn download_with(
+    release: &FakeRelease,
+    action_ref: &str,
+    os: &str,
+    arch: &str,
+    more_env: &[(&str, &str)],
+) -> Download {
     let action = action();
     let temp = tempfile::tempdir().unwrap();
     let mut inputs = inputs(&action, &[("command", "plan")], temp.path());
@@ -480,17 +491,19 @@ fn download(release: &FakeRelease, action_ref: &str, os: &str, arch: &str) -> Do
         .find(|step| step["id"] == "download")
         .unwrap();
     let outputs = temp.path().join("github-output");
+    let mut env = vec![
+        ("RUNNER_OS", os),
+        ("RUNNER_ARCH", arch),
+        ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ("DNC_RELEASE_URL", &release.url),
+    ];
+    env.extend_from_slice(more_env);
     let run = run_step_with(
         step,
         &inputs,
         temp.path(),
         &temp.path().join("none/x"),
-        &[
-            ("RUNNER_OS", os),
-            ("RUNNER_ARCH", arch),
-            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
-            ("DNC_RELEASE_URL", &release.url),
-        ],
+        &env,
     );
     Download {
         run,
@@ -528,6 +541,30 @@ fn a_wrong_checksum_fails_and_never_runs_the_binary() {
     assert_eq!(got.outputs, "", "no fallback to a build either");
     assert!(!got.installed.exists());
     assert!(!ran.exists(), "the unverified binary never ran");
+}
+
+#[test]
+fn the_tag_comes_from_the_action_checkout_when_github_action_ref_is_empty() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    let checkout = tempfile::tempdir().unwrap();
+    let action_path = checkout.path().join("_actions/acme/dnc/v9.8.7");
+    fs::create_dir_all(action_path.join(".github")).unwrap();
+    fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.github/install-dnc.sh"),
+        action_path.join(".github/install-dnc.sh"),
+    )
+    .unwrap();
+    let got = download_with(
+        &release,
+        "",
+        "Linux",
+        "X64",
+        &[("GITHUB_ACTION_PATH", action_path.to_str().unwrap())],
+    );
+    assert_eq!(got.run.status, 0, "{}", got.run.stdout);
+    assert_eq!(got.outputs, "installed=true\n");
+    assert!(ran.exists());
 }
 
 #[test]
