@@ -101,7 +101,12 @@ fn manifest_files(root: &Path, patterns: &[String]) -> Vec<PathBuf> {
 /// A unified diff of one file, colored for a terminal or CI log.
 fn diff(name: &Path, old: &str, new: &str, color: bool) -> String {
     let name = name.display().to_string();
-    let text = similar::TextDiff::from_lines(old, new)
+    // Patience keeps reordered items readable; the timeout bounds Myers' quadratic worst
+    // case on a large file where every line changed (the diff stays correct, if less minimal).
+    let text = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .timeout(std::time::Duration::from_secs(2))
+        .diff_lines(old, new)
         .unified_diff()
         .context_radius(2)
         .header(&format!("a/{name}"), &format!("b/{name}"))

@@ -210,11 +210,11 @@ impl Emitter<'_> {
                 blank = true;
                 continue;
             }
-            let i = self.comments.partition_point(|c| c.line < line);
-            let Some(c) = self.comments.get(i).filter(|c| c.line == line) else {
+            let Some(i) = self.comment_on(line) else {
                 continue;
             };
-            if !c.own_line || self.used[i] || !(from..to).contains(&c.at) {
+            let c = &self.comments[i];
+            if !c.own_line || !(from..to).contains(&c.at) {
                 continue;
             }
             self.used[i] = true;
@@ -239,14 +239,21 @@ impl Emitter<'_> {
 
     /// Ends the output line with the comment that followed the value on source line `line`.
     fn end_line(&mut self, line: usize) {
-        for (c, used) in self.comments.iter().zip(self.used.iter_mut()) {
-            if !c.own_line && !*used && c.line == line {
-                *used = true;
-                self.out.push_str(&c.gap);
-                self.out.push_str(&c.text);
-            }
+        if let Some(i) = self
+            .comment_on(line)
+            .filter(|&i| !self.comments[i].own_line)
+        {
+            self.used[i] = true;
+            self.out.push_str(&self.comments[i].gap);
+            self.out.push_str(&self.comments[i].text);
         }
         self.out.push('\n');
+    }
+
+    /// The unused comment on source line `line` (a line holds at most one).
+    fn comment_on(&self, line: usize) -> Option<usize> {
+        let i = self.comments.partition_point(|c| c.line < line);
+        (self.comments.get(i).is_some_and(|c| c.line == line) && !self.used[i]).then_some(i)
     }
 
     /// A scalar as written, refusing the multi-line ones; plain phone numbers get quoted.
