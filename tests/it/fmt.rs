@@ -158,3 +158,10 @@ fn the_modeline_is_pointed_at_the_schema_that_exists() {
         "{text}"
     );
 }
+
+#[test]
+fn the_examples_are_formatted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = dnc(root, &["fmt", "--check", "examples"], &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
