@@ -46,6 +46,46 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
     Sandbox(SandboxArgs),
+    /// Rewrite the manifests in the canonical layout, keeping comments and meaning.
+    Fmt(FmtArgs),
+    /// Print the shell completion script for dnc.
+    Completions(CompletionsArgs),
+    /// Print dnc's man page, or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
+    pub path: PathBuf,
+    /// Change nothing; show the changes and exit 1 when a manifest is not formatted (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Print the changes as a diff.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `dnc.1` and one page per command (`dnc-plan.1`, …) into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Human text, or JSON for scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -221,13 +261,20 @@ pub struct ApplyArgs {
     /// Hide the middle digits of phone numbers in the printed plan.
     #[arg(long)]
     pub mask_numbers: bool,
+    /// How to print the result: the plan and a summary, or JSON (each operation's outcome and
+    /// the summary; the plan is not printed).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct LedgerArgs {
-    /// The ledger file.
-    #[arg(default_value = ".dnc/ledger.jsonl")]
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
     pub path: PathBuf,
+    /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
     /// Only this number (any notation).
     #[arg(long)]
     pub number: Option<String>,
@@ -273,6 +320,9 @@ pub struct ImportArgs {
     /// Replace files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// How to print the result: a summary, or JSON (the files written and the counts per scope).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 fn parse_scope(s: &str) -> Result<crate::entry::CampaignId, String> {
@@ -286,7 +336,7 @@ pub struct HistoryArgs {
     /// The number, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
     pub number: String,
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(long, default_value = "dnc.yaml")]
+    #[arg(default_value = "dnc.yaml")]
     pub config: PathBuf,
     /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
     #[arg(long)]

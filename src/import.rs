@@ -15,7 +15,8 @@
 //! would fail validation, so the config must allow them first.
 
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Desired, schema};
+use crate::fmt::modeline;
+use crate::manifest::{Config, Desired};
 use crate::phone::{self, Assignment};
 use crate::state::{RemoteEntry, RemoteState};
 use std::collections::{BTreeMap, HashSet};
@@ -218,7 +219,8 @@ pub fn prepare(
             continue;
         }
         let use_csv = rows > opts.csv_threshold;
-        let files = render(&manifest, &csv, group, use_csv, opts);
+        let schema_line = modeline::find(&config.root, &manifest, modeline::MANIFEST_SCHEMA);
+        let files = render(&manifest, &csv, group, use_csv, schema_line, opts);
         for f in &files {
             if !opts.force && config.root.join(&f.path).exists() {
                 return Err(ImportError::Exists(config.root.join(&f.path)));
@@ -374,17 +376,16 @@ fn render(
     csv: &Path,
     group: Group,
     use_csv: bool,
+    schema_line: Option<String>,
     opts: &Options,
 ) -> Vec<OutFile> {
     let one_scope = (group.len() == 1).then(|| group[0].0);
     let total: usize = group.iter().map(|(_, r)| r.len()).sum();
     let scopes: Vec<String> = group.iter().map(|(s, _)| s.to_string()).collect();
     let mut yaml = String::new();
-    let _ = writeln!(
-        yaml,
-        "# yaml-language-server: $schema={}",
-        schema::MANIFEST_ID
-    );
+    if let Some(line) = schema_line {
+        let _ = writeln!(yaml, "{line}");
+    }
     let _ = writeln!(
         yaml,
         "# Imported by `dnc import` on {} from {}: {} of {}.",

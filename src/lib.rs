@@ -5,6 +5,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod entry;
+pub mod fmt;
 pub mod github;
 pub mod history;
 pub mod import;

@@ -2,14 +2,15 @@
 
 use super::{Output, load_valid, runtime};
 use crate::apply::{self, Provenance, Summary};
-use crate::cli::ApplyArgs;
-use crate::ledger::Ledger;
+use crate::cli::{ApplyArgs, OutputFormat};
+use crate::ledger::{self, Event, Ledger, Record};
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, Safety};
 use crate::state::ReadOptions;
 use crate::target;
 use miette::{IntoDiagnostic, Result, miette};
+use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::Command;
@@ -30,30 +31,44 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
         phone_codes: super::phone_codes(&desired),
         ..ReadOptions::default()
     };
+    let json = args.format == OutputFormat::Json;
+    // With --format json, stdout holds only the JSON; what people read goes to stderr.
+    let say = |text: &str| {
+        if json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
     runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
-        println!("Target: {}", connected.description);
+        say(&format!("Target: {}\n", connected.description));
         let plan = crate::plan::make(&connected.client, &config, &desired, &opts).await;
         if let Some(saved) = &saved {
             refuse_if_stale(&saved.plan, &plan)?;
         }
-        print!(
-            "{}",
-            render::human(
-                &plan,
-                Options {
-                    color: out.color,
-                    mask_numbers: args.mask_numbers
-                }
-            )
-        );
+        say(&render::human(
+            &plan,
+            Options {
+                color: out.color && !json,
+                mask_numbers: args.mask_numbers,
+            },
+        ));
         if !plan.has_changes() {
-            println!("\nNothing to apply.");
+            say("\nNothing to apply.\n");
             connected.close().await;
+            if json {
+                print_json(&plan, &Summary::default(), &ledger_path, Vec::new())?;
+            }
             return Ok(0);
         }
         check_safety(&plan.safety, args.allow_removals)?;
         confirm(&plan, args.yes)?;
+        let earlier = if json {
+            records(&ledger_path)?.len()
+        } else {
+            0
+        };
         let mut ledger = Ledger::open(&ledger_path)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
@@ -61,7 +76,17 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
         };
         let summary = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await?;
         connected.close().await;
-        report(&summary, &ledger_path);
+        if json {
+            let mut finished: Vec<Record> = records(&ledger_path)?
+                .into_iter()
+                .skip(earlier)
+                .filter(|r| r.event == Event::Finish)
+                .collect();
+            finished.sort_by_key(|r| r.op);
+            print_json(&plan, &summary, &ledger_path, finished)?;
+        } else {
+            report(&summary, &ledger_path);
+        }
         Ok(if summary.failed > 0 { 1 } else { 0 })
     })
 }
@@ -140,6 +165,50 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
     } else {
         Err(miette!("not confirmed; nothing was applied"))
     }
+}
+
+/// The ledger's records so far (none before the first apply).
+fn records(path: &Path) -> Result<Vec<Record>> {
+    if path.exists() {
+        Ok(ledger::read(path)?.0)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// `--format json`: the outcome of every operation (this run's ledger finish lines, in plan
+/// order) and the summary.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    plan_hash: &'a str,
+    ledger: &'a Path,
+    done: u64,
+    converged: u64,
+    failed: u64,
+    operations: Vec<Record>,
+}
+
+fn print_json(
+    plan: &Plan,
+    summary: &Summary,
+    ledger: &Path,
+    operations: Vec<Record>,
+) -> Result<()> {
+    let report = JsonReport {
+        version: 1,
+        plan_hash: &plan.hash,
+        ledger,
+        done: summary.done,
+        converged: summary.converged,
+        failed: summary.failed,
+        operations,
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).into_diagnostic()?
+    );
+    Ok(())
 }
 
 fn report(summary: &Summary, ledger: &Path) {

@@ -1,13 +1,15 @@
 //! `dnc import`: read the chosen scopes completely and write manifests holding what they hold.
 
 use super::{Output, runtime};
-use crate::cli::ImportArgs;
+use crate::cli::{ImportArgs, OutputFormat};
 use crate::entry::CampaignId;
 use crate::import::{self, ImportError, Options, Prepared, ScopeReport, entries};
 use crate::manifest::{self, Config, Desired, Severity};
 use crate::state::{self, ReadOptions};
 use crate::target;
-use miette::{Result, miette};
+use miette::{IntoDiagnostic, Result, miette};
+use serde::Serialize;
+use std::path::PathBuf;
 
 /// A glob that matches nothing yet is expected before the first import.
 const NO_FILES: &str = "dnc::config::no_files";
@@ -22,7 +24,12 @@ pub fn run(args: ImportArgs, out: Output) -> Result<u8> {
     };
     let (remote, origin) = runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
-        println!("Target: {}", connected.description);
+        // With --format json, stdout holds only the JSON.
+        if args.format == OutputFormat::Json {
+            eprintln!("Target: {}", connected.description);
+        } else {
+            println!("Target: {}", connected.description);
+        }
         let remote = state::read(&connected.client, &scopes, &opts).await;
         let origin = connected.description.clone();
         connected.close().await;
@@ -41,7 +48,14 @@ pub fn run(args: ImportArgs, out: Output) -> Result<u8> {
     let prepared = import::prepare(&config, &desired, &remote, &opts).map_err(explain)?;
     import::write(&config.root, &prepared.files, args.force)
         .map_err(|e| miette!("writing the import under {}: {e}", config.root.display()))?;
-    print!("{}", summary(&config, &prepared, &opts));
+    match args.format {
+        OutputFormat::Human => print!("{}", summary(&config, &prepared, &opts)),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&JsonReport::new(&config.root, &prepared))
+                .into_diagnostic()?
+        ),
+    }
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }
@@ -77,6 +91,62 @@ fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
                 manifest::render_human(&loaded.diagnostics, out.color_err)
             );
             miette::bail!("the config or manifests are invalid; fix the errors above first")
+        }
+    }
+}
+
+/// `--format json`: the files written (relative to the config's directory, as
+/// `manifests` globs are) and each scope's counts.
+#[derive(Serialize)]
+struct JsonReport {
+    version: u32,
+    root: PathBuf,
+    files: Vec<PathBuf>,
+    scopes: Vec<JsonScope>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonScope {
+    scope: String,
+    campaign_id: i64,
+    remote: usize,
+    imported: usize,
+    given_reason: usize,
+    managed: usize,
+    no_reason: usize,
+    bad_number: usize,
+    blank_purpose: usize,
+    duplicates: usize,
+    refused: Option<String>,
+    files: Vec<PathBuf>,
+}
+
+impl JsonReport {
+    fn new(root: &std::path::Path, prepared: &Prepared) -> JsonReport {
+        JsonReport {
+            version: 1,
+            root: root.to_path_buf(),
+            files: prepared.files.iter().map(|f| f.path.clone()).collect(),
+            scopes: prepared
+                .scopes
+                .iter()
+                .map(|s| JsonScope {
+                    scope: s.scope.to_string(),
+                    campaign_id: s.scope.0,
+                    remote: s.remote,
+                    imported: s.imported,
+                    given_reason: s.given_reason,
+                    managed: s.managed,
+                    no_reason: s.no_reason,
+                    bad_number: s.bad_number.len(),
+                    blank_purpose: s.blank_purpose,
+                    duplicates: s.duplicates,
+                    refused: s.refused.clone(),
+                    files: s.files.clone(),
+                })
+                .collect(),
+            warnings: prepared.warnings.clone(),
         }
     }
 }

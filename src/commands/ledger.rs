@@ -6,6 +6,7 @@ use crate::ledger::{self, Record};
 use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// One operation: its start line joined with its finish line, if it has one.
 #[derive(Debug, Serialize)]
@@ -31,7 +32,7 @@ const COLUMNS: [&str; 13] = [
 ];
 
 pub fn run(args: LedgerArgs) -> Result<u8> {
-    let (records, _torn) = ledger::read(&args.path)?;
+    let (records, _torn) = ledger::read(&ledger_path(&args)?)?;
     let wanted = args
         .number
         .as_deref()
@@ -51,6 +52,22 @@ pub fn run(args: LedgerArgs) -> Result<u8> {
     };
     print!("{text}");
     Ok(0)
+}
+
+/// `--ledger`, or `.dnc/ledger.jsonl` beside the config, as `apply` and `history` find it.
+fn ledger_path(args: &LedgerArgs) -> Result<PathBuf> {
+    if args.path.extension().is_some_and(|e| e == "jsonl") {
+        miette::bail!(
+            help = format!("run `dnc ledger --ledger {}`", args.path.display()),
+            "`{}` is a ledger, not a config: `dnc ledger` takes the config, like every command",
+            args.path.display()
+        );
+    }
+    Ok(args.ledger.clone().unwrap_or_else(|| {
+        crate::manifest::config_root(&args.path)
+            .join(".dnc")
+            .join("ledger.jsonl")
+    }))
 }
 
 fn phone_of(r: &Record) -> Phone {

@@ -1,9 +1,12 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
 mod apply;
+mod completions;
+mod fmt;
 mod history;
 mod import;
 mod ledger;
+mod man;
 mod plan;
 mod sandbox;
 mod schema;
@@ -45,6 +48,15 @@ impl Output {
     }
 }
 
+/// Makes the final error report follow `--color` and NO_COLOR like every other output.
+pub fn color_reports(choice: ColorChoice) {
+    let color = Output::new(choice).color_err;
+    // Fails only when a hook is already set, which leaves that hook's choice in place.
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().color(color).build())
+    }));
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let out = Output::new(cli.color);
     let in_workflow = matches!(
@@ -60,6 +72,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::History(args) => history::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Fmt(args) => fmt::run(args, out),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     if in_workflow {
         step_output_exitcode(result.as_ref().map_or(1, |c| *c))?;

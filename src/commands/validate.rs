@@ -2,10 +2,13 @@
 
 use super::Output;
 use crate::cli::{DiagnosticFormat, ValidateArgs};
-use crate::manifest::{self, render_github, render_human, render_json};
+use crate::manifest::{self, Diagnostics, render_github, render_human, render_json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
 
 pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
-    let loaded = manifest::load(&args.path, args.strict);
+    let mut loaded = manifest::load(&args.path, args.strict);
     let out = match args.format {
         DiagnosticFormat::Human => {
             let mut s = render_human(&loaded.diagnostics, out.color);
@@ -20,8 +23,48 @@ pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
             s
         }
         DiagnosticFormat::Json => render_json(&loaded.diagnostics),
-        DiagnosticFormat::Github => render_github(&loaded.diagnostics),
+        DiagnosticFormat::Github => {
+            if let Some(prefix) = repository_prefix(&args.path) {
+                prefix_files(&mut loaded.diagnostics, &prefix);
+            }
+            render_github(&loaded.diagnostics)
+        }
     };
     print!("{out}");
     Ok(if loaded.has_errors() { 1 } else { 0 })
+}
+
+/// The config's directory relative to the repository root (GITHUB_WORKSPACE, else git's top
+/// level), `/`-separated; `None` when it is the root itself or outside any repository.
+/// Annotations must name files as the pull request's diff does.
+fn repository_prefix(config_path: &Path) -> Option<String> {
+    let dir = manifest::config_root(config_path).canonicalize().ok()?;
+    let top = match std::env::var_os("GITHUB_WORKSPACE").filter(|v| !v.is_empty()) {
+        Some(workspace) => PathBuf::from(workspace),
+        None => {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(&dir)
+                .args(["rev-parse", "--show-toplevel"])
+                .output()
+                .ok()?;
+            out.status.success().then_some(())?;
+            PathBuf::from(String::from_utf8(out.stdout).ok()?.trim_end())
+        }
+    };
+    let relative = dir.strip_prefix(top.canonicalize().ok()?).ok()?;
+    let parts: Vec<_> = relative.iter().map(|p| p.to_string_lossy()).collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+fn prefix_files(diagnostics: &mut Diagnostics, prefix: &str) {
+    let rebase = |file: &mut Arc<str>| *file = format!("{prefix}/{file}").into();
+    for d in &mut diagnostics.items {
+        if let Some(at) = &mut d.at {
+            rebase(&mut at.file);
+        }
+        for label in &mut d.labels {
+            rebase(&mut label.at.file);
+        }
+    }
 }

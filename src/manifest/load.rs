@@ -157,6 +157,12 @@ fn config_file(config_path: &Path) -> PathBuf {
     }
 }
 
+/// The directory holding the config at `config_path` (a file, or a directory holding
+/// `dnc.yaml`): the root manifests are relative to and `.dnc/` lives in.
+pub fn config_root(config_path: &Path) -> PathBuf {
+    root_of(&config_file(config_path))
+}
+
 fn root_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

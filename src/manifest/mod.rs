@@ -7,12 +7,12 @@ pub mod diagnostics;
 mod load;
 pub mod model;
 pub mod schema;
-mod yaml;
+pub mod yaml;
 
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
-pub use load::{Loaded, load, load_config, load_file};
+pub use load::{Loaded, config_root, load, load_config, load_file};
 
 use crate::entry::{CampaignId, Key};
 use std::path::PathBuf;

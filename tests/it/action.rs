@@ -21,7 +21,7 @@ fn steps(action: &Value) -> &Vec<Value> {
 }
 
 /// The `${{ }}` expressions action.yml uses: `inputs.x`, `runner.temp`, `github.token`,
-/// `'literal'`, joined by `||` (the first non-empty operand wins).
+/// `github.action_ref`, `'literal'`, joined by `||` (the first non-empty operand wins).
 fn evaluate(expression: &str, inputs: &BTreeMap<String, String>, temp: &Path) -> String {
     expression
         .split("||")
@@ -35,6 +35,8 @@ fn evaluate(expression: &str, inputs: &BTreeMap<String, String>, temp: &Path) ->
                 match operand {
                     "runner.temp" => temp.display().to_string(),
                     "github.token" => GITHUB_TOKEN.to_owned(),
+                    // The ref the workflow pinned the action to; tests set it in `inputs`.
+                    "github.action_ref" => inputs.get(operand).cloned().unwrap_or_default(),
                     other => panic!("this test does not know the expression `{other}`"),
                 }
             }
@@ -107,6 +109,17 @@ fn read_nul_list(path: &Path) -> Vec<String> {
 /// Run one step the way a composite action's `shell: bash` does, in `workdir`, with the
 /// recorder at `recorded` (the stand-in for the program the step calls).
 fn run_step(step: &Value, inputs: &BTreeMap<String, String>, temp: &Path, recorded: &Path) -> Run {
+    run_step_with(step, inputs, temp, recorded, &[])
+}
+
+/// `run_step` with extra variables the runner itself sets (RUNNER_OS, GITHUB_OUTPUT, …).
+fn run_step_with(
+    step: &Value,
+    inputs: &BTreeMap<String, String>,
+    temp: &Path,
+    recorded: &Path,
+    runner_env: &[(&str, &str)],
+) -> Run {
     assert_eq!(step["shell"], "bash");
     let script = step["run"].as_str().unwrap();
     assert!(
@@ -127,7 +140,8 @@ fn run_step(step: &Value, inputs: &BTreeMap<String, String>, temp: &Path, record
             "PATH",
             format!("{}:/usr/bin:/bin", temp.join("path").display()),
         )
-        .env("GITHUB_ACTION_PATH", env!("CARGO_MANIFEST_DIR"));
+        .env("GITHUB_ACTION_PATH", env!("CARGO_MANIFEST_DIR"))
+        .envs(runner_env.iter().copied());
     if let Some(env) = step["env"].as_object() {
         for (name, value) in env {
             let value = value.as_str().unwrap();
@@ -187,6 +201,16 @@ fn validate_runs_with_annotations_and_no_stray_arguments() {
     assert_eq!(
         run.argv,
         strings(&["validate", "dnc.yaml", "--format", "github"])
+    );
+}
+
+#[test]
+fn fmt_checks_and_shows_a_colored_diff() {
+    let (run, _, _temp) = run_command(&[("command", "fmt"), ("config", "ops/dnc.yaml")], Some(1));
+    assert_eq!(run.status, 1, "an unformatted manifest fails the step");
+    assert_eq!(
+        run.argv,
+        strings(&["--color", "always", "fmt", "ops/dnc.yaml", "--check"])
     );
 }
 
@@ -287,14 +311,15 @@ fn apply_applies_the_saved_plan_or_the_config() {
 }
 
 #[test]
-fn install_builds_dnc_from_the_action_source() {
+fn without_a_release_binary_dnc_is_built_from_the_action_source() {
     let action = action();
     let temp = tempfile::tempdir().unwrap();
     let inputs = inputs(&action, &[("command", "plan")], temp.path());
     let install = steps(&action)
         .iter()
-        .find(|step| step["name"] == "Install dnc")
+        .find(|step| step["name"] == "Build dnc from source")
         .unwrap();
+    assert_eq!(install["if"], "steps.download.outputs.installed != 'true'");
     let cargo = temp.path().join("path/cargo");
     recorder(&cargo);
     let run = run_step(install, &inputs, temp.path(), &cargo);
@@ -327,6 +352,10 @@ fn install_builds_dnc_from_the_action_source() {
             .unwrap()
             .contains("${{ runner.temp }}/dnc")
     );
+    assert_eq!(
+        cache["if"], install["if"],
+        "the build cache is restored only for a build"
+    );
 }
 
 #[test]
@@ -338,7 +367,7 @@ fn an_unknown_command_fails_the_action() {
         .unwrap();
     assert_eq!(
         guard["if"],
-        "inputs.command != 'validate' && inputs.command != 'plan' && inputs.command != 'apply'"
+        "inputs.command != 'validate' && inputs.command != 'plan' && inputs.command != 'apply' && inputs.command != 'fmt'"
     );
     let temp = tempfile::tempdir().unwrap();
     let inputs = inputs(&action, &[("command", "destroy")], temp.path());
@@ -349,4 +378,214 @@ fn an_unknown_command_fails_the_action() {
         "{}",
         run.stdout
     );
+}
+
+/// A release server on 127.0.0.1 (python's http.server over a directory laid out like
+/// GitHub's `releases/download/<tag>/<file>`), stopped when dropped.
+struct FakeRelease {
+    server: std::process::Child,
+    url: String,
+    root: tempfile::TempDir,
+}
+
+impl FakeRelease {
+    fn serve() -> FakeRelease {
+        use std::io::{BufRead, BufReader};
+        let root = tempfile::tempdir().unwrap();
+        let mut server = Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+            .arg("--directory")
+            .arg(root.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 serves the fake release");
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .split_whitespace()
+            .skip_while(|word| *word != "port")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        FakeRelease {
+            server,
+            url: format!("http://127.0.0.1:{port}"),
+            root,
+        }
+    }
+
+    /// Publishes `dnc-<tag>-<target>.tar.gz` holding a stand-in `dnc` that creates `ran`
+    /// when run, with a `.sha256` that is right or, with `tamper`, wrong. Returns `ran`.
+    fn publish(&self, tag: &str, target: &str, tamper: bool) -> PathBuf {
+        use sha2::Digest;
+        let ran = self.root.path().join("ran");
+        let stage = self.root.path().join("stage");
+        fs::create_dir_all(&stage).unwrap();
+        let dnc = stage.join("dnc");
+        let script = format!("#!/bin/sh\ntouch '{}'\necho 'dnc 9.8.7'\n", ran.display());
+        fs::write(&dnc, script).unwrap();
+        fs::set_permissions(&dnc, fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = self.root.path().join(tag);
+        fs::create_dir_all(&dir).unwrap();
+        let archive = format!("dnc-{tag}-{target}.tar.gz");
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(dir.join(&archive))
+            .arg("-C")
+            .arg(&stage)
+            .arg("dnc")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut bytes = fs::read(dir.join(&archive)).unwrap();
+        if tamper {
+            bytes.push(0);
+        }
+        let sum = hex::encode(sha2::Sha256::digest(&bytes));
+        fs::write(
+            dir.join(format!("{archive}.sha256")),
+            format!("{sum}  {archive}\n"),
+        )
+        .unwrap();
+        ran
+    }
+}
+
+impl Drop for FakeRelease {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+struct Download {
+    run: Run,
+    /// What the step wrote to GITHUB_OUTPUT.
+    outputs: String,
+    installed: PathBuf,
+    _temp: tempfile::TempDir,
+}
+
+/// Runs the action's download step pinned at `action_ref`, on a runner of `os`/`arch`, against
+/// the fake release server.
+fn download(release: &FakeRelease, action_ref: &str, os: &str, arch: &str) -> Download {
+    download_with(release, action_ref, os, arch, &[])
+}
+
+/// `download` with more runner variables.
+fn download_with(
+    release: &FakeRelease,
+    action_ref: &str,
+    os: &str,
+    arch: &str,
+    more_env: &[(&str, &str)],
+) -> Download {
+    let action = action();
+    let temp = tempfile::tempdir().unwrap();
+    let mut inputs = inputs(&action, &[("command", "plan")], temp.path());
+    inputs.insert("github.action_ref".into(), action_ref.into());
+    let step = steps(&action)
+        .iter()
+        .find(|step| step["id"] == "download")
+        .unwrap();
+    let outputs = temp.path().join("github-output");
+    let mut env = vec![
+        ("RUNNER_OS", os),
+        ("RUNNER_ARCH", arch),
+        ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ("DNC_RELEASE_URL", &release.url),
+    ];
+    env.extend_from_slice(more_env);
+    let run = run_step_with(
+        step,
+        &inputs,
+        temp.path(),
+        &temp.path().join("none/x"),
+        &env,
+    );
+    Download {
+        run,
+        outputs: fs::read_to_string(outputs).unwrap_or_default(),
+        installed: temp.path().join("dnc/bin/dnc"),
+        _temp: temp,
+    }
+}
+
+#[test]
+fn a_tagged_action_installs_its_release_binary_after_checking_the_checksum() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    let got = download(&release, "v9.8.7", "Linux", "X64");
+    assert_eq!(got.run.status, 0, "{}", got.run.stdout);
+    assert_eq!(got.outputs, "installed=true\n");
+    assert!(got.installed.is_file());
+    assert!(got.run.stdout.contains("dnc 9.8.7"), "{}", got.run.stdout);
+    assert!(ran.exists(), "the installed binary answered --version");
+}
+
+#[test]
+fn a_wrong_checksum_fails_and_never_runs_the_binary() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", true);
+    let got = download(&release, "v9.8.7", "Linux", "X64");
+    assert_eq!(got.run.status, 1, "{}", got.run.stdout);
+    assert!(
+        got.run.stdout.starts_with(
+            "::error title=dnc install::dnc-v9.8.7-x86_64-unknown-linux-musl.tar.gz has SHA-256"
+        ),
+        "{}",
+        got.run.stdout
+    );
+    assert_eq!(got.outputs, "", "no fallback to a build either");
+    assert!(!got.installed.exists());
+    assert!(!ran.exists(), "the unverified binary never ran");
+}
+
+#[test]
+fn the_tag_comes_from_the_action_checkout_when_github_action_ref_is_empty() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    let checkout = tempfile::tempdir().unwrap();
+    let action_path = checkout.path().join("_actions/acme/dnc/v9.8.7");
+    fs::create_dir_all(action_path.join(".github")).unwrap();
+    fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.github/install-dnc.sh"),
+        action_path.join(".github/install-dnc.sh"),
+    )
+    .unwrap();
+    let got = download_with(
+        &release,
+        "",
+        "Linux",
+        "X64",
+        &[("GITHUB_ACTION_PATH", action_path.to_str().unwrap())],
+    );
+    assert_eq!(got.run.status, 0, "{}", got.run.stdout);
+    assert_eq!(got.outputs, "installed=true\n");
+    assert!(ran.exists());
+}
+
+#[test]
+fn without_a_matching_binary_the_action_falls_back_to_a_build() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    for (action_ref, os, arch) in [
+        ("0123456789abcdef0123456789abcdef01234567", "Linux", "X64"),
+        ("main", "Linux", "X64"),
+        ("v9.8.7", "Linux", "ARM64"),
+        ("v9.8.7", "Linux", "ARM"),
+        ("v1.0.0", "Linux", "X64"),
+    ] {
+        let got = download(&release, action_ref, os, arch);
+        assert_eq!(
+            got.run.status, 0,
+            "{action_ref} {os}/{arch}: {}",
+            got.run.stdout
+        );
+        assert_eq!(got.outputs, "installed=false\n", "{action_ref} {os}/{arch}");
+        assert!(!got.installed.exists());
+    }
+    assert!(!ran.exists());
 }

@@ -6,7 +6,16 @@ use crate::run::dnc;
 fn help_texts() {
     let dir = tempfile::tempdir().unwrap();
     for command in [
-        "", "validate", "plan", "apply", "ledger", "schema", "sandbox",
+        "",
+        "validate",
+        "plan",
+        "apply",
+        "ledger",
+        "schema",
+        "sandbox",
+        "fmt",
+        "completions",
+        "man",
     ] {
         let args: Vec<&str> = [command, "--help"]
             .into_iter()

@@ -3,6 +3,8 @@
 mod action;
 mod apply;
 mod client;
+mod conventions;
+mod fmt;
 mod github;
 mod harness;
 mod help;

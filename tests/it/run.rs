@@ -38,6 +38,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         "GITHUB_OUTPUT",
         "GITHUB_EVENT_PATH",
         "GITHUB_TOKEN",
+        "GITHUB_WORKSPACE",
     ] {
         cmd.env_remove(var);
     }

@@ -7,11 +7,12 @@ fn dir(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// Runs `dnc validate` inside `rel` (so paths in the output are relative) and returns the
-/// exit code and stdout.
+/// Runs `dnc validate` inside `rel` (so paths in the output are relative; GitHub annotations
+/// name them from this repository's root) and returns the exit code and stdout.
 fn validate(rel: &str, extra: &[&str]) -> (i32, String) {
     let out = crate::run::command(&dir(rel), &["validate", "dnc.yaml"])
         .args(extra)
+        .env("GITHUB_WORKSPACE", env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("dnc runs");
     assert!(

@@ -1,0 +1,22 @@
+//! `dnc man`: man pages (roff) generated from the CLI by clap_mangen.
+
+use crate::cli::{Cli, ManArgs};
+use clap::CommandFactory;
+use miette::{IntoDiagnostic, Result, WrapErr};
+
+pub fn run(args: ManArgs) -> Result<u8> {
+    let command = Cli::command();
+    match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(command, dir))
+                .into_diagnostic()
+                .wrap_err_with(|| format!("writing the man pages into {}", dir.display()))?;
+            println!("wrote the man pages into {}", dir.display());
+        }
+        None => clap_mangen::Man::new(command)
+            .render(&mut std::io::stdout())
+            .into_diagnostic()?,
+    }
+    Ok(0)
+}

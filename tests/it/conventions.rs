@@ -1,0 +1,318 @@
+//! What people expect of a command-line tool: completions, man pages, `--color` obeyed by
+//! the final error too, `--format json` on apply and import, and one way to find the config
+//! and the `.dnc/` beside it from anywhere in the repository.
+
+use crate::harness::{Sandbox, TOKEN};
+use crate::project::{Project, config, seed, stderr, stdout};
+use crate::run::{CONFIG, dnc};
+use serde_json::Value;
+use std::process::Command;
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = dnc(dir.path(), &["completions", shell], &[]);
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("validate"),
+            "{shell} completes subcommands"
+        );
+        assert!(
+            out.stdout.contains("detailed-exitcode"),
+            "{shell} completes flags"
+        );
+    }
+    let fish = dnc(dir.path(), &["completions", "fish"], &[]);
+    insta::assert_snapshot!("completions_fish", fish.stdout);
+    let bad = dnc(dir.path(), &["completions", "cmd"], &[]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+#[test]
+fn man_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dnc(dir.path(), &["man"], &[]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    let version = env!("CARGO_PKG_VERSION");
+    insta::assert_snapshot!("man_dnc", page.stdout.replace(version, "[version]"));
+
+    let out = dnc(dir.path(), &["man", "--out", "man/man1"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man/man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    insta::assert_snapshot!("man_pages", pages.join("\n"));
+    let plan = std::fs::read_to_string(dir.path().join("man/man1/dnc-plan.1")).unwrap();
+    assert!(plan.contains("detailed\\-exitcode"), "{plan}");
+}
+
+/// `dnc --color CHOICE validate` on a missing config, with a terminal-less stderr and
+/// FORCE_COLOR set (which the final report used to obey over `--color`).
+fn final_error(choice: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
+        .current_dir(dir.path())
+        .args(["--color", choice, "plan", "missing.yaml"])
+        .env_remove("NO_COLOR")
+        .env("FORCE_COLOR", "1")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    stderr(&out)
+}
+
+#[test]
+fn color_never_holds_for_the_final_error_and_always_colors_it() {
+    let never = final_error("never");
+    assert!(never.contains("the manifests are invalid"), "{never}");
+    assert!(!never.contains('\x1b'), "no escape codes: {never:?}");
+    let always = final_error("always");
+    assert!(always.contains("\x1b["), "colored: {always:?}");
+}
+
+fn sandbox_env(sandbox: &Sandbox) -> [(&'static str, String); 2] {
+    [
+        ("DNC_API_URL", sandbox.url.to_string()),
+        ("DNC_AUTH_TOKEN", TOKEN.to_string()),
+    ]
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: not JSON:\n{text}"))
+}
+
+/// The parts of a JSON report that change from run to run, made stable.
+fn stable(mut v: Value) -> Value {
+    for op in v["operations"].as_array_mut().into_iter().flatten() {
+        op["time"] = "[time]".into();
+        op["id"] = op["id"].is_u64().into();
+        op["plan_hash"] = "[hash]".into();
+    }
+    if v["plan_hash"].is_string() {
+        v["plan_hash"] = "[hash]".into();
+    }
+    v
+}
+
+#[test]
+fn apply_reports_every_operation_as_json() {
+    let project = Project::new(
+        &config(false, 10),
+        &[(
+            "lists/a.yaml",
+            "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n  - number: \"202-555-0103\"\n    scope: global\n    removal_reason: Never was on it\n",
+        )],
+    );
+    let sandbox = Sandbox::start_seeded([seed("2025550102", 0, Some("DNC"), None)], &[]);
+    let env = sandbox_env(&sandbox);
+    let run = |args: &[&str]| {
+        project
+            .command(args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("GITHUB_ACTOR", "compliance-bot")
+            .output()
+            .unwrap()
+    };
+    let first = run(&["apply", "--yes", "--format", "json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("Target: "),
+        "people's text goes to stderr"
+    );
+    insta::assert_json_snapshot!("apply_json", stable(json(&stdout(&first))));
+
+    let again = run(&["apply", "--yes", "--format", "json"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again = json(&stdout(&again));
+    assert_eq!(
+        again["operations"],
+        Value::Array(vec![]),
+        "only this run's operations"
+    );
+    assert_eq!(
+        (again["done"].as_u64(), again["failed"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn import_reports_files_and_counts_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dnc.yaml"), CONFIG).unwrap();
+    let sandbox = Sandbox::start_seeded(
+        [
+            seed("2025550101", 0, Some("DNC"), None),
+            seed("2025550102", 0, None, None),
+            seed("2025550143", 111, Some("DNC"), Some("TELEMKT")),
+        ],
+        &[],
+    );
+    let env = sandbox_env(&sandbox);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = dnc(dir.path(), &["import", "--format", "json"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut report = json(&out.stdout);
+    assert_eq!(report["root"], ".");
+    report["root"] = "[root]".into();
+    insta::assert_json_snapshot!("import_json", report);
+    for file in report["files"].as_array().unwrap() {
+        assert!(dir.path().join(file.as_str().unwrap()).is_file(), "{file}");
+    }
+}
+
+/// A git repository holding the schemas at its root and a dnc config in `ops/dnc/`.
+fn repository_with_config_in_a_subfolder() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    let git = Command::new("git")
+        .args(["init", "--quiet"])
+        .current_dir(repo.path())
+        .status()
+        .unwrap();
+    assert!(git.success());
+    let sub = repo.path().join("ops/dnc");
+    std::fs::create_dir_all(sub.join("lists")).unwrap();
+    std::fs::write(sub.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(
+        sub.join("lists/a.yaml"),
+        "entries:\n  - number: \"+1 202-555-0101\"\n    scope: nowhere\n    reason: DNC\n",
+    )
+    .unwrap();
+    repo
+}
+
+#[test]
+fn github_annotations_name_files_from_the_repository_root() {
+    let repo = repository_with_config_in_a_subfolder();
+    let root = repo.path();
+    let ceiling = root.parent().unwrap().to_str().unwrap();
+    for (cwd, config) in [(root.to_path_buf(), "ops/dnc"), (root.join("ops/dnc"), ".")] {
+        let out = dnc(
+            &cwd,
+            &["validate", config, "--format", "github"],
+            &[("GIT_CEILING_DIRECTORIES", ceiling)],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stdout
+                .starts_with("::error file=ops/dnc/lists/a.yaml,line="),
+            "from {}: {}",
+            cwd.display(),
+            out.stdout
+        );
+    }
+    let workspace = root.join("ops");
+    let out = dnc(
+        root,
+        &["validate", "ops/dnc", "--format", "github"],
+        &[("GITHUB_WORKSPACE", workspace.to_str().unwrap())],
+    );
+    assert!(
+        out.stdout.starts_with("::error file=dnc/lists/a.yaml,"),
+        "GITHUB_WORKSPACE is the root: {}",
+        out.stdout
+    );
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("dnc.yaml"),
+        "version: 1\nmanifests: [\"x/*.yaml\"]\nscopes:\n  - scope: nowhere\n",
+    )
+    .unwrap();
+    let out = dnc(
+        outside.path(),
+        &["validate", "--format", "github"],
+        &[(
+            "GIT_CEILING_DIRECTORIES",
+            outside.path().parent().unwrap().to_str().unwrap(),
+        )],
+    );
+    assert!(
+        out.stdout.starts_with("::error file=dnc.yaml,"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn ledger_and_history_find_the_ledger_beside_the_config_from_anywhere() {
+    let repo = tempfile::tempdir().unwrap();
+    let sub = repo.path().join("ops");
+    let line = r#"{"time":"2026-11-27T11:52:27.806Z","event":"finish","plan_hash":"abc","op":0,"change":"create","campaign_id":0,"phone_code":1,"phone_number":"2025550143","outcome":"done","id":6,"attempts":1}"#;
+    std::fs::create_dir_all(sub.join(".dnc")).unwrap();
+    std::fs::write(sub.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(sub.join(".dnc/ledger.jsonl"), format!("{line}\n")).unwrap();
+    for (cwd, args) in [
+        (repo.path(), vec!["ledger", "ops", "--format", "json"]),
+        (
+            repo.path(),
+            vec!["ledger", "ops/dnc.yaml", "--format", "json"],
+        ),
+        (sub.as_path(), vec!["ledger", "--format", "json"]),
+        (
+            repo.path(),
+            vec![
+                "ledger",
+                "--ledger",
+                "ops/.dnc/ledger.jsonl",
+                "--format",
+                "json",
+            ],
+        ),
+    ] {
+        let out = dnc(cwd, &args, &[]);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("+1 202-555-0143"),
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+    let history = dnc(repo.path(), &["history", "+1 202 555 0143", "ops"], &[]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert!(
+        history.stdout.contains("create: done, id 6"),
+        "{}",
+        history.stdout
+    );
+    let old = dnc(repo.path(), &["ledger", "ops/.dnc/ledger.jsonl"], &[]);
+    assert_eq!(old.code, 1);
+    assert!(
+        old.stderr
+            .contains("dnc ledger --ledger ops/.dnc/ledger.jsonl"),
+        "{}",
+        old.stderr
+    );
+}
+
+#[test]
+fn imported_manifests_reference_the_repository_schema_by_a_path_that_resolves() {
+    let repo = repository_with_config_in_a_subfolder();
+    let root = repo.path();
+    std::fs::remove_file(root.join("ops/dnc/lists/a.yaml")).unwrap();
+    std::fs::create_dir_all(root.join("schema")).unwrap();
+    let schema = dnc(root, &["schema", "manifest"], &[]);
+    std::fs::write(root.join("schema/manifest.schema.json"), &schema.stdout).unwrap();
+    let sandbox = Sandbox::start_seeded([seed("2025550101", 0, Some("DNC"), None)], &[]);
+    let env = sandbox_env(&sandbox);
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ceiling = root.parent().unwrap().to_str().unwrap().to_owned();
+    env.push(("GIT_CEILING_DIRECTORIES", &ceiling));
+    let out = dnc(root, &["import", "ops/dnc", "--scope", "global"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let manifest = root.join("ops/dnc/lists/imported-global.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let first = text.lines().next().unwrap();
+    let target = first
+        .strip_prefix("# yaml-language-server: $schema=")
+        .unwrap_or_else(|| panic!("no modeline: {text}"));
+    assert_eq!(target, "../../../schema/manifest.schema.json");
+    let resolved = manifest.parent().unwrap().join(target);
+    assert_eq!(
+        std::fs::read_to_string(resolved).unwrap(),
+        schema.stdout,
+        "the modeline names the schema file"
+    );
+}
