@@ -2,9 +2,10 @@
 
 use super::Output;
 use crate::cli::{DiagnosticFormat, ValidateArgs};
+use crate::exit::Exit;
 use crate::manifest::{self, render_github, render_human, render_json};
 
-pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
+pub fn run(args: ValidateArgs, out: Output) -> miette::Result<Exit> {
     let loaded = manifest::load(&args.path, args.strict);
     let out = match args.format {
         DiagnosticFormat::Human => {
@@ -23,5 +24,5 @@ pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
         DiagnosticFormat::Github => render_github(&loaded.diagnostics),
     };
     print!("{out}");
-    Ok(if loaded.has_errors() { 1 } else { 0 })
+    Ok(Exit::error_if(loaded.has_errors()))
 }

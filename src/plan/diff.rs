@@ -100,7 +100,7 @@ fn diff_scope(
         if wanted.contains_key(&e.key) || tombstones.contains_key(&e.key) {
             continue;
         }
-        if sc.prune && complete {
+        if sc.prune && complete && !e.malformed {
             plan.changes.push(Change::Prune {
                 id: e.id,
                 key: e.key.clone(),
@@ -151,6 +151,7 @@ fn snapshot(e: &RemoteEntry) -> RemoteSnapshot {
         key: e.key.clone(),
         reason: e.reason.clone(),
         purpose: e.purpose.clone(),
+        malformed: e.malformed,
     }
 }
 
@@ -358,7 +359,8 @@ fn hash_remote(remote: &RemoteState) -> String {
     })
 }
 
-fn plan_hash(plan: &Plan) -> String {
+/// The hash of a plan's content: what `Plan::hash` holds when nobody edited the plan.
+pub fn plan_hash(plan: &Plan) -> String {
     let changes = serde_json::to_vec(&plan.scopes).expect("plan values always serialize");
     hex_digest(|h| {
         h.update(plan.manifests_hash.as_bytes());
@@ -406,6 +408,7 @@ mod tests {
             reason: Some(reason.into()),
             purpose: None,
             insert_date: "2026-01-01 00:00:00".into(),
+            malformed: false,
         }
     }
 
