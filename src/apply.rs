@@ -326,7 +326,10 @@ impl Progress {
             let style =
                 ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta} {msg}")
                     .expect("a valid template");
-            Progress::Bar(ProgressBar::new(total).with_style(style))
+            let bar = ProgressBar::new(total).with_style(style);
+            // Retry announcements print above the bar.
+            crate::progress::show(&bar);
+            Progress::Bar(bar)
         } else {
             let now = Instant::now();
             Progress::Lines {
@@ -367,6 +370,7 @@ impl Progress {
 
     fn finish(&self) {
         if let Progress::Bar(bar) = self {
+            crate::progress::hide();
             bar.finish_and_clear();
         }
     }

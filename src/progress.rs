@@ -20,6 +20,16 @@ pub fn note(line: &str) {
     }
 }
 
+/// Notes go above `bar` until [`hide`] is called.
+pub fn show(bar: &ProgressBar) {
+    *SHOWING.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar.clone());
+}
+
+/// No bar on screen any more: notes go straight to stderr.
+pub fn hide() {
+    *SHOWING.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
 /// Entries read so far, per scope, while `plan` or `import` reads the remote lists.
 pub struct Reading {
     bar: Option<ProgressBar>,
@@ -39,7 +49,7 @@ impl Reading {
                 ProgressStyle::with_template("{spinner} reading: {msg}").expect("a valid template"),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
-            *SHOWING.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar.clone());
+            show(&bar);
             bar
         });
         Reading {
@@ -77,7 +87,7 @@ impl Reading {
 impl Drop for Reading {
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {
-            *SHOWING.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            hide();
             bar.finish_and_clear();
         }
     }

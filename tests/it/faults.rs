@@ -132,40 +132,57 @@ fault_matrix! {
     truncated_json_is_retried_then_an_error: fault("truncated_json", &["--variant", "truncated-json"]);
 }
 
-#[test]
-fn answer_variants_in_the_wild_decode() {
+/// Plans, applies (a create and a removal) and plans again against a sandbox answering in
+/// `variant`, then checks a refusal's text arrives.
+fn decodes(variant: &str) {
     let config = "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes:\n  - scope: global\nsafety:\n  max_removals: 10\n  max_removal_percent: 100\n";
     let list = format!(
         "{LIST}removals:\n  - number: \"202-555-0199\"\n    scope: global\n    removal_reason: Consent given\n"
     );
-    for variant in [
-        "no-data-wrapper",
-        "no-success",
-        "message-text",
-        "error-text",
-    ] {
-        let project = Project::new(config, &[("lists/global.yaml", &list)]);
-        let sandbox = Sandbox::start_seeded(
-            [seed("2025550199", 0, Some("old"), None)],
-            &["--variant", variant],
-        );
-        let plan = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
-        assert_eq!(plan.status.code(), Some(2), "{variant}: {}", stderr(&plan));
-        let apply = project.dnc(&sandbox, &["apply", "--yes"]);
-        assert_eq!(
-            apply.status.code(),
-            Some(0),
-            "{variant}: {}",
-            stderr(&apply)
-        );
-        let again = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
-        assert_eq!(
-            again.status.code(),
-            Some(0),
-            "{variant}: {}",
-            stdout(&again)
-        );
-    }
+    let project = Project::new(config, &[("lists/global.yaml", &list)]);
+    let sandbox = Sandbox::start_seeded(
+        [seed("2025550199", 0, Some("old"), None)],
+        &["--variant", variant],
+    );
+    let plan = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    let apply = project.dnc(&sandbox, &["apply", "--yes"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let again = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    let duplicate = dnc::api::InsertRequest {
+        phone_code: 1,
+        phone_number: "2025550101".into(),
+        campaign_id: dnc::entry::CampaignId::GLOBAL,
+        reason: Some("again".into()),
+        purpose: None,
+    };
+    let refused = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(sandbox.client().insert(&duplicate))
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "dnc/insert refused the request: code 6008 (AlreadyExists): Phone already in DNC"
+    );
+}
+
+macro_rules! variants {
+    ($($test:ident: $variant:literal;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                decodes($variant);
+            }
+        )*
+    };
+}
+
+variants! {
+    search_pages_without_the_data_wrapper_decode: "no-data-wrapper";
+    answers_without_success_decode: "no-success";
+    error_text_in_message_decodes: "message-text";
+    error_text_in_error_decodes: "error-text";
 }
 
 #[test]
@@ -316,4 +333,21 @@ fn canned_server(status: &'static str, body: String) -> url::Url {
         }
     });
     url::Url::parse(&format!("http://{addr}/v1/")).unwrap()
+}
+
+#[tokio::test]
+async fn after_a_refused_token_nothing_more_is_sent() {
+    let sandbox = Sandbox::start(&[]);
+    let client = crate::harness::client_for(sandbox.url.clone(), "wrong-token", 3);
+    let query = dnc::api::SearchQuery::default();
+    let first = client.search(&query).await.unwrap_err();
+    assert!(
+        matches!(first, dnc::api::ApiError::Unauthorized { .. }),
+        "{first:?}"
+    );
+    assert_eq!(first.attempts(), 1, "a refused token is not retried");
+    assert!(client.is_down());
+    let second = client.search(&query).await.unwrap_err();
+    assert_eq!(second.attempts(), 0);
+    assert_eq!(sandbox.requests(), 1, "nothing was sent after the refusal");
 }
