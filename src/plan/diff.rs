@@ -623,6 +623,33 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_remote_entry_is_never_pruned() {
+        let mut bad = remote(6, 0, "12345", "legacy");
+        bad.malformed = true;
+        let remote = state(vec![bad, remote(5, 0, "2025550105", "y")], vec![]);
+        let plan = diff(&config(true), &Desired::default(), &remote);
+        assert_eq!(
+            kinds(&plan.scopes[0]),
+            [(super::super::ChangeKind::Prune, "2025550105".to_string())]
+        );
+        assert!(plan.scopes[0].unmanaged[0].malformed);
+    }
+
+    #[test]
+    fn a_change_that_differs_only_in_detail_is_listed_once_as_changed() {
+        let remote = state(vec![remote(5, 0, "2025550105", "y")], vec![]);
+        let saved = diff(&config(true), &Desired::default(), &remote);
+        let mut fresh = saved.clone();
+        if let Change::Prune { effect, .. } = &mut fresh.scopes[0].changes[0] {
+            *effect = Effect::StillBlockedGlobally;
+        }
+        assert_eq!(
+            super::super::saved::staleness(&saved, &fresh),
+            ["changed since the plan: prune +1 202-555-0105 from global (id 5)"]
+        );
+    }
+
+    #[test]
     fn duplicates_and_effects() {
         let desired = Desired {
             entries: vec![],
