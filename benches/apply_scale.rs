@@ -201,7 +201,7 @@ fn remote_total(sandbox: &Sandbox, rt: &tokio::runtime::Runtime) -> u64 {
         base_url: url::Url::parse(&sandbox.url).expect("a URL"),
         token: common::TOKEN.to_string().into(),
         timeout: Duration::from_secs(60),
-        max_retries: 0,
+        retry: dnc::http::RetryPolicy::at_most(0),
         max_rps: None,
     })
     .expect("client");

@@ -39,7 +39,7 @@ async fn start(db: std::path::PathBuf) -> (Sandbox, Client) {
         base_url: sandbox.base_url(),
         token: TOKEN.to_string().into(),
         timeout: Duration::from_secs(60),
-        max_retries: 0,
+        retry: dnc::http::RetryPolicy::at_most(0),
         max_rps: None,
     })
     .expect("client");

@@ -6,7 +6,6 @@ use crate::api::{
 };
 use crate::entry::Key;
 use crate::ledger::{self, Event, Ledger, Outcome, Record};
-use crate::phone;
 use crate::plan::{Change, Plan, render};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,6 +32,8 @@ pub struct Summary {
     pub done: u64,
     pub converged: u64,
     pub failed: u64,
+    /// Operations never sent because the API refused the token or stayed unreachable.
+    pub not_sent: u64,
     /// The first failures, for the closing report.
     pub failures: Vec<String>,
 }
@@ -69,8 +70,9 @@ impl Finished {
     }
 }
 
-/// Applies every change of `plan`. A failed operation does not stop the others; a ledger
-/// that cannot be written does (no change goes unrecorded).
+/// Applies every change of `plan`. A failed operation does not stop the others, except that
+/// once the API refused the token or the retry budget is spent nothing further is sent; a
+/// ledger that cannot be written stops everything (no change goes unrecorded).
 pub async fn execute(
     client: &Client,
     plan: &Plan,
@@ -92,16 +94,23 @@ pub async fn execute(
         .map(|(op, change)| {
             let record = &record;
             async move {
+                if client.is_down() {
+                    return Ok::<_, miette::Report>((op, None));
+                }
                 record(op, change, Event::Start, None)?;
                 let fin = run(client, change).await;
                 record(op, change, Event::Finish, Some(&fin))?;
-                Ok::<_, miette::Report>((op, fin))
+                Ok((op, Some(fin)))
             }
         })
         .buffer_unordered(opts.concurrency.max(1));
     let mut summary = Summary::default();
     while let Some(result) = results.next().await {
         let (op, fin) = result?;
+        let Some(fin) = fin else {
+            summary.not_sent += 1;
+            continue;
+        };
         match fin.outcome {
             Outcome::Done => summary.done += 1,
             Outcome::Converged => summary.converged += 1,
@@ -242,11 +251,10 @@ async fn find(client: &Client, key: &Key) -> Result<Option<crate::api::RemoteRec
         ..SearchQuery::default()
     };
     let page = client.search(&q).await?;
-    Ok(page.entries.into_iter().find(|r| {
-        r.campaign_id == key.scope
-            && phone::normalize(Some(r.phone_code), &r.phone_number)
-                .is_ok_and(|(p, _)| p == key.phone)
-    }))
+    Ok(page
+        .entries
+        .into_iter()
+        .find(|r| crate::state::key_of(r).0 == *key))
 }
 
 fn record_for(
@@ -318,7 +326,10 @@ impl Progress {
             let style =
                 ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta} {msg}")
                     .expect("a valid template");
-            Progress::Bar(ProgressBar::new(total).with_style(style))
+            let bar = ProgressBar::new(total).with_style(style);
+            // Retry announcements print above the bar.
+            crate::progress::show(&bar);
+            Progress::Bar(bar)
         } else {
             let now = Instant::now();
             Progress::Lines {
@@ -359,6 +370,7 @@ impl Progress {
 
     fn finish(&self) {
         if let Progress::Bar(bar) = self {
+            crate::progress::hide();
             bar.finish_and_clear();
         }
     }

@@ -156,6 +156,9 @@ pub struct SandboxArgs {
     /// Seed of the fault generator: the same seed gives the same faults.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Answer in a shape seen in the wild instead of the documented one, for testing clients.
+    #[arg(long, value_enum, default_value_t = crate::sandbox::Variant::Standard)]
+    pub variant: crate::sandbox::Variant,
 }
 
 fn parse_campaign(s: &str) -> Result<(i64, String), String> {
@@ -203,6 +206,13 @@ pub struct TargetArgs {
     /// Cap on API requests per second.
     #[arg(long)]
     pub max_rps: Option<NonZeroU32>,
+    /// Seconds the API may keep failing before dnc stops retrying [default: 30]
+    #[arg(long, env = "DNC_RETRY_BUDGET", value_name = "SECS", value_parser = parse_budget)]
+    pub retry_budget: Option<std::time::Duration>,
+}
+
+fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
+    crate::http::parse_seconds(s)
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 //!
 //! It lives in the binary (not in the Action's shell steps) so tests cover it end to end.
 
-use backon::{ExponentialBuilder, Retryable};
+use crate::http::{self, Attempt, BodyError, Redactor, Retrier, RetryPolicy};
 use miette::Diagnostic;
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,6 +12,7 @@ use std::fmt::{self, Write as _};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use url::Url;
@@ -29,7 +30,6 @@ const EVENT_MAX_BYTES: u64 = 32 * 1024 * 1024;
 const PAGE_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// 100 comments a page: a pull request with more than 50,000 comments is not one we serve.
 const MAX_PAGES: usize = 500;
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 const MESSAGE_MAX_CHARS: usize = 300;
 /// The login of the job's `GITHUB_TOKEN`.
 const DEFAULT_COMMENT_AUTHOR: &str = "github-actions[bot]";
@@ -411,6 +411,8 @@ pub struct PlanPublication<'a> {
     pub config_path: &'a str,
     pub markdown: &'a str,
     pub has_changes: bool,
+    /// Every scope was read completely.
+    pub complete: bool,
     pub plan_hash: &'a str,
     /// Post or edit the sticky comment (`--comment`).
     pub comment: bool,
@@ -437,15 +439,20 @@ pub async fn publish_plan(
         None => None,
     };
     if let Some(path) = ctx.output() {
-        let has_changes = if plan.has_changes { "true" } else { "false" };
+        let flag = |b: bool| if b { "true" } else { "false" };
         write_outputs(
             path,
-            &[("has_changes", has_changes), ("plan_hash", plan.plan_hash)],
+            &[
+                ("has_changes", flag(plan.has_changes)),
+                ("plan_hash", plan.plan_hash),
+                ("complete", flag(plan.complete)),
+            ],
         )?;
     }
     let comment = match (plan.comment, ctx.pull_request_number()?) {
         (true, Some(pr)) => {
-            let when_missing = if plan.has_changes {
+            // An incomplete plan is posted even without changes: its CAUTION must be seen.
+            let when_missing = if plan.has_changes || !plan.complete {
                 WhenMissing::Create
             } else {
                 WhenMissing::Skip
@@ -480,6 +487,8 @@ struct Api<'a> {
     client: reqwest::Client,
     ctx: &'a GithubContext,
     token: &'a SecretString,
+    redactor: Redactor,
+    retrier: Arc<Retrier>,
 }
 
 struct Reply {
@@ -525,6 +534,15 @@ impl Failure {
         }
     }
 
+    /// A few words for the retry announcement.
+    fn cause(&self) -> String {
+        match self {
+            Self::Status { status, .. } => format!("answered HTTP {}", status.as_u16()),
+            Self::Network(error) => http::transport_cause(error),
+            Self::Malformed(reason) => reason.clone(),
+        }
+    }
+
     fn into_error(self, action: String) -> GithubError {
         match self {
             Self::Status {
@@ -554,16 +572,20 @@ impl Failure {
 
 impl<'a> Api<'a> {
     fn new(ctx: &'a GithubContext, token: &'a SecretString) -> Result<Self, GithubError> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("dnc/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|source| GithubError::Network {
+        let client =
+            http::client(Duration::from_secs(60)).map_err(|source| GithubError::Network {
                 action: "set up the HTTP client".into(),
                 source,
             })?;
-        Ok(Self { client, ctx, token })
+        let policy = RetryPolicy::from_env()
+            .map_err(|(name, reason)| GithubError::InvalidEnv { name, reason })?;
+        Ok(Self {
+            client,
+            ctx,
+            token,
+            redactor: Redactor::new(token.expose_secret()),
+            retrier: Retrier::new("GitHub", policy),
+        })
     }
 
     /// `{api}/repos/{owner}/{name}/{tail...}`, keeping a GitHub Enterprise path prefix.
@@ -672,25 +694,23 @@ impl<'a> Api<'a> {
         payload: Option<&serde_json::Value>,
     ) -> Result<Reply, GithubError> {
         let idempotent = method != Method::POST;
-        let attempt = || self.send_once(method.clone(), url.clone(), payload);
-        attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(Duration::from_millis(200))
-                    .with_max_delay(MAX_RETRY_AFTER)
-                    .with_max_times(4)
-                    .with_jitter(),
-            )
-            .when(|failure| failure.retryable(idempotent))
-            .adjust(|failure, backoff| {
-                backoff.map(|delay| {
-                    failure
-                        .retry_after()
-                        .map_or(delay, |after| after.min(MAX_RETRY_AFTER))
-                })
+        let (result, _) = self
+            .retrier
+            .run(|| {
+                let (method, url) = (method.clone(), url.clone());
+                async move {
+                    self.send_once(method, url, payload)
+                        .await
+                        .map_err(|failure| Attempt {
+                            transient: failure.retryable(idempotent),
+                            retry_after: failure.retry_after(),
+                            cause: failure.cause(),
+                            error: failure,
+                        })
+                }
             })
-            .await
-            .map_err(|failure| failure.into_error(action.to_owned()))
+            .await;
+        result.map_err(|failure| failure.into_error(action.to_owned()))
     }
 
     async fn send_once(
@@ -708,32 +728,28 @@ impl<'a> Api<'a> {
         if let Some(payload) = payload {
             request = request.json(payload);
         }
-        let mut response = request.send().await.map_err(Failure::Network)?;
+        let response = request.send().await.map_err(Failure::Network)?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok()?.trim().parse().ok())
-            .map(Duration::from_secs);
+        let retry_after = http::retry_after_header(response.headers());
         let next = response
             .headers()
             .get(header::LINK)
             .and_then(|value| value.to_str().ok())
             .and_then(next_link);
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(Failure::Network)? {
-            if body.len() + chunk.len() > PAGE_MAX_BYTES {
+        let body = match http::read_capped(response, PAGE_MAX_BYTES).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(error)) => return Err(Failure::Network(error)),
+            Err(BodyError::TooLarge { limit, .. }) => {
                 return Err(Failure::Malformed(format!(
-                    "the response is larger than {PAGE_MAX_BYTES} bytes"
+                    "the response is larger than {limit} bytes"
                 )));
             }
-            body.extend_from_slice(&chunk);
-        }
+        };
         if !status.is_success() {
             return Err(Failure::Status {
                 status,
                 retry_after,
-                message: github_message(&body, self.token),
+                message: github_message(&body, &self.redactor),
             });
         }
         Ok(Reply { next, body })
@@ -764,7 +780,7 @@ fn next_link(header: &str) -> Option<Url> {
 
 /// GitHub's `message` from an error body: one short line, printable, never the token
 /// (a hostile or broken server could echo it back).
-fn github_message(body: &[u8], token: &SecretString) -> String {
+fn github_message(body: &[u8], redactor: &Redactor) -> String {
     #[derive(Deserialize)]
     struct ErrorBody {
         message: Option<String>,
@@ -773,13 +789,8 @@ fn github_message(body: &[u8], token: &SecretString) -> String {
         .ok()
         .and_then(|error| error.message)
         .unwrap_or_default();
-    let secret = token.expose_secret();
-    let message = if secret.is_empty() {
-        message
-    } else {
-        message.replace(secret, "[REDACTED]")
-    };
-    message
+    redactor
+        .redact(&message)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(MESSAGE_MAX_CHARS)

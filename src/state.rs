@@ -10,6 +10,9 @@ pub struct RemoteEntry {
     pub reason: Option<String>,
     pub purpose: Option<String>,
     pub insert_date: String,
+    /// The phone rules reject the number: its key keeps the raw digits, and dnc never plans
+    /// its removal (a delete of a number the API cannot parse would fail on every apply).
+    pub malformed: bool,
 }
 
 /// What one managed scope holds remotely.
@@ -32,15 +35,30 @@ impl RemoteState {
     }
 }
 
-use crate::api::{ApiError, Client, RemoteRecord, SearchPage, SearchQuery, TextFilter};
+use crate::api::{ApiError, Client, ErrorKind, RemoteRecord, SearchPage, SearchQuery, TextFilter};
 use crate::phone::{self, Phone};
+use crate::progress::Reading;
 use chrono::{Days, NaiveDate, Utc};
 use futures::future::join_all;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
+
+/// A read that must stop the command rather than yield a partial state.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ReadError {
+    /// The token was refused: no scope can be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unauthorized(ApiError),
+    /// The account has no such campaign: the config names a scope that does not exist.
+    #[error("{scope} is not a campaign of this account: {error}")]
+    #[diagnostic(code(dnc::state::unknown_scope))]
+    UnknownScope { scope: CampaignId, error: ApiError },
+}
 
 /// Page size: the API's maximum `limit`.
 pub const PAGE: u64 = 1000;
@@ -48,15 +66,21 @@ pub const PAGE: u64 = 1000;
 pub const MAX_OFFSET: u64 = 100_000;
 /// The most matches one filter can expose: the last page starts at `MAX_OFFSET`.
 pub const READABLE: u64 = MAX_OFFSET + PAGE;
+/// Seconds of one day searched at once when a day must be read second by second.
+const SECONDS_AT_ONCE: usize = 256;
 
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
     /// Search requests in flight at once, across all scopes.
     pub concurrency: usize,
-    /// Whole-scope reads tried before a scope is declared incomplete.
+    /// Whole-scope reads tried before a scope is declared incomplete, when its count moved
+    /// during a read (a failed request is not read again: the client already retried it).
     pub attempts: u32,
     /// Phone codes the manifests use: candidates when a scope is split by code.
     pub phone_codes: Vec<u16>,
+    /// Numbers the manifests name, per scope: looked up one by one where a scope cannot be
+    /// split finely enough, so no create is planned for a number that exists.
+    pub wanted: HashMap<CampaignId, Vec<Phone>>,
 }
 
 impl Default for ReadOptions {
@@ -65,22 +89,38 @@ impl Default for ReadOptions {
             concurrency: 8,
             attempts: 3,
             phone_codes: vec![1],
+            wanted: HashMap::new(),
         }
     }
 }
 
-/// Reads every managed scope completely, concurrently.
-pub async fn read(client: &Client, scopes: &[CampaignId], opts: &ReadOptions) -> RemoteState {
+/// Reads every managed scope completely, concurrently, showing progress on stderr. A refused
+/// token or a scope the account does not have stops the read.
+pub async fn read(
+    client: &Client,
+    scopes: &[CampaignId],
+    opts: &ReadOptions,
+) -> Result<RemoteState, ReadError> {
+    let names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
     let reader = Reader {
         client,
         permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
         opts,
+        progress: Reading::start(&names),
+        fatal: Mutex::new(None),
+        failed: scopes.iter().map(|_| AtomicBool::new(false)).collect(),
     };
-    let reads = scopes.iter().map(|&scope| reader.read_scope(scope));
+    let reads = scopes
+        .iter()
+        .enumerate()
+        .map(|(i, &scope)| reader.read_scope(i, scope));
     let states = join_all(reads).await;
-    RemoteState {
-        scopes: scopes.iter().copied().zip(states).collect(),
+    if let Some(fatal) = reader.fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(fatal);
     }
+    Ok(RemoteState {
+        scopes: scopes.iter().copied().zip(states).collect(),
+    })
 }
 
 /// Every campaign currently holding each number, managed or not: what a removal leaves behind.
@@ -117,6 +157,12 @@ struct Reader<'a> {
     client: &'a Client,
     permits: Arc<Semaphore>,
     opts: &'a ReadOptions,
+    progress: Reading,
+    /// The first error that ends the whole read.
+    fatal: Mutex<Option<ReadError>>,
+    /// Per scope: a request failed after its retries, so reading the scope again would
+    /// only repeat them.
+    failed: Vec<AtomicBool>,
 }
 
 /// What reading one filter produced: its records, the total the API reported, and what
@@ -140,7 +186,7 @@ impl Outcome {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Reader<'_> {
-    async fn read_scope(&self, scope: CampaignId) -> ScopeState {
+    async fn read_scope(&self, index: usize, scope: CampaignId) -> ScopeState {
         let root = SearchQuery {
             campaign_id: Some(scope),
             limit: PAGE,
@@ -148,7 +194,7 @@ impl Reader<'_> {
         };
         let mut last = None;
         for _ in 0..self.opts.attempts.max(1) {
-            let outcome = self.read_filter(root.clone()).await;
+            let outcome = self.read_filter(index, root.clone()).await;
             let records = dedupe(outcome.records);
             let problem = outcome.problem.or_else(|| {
                 (records.len() as u64 != outcome.total).then(|| {
@@ -163,7 +209,8 @@ impl Reader<'_> {
                 entries: records.into_iter().map(normalize).collect(),
                 incomplete: problem,
             };
-            if state.incomplete.is_none() {
+            let stop = self.failed[index].load(Ordering::Relaxed) || self.is_fatal();
+            if state.incomplete.is_none() || stop {
                 return state;
             }
             last = Some(state);
@@ -171,41 +218,160 @@ impl Reader<'_> {
         last.unwrap_or_default()
     }
 
-    async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ApiError> {
+    fn is_fatal(&self) -> bool {
+        self.fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// One page for scope number `index`. A refused token or an unknown campaign is kept as
+    /// the read's fatal error.
+    async fn search(&self, index: usize, q: &SearchQuery) -> Result<SearchPage, ApiError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        self.client.search(q).await
+        let page = self.client.search(q).await;
+        match &page {
+            Ok(p) => self.progress.add(index, p.entries.len() as u64),
+            Err(e) => {
+                self.failed[index].store(true, Ordering::Relaxed);
+                self.keep_fatal(q, e);
+            }
+        }
+        page
     }
 
-    fn read_filter(&self, q: SearchQuery) -> Boxed<'_, Outcome> {
+    fn keep_fatal(&self, q: &SearchQuery, e: &ApiError) {
+        let fatal = match (e, q.campaign_id) {
+            (ApiError::Unauthorized { .. }, _) => ReadError::Unauthorized(e.clone()),
+            (_, Some(scope)) if e.kind() == Some(ErrorKind::InvalidCampaign) => {
+                ReadError::UnknownScope {
+                    scope,
+                    error: e.clone(),
+                }
+            }
+            _ => return,
+        };
+        let mut kept = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        kept.get_or_insert(fatal);
+    }
+
+    fn read_filter(&self, index: usize, q: SearchQuery) -> Boxed<'_, Outcome> {
         Box::pin(async move {
-            let first = match self.search(&q).await {
+            let first = match self.search(index, &q).await {
                 Ok(page) => page,
                 Err(e) => return Outcome::failed(format!("search {} failed: {e}", describe(&q))),
             };
             if first.total <= READABLE {
-                return self.read_pages(q, first).await;
+                return self.read_pages(index, q, first).await;
             }
-            match self.split(&q, &first).await {
-                Some(children) => self.read_children(first.total, children).await,
-                None => Outcome {
-                    total: first.total,
-                    problem: Some(format!(
-                        "{} entries match {}; the API pages through only the first {READABLE} and no narrower filter splits them",
-                        first.total,
-                        describe(&q)
-                    )),
-                    records: first.entries,
-                },
+            match self.split(index, &q, &first).await {
+                Some(children) => self.read_children(index, first.total, children).await,
+                None if q.insert_date.as_ref().is_some_and(|d| d.len() == 10) => {
+                    self.read_by_second(index, q, first).await
+                }
+                None => self.look_up_wanted(index, q, first).await,
             }
         })
     }
 
+    /// One day holds more than the API pages through: read it second by second
+    /// (`insert_date` takes `YYYY-MM-DD hh:mm:ss`), from the earliest second seen onwards and
+    /// then the seconds before it, in batches, until the seconds account for every entry.
+    async fn read_by_second(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
+        let day = q.insert_date.clone().unwrap_or_default();
+        let seen = self
+            .edge_dates(index, &q, &first)
+            .await
+            .into_iter()
+            .filter(|d| d.starts_with(&day) && d.len() == 19)
+            .min();
+        let all = seconds_of(&day);
+        let from = seen
+            .and_then(|s| all.iter().position(|a| *a == s))
+            .unwrap_or(0);
+        let order = all[from..].iter().chain(&all[..from]).collect::<Vec<_>>();
+        let mut out = Outcome {
+            records: Vec::new(),
+            total: first.total,
+            problem: None,
+        };
+        let mut covered = 0;
+        for batch in order.chunks(SECONDS_AT_ONCE) {
+            if covered >= first.total || out.problem.is_some() {
+                break;
+            }
+            let reads = batch.iter().map(|second| {
+                self.read_filter(
+                    index,
+                    SearchQuery {
+                        insert_date: Some((*second).clone()),
+                        ..q.clone()
+                    },
+                )
+            });
+            for o in join_all(reads).await {
+                covered += o.total;
+                out.records.extend(o.records);
+                if let Some(p) = o.problem {
+                    out.problem.get_or_insert(p);
+                }
+            }
+        }
+        if covered != first.total && out.problem.is_none() {
+            return self.look_up_wanted(index, q, first).await;
+        }
+        out
+    }
+
+    /// No filter narrows `q` enough: look up every number the manifests want in this scope
+    /// by exact search, so none of them is planned as a create while it exists. The read
+    /// stays incomplete: what was not seen cannot be removed or pruned.
+    async fn look_up_wanted(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
+        let problem = format!(
+            "{} entries match {}; the API pages through only the first {READABLE} and no narrower filter splits them",
+            first.total,
+            describe(&q)
+        );
+        let wanted = q
+            .campaign_id
+            .and_then(|scope| self.opts.wanted.get(&scope))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let lookups = join_all(wanted.iter().map(|phone| {
+            let exact = SearchQuery {
+                phone_number: Some(phone.national.clone()),
+                phone_code: Some(phone.code),
+                offset: 0,
+                ..q.clone()
+            };
+            async move { self.search(index, &exact).await }
+        }))
+        .await;
+        let mut out = Outcome {
+            total: first.total,
+            problem: Some(problem),
+            records: first.entries,
+        };
+        for found in lookups {
+            match found {
+                Ok(page) => out.records.extend(page.entries),
+                Err(e) => {
+                    out.problem = Some(format!(
+                        "{}; looking up a wanted number failed too: {e}",
+                        out.problem.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Reads the pages after `first` concurrently and checks the total held still.
-    async fn read_pages(&self, q: SearchQuery, first: SearchPage) -> Outcome {
+    async fn read_pages(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
         let total = first.total;
         let offsets = (1..).map(|i| i * PAGE).take_while(|&o| o < total);
         let pages = join_all(offsets.map(|offset| {
@@ -213,7 +379,7 @@ impl Reader<'_> {
                 offset,
                 ..q.clone()
             };
-            async move { (offset, self.search(&q).await) }
+            async move { (offset, self.search(index, &q).await) }
         }))
         .await;
         let mut out = Outcome {
@@ -242,8 +408,13 @@ impl Reader<'_> {
         out
     }
 
-    async fn read_children(&self, parent_total: u64, children: Vec<SearchQuery>) -> Outcome {
-        let outcomes = join_all(children.into_iter().map(|q| self.read_filter(q))).await;
+    async fn read_children(
+        &self,
+        index: usize,
+        parent_total: u64,
+        children: Vec<SearchQuery>,
+    ) -> Outcome {
+        let outcomes = join_all(children.into_iter().map(|q| self.read_filter(index, q))).await;
         let mut out = Outcome {
             records: Vec::new(),
             total: parent_total,
@@ -266,10 +437,16 @@ impl Reader<'_> {
     }
 
     /// Narrower filters whose matches add up to `q`'s: by insert day, then phone code,
-    /// then blank or non-blank reason and purpose. `None` when no dimension is left.
-    async fn split(&self, q: &SearchQuery, first: &SearchPage) -> Option<Vec<SearchQuery>> {
+    /// then blank or non-blank reason and purpose, then by second of the insert day.
+    /// `None` when no dimension is left.
+    async fn split(
+        &self,
+        index: usize,
+        q: &SearchQuery,
+        first: &SearchPage,
+    ) -> Option<Vec<SearchQuery>> {
         if q.insert_date.is_none() {
-            let days = self.candidate_days(q, first).await;
+            let days = self.candidate_days(index, q, first).await;
             return Some(
                 days.into_iter()
                     .map(|d| SearchQuery {
@@ -323,21 +500,41 @@ impl Reader<'_> {
         None
     }
 
-    /// Every day from the earliest insert date seen (first page and last reachable page)
-    /// through tomorrow, UTC: the reconciliation of totals catches anything outside.
-    async fn candidate_days(&self, q: &SearchQuery, first: &SearchPage) -> Vec<String> {
+    /// The insert dates on the first page and on the last page the API reaches for `q`:
+    /// where its entries begin, and how far paging gets.
+    async fn edge_dates(&self, index: usize, q: &SearchQuery, first: &SearchPage) -> Vec<String> {
         let last = self
-            .search(&SearchQuery {
-                offset: MAX_OFFSET,
-                ..q.clone()
-            })
+            .search(
+                index,
+                &SearchQuery {
+                    offset: MAX_OFFSET,
+                    ..q.clone()
+                },
+            )
             .await
             .ok();
-        let seen = first
+        first
             .entries
             .iter()
-            .chain(last.iter().flat_map(|p| p.entries.iter()));
-        let dates: Vec<NaiveDate> = seen.filter_map(|r| insert_day(&r.insert_date)).collect();
+            .chain(last.iter().flat_map(|p| p.entries.iter()))
+            .map(|r| r.insert_date.clone())
+            .collect()
+    }
+
+    /// Every day from the earliest insert date seen (first page and last reachable page)
+    /// through tomorrow, UTC: the reconciliation of totals catches anything outside.
+    async fn candidate_days(
+        &self,
+        index: usize,
+        q: &SearchQuery,
+        first: &SearchPage,
+    ) -> Vec<String> {
+        let dates: Vec<NaiveDate> = self
+            .edge_dates(index, q, first)
+            .await
+            .iter()
+            .filter_map(|d| insert_day(d))
+            .collect();
         let today = Utc::now().date_naive();
         let start = dates.iter().min().copied().unwrap_or(today);
         let end = dates.iter().max().copied().unwrap_or(today).max(today) + Days::new(1);
@@ -347,6 +544,23 @@ impl Reader<'_> {
             .map(|d| d.format("%Y-%m-%d").to_string())
             .collect()
     }
+}
+
+/// Every second of `day` (`YYYY-MM-DD`) as an `insert_date` filter, `YYYY-MM-DD hh:mm:ss`.
+fn seconds_of(day: &str) -> Vec<String> {
+    let Some(start) = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    else {
+        return Vec::new();
+    };
+    (0..86_400)
+        .map(|s| {
+            (start + chrono::TimeDelta::seconds(s))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .collect()
 }
 
 fn insert_day(insert_date: &str) -> Option<NaiveDate> {
@@ -381,28 +595,39 @@ fn dedupe(mut records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
     records
 }
 
-/// Normalizes a remote number like a manifest's, so both sides compare; a number the rules
-/// reject keeps its digits, and shows up as unmanaged rather than vanishing.
-fn normalize(r: RemoteRecord) -> RemoteEntry {
-    let phone = match phone::normalize(Some(r.phone_code), &r.phone_number) {
-        Ok((phone, _)) => phone,
-        Err(_) => Phone {
-            code: r.phone_code,
-            national: r
-                .phone_number
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect(),
-        },
+/// A remote record's key, normalized like a manifest's number so both sides compare; a
+/// number the phone rules reject keeps its digits and is flagged malformed. The one
+/// normalization of remote records: the state reader, apply's re-checks and import use it.
+pub fn key_of(r: &RemoteRecord) -> (Key, bool) {
+    let (phone, malformed) = match phone::normalize(Some(r.phone_code), &r.phone_number) {
+        Ok((phone, _)) => (phone, false),
+        Err(_) => (
+            Phone {
+                code: r.phone_code,
+                national: r
+                    .phone_number
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect(),
+            },
+            true,
+        ),
     };
+    let key = Key {
+        scope: r.campaign_id,
+        phone,
+    };
+    (key, malformed)
+}
+
+fn normalize(r: RemoteRecord) -> RemoteEntry {
+    let (key, malformed) = key_of(&r);
     RemoteEntry {
         id: r.id,
-        key: Key {
-            scope: r.campaign_id,
-            phone,
-        },
+        key,
         reason: r.reason,
         purpose: r.purpose,
         insert_date: r.insert_date,
+        malformed,
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::api::{Client, ClientConfig};
 use crate::cli::TargetArgs;
+use crate::http::RetryPolicy;
 use crate::manifest::Config;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 use miette::{Context, IntoDiagnostic, Result, miette};
@@ -131,11 +132,16 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
 }
 
 fn client(base_url: url::Url, token: SecretString, args: &TargetArgs) -> Result<Client> {
+    let mut retry = RetryPolicy::from_env()
+        .map_err(|(name, why)| miette!(help = "unset it or give a valid value", "{name}: {why}"))?;
+    if let Some(budget) = args.retry_budget {
+        retry.budget = budget;
+    }
     Client::new(ClientConfig {
         base_url,
         token,
         timeout: Duration::from_secs(30),
-        max_retries: 8,
+        retry,
         max_rps: args.max_rps,
     })
     .map_err(|e| miette!("{e}"))

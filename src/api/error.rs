@@ -97,7 +97,7 @@ impl ErrorKind {
 }
 
 /// A failed API call. No variant ever holds the auth token.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Clone, Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ApiError {
     #[error("{endpoint} refused the request: code {code} ({kind:?}): {text}")]
     #[diagnostic(code(dnc::api::rejected))]
@@ -108,10 +108,13 @@ pub enum ApiError {
         text: String,
         attempts: u32,
     },
-    #[error("{endpoint}: the API refused the auth token (HTTP {status})")]
+    #[error("{endpoint}: the API refused the auth token (HTTP {status}); nothing further was sent")]
     #[diagnostic(
         code(dnc::api::unauthorized),
-        help("check the token and that it belongs to this account")
+        help(
+            "check DNC_AUTH_TOKEN (or the file given with --auth-token-file): it may be mistyped \
+             or revoked, or belong to another account than DNC_API_URL's"
+        )
     )]
     Unauthorized {
         endpoint: Endpoint,
@@ -134,6 +137,23 @@ pub enum ApiError {
     Transport {
         endpoint: Endpoint,
         message: String,
+        attempts: u32,
+    },
+    #[error(
+        "{endpoint}: the answer is not JSON (HTTP {status}) after {attempts} attempt(s): {first_line}"
+    )]
+    #[diagnostic(
+        code(dnc::api::garbled),
+        help(
+            "something between dnc and the API (a proxy or load balancer) answered, or the \
+             answer was cut off; check DNC_API_URL, or retry later"
+        )
+    )]
+    Garbled {
+        endpoint: Endpoint,
+        status: u16,
+        /// The body's first line, redacted.
+        first_line: String,
         attempts: u32,
     },
     #[error("{endpoint}: unreadable answer ({message}): {snippet}")]
@@ -166,6 +186,7 @@ impl ApiError {
             | ApiError::Status { attempts, .. }
             | ApiError::Timeout { attempts, .. }
             | ApiError::Transport { attempts, .. }
+            | ApiError::Garbled { attempts, .. }
             | ApiError::Decode { attempts, .. } => *attempts,
             ApiError::Config(_) => 0,
         }
@@ -178,6 +199,7 @@ impl ApiError {
             | ApiError::Status { attempts, .. }
             | ApiError::Timeout { attempts, .. }
             | ApiError::Transport { attempts, .. }
+            | ApiError::Garbled { attempts, .. }
             | ApiError::Decode { attempts, .. } => *attempts = n,
             ApiError::Config(_) => {}
         }
@@ -187,6 +209,10 @@ impl ApiError {
     pub(super) fn is_transient(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+            // A proxy's error page, or an answer cut off on the way.
+            ApiError::Garbled { status, .. } => {
+                *status == 429 || *status >= 500 || (200..300).contains(status)
+            }
             ApiError::Timeout { .. } | ApiError::Transport { .. } => true,
             _ => false,
         }

@@ -173,6 +173,30 @@ pub(super) struct Envelope {
     pub id: Option<u64>,
     #[serde(default)]
     pub data: Option<PageWire>,
+    /// Error text some deployments send instead of `text`.
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+    /// A search answer without the `data` wrapper, as a public client expects it.
+    #[serde(flatten)]
+    top: Option<PageWire>,
+}
+
+impl Envelope {
+    /// The search page, wrapped in `data` or at the top level.
+    pub fn page(self) -> Option<PageWire> {
+        self.data.or(self.top)
+    }
+
+    /// The error text from `text`, `message` or `error`, whichever is a string.
+    pub fn error_text(&self) -> Option<String> {
+        self.text.clone().or_else(|| {
+            [&self.message, &self.error]
+                .into_iter()
+                .find_map(|v| v.as_ref()?.as_str().map(str::to_string))
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -388,7 +412,7 @@ mod tests {
             {"id":5084,"phone_number":5551234568,"campaign_id":111,"insert_date":"2026-03-03",
              "phone_code":1,"campaign_name":"","reason":"DNC","purpose":""}]}}"#;
         let env: Envelope = serde_json::from_str(body).unwrap();
-        let page = SearchPage::from(env.data.unwrap());
+        let page = SearchPage::from(env.page().unwrap());
         assert_eq!((page.offset, page.limit, page.total), (0, 100, 2));
         assert_eq!(page.entries[0].id, 5083);
         assert_eq!(page.entries[0].campaign_name.as_deref(), Some("Global DNC"));
@@ -398,6 +422,24 @@ mod tests {
         assert_eq!(page.entries[1].campaign_name, None);
         assert_eq!(page.entries[1].reason.as_deref(), Some("DNC"));
         assert_eq!(page.entries[1].purpose, None);
+    }
+
+    #[test]
+    fn answer_variants_decode() {
+        let bare = r#"{"offset":0,"limit":100,"total":1,"entries":[
+            {"id":1,"phone_number":"2025550101","campaign_id":0,"phone_code":1}]}"#;
+        let env: Envelope = serde_json::from_str(bare).unwrap();
+        assert_eq!(env.success, None);
+        assert_eq!(SearchPage::from(env.page().unwrap()).entries[0].id, 1);
+        for (body, text) in [
+            (r#"{"success":false,"code":6026,"text":"a"}"#, "a"),
+            (r#"{"success":false,"code":6026,"message":"b"}"#, "b"),
+            (r#"{"success":false,"code":6026,"error":"c"}"#, "c"),
+        ] {
+            let env: Envelope = serde_json::from_str(body).unwrap();
+            assert_eq!(env.error_text().as_deref(), Some(text), "{body}");
+            assert!(env.page().is_none());
+        }
     }
 
     #[test]

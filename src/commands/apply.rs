@@ -3,11 +3,11 @@
 use super::{Output, load_valid, runtime};
 use crate::apply::{self, Provenance, Summary};
 use crate::cli::{ApplyArgs, OutputFormat};
+use crate::exit::Exit;
 use crate::ledger::{self, Event, Ledger, Record};
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, Safety};
-use crate::state::ReadOptions;
 use crate::target;
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
@@ -15,7 +15,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::Command;
 
-pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
+pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let saved = saved_plan(&args.path)?;
     let config_path = saved
         .as_ref()
@@ -26,11 +26,10 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| config.root.join(".dnc").join("ledger.jsonl"));
     let who = provenance(&config.root);
-    let opts = ReadOptions {
-        concurrency: args.target.read_concurrency.into(),
-        phone_codes: super::phone_codes(&desired),
-        ..ReadOptions::default()
-    };
+    let opts = super::read_options(&args.target, &desired);
+    if let Some(saved) = &saved {
+        super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
+    }
     let json = args.format == OutputFormat::Json;
     // With --format json, stdout holds only the JSON; what people read goes to stderr.
     let say = |text: &str| {
@@ -43,7 +42,10 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
     runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description));
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts).await;
+        let plan = crate::plan::make(&connected.client, &config, &desired, &opts)
+            .await
+            .map_err(|e| super::read_failed(e, &config_path))?;
+        super::refuse_if_incomplete(&plan, "this plan", "nothing was applied")?;
         if let Some(saved) = &saved {
             refuse_if_stale(&saved.plan, &plan)?;
         }
@@ -60,7 +62,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
             if json {
                 print_json(&plan, &Summary::default(), &ledger_path, Vec::new())?;
             }
-            return Ok(0);
+            return Ok(Exit::Success);
         }
         check_safety(&plan.safety, args.allow_removals)?;
         confirm(&plan, args.yes)?;
@@ -87,7 +89,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
         } else {
             report(&summary, &ledger_path);
         }
-        Ok(if summary.failed > 0 { 1 } else { 0 })
+        Ok(Exit::error_if(summary.failed + summary.not_sent > 0))
     })
 }
 
@@ -221,6 +223,12 @@ fn report(summary: &Summary, ledger: &Path) {
     );
     for f in &summary.failures {
         eprintln!("  failed: {f}");
+    }
+    if summary.not_sent > 0 {
+        eprintln!(
+            "  {} operations were not sent: the API refused the token or stayed unreachable (see the errors above)",
+            summary.not_sent
+        );
     }
     if summary.failed > summary.failures.len() as u64 {
         eprintln!(

@@ -3,13 +3,14 @@
 
 use super::Output;
 use crate::cli::FmtArgs;
+use crate::exit::Exit;
 use crate::fmt::{self, modeline};
 use crate::manifest;
 use anstyle::{AnsiColor, Style};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use std::path::{Path, PathBuf};
 
-pub fn run(args: FmtArgs, out: Output) -> Result<u8> {
+pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.path);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, out.color_err));
@@ -72,9 +73,9 @@ pub fn run(args: FmtArgs, out: Output) -> Result<u8> {
             unformatted.len(),
             unformatted.join(", ")
         );
-        return Ok(1);
+        return Ok(Exit::Error);
     }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// The files the `manifests` globs match, each once, in order.

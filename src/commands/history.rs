@@ -1,12 +1,13 @@
 //! `dnc history NUMBER`: the number's timeline from the manifests' git history and the ledger.
 
 use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::exit::Exit;
 use crate::history::{self, LedgerSource};
 use crate::manifest;
 use crate::phone;
 use miette::{IntoDiagnostic, Result, miette};
 
-pub fn run(args: HistoryArgs) -> Result<u8> {
+pub fn run(args: HistoryArgs) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.config);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, false));
@@ -32,5 +33,5 @@ pub fn run(args: HistoryArgs) -> Result<u8> {
             serde_json::to_string_pretty(&timeline).into_diagnostic()?
         ),
     }
-    Ok(0)
+    Ok(Exit::Success)
 }

@@ -3,9 +3,10 @@
 use super::{Output, runtime};
 use crate::cli::{ImportArgs, OutputFormat};
 use crate::entry::CampaignId;
+use crate::exit::Exit;
 use crate::import::{self, ImportError, Options, Prepared, ScopeReport, entries};
 use crate::manifest::{self, Config, Desired, Severity};
-use crate::state::{self, ReadOptions};
+use crate::state;
 use crate::target;
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
@@ -14,14 +15,10 @@ use std::path::PathBuf;
 /// A glob that matches nothing yet is expected before the first import.
 const NO_FILES: &str = "dnc::config::no_files";
 
-pub fn run(args: ImportArgs, out: Output) -> Result<u8> {
+pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
     let (config, desired) = load(&args, out)?;
     let scopes = chosen_scopes(&args, &config)?;
-    let opts = ReadOptions {
-        concurrency: args.target.read_concurrency.into(),
-        phone_codes: super::phone_codes(&desired),
-        ..ReadOptions::default()
-    };
+    let opts = super::read_options(&args.target, &desired);
     let (remote, origin) = runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         // With --format json, stdout holds only the JSON.
@@ -33,6 +30,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<u8> {
         let remote = state::read(&connected.client, &scopes, &opts).await;
         let origin = connected.description.clone();
         connected.close().await;
+        let remote = remote.map_err(|e| super::read_failed(e, &args.path))?;
         Ok::<_, miette::Report>((remote, origin))
     })?;
     let opts = Options {
@@ -71,7 +69,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<u8> {
             s.refused.as_deref().unwrap_or_default()
         );
     }
-    Ok(if refused.is_empty() { 0 } else { 1 })
+    Ok(Exit::error_if(!refused.is_empty()))
 }
 
 /// The config and the manifests so far. Before the first import the `manifests` globs may

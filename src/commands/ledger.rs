@@ -2,6 +2,7 @@
 
 use crate::cli::{LedgerArgs, LedgerFormat};
 use crate::entry::CampaignId;
+use crate::exit::Exit;
 use crate::ledger::{self, Record};
 use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
@@ -31,7 +32,7 @@ const COLUMNS: [&str; 13] = [
     "id", "attempts", "error",
 ];
 
-pub fn run(args: LedgerArgs) -> Result<u8> {
+pub fn run(args: LedgerArgs) -> Result<Exit> {
     let (records, _torn) = ledger::read(&ledger_path(&args)?)?;
     let wanted = args
         .number
@@ -51,7 +52,7 @@ pub fn run(args: LedgerArgs) -> Result<u8> {
         LedgerFormat::Table => table(&rows),
     };
     print!("{text}");
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// `--ledger`, or `.dnc/ledger.jsonl` beside the config, as `apply` and `history` find it.

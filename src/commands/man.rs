@@ -1,10 +1,11 @@
 //! `dnc man`: man pages (roff) generated from the CLI by clap_mangen.
 
 use crate::cli::{Cli, ManArgs};
+use crate::exit::Exit;
 use clap::CommandFactory;
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-pub fn run(args: ManArgs) -> Result<u8> {
+pub fn run(args: ManArgs) -> Result<Exit> {
     let command = Cli::command();
     match &args.out {
         Some(dir) => {
@@ -18,5 +19,5 @@ pub fn run(args: ManArgs) -> Result<u8> {
             .render(&mut std::io::stdout())
             .into_diagnostic()?,
     }
-    Ok(0)
+    Ok(Exit::Success)
 }

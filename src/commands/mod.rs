@@ -12,14 +12,18 @@ mod sandbox;
 mod schema;
 mod validate;
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice, Command, TargetArgs};
+use crate::entry::CampaignId;
+use crate::exit::Exit;
 use crate::github::{self, GithubContext};
 use crate::manifest::{self, Config, Desired};
+use crate::phone::Phone;
+use crate::plan::Plan;
+use crate::state::{ReadError, ReadOptions};
 use miette::{IntoDiagnostic, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::path::Path;
-use std::process::ExitCode;
 
 /// Whether stdout and stderr get color, decided once from `--color`, NO_COLOR and terminals.
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +61,7 @@ pub fn color_reports(choice: ColorChoice) {
     }));
 }
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
+pub fn run(cli: Cli) -> Result<Exit> {
     let out = Output::new(cli.color);
     let in_workflow = matches!(
         cli.command,
@@ -77,18 +81,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Man(args) => man::run(args),
     };
     if in_workflow {
-        step_output_exitcode(result.as_ref().map_or(1, |c| *c))?;
+        step_output_exitcode(result.as_ref().map_or(Exit::Error, |e| *e))?;
     }
-    result.map(ExitCode::from)
+    result
 }
 
 /// Inside GitHub Actions, the exit code becomes the step output `exitcode`.
-fn step_output_exitcode(code: u8) -> Result<()> {
+fn step_output_exitcode(exit: Exit) -> Result<()> {
     if let Some(path) = GithubContext::from_env()?
         .as_ref()
         .and_then(|ctx| ctx.output())
     {
-        github::write_outputs(path, &[("exitcode", &code.to_string())])?;
+        github::write_outputs(path, &[("exitcode", &exit.code().to_string())])?;
     }
     Ok(())
 }
@@ -116,6 +120,84 @@ fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
             "the manifests are invalid; fix the errors above (dnc validate shows them too)"
         ),
     }
+}
+
+/// How to read the remote lists: the target's concurrency, the manifests' phone codes, and
+/// the numbers each scope wants (looked up one by one where a scope cannot be paged through).
+fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
+    let mut wanted: HashMap<CampaignId, Vec<Phone>> = HashMap::new();
+    for e in &desired.entries {
+        wanted
+            .entry(e.key.scope)
+            .or_default()
+            .push(e.key.phone.clone());
+    }
+    ReadOptions {
+        concurrency: target.read_concurrency.into(),
+        phone_codes: phone_codes(desired),
+        wanted,
+        ..ReadOptions::default()
+    }
+}
+
+/// A read that stopped the command, as a diagnostic; an unknown scope points at its line in
+/// the config.
+fn read_failed(error: ReadError, config_path: &Path) -> miette::Report {
+    let ReadError::UnknownScope { scope, .. } = &error else {
+        return error.into();
+    };
+    let token = match *scope {
+        CampaignId::GLOBAL => "global".to_string(),
+        CampaignId::PURPOSE_TYPE => "purpose-type".to_string(),
+        CampaignId(id) => id.to_string(),
+    };
+    let file = if config_path.is_dir() {
+        config_path.join("dnc.yaml")
+    } else {
+        config_path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let pattern = format!(
+        r#"(?m)^\s*-?\s*scope:\s*["']?({})["']?\s*(#.*)?$"#,
+        regex::escape(&token)
+    );
+    let span = regex::Regex::new(&pattern)
+        .ok()
+        .and_then(|re| re.captures(&text)?.get(1))
+        .map(|m| miette::SourceSpan::from(m.start()..m.end()));
+    let report = miette::miette!(
+        code = "dnc::config::unknown_scope",
+        help = "remove the scope from the config, or check that DNC_API_URL and the token belong to the account that has it",
+        labels = span
+            .map(|s| vec![miette::LabeledSpan::at(s, "not a campaign of this account")])
+            .unwrap_or_default(),
+        "{error}"
+    );
+    report.with_source_code(miette::NamedSource::new(file.display().to_string(), text))
+}
+
+/// A plan that did not see every managed entry may miss removals it needs or plan creates
+/// that exist: it is an error, never applied. Lists each incomplete scope with its reason.
+fn refuse_if_incomplete(plan: &Plan, which: &str, consequence: &str) -> Result<()> {
+    let scopes: Vec<String> = plan
+        .incomplete()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.campaign_id,
+                s.incomplete.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        code = "dnc::plan::incomplete",
+        help = "fix what kept each read from completing (or wait out the API's trouble) and plan again",
+        "{which} did not read every managed scope completely; {consequence}:\n  - {}",
+        scopes.join("\n  - ")
+    ))
 }
 
 /// Phone codes the manifests use, always including 1.

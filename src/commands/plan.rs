@@ -2,25 +2,21 @@
 
 use super::{Output, load_valid, runtime};
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::exit::Exit;
 use crate::github::{self, CommentOutcome, GithubContext, PlanPublication};
 use crate::plan::Plan;
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
-use crate::state::ReadOptions;
 use crate::target;
 use miette::Result;
 use std::cell::Cell;
 use std::time::Instant;
 
-pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
+pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
     let laps = Laps::new(args.timings);
     let (config, desired) = load_valid(&args.path, out)?;
     laps.lap("load");
-    let opts = ReadOptions {
-        concurrency: args.target.read_concurrency.into(),
-        phone_codes: super::phone_codes(&desired),
-        ..ReadOptions::default()
-    };
+    let opts = super::read_options(&args.target, &desired);
     let plan = runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         // People see first where the plan comes from; machine formats keep stdout clean.
@@ -35,7 +31,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
         })
         .await;
         connected.close().await;
-        Ok::<_, miette::Report>(plan)
+        plan.map_err(|e| super::read_failed(e, &args.path))
     })?;
     let render_opts = Options {
         color: out.color,
@@ -57,13 +53,17 @@ pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
         eprintln!("Saved plan {} to {}", plan.hash, path.display());
     }
     laps.lap("render");
-    let code = if args.detailed_exitcode && plan.has_changes() {
-        2
-    } else {
-        0
-    };
     publish(&args, &plan, render_opts)?;
-    Ok(code)
+    super::refuse_if_incomplete(
+        &plan,
+        "the plan above",
+        "it is partial and must not be applied",
+    )?;
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
 }
 
 /// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the
@@ -81,6 +81,7 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
         config_path: &config_path,
         markdown: &markdown,
         has_changes: plan.has_changes(),
+        complete: plan.is_complete(),
         plan_hash: &plan.hash,
         comment: args.comment,
     };

@@ -1,12 +1,13 @@
 //! `dnc sandbox`: serve the emulated API until Ctrl-C or SIGTERM.
 
 use crate::cli::SandboxArgs;
+use crate::exit::Exit;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 use miette::{IntoDiagnostic, WrapErr};
 use std::io::Write;
 use std::time::Duration;
 
-pub fn run(args: SandboxArgs) -> miette::Result<u8> {
+pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
     if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .into_diagnostic()
@@ -24,6 +25,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<u8> {
             retry_after_secs: args.retry_after,
             latency: Duration::from_millis(args.latency_ms),
             seed: args.seed,
+            variant: args.variant,
         },
     };
     let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
@@ -35,7 +37,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<u8> {
         out.flush().into_diagnostic()?;
         drop(out);
         sandbox.shutdown_on(stop_signal()).await?;
-        Ok(0)
+        Ok(Exit::Success)
     })
 }
 

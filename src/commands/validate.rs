@@ -2,12 +2,13 @@
 
 use super::Output;
 use crate::cli::{DiagnosticFormat, ValidateArgs};
+use crate::exit::Exit;
 use crate::manifest::{self, Diagnostics, render_github, render_human, render_json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
+pub fn run(args: ValidateArgs, out: Output) -> miette::Result<Exit> {
     let mut loaded = manifest::load(&args.path, args.strict);
     let out = match args.format {
         DiagnosticFormat::Human => {
@@ -31,7 +32,7 @@ pub fn run(args: ValidateArgs, out: Output) -> miette::Result<u8> {
         }
     };
     print!("{out}");
-    Ok(if loaded.has_errors() { 1 } else { 0 })
+    Ok(Exit::error_if(loaded.has_errors()))
 }
 
 /// The config's directory relative to the repository root (GITHUB_WORKSPACE, else git's top

@@ -100,7 +100,7 @@ fn diff_scope(
         if wanted.contains_key(&e.key) || tombstones.contains_key(&e.key) {
             continue;
         }
-        if sc.prune && complete {
+        if sc.prune && complete && !e.malformed {
             plan.changes.push(Change::Prune {
                 id: e.id,
                 key: e.key.clone(),
@@ -151,6 +151,7 @@ fn snapshot(e: &RemoteEntry) -> RemoteSnapshot {
         key: e.key.clone(),
         reason: e.reason.clone(),
         purpose: e.purpose.clone(),
+        malformed: e.malformed,
     }
 }
 
@@ -358,7 +359,8 @@ fn hash_remote(remote: &RemoteState) -> String {
     })
 }
 
-fn plan_hash(plan: &Plan) -> String {
+/// The hash of a plan's content: what `Plan::hash` holds when nobody edited the plan.
+pub fn plan_hash(plan: &Plan) -> String {
     let changes = serde_json::to_vec(&plan.scopes).expect("plan values always serialize");
     hex_digest(|h| {
         h.update(plan.manifests_hash.as_bytes());
@@ -406,6 +408,7 @@ mod tests {
             reason: Some(reason.into()),
             purpose: None,
             insert_date: "2026-01-01 00:00:00".into(),
+            malformed: false,
         }
     }
 
@@ -617,6 +620,33 @@ mod tests {
         assert!(plan.scopes[0].changes.is_empty());
         assert_eq!(plan.scopes[0].incomplete.as_deref(), Some("offset cap"));
         assert_eq!(plan.scopes[0].unmanaged.len(), 1);
+    }
+
+    #[test]
+    fn a_malformed_remote_entry_is_never_pruned() {
+        let mut bad = remote(6, 0, "12345", "legacy");
+        bad.malformed = true;
+        let remote = state(vec![bad, remote(5, 0, "2025550105", "y")], vec![]);
+        let plan = diff(&config(true), &Desired::default(), &remote);
+        assert_eq!(
+            kinds(&plan.scopes[0]),
+            [(super::super::ChangeKind::Prune, "2025550105".to_string())]
+        );
+        assert!(plan.scopes[0].unmanaged[0].malformed);
+    }
+
+    #[test]
+    fn a_change_that_differs_only_in_detail_is_listed_once_as_changed() {
+        let remote = state(vec![remote(5, 0, "2025550105", "y")], vec![]);
+        let saved = diff(&config(true), &Desired::default(), &remote);
+        let mut fresh = saved.clone();
+        if let Change::Prune { effect, .. } = &mut fresh.scopes[0].changes[0] {
+            *effect = Effect::StillBlockedGlobally;
+        }
+        assert_eq!(
+            super::super::saved::staleness(&saved, &fresh),
+            ["changed since the plan: prune +1 202-555-0105 from global (id 5)"]
+        );
     }
 
     #[test]

@@ -8,12 +8,17 @@ pub mod saved;
 use crate::api::Client;
 use crate::entry::{CampaignId, Key};
 use crate::manifest::{Config, Desired, Source};
-use crate::state::{self, ReadOptions};
+use crate::state::{self, ReadError, ReadOptions};
 use serde::{Deserialize, Serialize};
 
 /// Reads the managed scopes, diffs them against `desired`, and looks up what each removal
 /// leaves behind.
-pub async fn make(client: &Client, config: &Config, desired: &Desired, opts: &ReadOptions) -> Plan {
+pub async fn make(
+    client: &Client,
+    config: &Config,
+    desired: &Desired,
+    opts: &ReadOptions,
+) -> Result<Plan, ReadError> {
     make_with_laps(client, config, desired, opts, |_| {}).await
 }
 
@@ -24,16 +29,16 @@ pub async fn make_with_laps(
     desired: &Desired,
     opts: &ReadOptions,
     mut lap: impl FnMut(&'static str),
-) -> Plan {
+) -> Result<Plan, ReadError> {
     let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
-    let remote = state::read(client, &scopes, opts).await;
+    let remote = state::read(client, &scopes, opts).await?;
     lap("read");
     let mut plan = diff::diff(config, desired, &remote);
     lap("diff");
     let holders = state::holders(client, &plan.removed_phones(), opts.concurrency).await;
     plan.set_effects(&holders);
     lap("effects");
-    plan
+    Ok(plan)
 }
 
 /// Bumped whenever the JSON shape of a plan changes in a way that breaks a reader; a new
@@ -80,6 +85,9 @@ pub struct RemoteSnapshot {
     pub key: Key,
     pub reason: Option<String>,
     pub purpose: Option<String>,
+    /// The phone rules reject the number: shown, never removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub malformed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,6 +226,15 @@ impl Plan {
 
     pub fn count(&self, kind: ChangeKind) -> usize {
         self.changes().filter(|c| c.kind() == kind).count()
+    }
+
+    /// Scopes whose remote state could not be read completely.
+    pub fn incomplete(&self) -> impl Iterator<Item = &ScopePlan> {
+        self.scopes.iter().filter(|s| s.incomplete.is_some())
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.incomplete().next().is_none()
     }
 
     pub fn unmanaged(&self) -> usize {

@@ -38,6 +38,14 @@ pub fn load(path: &Path) -> Result<SavedPlan> {
         .wrap_err_with(|| format!("reading {}", path.display()))?;
     let saved: SavedPlan = serde_json::from_str(&text)
         .map_err(|e| miette!("{} is not a dnc plan file: {e}", path.display()))?;
+    if super::diff::plan_hash(&saved.plan) != saved.plan.hash {
+        return Err(miette!(
+            code = "dnc::plan::tampered",
+            help = "make the plan again with `dnc plan --out FILE`, review it, and apply that file unedited",
+            "{} does not match its own hash: it was edited after `dnc plan` wrote it; nothing was applied",
+            path.display()
+        ));
+    }
     if saved.plan.format_version != super::FORMAT_VERSION {
         return Err(miette!(
             "{} has plan format {}, this dnc reads format {}",
@@ -50,33 +58,74 @@ pub fn load(path: &Path) -> Result<SavedPlan> {
 }
 
 /// What differs between a saved plan and the plan the same manifests give now, one line
-/// each; empty when the saved plan may still be applied.
+/// each; empty when the saved plan may still be applied. A change whose line reads the same
+/// on both sides but differs in detail is listed once, as changed.
 pub fn staleness(saved: &Plan, fresh: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     if saved.manifests_hash != fresh.manifests_hash {
         out.push("the manifests changed since the plan was made".to_string());
     }
-    let by_value = |plan: &'_ Plan| -> BTreeMap<String, String> {
+    let by_line = |plan: &'_ Plan| -> BTreeMap<String, String> {
         plan.changes()
             .map(|c| {
                 (
-                    serde_json::to_string(c).expect("changes always serialize"),
                     render::one_line(c),
+                    serde_json::to_string(c).expect("changes always serialize"),
                 )
             })
             .collect()
     };
-    let (before, now) = (by_value(saved), by_value(fresh));
+    let (before, now) = (by_line(saved), by_line(fresh));
+    for (line, detail) in &before {
+        match now.get(line) {
+            None => out.push(format!("no longer planned: {line}")),
+            Some(d) if d != detail => out.push(format!("changed since the plan: {line}")),
+            Some(_) => {}
+        }
+    }
     out.extend(
-        before
-            .iter()
-            .filter(|(k, _)| !now.contains_key(*k))
-            .map(|(_, c)| format!("no longer planned: {c}")),
+        now.keys()
+            .filter(|line| !before.contains_key(*line))
+            .map(|line| format!("newly planned: {line}")),
     );
-    out.extend(
-        now.iter()
-            .filter(|(k, _)| !before.contains_key(*k))
-            .map(|(_, c)| format!("newly planned: {c}")),
-    );
+    if saved.remote_hash != fresh.remote_hash {
+        out.extend(remote_changes(saved, fresh));
+    }
+    out
+}
+
+/// How the remote lists moved under a plan whose changes may still look the same: scope
+/// totals and unmanaged entries.
+fn remote_changes(saved: &Plan, fresh: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for (s, f) in saved.scopes.iter().zip(&fresh.scopes) {
+        let title = render::scope_title(f);
+        if s.remote_total != f.remote_total {
+            out.push(format!(
+                "{title} held {} entries at plan time and holds {} now",
+                s.remote_total, f.remote_total
+            ));
+        }
+        let ids = |p: &super::ScopePlan| -> BTreeMap<u64, String> {
+            p.unmanaged
+                .iter()
+                .map(|u| (u.id, format!("{} (id {})", u.key.phone.display(), u.id)))
+                .collect()
+        };
+        let (was, is) = (ids(s), ids(f));
+        out.extend(
+            is.iter()
+                .filter(|(id, _)| !was.contains_key(*id))
+                .map(|(_, u)| format!("new unmanaged entry in {title}: {u}")),
+        );
+        out.extend(
+            was.iter()
+                .filter(|(id, _)| !is.contains_key(*id))
+                .map(|(_, u)| format!("unmanaged entry gone from {title}: {u}")),
+        );
+    }
+    if out.is_empty() {
+        out.push("the remote lists changed since the plan was made".to_string());
+    }
     out
 }

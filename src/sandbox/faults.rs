@@ -1,10 +1,72 @@
 //! Fault injection: server errors, throttling and latency, drawn from a seeded generator so a
-//! test sees the same sequence of faults on every run.
+//! test sees the same sequence of faults on every run; answer variants seen in the wild; and
+//! the count of API requests served (`GET /_sandbox/stats`, outside the API's paths).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::Value;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// How the sandbox shapes its answers: the contract's, or a variant other deployments, proxies
+/// and broken networks produce (plain comments below: doc comments would make clap print the
+/// sandbox's help in its long form).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    // As convoso-dnc-api.md documents.
+    #[default]
+    Standard,
+    // Search pages at the top level (`offset`, `limit`, `total`, `entries`), no `data`.
+    NoDataWrapper,
+    // No `success` field in any answer.
+    NoSuccess,
+    // Error text in `message` instead of `text`.
+    MessageText,
+    // Error text in `error` instead of `text`.
+    ErrorText,
+    // Every request answered by a proxy's HTML 502 page.
+    #[value(name = "html-502")]
+    Html502,
+    // Every answer cut off halfway.
+    TruncatedJson,
+    // Every request refused with 403 Forbidden.
+    Forbidden,
+}
+
+/// A proxy's error page, as nginx serves it.
+pub const HTML_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+impl Variant {
+    /// Rewrites an answer's JSON into this variant's shape.
+    pub fn reshape(self, mut body: Value) -> Value {
+        let Some(obj) = body.as_object_mut() else {
+            return body;
+        };
+        match self {
+            Variant::NoDataWrapper => {
+                if let Some(Value::Object(data)) = obj.remove("data") {
+                    obj.extend(data);
+                }
+            }
+            Variant::NoSuccess => {
+                obj.remove("success");
+            }
+            Variant::MessageText | Variant::ErrorText => {
+                if let Some(text) = obj.remove("text") {
+                    let name = if self == Variant::MessageText {
+                        "message"
+                    } else {
+                        "error"
+                    };
+                    obj.insert(name.to_string(), text);
+                }
+            }
+            _ => {}
+        }
+        body
+    }
+}
 
 /// What the sandbox does wrong on purpose. The default does nothing wrong.
 #[derive(Clone, Debug, Default)]
@@ -18,6 +80,7 @@ pub struct Faults {
     /// Added to every request before it is handled.
     pub latency: Duration,
     pub seed: u64,
+    pub variant: Variant,
 }
 
 /// One request's fate.
@@ -30,12 +93,31 @@ pub enum Fault {
 pub struct Injector {
     faults: Faults,
     rng: Mutex<StdRng>,
+    requests: AtomicU64,
 }
 
 impl Injector {
     pub fn new(faults: Faults) -> Injector {
         let rng = Mutex::new(StdRng::seed_from_u64(faults.seed));
-        Injector { faults, rng }
+        Injector {
+            faults,
+            rng,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    pub fn variant(&self) -> Variant {
+        self.faults.variant
+    }
+
+    /// Counts one API request.
+    pub fn count(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// API requests received so far, answered or not.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     pub fn latency(&self) -> Duration {
@@ -96,6 +178,24 @@ mod tests {
         // 200 draws at 30 % and 20 %: far from zero and far from all.
         assert!((30..90).contains(&errors), "{errors}");
         assert!((15..70).contains(&throttles), "{throttles}");
+    }
+
+    #[test]
+    fn variants_reshape_answers() {
+        let page = serde_json::json!({"data": {"offset": 0, "total": 0, "entries": []}});
+        assert_eq!(
+            Variant::NoDataWrapper.reshape(page),
+            serde_json::json!({"offset": 0, "total": 0, "entries": []})
+        );
+        let failure = serde_json::json!({"success": false, "code": 6026, "text": "Invalid"});
+        assert_eq!(
+            Variant::ErrorText.reshape(failure.clone()),
+            serde_json::json!({"success": false, "code": 6026, "error": "Invalid"})
+        );
+        assert_eq!(
+            Variant::NoSuccess.reshape(failure),
+            serde_json::json!({"code": 6026, "text": "Invalid"})
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ mod faults;
 mod routes;
 mod store;
 
-pub use faults::Faults;
+pub use faults::{Faults, Variant};
 
 use routes::App;
 use secrecy::SecretString;

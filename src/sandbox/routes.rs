@@ -2,7 +2,7 @@
 //! request styles real clients use), checks the token, and answers each endpoint with the
 //! error codes of its own table in convoso-dnc-api.md.
 
-use super::faults::{Fault, Injector};
+use super::faults::{Fault, HTML_502, Injector, Variant};
 use super::store::{Date, Filter, NewRow, Row, Store, Text, WriteError};
 use crate::phone::{self, PhoneError};
 use axum::body::{Body, to_bytes};
@@ -71,6 +71,47 @@ fn http_error(status: StatusCode, text: &str) -> Response {
 }
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    if req.uri().path() == "/_sandbox/stats" {
+        return Json(serde_json::json!({ "requests": app.faults.requests() })).into_response();
+    }
+    app.faults.count();
+    let variant = app.faults.variant();
+    match variant {
+        Variant::Html502 => {
+            let mut resp = (StatusCode::BAD_GATEWAY, HTML_502).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            return resp;
+        }
+        Variant::Forbidden => return http_error(StatusCode::FORBIDDEN, "Forbidden"),
+        _ => {}
+    }
+    let resp = answer(&app, req).await;
+    if variant == Variant::Standard {
+        return resp;
+    }
+    reshape(variant, resp).await
+}
+
+/// The answer in `variant`'s shape: rewritten JSON, or cut off halfway.
+async fn reshape(variant: Variant, resp: Response) -> Response {
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return http_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
+    };
+    let bytes = match (variant, serde_json::from_slice::<serde_json::Value>(&bytes)) {
+        (Variant::TruncatedJson, _) => bytes.slice(..bytes.len() / 2),
+        (_, Ok(value)) => variant.reshape(value).to_string().into(),
+        (_, Err(_)) => bytes,
+    };
+    let mut resp = Response::from_parts(parts, Body::from(bytes));
+    resp.headers_mut().remove(header::CONTENT_LENGTH);
+    resp
+}
+
+/// The answer as the API's contract gives it, faults included.
+async fn answer(app: &Arc<App>, req: Request) -> Response {
+    let app = app.clone();
     let latency = app.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -508,13 +549,11 @@ fn entry_out(app: &App, r: Row) -> EntryOut {
         .get(&r.campaign_id)
         .cloned()
         .unwrap_or_default();
-    let mut insert_date = r.insert_date;
-    insert_date.truncate(10);
     EntryOut {
         id: r.id.to_string(),
         phone_number: r.phone_number,
         campaign_id: r.campaign_id.to_string(),
-        insert_date,
+        insert_date: r.insert_date,
         phone_code: r.phone_code.to_string(),
         campaign_uid: r.campaign_id.to_string(),
         campaign_name,

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS dnc (
 CREATE INDEX IF NOT EXISTS dnc_campaign ON dnc (campaign_id);
 CREATE INDEX IF NOT EXISTS dnc_campaign_day ON dnc (campaign_id, insert_day);
 CREATE INDEX IF NOT EXISTS dnc_campaign_day_code ON dnc (campaign_id, insert_day, phone_code);
+CREATE INDEX IF NOT EXISTS dnc_campaign_second ON dnc (campaign_id, insert_date);
 -- Earlier layouts: the planner preferred them to the day indexes above.
 DROP INDEX IF EXISTS dnc_campaign_code;
 DROP INDEX IF EXISTS dnc_campaign_code_day;

@@ -45,7 +45,7 @@ async fn calls_round_trip() {
     assert_eq!(e.campaign_name.as_deref(), Some("Sales Campaign"));
     assert_eq!(e.reason.as_deref(), Some("Customer Request"));
     assert_eq!(e.purpose, None);
-    assert_eq!(e.insert_date.len(), 10);
+    assert_eq!(e.insert_date.len(), 19);
 
     let updated = c
         .update(&UpdateRequest {
@@ -233,7 +233,7 @@ async fn a_bad_token_is_not_retried_and_not_shown() {
         base_url: s.url.clone(),
         token: TOKEN.to_string().into(),
         timeout: Duration::from_secs(1),
-        max_retries: 0,
+        retry: dnc::http::RetryPolicy::at_most(0),
         max_rps: None,
     };
     assert!(!format!("{cfg:?}").contains(TOKEN));
@@ -274,8 +274,16 @@ async fn hostile_server(status: &'static str, body: String) -> url::Url {
 
 #[tokio::test]
 async fn hostile_answers_become_decode_errors_without_the_token() {
+    let c = client_for(
+        hostile_server("200 OK", format!("<html>{TOKEN}</html>")).await,
+        TOKEN,
+        3,
+    );
+    let err = c.insert(&insert("2025550143", 0)).await.unwrap_err();
+    assert!(matches!(err, ApiError::Garbled { .. }), "{err:?}");
+    assert_eq!(err.attempts(), 4, "a body that is not JSON is retried");
+    assert!(!format!("{err} {err:?}").contains(TOKEN));
     let cases = [
-        ("200 OK", format!("<html>{TOKEN}</html>")),
         ("200 OK", format!("{{\"success\":true,\"id\":\"{TOKEN}\"}}")),
         ("200 OK", "{\"success\":true}".to_string()),
         (
@@ -340,7 +348,10 @@ async fn timeouts_are_retried_then_reported() {
         base_url: s.url.clone(),
         token: TOKEN.to_string().into(),
         timeout: Duration::from_millis(200),
-        max_retries: 1,
+        retry: dnc::http::RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            ..dnc::http::RetryPolicy::at_most(1)
+        },
         max_rps: None,
     })
     .unwrap();

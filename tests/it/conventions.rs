@@ -26,7 +26,7 @@ fn completions_for_each_shell() {
     let fish = dnc(dir.path(), &["completions", "fish"], &[]);
     insta::assert_snapshot!("completions_fish", fish.stdout);
     let bad = dnc(dir.path(), &["completions", "cmd"], &[]);
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(bad.code, 1, "a usage error: {}", bad.stderr);
 }
 
 #[test]

@@ -331,6 +331,7 @@ async fn plan_comment_is_created_then_edited_in_place() {
         config_path: "./examples/dnc.yaml",
         markdown: "## dnc plan\n\n1 to add",
         has_changes: true,
+        complete: true,
         plan_hash: "sha256:aaaa",
         comment: true,
     };
@@ -468,6 +469,7 @@ async fn a_plan_without_changes_edits_but_never_creates() {
         config_path: "examples/dnc.yaml",
         markdown: "No changes.",
         has_changes: false,
+        complete: true,
         plan_hash: "sha256:bbbb",
         comment: true,
     };

@@ -2,6 +2,7 @@
 //! and raw requests for it.
 
 use dnc::api::{Client, ClientConfig};
+use dnc::http::RetryPolicy;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +20,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox on a fresh database, with campaign 111 registered plus `extra` args.
+    /// A sandbox on a fresh database, with campaigns 111 and 222 (the scopes of
+    /// `project::config`) registered, plus `extra` args.
     pub fn start(extra: &[&str]) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut s = Sandbox::start_at(&dir.path().join("x.db"), extra);
@@ -44,7 +46,12 @@ impl Sandbox {
     pub fn start_at(db: &Path, extra: &[&str]) -> Sandbox {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dnc"))
             .args(["sandbox", "--listen", "127.0.0.1:0", "--token", TOKEN])
-            .args(["--campaign", "111=Sales Campaign"])
+            .args([
+                "--campaign",
+                "111=Sales Campaign",
+                "--campaign",
+                "222=Renewals",
+            ])
             .arg("--db")
             .arg(db)
             .args(extra)
@@ -82,6 +89,24 @@ impl Sandbox {
         self.child.wait().expect("wait for dnc sandbox")
     }
 
+    /// How many API requests the sandbox has received (its `/_sandbox/stats`).
+    pub fn requests(&self) -> u64 {
+        use std::io::{Read, Write};
+        let host = self.url.host_str().expect("a host");
+        let port = self.url.port().expect("a port");
+        let mut sock = std::net::TcpStream::connect((host, port)).expect("connect");
+        write!(
+            sock,
+            "GET /_sandbox/stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        sock.read_to_string(&mut answer).expect("read");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let stats: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
+        stats["requests"].as_u64().expect("a count")
+    }
+
     /// A client with no retries.
     pub fn client(&self) -> Client {
         self.client_with(0)
@@ -117,12 +142,18 @@ impl Drop for Sandbox {
     }
 }
 
+/// A client retrying at most `max_retries` times, with millisecond backoff (a server's
+/// `Retry-After` is still honoured).
 pub fn client_for(base_url: url::Url, token: &str, max_retries: usize) -> Client {
     Client::new(ClientConfig {
         base_url,
         token: token.to_string().into(),
         timeout: Duration::from_secs(20),
-        max_retries,
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            budget: Duration::from_secs(60),
+            ..RetryPolicy::at_most(max_retries)
+        },
         max_rps: None,
     })
     .expect("client")

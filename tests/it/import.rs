@@ -204,23 +204,19 @@ fn reasons_the_config_does_not_allow_stop_the_import() {
 }
 
 #[test]
-fn a_scope_that_cannot_be_read_is_refused_and_the_others_are_written() {
+fn a_scope_the_account_does_not_have_stops_the_import() {
     let s = Sandbox::start_seeded(remote(), &[]);
-    // The sandbox knows no campaign 333: every search of it fails.
+    // The sandbox knows no campaign 333: the config names a scope that does not exist.
     let config = CONFIG.replace("  - scope: purpose-type\n", "  - scope: 333\n");
     let dir = project(&config);
     let out = run(dir.path(), &s, &["import", "."]);
     assert_eq!(out.code, 1, "{}", out.stdout);
-    has(
-        &out.stdout,
-        "campaign 333: 0 entries in Convoso; NOT imported",
-    );
+    has(&out.stderr, "dnc::config::unknown_scope");
     has(
         &out.stderr,
-        "error: campaign 333 was not imported: its read is incomplete",
+        "campaign 333 is not a campaign of this account",
     );
-    assert!(dir.path().join("lists/imported-global.yaml").exists());
-    assert!(!dir.path().join("lists/imported-campaign-333.yaml").exists());
+    assert!(!dir.path().join("lists/imported-global.yaml").exists());
 }
 
 #[test]

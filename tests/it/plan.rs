@@ -188,15 +188,11 @@ fn apply_converges_and_a_second_plan_is_empty() {
     );
 }
 
-#[test]
-fn a_scope_past_the_offset_cap_is_read_completely() {
-    // 150,000 entries over 60 days: one filter exposes only 101,000, so the reader splits by day.
+/// Plans 150,000 global entries inserted at `date(i)`, all with a reason, none with a
+/// purpose, and asserts the read was complete; returns the plan's JSON.
+fn plan_150k_read_completely(date: impl Fn(u32) -> String) -> serde_json::Value {
     let entries = (0..150_000u32).map(|i| SeedEntry {
-        insert_date: format!(
-            "2026-0{}-{:02} 12:00:00",
-            1 + (i % 60) / 28,
-            1 + (i % 60) % 28
-        ),
+        insert_date: date(i),
         ..seed(
             &format!("2{:02}{:07}", 1 + i % 98, 2_000_000 + i),
             0,
@@ -218,12 +214,39 @@ fn a_scope_past_the_offset_cap_is_read_completely() {
         global["incomplete"]
     );
     assert_eq!(global["remote_total"], 150_000);
-    assert_eq!(global["unmanaged"].as_array().unwrap().len(), 150_000);
+    assert_eq!(json["complete"], true);
+    json
+}
+
+#[test]
+fn a_scope_past_the_offset_cap_is_read_completely() {
+    // Over 60 days: one filter exposes only 101,000, so the reader splits by day.
+    let json = plan_150k_read_completely(|i| {
+        format!(
+            "2026-0{}-{:02} 12:00:00",
+            1 + (i % 60) / 28,
+            1 + (i % 60) % 28
+        )
+    });
+    assert_eq!(
+        json["scopes"][0]["unmanaged"].as_array().unwrap().len(),
+        150_000
+    );
+}
+
+#[test]
+fn one_crowded_day_is_read_second_by_second() {
+    // All on one day: only the second of insertion (`insert_date=YYYY-MM-DD hh:mm:ss`)
+    // narrows them enough.
+    let json = plan_150k_read_completely(|i| {
+        format!("2026-03-03 10:{:02}:{:02}", i / 500 / 60, i / 500 % 60)
+    });
+    assert_eq!(counts(&json), [0, 0, 0, 0]);
 }
 
 #[test]
 fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
-    // 102,000 entries on one day, one code, all with reasons: no filter narrows them enough.
+    // 102,000 entries in one second, one code, all with reasons: no filter narrows them enough.
     let entries = (0..102_000u32).map(|i| {
         seed(
             &format!("2{:02}{:07}", 1 + i % 98, 3_000_000 + i),
@@ -232,15 +255,19 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
             None,
         )
     });
+    // 271-310-1500 is the 101,501st entry: no page reaches it, only an exact search does.
     let project = Project::new(
         &config(true, 1_000_000),
         &[(
             "lists/global.yaml",
-            "removals:\n  - number: \"201-300-0000\"\n    scope: global\n    removal_reason: test\n",
+            "entries:\n  - number: \"271-310-1500\"\n    scope: global\n    reason: x\nremovals:\n  - number: \"201-300-0000\"\n    scope: global\n    removal_reason: test\n",
         )],
     );
     let sandbox = Sandbox::start_seeded(entries, &[]);
-    let json = plan_json(&project, &sandbox, &[]);
+    let out = project.dnc(&sandbox, &["plan", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "an incomplete plan is an error");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    assert_eq!(json["complete"], false);
     let global = &json["scopes"][0];
     let why = global["incomplete"]
         .as_str()
@@ -249,13 +276,19 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
     assert_eq!(
         counts(&json),
         [0, 0, 0, 0],
-        "no removal and no prune from a partial read"
+        "no create for a number that exists, and no removal or prune from a partial read"
     );
+    assert_eq!(global["unchanged"], 1);
     let human = project.dnc(&sandbox, &["plan"]);
     assert!(
         stdout(&human).contains("INCOMPLETE READ"),
         "{}",
         stdout(&human)
+    );
+    assert!(
+        stderr(&human).contains("dnc::plan::incomplete"),
+        "{}",
+        stderr(&human)
     );
 }
 
@@ -269,12 +302,45 @@ fn a_failed_read_is_not_an_empty_list() {
         )],
     );
     let sandbox = Sandbox::start(&["--fault-5xx", "1.0", "--seed", "1"]);
-    let json = plan_json(&project, &sandbox, &[]);
+    let out = project
+        .command(&["plan", "--format", "json", "--detailed-exitcode"])
+        .env("DNC_API_URL", sandbox.url.as_str())
+        .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
     let why = json["scopes"][0]["incomplete"]
         .as_str()
         .expect("incomplete");
     assert!(why.contains("failed"), "{why}");
     assert_eq!(counts(&json), [1, 0, 0, 0]);
+}
+
+#[test]
+fn a_malformed_remote_number_is_shown_and_never_removed() {
+    let project = Project::new(
+        &config(true, 100),
+        &[("lists/global.yaml", "entries: []\n")],
+    );
+    let sandbox = Sandbox::start_seeded(
+        [seed("12345", 222, Some("legacy"), None)],
+        &["--campaign", "222=Renewals"],
+    );
+    let json = plan_json(&project, &sandbox, &[]);
+    assert_eq!(
+        counts(&json),
+        [0, 0, 0, 0],
+        "no prune of a number the API cannot delete"
+    );
+    let renewals = &json["scopes"][2];
+    assert_eq!(renewals["unmanaged"][0]["malformed"], true, "{renewals}");
+    let human = project.dnc(&sandbox, &["plan"]);
+    assert!(
+        stdout(&human).contains("malformed remote entry"),
+        "{}",
+        stdout(&human)
+    );
 }
 
 #[test]
@@ -314,43 +380,92 @@ fn the_token_never_appears_in_output() {
     assert!(!saved.contains(crate::harness::TOKEN));
 }
 
-#[test]
-fn a_saved_plan_applies_only_while_it_holds() {
-    let (project, sandbox) = scenario();
-    let out = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    // Someone changes the list after review: the reviewed plan no longer describes the change.
-    let extra = [
+/// Adds an entry the way someone outside dnc would, straight through the API.
+fn insert_by_hand(sandbox: &Sandbox, number: &str, campaign: &str) {
+    let params = [
         ("auth_token", crate::harness::TOKEN),
-        ("phone_number", "2025550101"),
+        ("phone_number", number),
         ("phone_code", "1"),
-        ("campaign_id", "0"),
+        ("campaign_id", campaign),
         ("reason", "added by hand"),
     ];
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (_, body) = rt.block_on(crate::harness::send(
         sandbox.endpoint("insert"),
         crate::harness::Style::FormBody,
-        &extra,
+        &params,
     ));
     assert_eq!(body["success"], true, "{body}");
-    let stale = project.dnc(&sandbox, &["apply", "reviewed.json", "--yes"]);
+}
+
+/// Applies the saved plan `file`, which must be refused; returns the differences listed and
+/// all of stderr.
+fn refusal(project: &Project, sandbox: &Sandbox, file: &str) -> (Vec<String>, String) {
+    let stale = project.dnc(sandbox, &["apply", file, "--yes"]);
     assert_eq!(stale.status.code(), Some(1));
     let err = stderr(&stale);
-    let listed: Vec<&str> = err.lines().filter(|l| l.starts_with("  - ")).collect();
+    let listed = err
+        .lines()
+        .filter(|l| l.starts_with("  - "))
+        .map(str::to_string)
+        .collect();
+    (listed, err)
+}
+
+#[test]
+fn a_saved_plan_applies_only_while_it_holds() {
+    let (project, sandbox) = scenario();
+    let out = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Someone changes the list after review: the reviewed plan no longer describes the change.
+    insert_by_hand(&sandbox, "2025550101", "0");
+    let (listed, err) = refusal(&project, &sandbox, "reviewed.json");
     assert_eq!(
         listed,
         [
             "  - no longer planned: create +1 202-555-0101 in global, reason \"Customer Request\" (lists/global.yaml:5)",
             "  - newly planned: update +1 202-555-0101 in global (id 11): reason \"added by hand\" -> \"Customer Request\" (lists/global.yaml:5)",
+            "  - global held 5 entries at plan time and holds 6 now",
         ]
     );
-    assert!(err.contains("is stale (2 differences above)"), "{err}");
+    assert!(err.contains("is stale (3 differences above)"), "{err}");
 
     let fresh = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
     assert!(fresh.status.success());
     let ok = project.dnc(&sandbox, &["apply", "reviewed.json", "--yes"]);
     assert!(ok.status.success(), "{}\n{}", stdout(&ok), stderr(&ok));
+}
+
+#[test]
+fn a_saved_plan_must_match_its_hash_and_the_remote_state() {
+    let (project, sandbox) = scenario();
+    let out = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(project.path("reviewed.json")).unwrap();
+
+    // Only the hash edited: the content no longer matches it.
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let hash = saved["plan"]["hash"].as_str().unwrap();
+    let forged = text.replace(hash, &"0".repeat(64));
+    project.write("forged.json", &forged);
+    let refused = project.dnc(&sandbox, &["apply", "forged.json", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("dnc::plan::tampered"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // An unmanaged entry appears after review: the changes are the same, the remote is not.
+    insert_by_hand(&sandbox, "2025550177", "111");
+    let (listed, _) = refusal(&project, &sandbox, "reviewed.json");
+    assert_eq!(
+        listed,
+        [
+            "  - campaign 111 \"Sales Campaign\" held 2 entries at plan time and holds 3 now",
+            "  - new unmanaged entry in campaign 111 \"Sales Campaign\": +1 202-555-0177 (id 11)",
+        ]
+    );
 }
 
 #[test]
@@ -378,7 +493,8 @@ fn inside_github_actions_the_plan_fills_summary_and_outputs() {
         lines[1].starts_with("plan_hash=") && lines[1].len() == "plan_hash=".len() + 64,
         "{written}"
     );
-    assert_eq!(lines[2], "exitcode=2");
+    assert_eq!(lines[2], "complete=true");
+    assert_eq!(lines[3], "exitcode=2");
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("### dnc plan `"), "{md}");
     assert!(

@@ -23,7 +23,7 @@ pub struct Run {
 }
 
 /// `dnc ARGS` in `dir` with every variable that changes dnc's behaviour (target, CI,
-/// GitHub, color) removed.
+/// GitHub, color, retry budget) removed, and millisecond retry backoff.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dnc"));
     cmd.current_dir(dir).arg("--color").arg("never").args(args);
@@ -43,6 +43,9 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
+    // Retry backoff in milliseconds: no test waits on real retry delays.
+    cmd.env("DNC_RETRY_BASE_DELAY_MS", "1");
+    cmd.env_remove("DNC_RETRY_BUDGET");
     cmd
 }
 

@@ -1,8 +1,8 @@
 //! The colored terminal rendering of a plan.
 
 use super::{
-    Options, UNMANAGED_SHOWN, changed, effect_text, or_none, read_status, scope_title, short_hash,
-    summary, word_diff,
+    Options, UNMANAGED_SHOWN, changed, effect_text, incomplete_banner, or_none, read_status,
+    scope_title, short_hash, summary, word_diff,
 };
 use crate::plan::{Change, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
@@ -17,6 +17,9 @@ const DIM: Style = Style::new().effects(Effects::DIMMED);
 pub fn human(plan: &Plan, opts: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", opts.paint(BOLD, "Plan"), short_hash(plan));
+    if let Some(banner) = incomplete_banner(plan) {
+        let _ = writeln!(out, "{}", opts.paint(RED.effects(Effects::BOLD), &banner));
+    }
     for scope in &plan.scopes {
         human_scope(&mut out, scope, opts);
     }
@@ -55,10 +58,15 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options) {
         for u in s.unmanaged.iter().take(UNMANAGED_SHOWN) {
             let _ = writeln!(
                 out,
-                "      {}  id {}  reason: {}",
+                "      {}  id {}  reason: {}{}",
                 opts.number(&u.key),
                 u.id,
-                or_none(&u.reason)
+                or_none(&u.reason),
+                if u.malformed {
+                    "  (malformed remote entry: the phone rules reject it; never removed)"
+                } else {
+                    ""
+                }
             );
         }
         if s.unmanaged.len() > UNMANAGED_SHOWN {

@@ -2,8 +2,8 @@
 //! Text from manifests and the API is escaped: a reason must not become markup or a mention.
 
 use super::{
-    MARKDOWN_LIMIT, Options, UNMANAGED_SHOWN, changed, effect_text, or_none, read_status,
-    scope_title, short_hash, summary, word_diff,
+    MARKDOWN_LIMIT, Options, UNMANAGED_SHOWN, changed, effect_text, incomplete_banner, or_none,
+    read_status, scope_title, short_hash, summary, word_diff,
 };
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
@@ -61,6 +61,13 @@ pub fn markdown(plan: &Plan, opts: Options) -> String {
 fn head(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### dnc plan `{}`\n", short_hash(plan));
+    if let Some(banner) = incomplete_banner(plan) {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> **Do not merge on this plan.** {}\n",
+            escape(&banner)
+        );
+    }
     if !plan.has_changes() {
         let _ = writeln!(out, "**No changes.** The DNC lists match the manifests.\n");
     } else {
@@ -116,7 +123,12 @@ fn scope_rows(scope: &ScopePlan, opts: Options) -> Vec<String> {
     let mut rows: Vec<String> = scope.changes.iter().map(|c| change_row(c, opts)).collect();
     rows.extend(scope.unmanaged.iter().take(UNMANAGED_SHOWN).map(|u| {
         format!(
-            "| ❔ unmanaged | {} | id {}; reason: {}; left alone | |\n",
+            "| ❔ {} | {} | id {}; reason: {}; left alone | |\n",
+            if u.malformed {
+                "malformed remote entry"
+            } else {
+                "unmanaged"
+            },
             opts.number(&u.key),
             u.id,
             escape(or_none(&u.reason))

@@ -41,8 +41,31 @@ impl Options {
     }
 }
 
+/// The plan with `complete` first: `false` when any scope could not be read completely.
 pub fn json(plan: &Plan) -> String {
-    serde_json::to_string_pretty(plan).expect("plan values always serialize")
+    #[derive(serde::Serialize)]
+    struct Shown<'a> {
+        complete: bool,
+        #[serde(flatten)]
+        plan: &'a Plan,
+    }
+    let shown = Shown {
+        complete: plan.is_complete(),
+        plan,
+    };
+    serde_json::to_string_pretty(&shown).expect("plan values always serialize")
+}
+
+/// The warning every format opens with when a scope was not read completely.
+pub fn incomplete_banner(plan: &Plan) -> Option<String> {
+    let names: Vec<String> = plan.incomplete().map(scope_title).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "INCOMPLETE: {} could not be read completely, so this plan may miss changes there. \
+             dnc exits 1 and apply refuses it.",
+            names.join(", ")
+        )
+    })
 }
 
 /// `1 to create, 2 to update, 0 to remove, 0 to prune`.
