@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod entry;
@@ -9,9 +10,11 @@ pub mod github;
 pub mod history;
 pub mod import;
 pub mod ledger;
+pub mod ledger_git;
 pub mod manifest;
 pub mod phone;
 pub mod plan;
+pub mod report;
 pub mod sandbox;
 pub mod state;
 pub mod target;

@@ -3,7 +3,8 @@
 use super::{Output, load_valid, runtime};
 use crate::apply::{self, Provenance, Summary};
 use crate::cli::ApplyArgs;
-use crate::ledger::Ledger;
+use crate::ledger::{Event, Ledger};
+use crate::ledger_git::LedgerBranch;
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, Safety};
@@ -53,17 +54,67 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
             return Ok(0);
         }
         check_safety(&plan.safety, args.allow_removals)?;
+        check_retention(&plan.safety, args.allow_early_removals)?;
         confirm(&plan, args.yes)?;
         let mut ledger = Ledger::open(&ledger_path)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
             bar: std::io::stderr().is_terminal(),
         };
-        let summary = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await?;
+        let executed = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await;
         connected.close().await;
+        // Recorded in git also when the run failed part-way: its start lines say what began.
+        if let Some(branch) = &args.ledger_branch {
+            record_in_git(
+                &config.root,
+                &args.ledger_remote,
+                branch,
+                &ledger,
+                &plan,
+                &who,
+            )?;
+        }
+        let summary = executed?;
         report(&summary, &ledger_path);
         Ok(if summary.failed > 0 { 1 } else { 0 })
     })
+}
+
+/// Appends this run's ledger lines to the ledger branch and pushes it.
+fn record_in_git(
+    root: &Path,
+    remote: &str,
+    branch: &str,
+    ledger: &Ledger,
+    plan: &Plan,
+    who: &Provenance,
+) -> Result<()> {
+    let records = ledger.this_run()?;
+    let target = LedgerBranch {
+        repo: root.to_path_buf(),
+        remote: remote.to_string(),
+        branch: branch.to_string(),
+    };
+    let subject = format!(
+        "dnc apply {}: plan {}, {} operations",
+        who.commit
+            .as_deref()
+            .map_or("(no commit)", |c| &c[..12.min(c.len())]),
+        render::short_hash(plan),
+        records.iter().filter(|r| r.event == Event::Start).count()
+    );
+    let pushed = target.push(&records, &subject).map_err(|e| {
+        miette!(
+            help = format!(
+                "the lines are in the local ledger; record them later with `dnc ledger LEDGER --push-to {branch} --remote {remote}`"
+            ),
+            "the changes were applied but recording the ledger on {branch} failed: {e}"
+        )
+    })?;
+    if let Some(commit) = pushed.commit {
+        println!("Ledger recorded on {branch} ({remote}): commit {commit}");
+    }
+    Ok(())
 }
 
 /// A plan file (JSON) rather than a config.
@@ -112,6 +163,27 @@ fn check_safety(safety: &Safety, allowed: Option<u64>) -> Result<()> {
             ),
             "the plan breaches the safety limits; nothing was applied:\n  - {}",
             safety.breaches.join("\n  - ")
+        )),
+    }
+}
+
+/// Removing an entry still inside the retention period needs its exact count, like the
+/// removal limits.
+fn check_retention(safety: &Safety, allowed: Option<u64>) -> Result<()> {
+    let early = safety.early_removals.len() as u64;
+    match allowed {
+        _ if early == 0 => Ok(()),
+        Some(n) if n == early => Ok(()),
+        Some(n) => Err(miette!(
+            code = "dnc::apply::early_removals",
+            "--allow-early-removals {n} does not match this plan's {early} removals inside the retention period; nothing was applied"
+        )),
+        None => Err(miette!(
+            code = "dnc::apply::early_removals",
+            help = format!(
+                "record why each may be dialed again (the tombstone's removal_reason), then run again with --allow-early-removals {early}"
+            ),
+            "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
         )),
     }
 }

@@ -3,9 +3,11 @@
 use crate::cli::{LedgerArgs, LedgerFormat};
 use crate::entry::CampaignId;
 use crate::ledger::{self, Record};
+use crate::ledger_git::{self, LedgerBranch};
 use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// One operation: its start line joined with its finish line, if it has one.
 #[derive(Debug, Serialize)]
@@ -31,7 +33,19 @@ const COLUMNS: [&str; 13] = [
 ];
 
 pub fn run(args: LedgerArgs) -> Result<u8> {
-    let (records, _torn) = ledger::read(&args.path)?;
+    if let Some(branch) = &args.push_to {
+        return push(&args, branch);
+    }
+    let records = match &args.branch {
+        Some(rev) => ledger_git::read(Path::new("."), rev).map_err(|e| {
+            miette!(
+                help =
+                    "fetch it first (git fetch origin dnc-ledger) and name it as origin/dnc-ledger",
+                "reading the ledger from {rev}: {e}"
+            )
+        })?,
+        None => ledger::read(&args.path)?.0,
+    };
     let wanted = args
         .number
         .as_deref()
@@ -50,6 +64,35 @@ pub fn run(args: LedgerArgs) -> Result<u8> {
         LedgerFormat::Table => table(&rows),
     };
     print!("{text}");
+    Ok(0)
+}
+
+/// Records a local ledger (a runner's, or one left by a run that died) on the ledger branch.
+fn push(args: &LedgerArgs, branch: &str) -> Result<u8> {
+    let (records, _torn) = ledger::read(&args.path)?;
+    let target = LedgerBranch {
+        repo: PathBuf::from("."),
+        remote: args.remote.clone(),
+        branch: branch.to_string(),
+    };
+    let subject = format!(
+        "dnc ledger: {} lines from {}",
+        records.len(),
+        args.path.display()
+    );
+    let pushed = target
+        .push(&records, &subject)
+        .map_err(|e| miette!("recording the ledger on {branch}: {e}"))?;
+    match pushed.commit {
+        Some(c) => println!(
+            "Recorded {} new ledger lines on {branch} ({}), commit {c}",
+            pushed.lines, args.remote
+        ),
+        None => println!(
+            "Every line is already on {branch} ({}): nothing to record",
+            args.remote
+        ),
+    }
     Ok(0)
 }
 

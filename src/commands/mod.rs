@@ -5,6 +5,7 @@ mod history;
 mod import;
 mod ledger;
 mod plan;
+mod report;
 mod sandbox;
 mod schema;
 mod validate;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ledger(args) => ledger::run(args),
         Command::Import(args) => import::run(args, out),
         Command::History(args) => history::run(args),
+        Command::Report(args) => report::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
     };

@@ -63,6 +63,19 @@ pub fn run(args: PlanArgs, out: Output) -> Result<u8> {
         0
     };
     publish(&args, &plan, render_opts)?;
+    // A drift check is the proof the live lists match the records: an opt-out still missing
+    // past its deadline is a compliance failure, not mere drift.
+    if let Some(overdue) = args
+        .detailed_exitcode
+        .then(|| render::overdue_summary(&plan))
+        .flatten()
+    {
+        return Err(miette::miette!(
+            code = "dnc::plan::overdue",
+            help = "apply the manifests now; the ledger records when each entry took effect",
+            "{overdue}"
+        ));
+    }
     Ok(code)
 }
 

@@ -3,6 +3,7 @@
 mod action;
 mod apply;
 mod client;
+mod evidence;
 mod github;
 mod harness;
 mod help;
