@@ -67,6 +67,7 @@ fn stream(out: &mut impl std::io::Write, commits: usize, per: usize) {
 
 /// One create per number, applied a few hours to a few weeks after its commit.
 fn ledger(path: &Path, ops: usize, per: usize) {
+    let deadlines = manifest::Deadlines::default();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for i in 0..ops {
         let commit_time = START + (i / per) as i64 * 3600;
@@ -77,10 +78,11 @@ fn ledger(path: &Path, ops: usize, per: usize) {
             .date_naive();
         let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let base = format!(
-            "\"plan_hash\":\"p{}\",\"op\":{i},\"change\":\"create\",\"campaign_id\":0,\"phone_code\":1,\"phone_number\":\"{}\",\"reason\":\"Customer Request\",\"actor\":\"ci\",\"commit\":\"c{}\",\"requested_at\":\"{requested}\"",
+            "\"plan_hash\":\"p{}\",\"op\":{i},\"change\":\"create\",\"campaign_id\":0,\"phone_code\":1,\"phone_number\":\"{}\",\"reason\":\"Customer Request\",\"actor\":\"ci\",\"commit\":\"c{}\",\"requested_at\":\"{requested}\",\"due\":\"{}\"",
             i / 1000,
             national(i),
-            i / per
+            i / per,
+            deadlines.due(requested)
         );
         writeln!(out, "{{\"time\":\"{time}\",\"event\":\"start\",{base}}}").unwrap();
         writeln!(

@@ -19,8 +19,9 @@ h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid 
 .card b{display:block;font-size:24px}
 .card span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card.late b{color:var(--late)}
-.grid{display:grid;grid-template-columns:repeat(4,1fr);gap:16px}
-table{border-collapse:collapse;width:100%;font-size:12.5px}
+.grid{display:grid;grid-template-columns:repeat(4,1fr);gap:16px;align-items:start}
+.nw{white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#f0f4f8;font-weight:600}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -223,7 +224,7 @@ fn late(out: &mut String, r: &Report) {
         out.push_str("<p class=\"note\">None: every opt-out with a request date took effect by its due date.</p>");
         return;
     }
-    rows_table(out, &rows, true);
+    rows_table(out, &rows, Columns::WithRequest);
 }
 
 fn removals(out: &mut String, r: &Report) {
@@ -237,53 +238,86 @@ fn removals(out: &mut String, r: &Report) {
         out.push_str("<p class=\"note\">No number left a DNC list in this period.</p>");
         return;
     }
-    rows_table(out, &rows, false);
+    rows_table(out, &rows, Columns::Removal);
 }
 
 fn operations(out: &mut String, r: &Report) {
     let rows: Vec<&Row> = r.rows.iter().collect();
     let _ = write!(out, "<h2>Every operation ({})</h2>", rows.len());
-    rows_table(out, &rows, false);
+    rows_table(out, &rows, Columns::WithRequest);
 }
 
-fn rows_table(out: &mut String, rows: &[&Row], late_only: bool) {
+/// Whether a table shows the request columns (requested, due, business days to honor).
+#[derive(Clone, Copy, PartialEq)]
+enum Columns {
+    WithRequest,
+    Removal,
+}
+
+fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
+    let request = columns == Columns::WithRequest;
+    out.push_str("<table><thead><tr><th>Number</th><th>Scope</th><th>Change</th><th>Reason</th>");
+    if request {
+        out.push_str("<th>Requested</th><th>Due</th><th class=\"n\">Business days</th>");
+    }
     out.push_str(
-        "<table><thead><tr><th>Number</th><th>Scope</th><th>Change</th><th>Reason</th>\
-         <th>Requested</th><th>Due</th><th class=\"n\">Bus. days</th><th>Asked in</th>\
-         <th>Applied</th><th>Convoso id</th><th>Outcome</th></tr></thead><tbody>",
+        "<th>Asked in</th><th>Applied (UTC)</th><th class=\"n\">Convoso id</th><th>Outcome</th></tr></thead><tbody>",
     );
-    let opt = |v: &Option<String>| v.as_deref().map(esc).unwrap_or_default();
     for row in rows {
         let reason = row.removal_reason.as_ref().unwrap_or(&row.reason);
         let asked = match (&row.asked_in, &row.asked_by) {
-            (Some(c), Some(a)) => format!("<code>{}</code> {}", esc(&c[..12.min(c.len())]), esc(a)),
+            (Some(c), Some(a)) => {
+                format!("<code>{}</code><br>{}", esc(&c[..12.min(c.len())]), esc(a))
+            }
             _ => String::new(),
         };
-        let outcome = if row.late && !late_only {
+        let outcome = if row.late {
             format!("{} <span class=\"tag late\">LATE</span>", esc(&row.outcome))
         } else {
             esc(&row.outcome)
         };
+        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         let _ = write!(
             out,
-            "<tr{}><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"n\">{}</td><td>{asked}</td><td>{}<br><span class=\"note\">{}</span></td><td>{}</td><td>{outcome}</td></tr>",
+            "<tr{}><td class=\"nw\"><code>{}</code></td><td class=\"nw\">{}</td><td>{}</td><td>{}</td>",
             if row.late { " class=\"late\"" } else { "" },
             esc(&row.number),
             esc(&row.scope),
             esc(&row.change),
             esc(reason),
-            row.requested_at.map(|d| d.to_string()).unwrap_or_default(),
-            row.due.map(|d| d.to_string()).unwrap_or_default(),
-            row.business_days_to_honor
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            esc(&row.applied_at),
-            opt(&row.actor),
+        );
+        if request {
+            let _ = write!(
+                out,
+                "<td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td>",
+                day(row.requested_at),
+                day(row.due),
+                row.business_days_to_honor
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        let _ = write!(
+            out,
+            "<td>{asked}</td><td class=\"nw\">{}<br><span class=\"note\">{}</span></td><td class=\"n\">{}</td><td class=\"nw\">{outcome}</td></tr>",
+            esc(&applied_time(&row.applied_at)),
+            row.actor.as_deref().map(esc).unwrap_or_default(),
             row.convoso_id.map(|i| i.to_string()).unwrap_or_default(),
         );
     }
     out.push_str("</tbody></table>\n");
+}
+
+/// `2026-03-18 09:00:01` from the ledger's RFC 3339 UTC time.
+fn applied_time(time: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(time).map_or_else(
+        |_| time.to_string(),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        },
+    )
 }
 
 fn esc(s: &str) -> String {
