@@ -137,6 +137,27 @@ fn main() {
         started.elapsed()
     );
 
+    // git's own pass over the history alone, the floor of tracing operations to commits.
+    let started = Instant::now();
+    let out = Command::new("git")
+        .current_dir(d)
+        .args([
+            "log",
+            "--reverse",
+            "--no-merges",
+            "--no-renames",
+            "-p",
+            "--unified=0",
+        ])
+        .args(["--format=%H", "--", ":(glob)**/*.yaml"])
+        .output()
+        .expect("git log");
+    println!(
+        "git log -p alone: {:.1} MB in {:.2?}",
+        out.stdout.len() as f64 / 1e6,
+        started.elapsed()
+    );
+
     let (config, _) = manifest::load_config(&d.join("dnc.yaml"));
     let config = config.expect("valid config");
     let period = Period {

@@ -4,7 +4,8 @@
 //! holiday on a Saturday is observed the Friday before, on a Sunday the Monday after.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 /// Which days count as business days.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,10 +80,22 @@ pub fn us_federal_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
 }
 
 fn is_us_federal_holiday(day: NaiveDate) -> bool {
-    // Only a holiday near the day can be observed on it: at most one day's shift.
-    us_federal_holidays(day.year())
-        .iter()
-        .any(|(d, _)| *d == day)
+    // Reports count business days for every operation: each year's days are computed once.
+    thread_local! {
+        static YEARS: RefCell<HashMap<i32, Vec<NaiveDate>>> = RefCell::new(HashMap::new());
+    }
+    YEARS.with(|years| {
+        years
+            .borrow_mut()
+            .entry(day.year())
+            .or_insert_with(|| {
+                us_federal_holidays(day.year())
+                    .into_iter()
+                    .map(|(d, _)| d)
+                    .collect()
+            })
+            .contains(&day)
+    })
 }
 
 /// The holidays of `year` on their nominal dates.

@@ -355,6 +355,7 @@ pub struct ReportArgs {
     /// Last day of the period (YYYY-MM-DD) [default: today]
     #[arg(long)]
     pub until: Option<chrono::NaiveDate>,
+    /// One self-contained HTML page, the rows as CSV, or everything as JSON.
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
     /// Show numbers in full (they are masked by default: +1 202-***-0143).

@@ -6,7 +6,7 @@ use crate::run::dnc;
 fn help_texts() {
     let dir = tempfile::tempdir().unwrap();
     for command in [
-        "", "validate", "plan", "apply", "ledger", "schema", "sandbox",
+        "", "validate", "plan", "apply", "ledger", "report", "schema", "sandbox",
     ] {
         let args: Vec<&str> = [command, "--help"]
             .into_iter()
