@@ -61,7 +61,15 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<u8> {
             concurrency: args.concurrency.into(),
             bar: std::io::stderr().is_terminal(),
         };
-        let executed = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await;
+        // A cancelled job (SIGINT, then SIGTERM) stops sending requests and still records what
+        // began: operations in flight keep a start line and no finish line.
+        let executed = tokio::select! {
+            done = apply::execute(&connected.client, &plan, &mut ledger, &who, exec) => done,
+            () = super::sandbox::stop_signal() => Err(miette!(
+                help = "run the apply again: it finishes what was interrupted",
+                "stopped by a signal; operations in flight have no outcome in the ledger"
+            )),
+        };
         connected.close().await;
         // Recorded in git also when the run failed part-way: its start lines say what began.
         if let Some(branch) = &args.ledger_branch {

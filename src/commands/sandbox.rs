@@ -39,7 +39,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<u8> {
     })
 }
 
-async fn stop_signal() {
+pub(super) async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -575,3 +575,77 @@ fn the_html_report_renders_in_headless_chromium() {
         assert!(text.contains(shown), "{shown:?} not in:\n{text}");
     }
 }
+
+#[test]
+fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = origin_and_clone(root.path(), "manifests");
+    std::fs::write(dir.join("dnc.yaml"), CONFIG).unwrap();
+    let entries: String = (0..20)
+        .map(|i| format!("  - number: \"202-555-01{i:02}\"\n"))
+        .collect();
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::write(
+        dir.join("lists/many.yaml"),
+        format!("defaults:\n  scope: global\n  reason: DNC\nentries:\n{entries}"),
+    )
+    .unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "Twenty opt-outs"]);
+    let sandbox = Sandbox::start(&["--latency-ms", "400"]);
+    let mut child = command(
+        &dir,
+        &[
+            "apply",
+            "--yes",
+            "--concurrency",
+            "2",
+            "--ledger-branch",
+            "dnc-ledger",
+        ],
+    )
+    .env("HOME", &dir)
+    .env("GIT_CONFIG_NOSYSTEM", "1")
+    .env("DNC_API_URL", sandbox.url.as_str())
+    .env("DNC_AUTH_TOKEN", TOKEN)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let ledger = dir.join(".dnc/ledger.jsonl");
+    while std::fs::read_to_string(&ledger).map_or(0, |t| t.lines().count()) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("stopped by a signal"),
+        "{}",
+        stderr(&out)
+    );
+    git(&dir, &["fetch", "-q", "origin"]);
+    let shown = dnc_in(
+        &dir,
+        &["ledger", "--branch", "origin/dnc-ledger", "--format", "csv"],
+    );
+    let outcomes: Vec<&str> = shown
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(outcomes.contains(&"interrupted"), "{}", shown.stdout);
+    assert!(
+        outcomes.len() < 20,
+        "the apply stopped early: {}",
+        shown.stdout
+    );
+}
