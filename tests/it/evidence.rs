@@ -593,7 +593,7 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "Twenty opt-outs"]);
     let sandbox = Sandbox::start(&["--latency-ms", "400"]);
-    let mut child = command(
+    let child = command(
         &dir,
         &[
             "apply",
