@@ -2,6 +2,9 @@
 //! days since 2025-04-11) counts weekdays that are not holidays. US federal holidays are
 //! computed from their rules (5 U.S.C. 6103) for any year, with the observed-day shift: a
 //! holiday on a Saturday is observed the Friday before, on a Sunday the Monday after.
+//!
+//! Not a crate: `bdays`' `USSettlement` is a settlement calendar and `business-days` adds
+//! market days (Good Friday, Christmas Eve) and uses jiff; the federal rules are eleven lines.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::cell::RefCell;
