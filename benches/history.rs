@@ -162,7 +162,7 @@ fn main() {
         let t = timeline(
             &config,
             &phone,
-            LedgerSource {
+            LedgerSource::File {
                 path: &ledger,
                 required: false,
             },

@@ -286,6 +286,10 @@ fn record_for(
         } => (None, None, Some(removal_reason.clone()), Some(source)),
         Change::Prune { .. } => (None, None, Some("prune: in no manifest".into()), None),
     };
+    let deadline = match change {
+        Change::Create { deadline, .. } => deadline.as_ref(),
+        _ => None,
+    };
     Record {
         time: ledger::now(),
         event,
@@ -306,6 +310,8 @@ fn record_for(
         error_code: fin.and_then(|f| f.error.as_ref().and_then(|(c, _)| *c)),
         error: fin.and_then(|f| f.error.as_ref().map(|(_, t)| t.clone())),
         attempts: fin.map(|f| f.attempts),
+        requested_at: deadline.map(|d| d.requested_at),
+        due: deadline.map(|d| d.due),
     }
 }
 

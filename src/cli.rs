@@ -42,6 +42,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Show one number's timeline: its manifest history in git and the operations applied.
     History(HistoryArgs),
+    /// Evidence for auditors over a period: requests, time to honor, removals (HTML, CSV, JSON).
+    Report(ReportArgs),
     /// Print the JSON Schemas of the config and manifest files.
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
@@ -268,6 +270,17 @@ pub struct ApplyArgs {
     /// The audit ledger (JSON Lines) to append to [default: .dnc/ledger.jsonl beside the config]
     #[arg(long)]
     pub ledger: Option<PathBuf>,
+    /// Also append this run's ledger lines to this branch of the manifests' repository and
+    /// push it (e.g. dnc-ledger; see docs/auditors.md).
+    #[arg(long, value_name = "BRANCH")]
+    pub ledger_branch: Option<String>,
+    /// The remote --ledger-branch is pushed to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub ledger_remote: String,
+    /// Accept removals of entries requested less than `retention_years` ago by naming their
+    /// exact number.
+    #[arg(long, value_name = "COUNT")]
+    pub allow_early_removals: Option<u64>,
     /// Hide the middle digits of phone numbers in the printed plan.
     #[arg(long)]
     pub mask_numbers: bool,
@@ -279,12 +292,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct LedgerArgs {
-    /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
-    pub path: PathBuf,
-    /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
-    #[arg(long)]
-    pub ledger: Option<PathBuf>,
+    #[command(flatten)]
+    pub sources: EvidenceArgs,
     /// Only this number (any notation).
     #[arg(long)]
     pub number: Option<String>,
@@ -300,6 +309,13 @@ pub struct LedgerArgs {
     /// How to print the operations: an aligned table, CSV for spreadsheets, or JSON.
     #[arg(long, value_enum, default_value_t = LedgerFormat::Table)]
     pub format: LedgerFormat,
+    /// Append the file's lines to this branch on --remote and push it (lines already there
+    /// are skipped), instead of printing.
+    #[arg(long, value_name = "BRANCH", conflicts_with = "ledger_branch")]
+    pub push_to: Option<String>,
+    /// The remote --push-to pushes to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
 }
 
 #[derive(Debug, Args)]
@@ -341,16 +357,26 @@ fn parse_scope(s: &str) -> Result<crate::entry::CampaignId, String> {
         .ok_or_else(|| format!("`{s}` is not a scope: use global, purpose-type or a campaign id"))
 }
 
+/// Where `history` and `report` read the manifests' history and the ledger.
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
-    /// The number, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
-    pub number: String,
+pub struct EvidenceArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
     #[arg(default_value = "dnc.yaml")]
     pub config: PathBuf,
     /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
     #[arg(long)]
     pub ledger: Option<PathBuf>,
+    /// Read the ledger from this git branch or ref (e.g. origin/dnc-ledger) instead.
+    #[arg(long, value_name = "REF", conflicts_with = "ledger")]
+    pub ledger_branch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The number, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
+    pub number: String,
+    #[command(flatten)]
+    pub sources: EvidenceArgs,
     /// Country calling code for a number written without `+` [default: the config's]
     #[arg(long)]
     pub phone_code: Option<u16>,
@@ -368,6 +394,34 @@ pub enum HistoryFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LedgerFormat {
     Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub sources: EvidenceArgs,
+    /// First day of the period (YYYY-MM-DD) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Last day of the period (YYYY-MM-DD) [default: today]
+    #[arg(long)]
+    pub until: Option<chrono::NaiveDate>,
+    /// One self-contained HTML page, the rows as CSV, or everything as JSON.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Show numbers in full (they are masked by default: +1 202-***-0143).
+    #[arg(long)]
+    pub unmask: bool,
+    /// Write the report to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Html,
     Csv,
     Json,
 }

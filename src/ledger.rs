@@ -6,7 +6,7 @@ use miette::{Context, IntoDiagnostic, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,11 +64,18 @@ pub struct Record {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// A create's request day and due date, so the ledger alone gives its time to honor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<chrono::NaiveDate>,
 }
 
 pub struct Ledger {
     file: File,
     path: PathBuf,
+    /// The file's length when opened: this run's lines follow it.
+    opened_at: u64,
 }
 
 impl Ledger {
@@ -84,9 +91,11 @@ impl Ledger {
             .open(path)
             .into_diagnostic()
             .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
+        let opened_at = file.metadata().into_diagnostic()?.len();
         Ok(Ledger {
             file,
             path: path.to_path_buf(),
+            opened_at,
         })
     }
 
@@ -107,14 +116,28 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// The lines this run appended, read back from the file.
+    pub fn this_run(&self) -> Result<Vec<Record>> {
+        let mut file = File::open(&self.path).into_diagnostic()?;
+        file.seek(SeekFrom::Start(self.opened_at))
+            .into_diagnostic()?;
+        Ok(parse(BufReader::new(file), &self.path)?.0)
+    }
+}
+
 /// Reads a ledger; a torn last line (a crash mid-write) is skipped and counted.
 pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
     let file = File::open(path)
         .into_diagnostic()
         .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
+    parse(BufReader::new(file), path)
+}
+
+fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, usize)> {
     let mut records = Vec::new();
     let mut torn = 0;
-    for (n, line) in BufReader::new(file).lines().enumerate() {
+    for (n, line) in reader.lines().enumerate() {
         let line = line
             .into_diagnostic()
             .wrap_err_with(|| format!("reading {}", path.display()))?;

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod entry;
@@ -12,10 +13,12 @@ pub mod history;
 pub mod http;
 pub mod import;
 pub mod ledger;
+pub mod ledger_git;
 pub mod manifest;
 pub mod phone;
 pub mod plan;
 pub mod progress;
+pub mod report;
 pub mod sandbox;
 pub mod state;
 pub mod target;

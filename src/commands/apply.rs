@@ -5,6 +5,7 @@ use crate::apply::{self, Provenance, Summary};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::Exit;
 use crate::ledger::{self, Event, Ledger, Record};
+use crate::ledger_git::LedgerBranch;
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, Safety};
@@ -65,6 +66,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             return Ok(Exit::Success);
         }
         check_safety(&plan.safety, args.allow_removals)?;
+        check_retention(&plan.safety, args.allow_early_removals)?;
         confirm(&plan, args.yes)?;
         let earlier = if json {
             records(&ledger_path)?.len()
@@ -76,8 +78,28 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             concurrency: args.concurrency.into(),
             bar: std::io::stderr().is_terminal(),
         };
-        let summary = apply::execute(&connected.client, &plan, &mut ledger, &who, exec).await?;
+        // A cancelled job (SIGINT, then SIGTERM) stops sending requests and still records what
+        // began: operations in flight keep a start line and no finish line.
+        let executed = tokio::select! {
+            done = apply::execute(&connected.client, &plan, &mut ledger, &who, exec) => done,
+            () = super::sandbox::stop_signal() => Err(miette!(
+                help = "run the apply again: it finishes what was interrupted",
+                "stopped by a signal; operations in flight have no outcome in the ledger"
+            )),
+        };
         connected.close().await;
+        // Recorded in git also when the run failed part-way: its start lines say what began.
+        if let Some(branch) = &args.ledger_branch {
+            record_in_git(
+                &config.root,
+                &args.ledger_remote,
+                branch,
+                &ledger,
+                &plan,
+                &who,
+            )?;
+        }
+        let summary = executed?;
         if json {
             let mut finished: Vec<Record> = records(&ledger_path)?
                 .into_iter()
@@ -91,6 +113,43 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         }
         Ok(Exit::error_if(summary.failed + summary.not_sent > 0))
     })
+}
+
+/// Appends this run's ledger lines to the ledger branch and pushes it.
+fn record_in_git(
+    root: &Path,
+    remote: &str,
+    branch: &str,
+    ledger: &Ledger,
+    plan: &Plan,
+    who: &Provenance,
+) -> Result<()> {
+    let records = ledger.this_run()?;
+    let target = LedgerBranch {
+        repo: root.to_path_buf(),
+        remote: remote.to_string(),
+        branch: branch.to_string(),
+    };
+    let subject = format!(
+        "dnc apply {}: plan {}, {} operations",
+        who.commit
+            .as_deref()
+            .map_or("(no commit)", |c| &c[..12.min(c.len())]),
+        render::short_hash(plan),
+        records.iter().filter(|r| r.event == Event::Start).count()
+    );
+    let pushed = target.push(&records, &subject).map_err(|e| {
+        miette!(
+            help = format!(
+                "the lines are in the local ledger; record them later with `dnc ledger LEDGER --push-to {branch} --remote {remote}`"
+            ),
+            "the changes were applied but recording the ledger on {branch} failed: {e}"
+        )
+    })?;
+    if let Some(commit) = pushed.commit {
+        println!("Ledger recorded on {branch} ({remote}): commit {commit}");
+    }
+    Ok(())
 }
 
 /// A plan file (JSON) rather than a config.
@@ -139,6 +198,27 @@ fn check_safety(safety: &Safety, allowed: Option<u64>) -> Result<()> {
             ),
             "the plan breaches the safety limits; nothing was applied:\n  - {}",
             safety.breaches.join("\n  - ")
+        )),
+    }
+}
+
+/// Removing an entry still inside the retention period needs its exact count, like the
+/// removal limits.
+fn check_retention(safety: &Safety, allowed: Option<u64>) -> Result<()> {
+    let early = safety.early_removals.len() as u64;
+    match allowed {
+        _ if early == 0 => Ok(()),
+        Some(n) if n == early => Ok(()),
+        Some(n) => Err(miette!(
+            code = "dnc::apply::early_removals",
+            "--allow-early-removals {n} does not match this plan's {early} removals inside the retention period; nothing was applied"
+        )),
+        None => Err(miette!(
+            code = "dnc::apply::early_removals",
+            help = format!(
+                "record why each may be dialed again (the tombstone's removal_reason), then run again with --allow-early-removals {early}"
+            ),
+            "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
         )),
     }
 }

@@ -8,7 +8,7 @@ use crate::phone;
 use miette::{IntoDiagnostic, Result, miette};
 
 pub fn run(args: HistoryArgs) -> Result<Exit> {
-    let (config, diagnostics) = manifest::load_config(&args.config);
+    let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, false));
         miette::bail!("the config is invalid; fix the errors above first");
@@ -21,10 +21,11 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
         )
     })?;
     let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
-    let ledger = LedgerSource {
-        path: args.ledger.as_deref().unwrap_or(&default_ledger),
-        required: args.ledger.is_some(),
-    };
+    let ledger = LedgerSource::chosen(
+        args.sources.ledger_branch.as_deref(),
+        args.sources.ledger.as_deref(),
+        &default_ledger,
+    );
     let timeline = history::timeline(&config, &phone, ledger).map_err(|e| miette!("{e}"))?;
     match args.format {
         HistoryFormat::Human => print!("{}", history::render::human(&timeline)),

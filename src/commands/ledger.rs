@@ -3,7 +3,9 @@
 use crate::cli::{LedgerArgs, LedgerFormat};
 use crate::entry::CampaignId;
 use crate::exit::Exit;
+use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
+use crate::ledger_git::LedgerBranch;
 use crate::phone::{self, Phone};
 use miette::{IntoDiagnostic, Result, miette};
 use serde::Serialize;
@@ -33,7 +35,23 @@ const COLUMNS: [&str; 13] = [
 ];
 
 pub fn run(args: LedgerArgs) -> Result<Exit> {
-    let (records, _torn) = ledger::read(&ledger_path(&args)?)?;
+    if let Some(branch) = &args.push_to {
+        return push(&args, branch);
+    }
+    let root = config_dir(&args)?;
+    let default = root.join(".dnc").join("ledger.jsonl");
+    let source = LedgerSource::chosen(
+        args.sources.ledger_branch.as_deref(),
+        args.sources.ledger.as_deref(),
+        &default,
+    );
+    let records = match source.records(&root).map_err(|e| miette!("{e}"))? {
+        Ok(records) => records,
+        Err(note) => {
+            eprintln!("{note}");
+            Vec::new()
+        }
+    };
     let wanted = args
         .number
         .as_deref()
@@ -55,20 +73,50 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// `--ledger`, or `.dnc/ledger.jsonl` beside the config, as `apply` and `history` find it.
-fn ledger_path(args: &LedgerArgs) -> Result<PathBuf> {
-    if args.path.extension().is_some_and(|e| e == "jsonl") {
+/// The config's directory; a ledger file named where the config goes is refused with the
+/// flag that takes it.
+fn config_dir(args: &LedgerArgs) -> Result<PathBuf> {
+    let config = &args.sources.config;
+    if config.extension().is_some_and(|e| e == "jsonl") {
         miette::bail!(
-            help = format!("run `dnc ledger --ledger {}`", args.path.display()),
+            help = format!("run `dnc ledger --ledger {}`", config.display()),
             "`{}` is a ledger, not a config: `dnc ledger` takes the config, like every command",
-            args.path.display()
+            config.display()
         );
     }
-    Ok(args.ledger.clone().unwrap_or_else(|| {
-        crate::manifest::config_root(&args.path)
-            .join(".dnc")
-            .join("ledger.jsonl")
-    }))
+    Ok(crate::manifest::config_root(config))
+}
+
+/// Records a local ledger (a runner's, or one left by a run that died) on the ledger branch.
+fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
+    let root = config_dir(args)?;
+    let path =
+        (args.sources.ledger.clone()).unwrap_or_else(|| root.join(".dnc").join("ledger.jsonl"));
+    let (records, _torn) = ledger::read(&path)?;
+    let target = LedgerBranch {
+        repo: root,
+        remote: args.remote.clone(),
+        branch: branch.to_string(),
+    };
+    let subject = format!(
+        "dnc ledger: {} lines from {}",
+        records.len(),
+        path.display()
+    );
+    let pushed = target
+        .push(&records, &subject)
+        .map_err(|e| miette!("recording the ledger on {branch}: {e}"))?;
+    match pushed.commit {
+        Some(c) => println!(
+            "Recorded {} new ledger lines on {branch} ({}), commit {c}",
+            pushed.lines, args.remote
+        ),
+        None => println!(
+            "Every line is already on {branch} ({}): nothing to record",
+            args.remote
+        ),
+    }
+    Ok(Exit::Success)
 }
 
 fn phone_of(r: &Record) -> Phone {

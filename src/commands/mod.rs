@@ -8,6 +8,7 @@ mod import;
 mod ledger;
 mod man;
 mod plan;
+mod report;
 mod sandbox;
 mod schema;
 mod validate;
@@ -74,6 +75,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Ledger(args) => ledger::run(args),
         Command::Import(args) => import::run(args, out),
         Command::History(args) => history::run(args),
+        Command::Report(args) => report::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Fmt(args) => fmt::run(args, out),

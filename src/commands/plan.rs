@@ -59,6 +59,19 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         "the plan above",
         "it is partial and must not be applied",
     )?;
+    // A drift check is the proof the live lists match the records: an opt-out still missing
+    // past its deadline is a compliance failure, not mere drift.
+    if let Some(overdue) = args
+        .detailed_exitcode
+        .then(|| render::overdue_summary(&plan))
+        .flatten()
+    {
+        return Err(miette::miette!(
+            code = "dnc::plan::overdue",
+            help = "apply the manifests now; the ledger records when each entry took effect",
+            "{overdue}"
+        ));
+    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Exit::Changes
     } else {

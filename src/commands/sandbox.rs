@@ -41,7 +41,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
     })
 }
 
-async fn stop_signal() {
+pub(super) async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

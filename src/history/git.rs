@@ -132,6 +132,27 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// The added lines of every non-merge commit touching `pathspecs`, oldest first: the
+    /// text of `git log -p --unified=0`, each commit starting with a `\x1e` line of hash,
+    /// author and committer date separated by `\x1f`.
+    pub fn added_lines(&self, pathspecs: &[String]) -> Result<String, GitError> {
+        let mut args = vec![
+            "log",
+            "--reverse",
+            "--no-merges",
+            "--no-renames",
+            "-p",
+            "--unified=0",
+            "--no-color",
+            "--format=%x1e%H%x1f%an%x1f%cI",
+            "--",
+        ];
+        args.extend(pathspecs.iter().map(String::as_str));
+        self.run(&args)
+    }
+}
+
 fn parse_commit(line: &str) -> Option<Commit> {
     let mut f = line.split('\x1f');
     let hash = f.next()?.to_string();

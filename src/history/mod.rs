@@ -36,7 +36,7 @@
 //! `tombstoned` again with the new reason. `outcome` is `done`, `converged`, `failed` or
 //! `interrupted` (a start line with no finish line).
 
-mod git;
+pub(crate) mod git;
 pub mod render;
 
 pub use git::GitError;
@@ -144,10 +144,54 @@ pub enum HistoryError {
     Ledger(String),
 }
 
-/// Where the ledger is, and whether its absence is an error (it was named explicitly).
-pub struct LedgerSource<'a> {
-    pub path: &'a Path,
-    pub required: bool,
+/// Where the ledger is: a file (its absence is an error only when it was named
+/// explicitly), or a git branch or ref of the config's repository.
+pub enum LedgerSource<'a> {
+    File { path: &'a Path, required: bool },
+    Branch(&'a str),
+}
+
+impl<'a> LedgerSource<'a> {
+    /// The ledger a command names: a branch, a file (which must exist), or else `default`
+    /// (whose absence is only a note).
+    pub fn chosen(
+        branch: Option<&'a str>,
+        file: Option<&'a Path>,
+        default: &'a Path,
+    ) -> LedgerSource<'a> {
+        match (branch, file) {
+            (Some(rev), _) => LedgerSource::Branch(rev),
+            (None, Some(path)) => LedgerSource::File {
+                path,
+                required: true,
+            },
+            (None, None) => LedgerSource::File {
+                path: default,
+                required: false,
+            },
+        }
+    }
+
+    /// The ledger's records, or a note saying why there are none.
+    pub fn records(
+        &self,
+        root: &Path,
+    ) -> Result<Result<Vec<ledger::Record>, String>, HistoryError> {
+        match self {
+            LedgerSource::File { path, required } if path.exists() || *required => {
+                let (records, _torn) =
+                    ledger::read(path).map_err(|e| HistoryError::Ledger(format!("{e:?}")))?;
+                Ok(Ok(records))
+            }
+            LedgerSource::File { path, .. } => Ok(Err(format!(
+                "no ledger at {}: no applied operations",
+                path.display()
+            ))),
+            LedgerSource::Branch(rev) => crate::ledger_git::read(root, rev)
+                .map(Ok)
+                .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
+        }
+    }
 }
 
 /// The timeline of `phone` from the git history of the manifests under the config's
@@ -180,15 +224,9 @@ pub fn timeline(
             Vec::new()
         }
     };
-    if ledger.path.exists() || ledger.required {
-        let (records, _torn) =
-            ledger::read(ledger.path).map_err(|e| HistoryError::Ledger(format!("{e:?}")))?;
-        events.extend(ledger_events(records, phone));
-    } else {
-        notes.push(format!(
-            "no ledger at {}: no applied operations",
-            ledger.path.display()
-        ));
+    match ledger.records(&config.root)? {
+        Ok(records) => events.extend(ledger_events(records, phone)),
+        Err(note) => notes.push(note),
     }
     // Stable: commits keep their history order, operations follow the commits of their time.
     events.sort_by_key(|e| instant(&e.time));

@@ -3,10 +3,13 @@
 //! files) is left to `load`, so files can be checked on several threads.
 
 use super::diagnostics::{At, Diagnostic, Severity, SourceFile};
-use super::model::{ConfigFile, Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeRef};
+use super::model::{
+    ConfigFile, Defaults, EntrySpec, HolidayCalendar, IncludeSpec, RemovalSpec, ScopeRef,
+};
 use super::schema::{self, Item};
 use super::yaml::{self, Node, Value as Y};
-use super::{Config, Safety, ScopeConfig, ScopeSafety, Source};
+use super::{Config, Deadlines, Safety, ScopeConfig, ScopeSafety, Source};
+use crate::calendar::{self, Calendar};
 use crate::entry::{CampaignId, Key};
 use crate::phone::{self, Assignment};
 use serde_json::Value;
@@ -66,6 +69,7 @@ pub(super) struct Candidate {
     pub purpose: Option<String>,
     pub tombstone: bool,
     pub source: Source,
+    pub requested_at: Option<chrono::NaiveDate>,
     /// The item's first line, where duplicates are labelled.
     pub head: Range<usize>,
 }
@@ -438,9 +442,47 @@ impl<'a> Check<'a> {
                 max_removals: spec.safety.max_removals,
                 max_removal_percent: spec.safety.max_removal_percent,
             },
+            deadlines: self.deadlines(file, node, &spec),
             reasons: spec.reasons,
             purposes: spec.purposes,
             strict: strict_override || spec.strict,
+        }
+    }
+
+    /// The config's deadlines; an `extra_holidays` day that does not exist is an error.
+    fn deadlines(&mut self, file: &SourceFile, node: &Node, spec: &ConfigFile) -> Deadlines {
+        let mut extra = std::collections::BTreeSet::new();
+        let items: Vec<&Node> = match node.get("extra_holidays") {
+            Some((
+                _,
+                Node {
+                    value: Y::Seq(items),
+                    ..
+                },
+            )) => items.iter().collect(),
+            _ => Vec::new(),
+        };
+        for (day, item) in spec.extra_holidays.iter().zip(items) {
+            match chrono::NaiveDate::parse_from_str(&day.0, "%Y-%m-%d") {
+                Ok(d) => {
+                    extra.insert(d);
+                }
+                Err(_) => self.error(At(file).diag(
+                    Severity::Error,
+                    "dnc::config::date",
+                    format!("`{}` is not a date", day.0),
+                    item.span.clone(),
+                    "no such day",
+                )),
+            }
+        }
+        Deadlines {
+            honor_within: spec.honor_within,
+            calendar: Calendar {
+                us_federal: spec.holidays == HolidayCalendar::UsFederal,
+                extra,
+            },
+            retention_years: spec.retention_years,
         }
     }
 
@@ -826,18 +868,23 @@ impl<'a> Check<'a> {
             }
             (None, p) => p.clone(),
         };
-        if let Some((date, span)) = &row.requested_at
-            && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
-        {
-            self.error(at.diag(
-                Severity::Error,
-                "dnc::entry::date",
-                format!("`{date}` is not a date"),
-                span.clone(),
-                "expected YYYY-MM-DD",
-            ));
-            ok = false;
-        }
+        let requested_at = row.requested_at.as_ref().and_then(|(date, span)| {
+            let day = calendar::parse_day(date);
+            if day.is_none() {
+                self.error(
+                    at.diag(
+                        Severity::Error,
+                        "dnc::entry::date",
+                        format!("`{date}` is not a date"),
+                        span.clone(),
+                        "expected YYYY-MM-DD or an RFC 3339 date-time",
+                    )
+                    .with_help("write the day (2026-03-01) or the moment with its offset (2026-03-01T14:30:00-05:00)"),
+                );
+            }
+            day
+        });
+        ok &= row.requested_at.is_none() || requested_at.is_some();
         let (number, number_span) = &row.number;
         let code = row.phone_code.or(inherited.phone_code);
         let phone = match phone::normalize(code, number) {
@@ -914,6 +961,7 @@ impl<'a> Check<'a> {
             reason,
             purpose,
             tombstone,
+            requested_at,
             source: Source {
                 file: loc.file,
                 line: loc.line,

@@ -5,7 +5,7 @@
 use super::check::{Candidate, Check, Checked, ManifestFiles, ReadFile};
 use super::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
 use super::yaml;
-use super::{Config, Desired, DesiredEntry, Safety, Source, Tombstone};
+use super::{Config, Deadlines, Desired, DesiredEntry, Safety, Source, Tombstone};
 use crate::entry::Key;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -136,6 +136,7 @@ pub fn load_file(
         reasons: None,
         purposes: None,
         strict: false,
+        deadlines: Deadlines::default(),
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));
@@ -254,6 +255,7 @@ impl Merge {
                 key: c.key,
                 removal_reason: c.reason,
                 source: c.source,
+                requested_at: c.requested_at,
             });
         } else {
             desired.entries.push(DesiredEntry {
@@ -261,6 +263,7 @@ impl Merge {
                 reason: c.reason,
                 purpose: c.purpose,
                 source: c.source,
+                requested_at: c.requested_at,
             });
         }
         seen.insert_unique(hash, new, |s| s.hash);

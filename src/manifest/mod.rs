@@ -42,6 +42,8 @@ pub struct DesiredEntry {
     pub reason: String,
     pub purpose: Option<String>,
     pub source: Source,
+    /// The day the request was made, when the manifest says.
+    pub requested_at: Option<chrono::NaiveDate>,
 }
 
 /// A number that must leave a DNC list, with the reason it may be dialed again.
@@ -50,6 +52,8 @@ pub struct Tombstone {
     pub key: Key,
     pub removal_reason: String,
     pub source: Source,
+    /// The day the removal was requested, when the manifest says.
+    pub requested_at: Option<chrono::NaiveDate>,
 }
 
 /// Everything the manifests ask for.
@@ -98,4 +102,38 @@ pub struct Config {
     pub reasons: Option<Vec<String>>,
     pub purposes: Option<Vec<String>>,
     pub strict: bool,
+    pub deadlines: Deadlines,
+}
+
+/// How long a request may take to honor, and how long it is honored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deadlines {
+    /// Business days after the request's day.
+    pub honor_within: u32,
+    pub calendar: crate::calendar::Calendar,
+    /// Years before an entry may be removed without an override.
+    pub retention_years: u32,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            honor_within: model::DEFAULT_HONOR_WITHIN,
+            calendar: crate::calendar::Calendar::us_federal(),
+            retention_years: model::DEFAULT_RETENTION_YEARS,
+        }
+    }
+}
+
+impl Deadlines {
+    /// The last day to honor a request made on `requested`.
+    pub fn due(&self, requested: chrono::NaiveDate) -> chrono::NaiveDate {
+        self.calendar
+            .add_business_days(requested, self.honor_within)
+    }
+
+    /// The first day a request made on `requested` is no longer inside the retention period.
+    pub fn retained_until(&self, requested: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        requested.checked_add_months(chrono::Months::new(12 * self.retention_years))
+    }
 }

@@ -96,6 +96,50 @@ pub struct ConfigFile {
     /// Treat well-formed numbers in unassigned ranges as errors (default: warnings).
     #[serde(default)]
     pub strict: bool,
+    /// Business days after `requested_at` by which a new entry must be in effect (47 CFR
+    /// 64.1200: 10 since 2025-04-11).
+    #[serde(default = "default_honor_within")]
+    #[schemars(range(min = 1, max = 365))]
+    pub honor_within: u32,
+    /// The holidays business days skip, besides weekends.
+    #[serde(default)]
+    pub holidays: HolidayCalendar,
+    /// Further days off that are not business days (YYYY-MM-DD).
+    #[serde(default)]
+    #[schemars(example = vec!["2026-12-24"])]
+    pub extra_holidays: Vec<DateText>,
+    /// Years a request is honored before its entry may be removed without an override
+    /// (47 CFR 64.1200(d)(6): 5).
+    #[serde(default = "default_retention_years")]
+    #[schemars(range(min = 0, max = 100))]
+    pub retention_years: u32,
+}
+
+/// A calendar day, YYYY-MM-DD.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct DateText(#[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))] pub String);
+
+/// Which holidays are not business days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HolidayCalendar {
+    /// US federal holidays (5 U.S.C. 6103), observed on the nearest weekday.
+    #[default]
+    UsFederal,
+    /// Only weekends (and `extra_holidays`).
+    None,
+}
+
+pub const DEFAULT_HONOR_WITHIN: u32 = 10;
+pub const DEFAULT_RETENTION_YEARS: u32 = 5;
+
+fn default_honor_within() -> u32 {
+    DEFAULT_HONOR_WITHIN
+}
+
+fn default_retention_years() -> u32 {
+    DEFAULT_RETENTION_YEARS
 }
 
 fn example_config() -> serde_json::Value {
@@ -254,9 +298,10 @@ pub struct EntrySpec {
     #[serde(default)]
     #[schemars(example = &"COMP-1234")]
     pub ticket: Option<String>,
-    /// The day the request was made (YYYY-MM-DD). Kept only in git.
+    /// When the request was made: a date (YYYY-MM-DD) or an RFC 3339 date-time. The
+    /// deadline to honor it counts from its day.
     #[serde(default)]
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-03-01")]
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}([Tt].*)?$"), example = &"2026-03-01")]
     pub requested_at: Option<String>,
     /// Where the request came from. Kept only in git.
     #[serde(default)]
@@ -281,9 +326,10 @@ pub struct RemovalSpec {
     #[serde(default)]
     #[schemars(example = &"COMP-1234")]
     pub ticket: Option<String>,
-    /// The day the request was made (YYYY-MM-DD). Kept only in git.
+    /// When the request was made: a date (YYYY-MM-DD) or an RFC 3339 date-time. The
+    /// deadline to honor it counts from its day.
     #[serde(default)]
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-03-01")]
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}([Tt].*)?$"), example = &"2026-03-01")]
     pub requested_at: Option<String>,
     /// Where the request came from. Kept only in git.
     #[serde(default)]

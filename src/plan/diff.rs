@@ -1,13 +1,16 @@
 //! The diff between the desired set and the remote state, scope by scope.
 
 use super::{
-    Change, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, Safety, ScopeLimits,
-    ScopePlan,
+    Change, ChangeKind, Deadline, Duplicate, EarlyRemoval, Edit, Effect, FORMAT_VERSION, Plan,
+    RemoteSnapshot, Safety, ScopeLimits, ScopePlan,
 };
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Desired, DesiredEntry, ScopeConfig, ScopeSafety, Tombstone};
+use crate::manifest::{
+    Config, Deadlines, Desired, DesiredEntry, ScopeConfig, ScopeSafety, Tombstone,
+};
 use crate::phone::Phone;
 use crate::state::{RemoteEntry, RemoteState, ScopeState};
+use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
@@ -18,15 +21,20 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
     let tombstones: HashMap<&Key, &Tombstone> =
         desired.tombstones.iter().map(|t| (&t.key, t)).collect();
     let empty = ScopeState::default();
+    let honor = Honor {
+        deadlines: &config.deadlines,
+        today: crate::calendar::today(),
+    };
     let scopes: Vec<ScopePlan> = config
         .scopes
         .iter()
         .map(|sc| {
             let state = remote.scope(sc.id).unwrap_or(&empty);
-            diff_scope(sc, state, desired, &wanted, &tombstones)
+            diff_scope(sc, state, desired, &wanted, &tombstones, &honor)
         })
         .collect();
-    let safety = measure_safety(config, &scopes);
+    let mut safety = measure_safety(config, &scopes);
+    safety.early_removals = early_removals(&scopes, remote, &honor);
     let manifests_hash = hash_desired(desired);
     let remote_hash = hash_remote(remote);
     let mut plan = Plan {
@@ -48,6 +56,7 @@ fn diff_scope(
     desired: &Desired,
     wanted: &HashMap<&Key, &DesiredEntry>,
     tombstones: &HashMap<&Key, &Tombstone>,
+    honor: &Honor,
 ) -> ScopePlan {
     let mut by_key: HashMap<&Key, Vec<&RemoteEntry>> = HashMap::with_capacity(state.entries.len());
     for e in &state.entries {
@@ -73,6 +82,7 @@ fn diff_scope(
                 reason: entry.reason.clone(),
                 purpose: entry.purpose.clone(),
                 source: entry.source.clone(),
+                deadline: entry.requested_at.map(|r| honor.deadline(r)),
             }),
             Some(remote) => match update_for(entry, remote) {
                 Some(change) => plan.changes.push(change),
@@ -127,6 +137,27 @@ fn diff_scope(
     plan
 }
 
+/// The deadlines and the day the plan is made.
+struct Honor<'c> {
+    deadlines: &'c Deadlines,
+    today: NaiveDate,
+}
+
+impl Honor<'_> {
+    fn deadline(&self, requested_at: NaiveDate) -> Deadline {
+        let due = self.deadlines.due(requested_at);
+        Deadline {
+            requested_at,
+            due,
+            business_days_left: self
+                .deadlines
+                .calendar
+                .business_days_between(self.today, due),
+            overdue: self.today > due,
+        }
+    }
+}
+
 fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
     let reason = Edit {
         old: remote.reason.clone(),
@@ -171,6 +202,45 @@ fn scope_limits(config: &Config, id: CampaignId) -> ScopeLimits {
             .and_then(|l| l.max_removal_percent)
             .unwrap_or(config.safety.max_removal_percent),
     }
+}
+
+/// The removals and prunes of entries still inside the retention period.
+fn early_removals(scopes: &[ScopePlan], remote: &RemoteState, honor: &Honor) -> Vec<EarlyRemoval> {
+    let mut out = Vec::new();
+    for s in scopes {
+        let Some(state) = remote.scope(s.campaign_id) else {
+            continue;
+        };
+        let removed: HashMap<u64, ChangeKind> = s
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Remove { id, .. } | Change::Prune { id, .. } => Some((*id, c.kind())),
+                _ => None,
+            })
+            .collect();
+        for e in &state.entries {
+            let Some(&change) = removed.get(&e.id) else {
+                continue;
+            };
+            let requested_at = e
+                .insert_date
+                .get(..10)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let retained_until = requested_at.and_then(|r| honor.deadlines.retained_until(r));
+            if retained_until.is_some_and(|end| honor.today >= end) {
+                continue;
+            }
+            out.push(EarlyRemoval {
+                id: e.id,
+                key: e.key.clone(),
+                change,
+                requested_at,
+                retained_until,
+            });
+        }
+    }
+    out
 }
 
 fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
@@ -220,6 +290,7 @@ fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
             .filter(|s| s.safety != ScopeSafety::default())
             .map(|s| scope_limits(config, s.id))
             .collect(),
+        early_removals: Vec::new(),
     }
 }
 
@@ -398,6 +469,7 @@ mod tests {
             reason: reason.into(),
             purpose: None,
             source: src(1),
+            requested_at: None,
         }
     }
 
@@ -438,6 +510,7 @@ mod tests {
             purposes: None,
             strict: false,
             phone_code: Some(1),
+            deadlines: Deadlines::default(),
         }
     }
 
@@ -483,11 +556,13 @@ mod tests {
                     key: key(0, "2025550104"),
                     removal_reason: "consent".into(),
                     source: src(9),
+                    requested_at: None,
                 },
                 Tombstone {
                     key: key(0, "2025550105"),
                     removal_reason: "gone".into(),
                     source: src(10),
+                    requested_at: None,
                 },
             ],
         };
@@ -614,6 +689,7 @@ mod tests {
                 key: key(0, "2025550104"),
                 removal_reason: "r".into(),
                 source: src(1),
+                requested_at: None,
             }],
         };
         let plan = diff(&config(true), &desired, &remote);
@@ -658,11 +734,13 @@ mod tests {
                     key: key(0, "2025550104"),
                     removal_reason: "r".into(),
                     source: src(1),
+                    requested_at: None,
                 },
                 Tombstone {
                     key: key(111, "2025550105"),
                     removal_reason: "r".into(),
                     source: src(2),
+                    requested_at: None,
                 },
             ],
         };

@@ -106,6 +106,9 @@ pub enum Change {
         reason: String,
         purpose: Option<String>,
         source: Source,
+        /// When the request was made and by when it must be honored, if the manifest says.
+        #[serde(flatten, default)]
+        deadline: Option<Deadline>,
     },
     Update {
         id: u64,
@@ -157,6 +160,42 @@ impl Change {
     }
 }
 
+/// The deadline to honor one request, as of the day the plan was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub requested_at: chrono::NaiveDate,
+    /// The last day the entry may take effect (`honor_within` business days later).
+    pub due: chrono::NaiveDate,
+    /// Business days from the plan's day to `due`; negative once past it.
+    pub business_days_left: i64,
+    pub overdue: bool,
+}
+
+impl Change {
+    /// The change without what depends on the day it was planned, for comparing plans.
+    pub fn dateless(&self) -> Change {
+        let mut c = self.clone();
+        if let Change::Create {
+            deadline: Some(d), ..
+        } = &mut c
+        {
+            d.business_days_left = 0;
+            d.overdue = false;
+        }
+        c
+    }
+
+    /// The deadline of a create that is past due.
+    pub fn overdue(&self) -> Option<&Deadline> {
+        match self {
+            Change::Create {
+                deadline: Some(d), ..
+            } if d.overdue => Some(d),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
@@ -204,6 +243,23 @@ pub struct Safety {
     /// Scopes with limits of their own; the others have the limits above.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<ScopeLimits>,
+    /// Removals of entries whose request is younger than the retention period (47 CFR
+    /// 64.1200(d)(6): honored 5 years), or of unknown age: apply needs their exact count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub early_removals: Vec<EarlyRemoval>,
+}
+
+/// A removal inside the retention period. The request day is the day the entry entered the
+/// remote list (Convoso's `insert_date`): the request was made no later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlyRemoval {
+    pub id: u64,
+    #[serde(flatten)]
+    pub key: Key,
+    pub change: ChangeKind,
+    /// `None` when the remote list gives no readable day.
+    pub requested_at: Option<chrono::NaiveDate>,
+    pub retained_until: Option<chrono::NaiveDate>,
 }
 
 /// The removal limits one scope sets for itself.
@@ -235,6 +291,11 @@ impl Plan {
 
     pub fn is_complete(&self) -> bool {
         self.incomplete().next().is_none()
+    }
+
+    /// Creates past their due date: desired entries still missing remotely.
+    pub fn overdue(&self) -> Vec<&Change> {
+        self.changes().filter(|c| c.overdue().is_some()).collect()
     }
 
     pub fn unmanaged(&self) -> usize {

@@ -65,28 +65,28 @@ pub fn staleness(saved: &Plan, fresh: &Plan) -> Vec<String> {
     if saved.manifests_hash != fresh.manifests_hash {
         out.push("the manifests changed since the plan was made".to_string());
     }
-    let by_line = |plan: &'_ Plan| -> BTreeMap<String, String> {
+    // Keyed by the line without the days left: a plan made yesterday is not stale for that.
+    let by_line = |plan: &'_ Plan| -> BTreeMap<String, (String, String)> {
         plan.changes()
             .map(|c| {
-                (
-                    render::one_line(c),
-                    serde_json::to_string(c).expect("changes always serialize"),
-                )
+                let dateless = c.dateless();
+                let detail = serde_json::to_string(&dateless).expect("changes always serialize");
+                (render::one_line(&dateless), (render::one_line(c), detail))
             })
             .collect()
     };
     let (before, now) = (by_line(saved), by_line(fresh));
-    for (line, detail) in &before {
-        match now.get(line) {
+    for (key, (line, detail)) in &before {
+        match now.get(key) {
             None => out.push(format!("no longer planned: {line}")),
-            Some(d) if d != detail => out.push(format!("changed since the plan: {line}")),
+            Some((_, d)) if d != detail => out.push(format!("changed since the plan: {line}")),
             Some(_) => {}
         }
     }
     out.extend(
-        now.keys()
-            .filter(|line| !before.contains_key(*line))
-            .map(|line| format!("newly planned: {line}")),
+        now.iter()
+            .filter(|(key, _)| !before.contains_key(*key))
+            .map(|(_, (line, _))| format!("newly planned: {line}")),
     );
     if saved.remote_hash != fresh.remote_hash {
         out.extend(remote_changes(saved, fresh));

@@ -11,6 +11,7 @@ fn help_texts() {
         "plan",
         "apply",
         "ledger",
+        "report",
         "schema",
         "sandbox",
         "fmt",

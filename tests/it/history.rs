@@ -141,7 +141,8 @@ fn scripted() -> Repo {
     r
 }
 
-fn ledger_line(
+/// One ledger line as JSON: a fixed plan, actor and commit, plus `extra` fields.
+pub(crate) fn ledger_line(
     time: &str,
     event: &str,
     op: u64,

@@ -4,6 +4,7 @@ mod action;
 mod apply;
 mod client;
 mod conventions;
+mod evidence;
 mod faults;
 mod fmt;
 mod github;

@@ -78,7 +78,7 @@ pub fn seed(
         campaign_id,
         reason: reason.map(str::to_string),
         purpose: purpose.map(str::to_string),
-        insert_date: "2026-03-03 10:30:00".to_string(),
+        insert_date: "2020-03-03 10:30:00".to_string(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! The colored terminal rendering of a plan.
 
 use super::{
-    Options, UNMANAGED_SHOWN, changed, effect_text, incomplete_banner, or_none, read_status,
-    scope_title, short_hash, summary, word_diff,
+    Options, UNMANAGED_SHOWN, changed, deadline_text, early_removal_text, effect_text,
+    incomplete_banner, or_none, read_status, scope_title, short_hash, summary, word_diff,
 };
 use crate::plan::{Change, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
@@ -100,6 +100,7 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             reason,
             purpose,
             source,
+            deadline,
             ..
         } => {
             let head = opts.paint(GREEN, &format!("+ {number}"));
@@ -107,6 +108,10 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             let _ = writeln!(out, "      reason: {reason}");
             if let Some(p) = purpose {
                 let _ = writeln!(out, "      purpose: {p}");
+            }
+            if let Some(d) = deadline {
+                let style = if d.overdue { RED } else { DIM };
+                let _ = writeln!(out, "      {}", opts.paint(style, &deadline_text(d)));
             }
         }
         Change::Update {
@@ -206,6 +211,21 @@ fn human_safety(out: &mut String, plan: &Plan, opts: Options) {
             out,
             "  apply refuses this plan unless run with --allow-removals {}",
             s.removals
+        );
+    }
+    if !s.early_removals.is_empty() {
+        let title = format!(
+            "RETENTION: {} removal(s) of entries still inside the retention period:",
+            s.early_removals.len()
+        );
+        let _ = writeln!(out, "  {}", opts.paint(RED.effects(Effects::BOLD), &title));
+        for e in &s.early_removals {
+            let _ = writeln!(out, "    {}", early_removal_text(e, opts));
+        }
+        let _ = writeln!(
+            out,
+            "  apply refuses this plan unless run with --allow-early-removals {}",
+            s.early_removals.len()
         );
     }
 }

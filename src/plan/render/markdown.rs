@@ -2,8 +2,9 @@
 //! Text from manifests and the API is escaped: a reason must not become markup or a mention.
 
 use super::{
-    MARKDOWN_LIMIT, Options, UNMANAGED_SHOWN, changed, effect_text, incomplete_banner, or_none,
-    read_status, scope_title, short_hash, summary, word_diff,
+    MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, changed, deadline_text,
+    early_removal_text, effect_text, incomplete_banner, or_none, read_status, scope_title,
+    short_hash, summary, word_diff,
 };
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
@@ -15,7 +16,7 @@ pub fn markdown(plan: &Plan, opts: Options) -> String {
         color: false,
         ..opts
     };
-    let mut out = head(plan);
+    let mut out = head(plan, opts);
     let tail_reserve = 600;
     let mut omitted = 0usize;
     // Once a row does not fit, every later row is counted instead, so what shows is a prefix.
@@ -58,7 +59,7 @@ pub fn markdown(plan: &Plan, opts: Options) -> String {
     out
 }
 
-fn head(plan: &Plan) -> String {
+fn head(plan: &Plan, opts: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### dnc plan `{}`\n", short_hash(plan));
     if let Some(banner) = incomplete_banner(plan) {
@@ -68,6 +69,7 @@ fn head(plan: &Plan) -> String {
             escape(&banner)
         );
     }
+    overdue_caution(&mut out, plan, opts);
     if !plan.has_changes() {
         let _ = writeln!(out, "**No changes.** The DNC lists match the manifests.\n");
     } else {
@@ -82,6 +84,25 @@ fn head(plan: &Plan) -> String {
             out,
             "> \n> Apply refuses this plan unless run with `--allow-removals {}`.\n",
             plan.safety.removals
+        );
+    }
+    let early = &plan.safety.early_removals;
+    if !early.is_empty() {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> **{} removal(s) inside the retention period**",
+            early.len()
+        );
+        for e in early.iter().take(OVERDUE_SHOWN) {
+            let _ = writeln!(out, "> - {}", escape(&early_removal_text(e, opts)));
+        }
+        if early.len() > OVERDUE_SHOWN {
+            let _ = writeln!(out, "> - … and {} more", early.len() - OVERDUE_SHOWN);
+        }
+        let _ = writeln!(
+            out,
+            "> \n> Apply refuses this plan unless run with `--allow-early-removals {}`.\n",
+            early.len()
         );
     }
     for s in plan.scopes.iter().filter(|s| s.incomplete.is_some()) {
@@ -119,6 +140,34 @@ fn head(plan: &Plan) -> String {
     out
 }
 
+/// Desired entries still missing past their due date: what an auditor asks about first.
+fn overdue_caution(out: &mut String, plan: &Plan, opts: Options) {
+    let overdue = plan.overdue();
+    if overdue.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "> [!CAUTION]\n> **{} opt-out(s) past the deadline to honor them**",
+        overdue.len()
+    );
+    for c in overdue.iter().take(OVERDUE_SHOWN) {
+        if let Some(d) = c.overdue() {
+            let _ = writeln!(
+                out,
+                "> - {} in {}: {}",
+                opts.number(c.key()),
+                escape(&c.key().scope.to_string()),
+                deadline_text(d)
+            );
+        }
+    }
+    if overdue.len() > OVERDUE_SHOWN {
+        let _ = writeln!(out, "> - … and {} more", overdue.len() - OVERDUE_SHOWN);
+    }
+    let _ = writeln!(out, "> \n> Applying this plan honors them now.\n");
+}
+
 fn scope_rows(scope: &ScopePlan, opts: Options) -> Vec<String> {
     let mut rows: Vec<String> = scope.changes.iter().map(|c| change_row(c, opts)).collect();
     rows.extend(scope.unmanaged.iter().take(UNMANAGED_SHOWN).map(|u| {
@@ -150,14 +199,26 @@ fn change_row(change: &Change, opts: Options) -> String {
             reason,
             purpose,
             source,
+            deadline,
             ..
         } => {
             let purpose = purpose
                 .as_deref()
                 .map(|p| format!("; purpose: {}", escape(p)))
                 .unwrap_or_default();
+            let deadline = deadline
+                .as_ref()
+                .map(|d| {
+                    let text = deadline_text(d);
+                    if d.overdue {
+                        format!("; **{text}**")
+                    } else {
+                        format!("; {text}")
+                    }
+                })
+                .unwrap_or_default();
             format!(
-                "| ➕ create | {number} | reason: {}{purpose} | `{}:{}` |\n",
+                "| ➕ create | {number} | reason: {}{purpose}{deadline} | `{}:{}` |\n",
                 escape(reason),
                 source.file,
                 source.line
@@ -257,6 +318,7 @@ mod tests {
                 },
                 reason: reason.into(),
                 purpose: None,
+                deadline: None,
                 source: Source {
                     file: "lists/big.yaml".into(),
                     line: i as u32 + 1,
@@ -288,6 +350,7 @@ mod tests {
                 removals: 0,
                 breaches: vec![],
                 scopes: vec![],
+                early_removals: vec![],
             },
         }
     }

@@ -6,7 +6,30 @@ mod markdown;
 pub use human::human;
 pub use markdown::markdown;
 
-use super::{Change, ChangeKind, Edit, Effect, Plan, ScopePlan};
+/// The first line of the error a drift run ends with when entries are past due.
+pub fn overdue_summary(plan: &Plan) -> Option<String> {
+    let overdue = plan.overdue();
+    (!overdue.is_empty()).then(|| {
+        format!(
+            "{} desired {} still missing past {} due date: {}",
+            overdue.len(),
+            if overdue.len() == 1 {
+                "entry is"
+            } else {
+                "entries are"
+            },
+            if overdue.len() == 1 { "its" } else { "their" },
+            overdue
+                .iter()
+                .take(OVERDUE_SHOWN)
+                .map(|c| one_line(c))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })
+}
+
+use super::{Change, ChangeKind, Deadline, EarlyRemoval, Edit, Effect, Plan, ScopePlan};
 use crate::entry::{CampaignId, Key};
 use anstyle::Style;
 use similar::{ChangeTag, TextDiff};
@@ -85,10 +108,19 @@ pub fn one_line(change: &Change) -> String {
     let number = key.phone.display();
     let at = |s: &crate::manifest::Source| format!(" ({s})");
     match change {
-        Change::Create { reason, source, .. } => format!(
-            "create {number} in {}, reason {reason:?}{}",
+        Change::Create {
+            reason,
+            source,
+            deadline,
+            ..
+        } => format!(
+            "create {number} in {}, reason {reason:?}{}{}",
             key.scope,
-            at(source)
+            at(source),
+            deadline
+                .as_ref()
+                .map(|d| format!(" [{}]", deadline_text(d)))
+                .unwrap_or_default()
         ),
         Change::Update {
             id,
@@ -113,6 +145,40 @@ pub fn one_line(change: &Change) -> String {
         Change::Prune { id, .. } => format!("prune {number} from {} (id {id})", key.scope),
     }
 }
+
+/// `requested 2026-03-02, due 2026-03-16: 4 business days left` (or `OVERDUE, …`).
+pub fn deadline_text(d: &Deadline) -> String {
+    let days = |n: i64| format!("{n} business day{}", if n == 1 { "" } else { "s" });
+    let state = match d.business_days_left {
+        n if d.overdue && n < 0 => format!("OVERDUE by {}", days(-n)),
+        _ if d.overdue => "OVERDUE".to_string(),
+        0 => "due today".to_string(),
+        n => format!("{} left", days(n)),
+    };
+    format!("requested {}, due {}: {state}", d.requested_at, d.due)
+}
+
+/// `+1 202-555-0143 in global (id 5, prune): requested 2026-03-03, honored until 2031-03-03`.
+pub(crate) fn early_removal_text(e: &EarlyRemoval, opts: Options) -> String {
+    let change = serde_json::to_value(e.change)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let when = match (e.requested_at, e.retained_until) {
+        (Some(r), Some(u)) => format!("requested {r}, honored until {u}"),
+        (Some(r), None) => format!("requested {r}"),
+        _ => "request date unknown".to_string(),
+    };
+    format!(
+        "{} in {} (id {}, {change}): {when}",
+        opts.number(&e.key),
+        e.key.scope,
+        e.id
+    )
+}
+
+/// Creates shown in an overdue list before the rest are counted.
+pub(crate) const OVERDUE_SHOWN: usize = 20;
 
 /// The attributes an update changes, labelled.
 pub(crate) fn changed<'a>(

@@ -1,0 +1,51 @@
+//! `dnc report`: the evidence for a period, from the manifests' git history and the ledger.
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::exit::Exit;
+use crate::history::LedgerSource;
+use crate::manifest;
+use crate::report::{self, Options};
+use miette::{IntoDiagnostic, Result, WrapErr, miette};
+
+pub fn run(args: ReportArgs) -> Result<Exit> {
+    let (config, diagnostics) = manifest::load_config(&args.sources.config);
+    let Some(config) = config else {
+        eprint!("{}", manifest::render_human(&diagnostics, false));
+        miette::bail!("the config is invalid; fix the errors above first");
+    };
+    let period = report::period(args.since, args.until);
+    if period.since > period.until {
+        miette::bail!(
+            "--since {} is after --until {}: the period is empty",
+            period.since,
+            period.until
+        );
+    }
+    let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
+    let ledger = LedgerSource::chosen(
+        args.sources.ledger_branch.as_deref(),
+        args.sources.ledger.as_deref(),
+        &default_ledger,
+    );
+    let built = report::build(
+        &config,
+        Options {
+            period,
+            unmask: args.unmask,
+            ledger,
+        },
+    )
+    .map_err(|e| miette!("{e}"))?;
+    let text = match args.format {
+        ReportFormat::Html => report::html::html(&built),
+        ReportFormat::Json => report::json(&built),
+        ReportFormat::Csv => report::csv(&built).into_diagnostic()?,
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, text)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("writing {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,337 @@
+//! The report as one self-contained HTML file: inline CSS and SVG, no script, no network,
+//! laid out to print on A4 or Letter. All text from manifests, git and the ledger is escaped.
+
+use super::{Report, Row};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+const CSS: &str = "
+:root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--accent:#1f5f99;--late:#b42318;--ok:#1b7f4b}
+*{box-sizing:border-box}
+body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--ink);margin:0;background:#f5f7fa}
+main{max-width:1100px;margin:0 auto;padding:32px 40px;background:#fff}
+header{border-bottom:3px solid var(--accent);padding-bottom:12px;margin-bottom:20px}
+h1{font-size:24px;margin:0 0 4px}
+h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line);color:var(--accent)}
+.meta{color:var(--muted);margin:0}
+.cards{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:16px 0}
+.card{border:1px solid var(--line);border-radius:6px;padding:10px 12px}
+.card b{display:block;font-size:24px}
+.card span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.card.late b{color:var(--late)}
+.grid{display:grid;grid-template-columns:repeat(4,1fr);gap:16px;align-items:start}
+.nw{white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-size:12px}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{background:#f0f4f8;font-weight:600}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.late td{background:#fdecea}
+.tag{display:inline-block;padding:0 6px;border-radius:3px;font-size:11.5px;font-weight:600}
+.tag.late{background:var(--late);color:#fff}
+.tag.ok{background:#e3f4ea;color:var(--ok)}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+.note{color:var(--muted)}
+svg text{font:11px sans-serif;fill:var(--ink)}
+@media print{body{background:#fff}main{padding:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
+";
+
+pub fn html(report: &Report) -> String {
+    let mut out = String::new();
+    let p = report.period;
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>DNC compliance report {} to {}</title><style>{CSS}</style></head><body><main>\n",
+        p.since, p.until
+    );
+    let _ = writeln!(
+        out,
+        "<header><h1>Do-Not-Call compliance report</h1><p class=\"meta\">Period {} to {} (UTC) · \
+         deadline to honor: {} business days · retention: {} years · numbers {}</p></header>",
+        p.since,
+        p.until,
+        report.honor_within,
+        report.retention_years,
+        if report.rows.iter().any(|r| r.number.contains('*')) {
+            "masked"
+        } else {
+            "in full"
+        }
+    );
+    cards(&mut out, report);
+    totals(&mut out, report);
+    histogram(&mut out, report);
+    late(&mut out, report);
+    removals(&mut out, report);
+    operations(&mut out, report);
+    if !report.notes.is_empty() {
+        out.push_str("<h2>Notes</h2><ul>");
+        for n in &report.notes {
+            let _ = write!(out, "<li class=\"note\">{}</li>", esc(n));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str(
+        "<p class=\"note\">Sources: the manifests' git history (who asked, in which commit) and \
+         the dnc audit ledger (what was applied, when, with the Convoso id). Business days \
+         exclude weekends and the configured holidays.</p>\n</main></body></html>\n",
+    );
+    out
+}
+
+fn cards(out: &mut String, r: &Report) {
+    let count = |k: &str| r.totals.by_change.get(k).copied().unwrap_or(0);
+    let removals = count("remove") + count("prune");
+    out.push_str("<section class=\"cards\">");
+    for (class, value, label) in [
+        ("", r.totals.operations, "operations"),
+        ("", count("create"), "opt-outs entered"),
+        ("", r.time_to_honor.measured, "with a request date"),
+        ("late", r.time_to_honor.late, "honored late"),
+        ("", removals, "removals"),
+    ] {
+        let _ = write!(
+            out,
+            "<div class=\"card {class}\"><b>{value}</b><span>{label}</span></div>"
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+fn totals(out: &mut String, r: &Report) {
+    out.push_str("<h2>Totals</h2><div class=\"grid\">");
+    for (title, map) in [
+        ("By scope", &r.totals.by_scope),
+        ("By change", &r.totals.by_change),
+        ("By reason", &r.totals.by_reason),
+        ("By outcome", &r.totals.by_outcome),
+    ] {
+        table_of(out, title, map);
+    }
+    out.push_str("</div>\n");
+}
+
+fn table_of(out: &mut String, title: &str, map: &BTreeMap<String, usize>) {
+    let _ = write!(
+        out,
+        "<table><thead><tr><th>{title}</th><th class=\"n\">Count</th></tr></thead><tbody>"
+    );
+    if map.is_empty() {
+        out.push_str("<tr><td colspan=\"2\" class=\"note\">none</td></tr>");
+    }
+    for (k, v) in map {
+        let _ = write!(out, "<tr><td>{}</td><td class=\"n\">{v}</td></tr>", esc(k));
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// Bars of creates by business days to honor, with the deadline drawn between the last
+/// day allowed and the first day late.
+fn histogram(out: &mut String, r: &Report) {
+    out.push_str("<h2>Time to honor</h2>");
+    let t = &r.time_to_honor;
+    if t.histogram.is_empty() {
+        out.push_str("<p class=\"note\">No opt-out in this period has a request date.</p>");
+        return;
+    }
+    let deadline = i64::from(r.honor_within);
+    let max_day = t
+        .histogram
+        .iter()
+        .map(|b| b.business_days)
+        .max()
+        .unwrap_or(0)
+        .max(deadline + 2);
+    let max_count = t
+        .histogram
+        .iter()
+        .map(|b| b.count)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (w, h, left, bottom, top) = (1000.0, 240.0, 44.0, 30.0, 26.0);
+    let slot = (w - left - 10.0) / (max_day + 1) as f64;
+    let scale = (h - bottom - top) / max_count as f64;
+    let _ = write!(
+        out,
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"Histogram of business days to honor\">"
+    );
+    let _ = write!(
+        out,
+        "<line x1=\"{left}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#9aa5b1\"/>",
+        y = h - bottom,
+        x2 = w - 10.0
+    );
+    let _ = write!(
+        out,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{max_count}</text>",
+        left - 6.0,
+        top + 4.0
+    );
+    for b in &t.histogram {
+        let x = left + slot * b.business_days.max(0) as f64 + slot * 0.15;
+        let bh = b.count as f64 * scale;
+        let color = if b.business_days > deadline {
+            "#b42318"
+        } else {
+            "#1f5f99"
+        };
+        let _ = write!(
+            out,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} business days: {}</title></rect>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            h - bottom - bh,
+            slot * 0.7,
+            b.business_days,
+            b.count,
+            x + slot * 0.35,
+            h - bottom - bh - 4.0,
+            b.count
+        );
+    }
+    let step = (max_day / 15).max(1);
+    for d in (0..=max_day).step_by(step as usize) {
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{d}</text>",
+            left + slot * (d as f64 + 0.5),
+            h - bottom + 15.0
+        );
+    }
+    let dx = left + slot * (deadline + 1) as f64;
+    let _ = write!(
+        out,
+        "<line x1=\"{dx:.1}\" y1=\"{top}\" x2=\"{dx:.1}\" y2=\"{}\" stroke=\"#b42318\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\
+         <text x=\"{:.1}\" y=\"{}\" fill=\"#b42318\">deadline: {deadline} business days</text>\
+         <text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">business days from request to effect</text></svg>",
+        h - bottom,
+        dx + 4.0,
+        top - 8.0,
+        left + (w - left) / 2.0,
+        h - 2.0
+    );
+    let _ = write!(
+        out,
+        "<p>{} of {} opt-outs with a request date took effect after their due date.</p>",
+        t.late, t.measured
+    );
+}
+
+fn late(out: &mut String, r: &Report) {
+    let rows: Vec<&Row> = r.rows.iter().filter(|r| r.late).collect();
+    let _ = write!(out, "<h2>Late opt-outs ({})</h2>", rows.len());
+    if rows.is_empty() {
+        out.push_str("<p class=\"note\">None: every opt-out with a request date took effect by its due date.</p>");
+        return;
+    }
+    rows_table(out, &rows, Columns::WithRequest);
+}
+
+fn removals(out: &mut String, r: &Report) {
+    let rows: Vec<&Row> = r
+        .rows
+        .iter()
+        .filter(|r| r.change == "remove" || r.change == "prune")
+        .collect();
+    let _ = write!(out, "<h2>Removals ({})</h2>", rows.len());
+    if rows.is_empty() {
+        out.push_str("<p class=\"note\">No number left a DNC list in this period.</p>");
+        return;
+    }
+    rows_table(out, &rows, Columns::Removal);
+}
+
+fn operations(out: &mut String, r: &Report) {
+    let rows: Vec<&Row> = r.rows.iter().collect();
+    let _ = write!(out, "<h2>Every operation ({})</h2>", rows.len());
+    rows_table(out, &rows, Columns::WithRequest);
+}
+
+/// Whether a table shows the request columns (requested, due, business days to honor).
+#[derive(Clone, Copy, PartialEq)]
+enum Columns {
+    WithRequest,
+    Removal,
+}
+
+fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
+    let request = columns == Columns::WithRequest;
+    out.push_str("<table><thead><tr><th>Number</th><th>Scope</th><th>Change</th><th>Reason</th>");
+    if request {
+        out.push_str("<th>Requested</th><th>Due</th><th class=\"n\">Business days</th>");
+    }
+    out.push_str(
+        "<th>Asked in</th><th>Applied (UTC)</th><th class=\"n\">Convoso id</th><th>Outcome</th></tr></thead><tbody>",
+    );
+    for row in rows {
+        let reason = row.removal_reason.as_ref().unwrap_or(&row.reason);
+        let asked = match (&row.asked_in, &row.asked_by) {
+            (Some(c), Some(a)) => {
+                format!("<code>{}</code><br>{}", esc(&c[..12.min(c.len())]), esc(a))
+            }
+            _ => String::new(),
+        };
+        let outcome = if row.late {
+            format!("{} <span class=\"tag late\">LATE</span>", esc(&row.outcome))
+        } else {
+            esc(&row.outcome)
+        };
+        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr{}><td class=\"nw\"><code>{}</code></td><td class=\"nw\">{}</td><td>{}</td><td>{}</td>",
+            if row.late { " class=\"late\"" } else { "" },
+            esc(&row.number),
+            esc(&row.scope),
+            esc(&row.change),
+            esc(reason),
+        );
+        if request {
+            let _ = write!(
+                out,
+                "<td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"n\">{}</td>",
+                day(row.requested_at),
+                day(row.due),
+                row.business_days_to_honor
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        let _ = write!(
+            out,
+            "<td>{asked}</td><td class=\"nw\">{}<br><span class=\"note\">{}</span></td><td class=\"n\">{}</td><td class=\"nw\">{outcome}</td></tr>",
+            esc(&applied_time(&row.applied_at)),
+            row.actor.as_deref().map(esc).unwrap_or_default(),
+            row.convoso_id.map(|i| i.to_string()).unwrap_or_default(),
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// `2026-03-18 09:00:01` from the ledger's RFC 3339 UTC time.
+fn applied_time(time: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(time).map_or_else(
+        |_| time.to_string(),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        },
+    )
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,305 @@
+//! `dnc report`: the evidence for a period, as an auditor preparing a TCPA defense reads it.
+//! Every applied operation in the period (from the ledger, the same source `dnc history`
+//! reads) with the manifest commit that asked for it (from the manifests' git history), the
+//! time each opt-out took to honor in business days against the deadline, every late one,
+//! and every removal with its reason.
+//!
+//! JSON shape (`format_version` 1): `{"format_version", "period": {"since", "until"},
+//! "honor_within", "retention_years", "notes", "totals": {"operations", "by_change",
+//! "by_scope", "by_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
+//! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
+//! [`Row`]. Numbers are masked unless asked otherwise.
+
+mod asked;
+pub mod html;
+
+use crate::calendar;
+use crate::entry::CampaignId;
+use crate::history::LedgerSource;
+use crate::ledger::{self, Record};
+use crate::manifest::Config;
+use crate::phone::Phone;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub period: Period,
+    pub honor_within: u32,
+    pub retention_years: u32,
+    /// What limits the evidence (no repository, a shallow clone, no ledger).
+    pub notes: Vec<String>,
+    pub totals: Totals,
+    pub time_to_honor: TimeToHonor,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Period {
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    pub operations: usize,
+    pub by_change: BTreeMap<String, usize>,
+    pub by_scope: BTreeMap<String, usize>,
+    pub by_reason: BTreeMap<String, usize>,
+    pub by_outcome: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TimeToHonor {
+    /// Creates with a known request day that took effect.
+    pub measured: usize,
+    /// Of those, the ones that took effect after their due date.
+    pub late: usize,
+    /// Creates by business days from request to effect, one bucket per day count.
+    pub histogram: Vec<Bucket>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Bucket {
+    pub business_days: i64,
+    pub count: usize,
+}
+
+/// One applied operation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// When the operation finished (or started, when it never finished).
+    pub applied_at: String,
+    pub change: String,
+    pub scope: String,
+    pub number: String,
+    pub reason: String,
+    /// Set for removals and prunes.
+    pub removal_reason: Option<String>,
+    pub requested_at: Option<NaiveDate>,
+    pub due: Option<NaiveDate>,
+    /// Business days from the request to the day the entry took effect.
+    pub business_days_to_honor: Option<i64>,
+    pub late: bool,
+    /// The latest manifest commit before the operation that added a line naming the number.
+    pub asked_in: Option<String>,
+    pub asked_by: Option<String>,
+    /// The commit the apply ran from, and who ran it.
+    pub applied_commit: Option<String>,
+    pub actor: Option<String>,
+    pub convoso_id: Option<u64>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+pub struct Options<'a> {
+    pub period: Period,
+    pub unmask: bool,
+    pub ledger: LedgerSource<'a>,
+}
+
+/// The default period: the 90 days up to and including `until` (today by default).
+pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> Period {
+    let until = until.unwrap_or_else(calendar::today);
+    let since = since.unwrap_or_else(|| until - chrono::Days::new(89));
+    Period { since, until }
+}
+
+pub fn build(config: &Config, opts: Options) -> Result<Report, String> {
+    let mut notes = Vec::new();
+    let records = match opts
+        .ledger
+        .records(&config.root)
+        .map_err(|e| e.to_string())?
+    {
+        Ok(r) => r,
+        Err(note) => {
+            notes.push(note);
+            Vec::new()
+        }
+    };
+    let ops: Vec<(Record, Option<Record>)> = ledger::operations(records)
+        .into_iter()
+        .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
+        .collect();
+    let wanted: Vec<Phone> = ops.iter().map(|(s, _)| phone_of(s)).collect();
+    let asked = asked::find(&config.root, &wanted, &mut notes);
+    let rows: Vec<Row> = ops
+        .iter()
+        .map(|(start, finish)| row(config, start, finish.as_ref(), &asked, opts.unmask))
+        .collect();
+    Ok(Report {
+        format_version: FORMAT_VERSION,
+        period: opts.period,
+        honor_within: config.deadlines.honor_within,
+        retention_years: config.deadlines.retention_years,
+        notes,
+        totals: totals(&rows),
+        time_to_honor: time_to_honor(&rows),
+        rows,
+    })
+}
+
+fn in_period(day: NaiveDate, p: Period) -> bool {
+    day >= p.since && day <= p.until
+}
+
+/// The UTC day of a ledger time.
+fn day_of(time: &str) -> Option<NaiveDate> {
+    time.get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+fn phone_of(r: &Record) -> Phone {
+    Phone {
+        code: r.phone_code,
+        national: r.phone_number.clone(),
+    }
+}
+
+fn row(
+    config: &Config,
+    start: &Record,
+    finish: Option<&Record>,
+    asked: &asked::Asked,
+    unmask: bool,
+) -> Row {
+    let last = finish.unwrap_or(start);
+    let phone = phone_of(start);
+    let outcome = ledger::outcome_text(finish).to_string();
+    let took_effect = matches!(outcome.as_str(), "done" | "converged");
+    let applied_day = day_of(&last.time);
+    let honored = match (start.requested_at, applied_day) {
+        (Some(r), Some(a)) if took_effect => {
+            Some(config.deadlines.calendar.business_days_between(r, a))
+        }
+        _ => None,
+    };
+    let late = match (start.due, applied_day) {
+        (Some(due), Some(a)) => took_effect && a > due,
+        _ => false,
+    };
+    let by = asked.before(&phone, &start.time);
+    Row {
+        applied_at: last.time.clone(),
+        change: change_name(start.change),
+        scope: CampaignId(start.campaign_id).to_string(),
+        number: if unmask {
+            phone.display()
+        } else {
+            phone.masked()
+        },
+        reason: start.reason.clone().unwrap_or_default(),
+        removal_reason: start.removal_reason.clone(),
+        requested_at: start.requested_at,
+        due: start.due,
+        business_days_to_honor: honored,
+        late,
+        asked_in: by.map(|c| c.hash.clone()),
+        asked_by: by.map(|c| c.author.clone()),
+        applied_commit: start.commit.clone(),
+        actor: start.actor.clone(),
+        convoso_id: last.id.or(start.id),
+        outcome,
+        error: last.error.clone(),
+    }
+}
+
+fn change_name(kind: crate::plan::ChangeKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn totals(rows: &[Row]) -> Totals {
+    let mut t = Totals {
+        operations: rows.len(),
+        ..Totals::default()
+    };
+    for r in rows {
+        *t.by_change.entry(r.change.clone()).or_default() += 1;
+        *t.by_scope.entry(r.scope.clone()).or_default() += 1;
+        let reason = r.removal_reason.clone().unwrap_or_else(|| r.reason.clone());
+        *t.by_reason.entry(reason).or_default() += 1;
+        *t.by_outcome.entry(r.outcome.clone()).or_default() += 1;
+    }
+    t
+}
+
+fn time_to_honor(rows: &[Row]) -> TimeToHonor {
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut t = TimeToHonor::default();
+    for r in rows.iter().filter(|r| r.change == "create") {
+        if let Some(days) = r.business_days_to_honor {
+            *counts.entry(days).or_default() += 1;
+            t.measured += 1;
+            t.late += usize::from(r.late);
+        }
+    }
+    t.histogram = counts
+        .into_iter()
+        .map(|(business_days, count)| Bucket {
+            business_days,
+            count,
+        })
+        .collect();
+    t
+}
+
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("reports always serialize") + "\n"
+}
+
+const CSV_COLUMNS: [&str; 17] = [
+    "applied_at",
+    "change",
+    "scope",
+    "number",
+    "reason",
+    "removal_reason",
+    "requested_at",
+    "due",
+    "business_days_to_honor",
+    "late",
+    "asked_in",
+    "asked_by",
+    "applied_commit",
+    "actor",
+    "convoso_id",
+    "outcome",
+    "error",
+];
+
+pub fn csv(report: &Report) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    let text = |v: Option<String>| v.unwrap_or_default();
+    for r in &report.rows {
+        w.write_record([
+            r.applied_at.clone(),
+            r.change.clone(),
+            r.scope.clone(),
+            r.number.clone(),
+            r.reason.clone(),
+            text(r.removal_reason.clone()),
+            text(r.requested_at.map(|d| d.to_string())),
+            text(r.due.map(|d| d.to_string())),
+            text(r.business_days_to_honor.map(|d| d.to_string())),
+            r.late.to_string(),
+            text(r.asked_in.clone()),
+            text(r.asked_by.clone()),
+            text(r.applied_commit.clone()),
+            text(r.actor.clone()),
+            text(r.convoso_id.map(|i| i.to_string())),
+            r.outcome.clone(),
+            text(r.error.clone()),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,651 @@
+//! Evidence for auditors: deadlines to honor in the plan, the retention guard in apply, the
+//! ledger kept on a git branch (two clones racing, a force-pushed main, a run that died) and
+//! `dnc report` in every format, the HTML rendered by a real headless Chromium.
+
+use crate::harness::{Sandbox, TOKEN};
+use crate::project::{Project, seed, stderr, stdout};
+use crate::run::{CONFIG, Run, command};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A day after the deadline of the 2026-03-02 request (due 2026-03-16).
+const TODAY: &str = "2026-03-20";
+
+const OPT_OUTS: &str = "\
+defaults:
+  scope: global
+  reason: Customer Request
+entries:
+  - number: \"(202) 555-0143\"
+    requested_at: 2026-03-02
+  - number: \"+1 202-555-0178\"
+    requested_at: \"2026-03-13T16:00:00-05:00\"
+  - number: \"202-555-0199\"
+";
+
+fn dnc_at(project: &Project, sandbox: &Sandbox, today: &str, args: &[&str]) -> Output {
+    project
+        .command(args)
+        .env("DNC_API_URL", sandbox.url.as_str())
+        .env("DNC_AUTH_TOKEN", TOKEN)
+        .env("DNC_TODAY", today)
+        .output()
+        .expect("run dnc")
+}
+
+#[test]
+fn each_create_shows_its_deadline_and_overdue_ones_lead_the_comment() {
+    let project = Project::new(CONFIG, &[("lists/opt-outs.yaml", OPT_OUTS)]);
+    let sandbox = Sandbox::start(&[]);
+    let human = dnc_at(&project, &sandbox, TODAY, &["plan"]);
+    assert!(human.status.success(), "{}", stderr(&human));
+    insta::with_settings!({filters => vec![(r"Plan [0-9a-f]{12}", "Plan [hash]"), (r"127\.0\.0\.1:\d+", "[sandbox]")]}, {
+        insta::assert_snapshot!("evidence_plan_deadlines", stdout(&human));
+    });
+
+    let markdown = dnc_at(&project, &sandbox, TODAY, &["plan", "--format", "markdown"]);
+    let text = stdout(&markdown);
+    let body = text.split_once("\n\n").expect("a heading").1;
+    assert!(
+        body.starts_with("> [!CAUTION]\n> **1 opt-out(s) past the deadline"),
+        "{text}"
+    );
+    insta::with_settings!({filters => vec![(r"`[0-9a-f]{12}`", "`[hash]`")]}, {
+        insta::assert_snapshot!("evidence_plan_deadlines_markdown", text);
+    });
+
+    let json = dnc_at(&project, &sandbox, TODAY, &["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON");
+    let creates: Vec<&serde_json::Value> = plan["scopes"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let find = |n: &str| {
+        *creates
+            .iter()
+            .find(|c| c["phone_number"] == n)
+            .expect("the create")
+    };
+    let late = find("2025550143");
+    assert_eq!(late["requested_at"], "2026-03-02");
+    assert_eq!(late["due"], "2026-03-16");
+    assert_eq!(late["business_days_left"], -4);
+    assert_eq!(late["overdue"], true);
+    // A date-time counts from its own local day (the 13th, not UTC's 14th).
+    let timed = find("2025550178");
+    assert_eq!(timed["due"], "2026-03-27");
+    assert_eq!(timed["business_days_left"], 5);
+    assert!(find("2025550199").get("due").is_none());
+}
+
+#[test]
+fn a_drift_run_fails_while_an_opt_out_is_missing_past_its_due_date() {
+    let project = Project::new(CONFIG, &[("lists/opt-outs.yaml", OPT_OUTS)]);
+    let sandbox = Sandbox::start(&[]);
+    let before = dnc_at(
+        &project,
+        &sandbox,
+        "2026-03-16",
+        &["plan", "--detailed-exitcode"],
+    );
+    assert_eq!(before.status.code(), Some(2), "{}", stderr(&before));
+    let after = dnc_at(&project, &sandbox, TODAY, &["plan", "--detailed-exitcode"]);
+    assert_eq!(after.status.code(), Some(1));
+    let err = stderr(&after);
+    assert!(err.contains("dnc::plan::overdue"), "{err}");
+    assert!(
+        err.contains("1 desired entry is still missing past its due date: create +1 202-555-0143"),
+        "{err}"
+    );
+}
+
+#[test]
+fn removals_inside_the_retention_period_need_their_exact_count() {
+    let config = format!("{CONFIG}safety:\n  max_removals: 10\n  max_removal_percent: 100\n");
+    let tombstones = "\
+removals:
+  - number: \"202-555-0143\"
+    scope: global
+    removal_reason: Consent re-obtained in writing, COMP-1301
+  - number: \"202-555-0144\"
+    scope: global
+    removal_reason: Number reassigned, COMP-1302
+";
+    let project = Project::new(&config, &[("lists/removals.yaml", tombstones)]);
+    // Entered on 2026-03-03, inside the retention period; the other (2020) is past it.
+    let mut young = seed("2025550143", 0, Some("DNC"), None);
+    young.insert_date = "2026-03-03 10:30:00".into();
+    let sandbox = Sandbox::start_seeded([young, seed("2025550144", 0, Some("DNC"), None)], &[]);
+    let plan = dnc_at(&project, &sandbox, TODAY, &["plan"]);
+    let text = stdout(&plan);
+    assert!(
+        text.contains("RETENTION: 1 removal(s) of entries still inside the retention period:\n    +1 202-555-0143 in global (id 1, remove): requested 2026-03-03, honored until 2031-03-03\n"),
+        "{text}"
+    );
+    assert!(!text.contains("202-555-0144 in global (id"), "{text}");
+
+    let refused = dnc_at(&project, &sandbox, TODAY, &["apply", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("--allow-early-removals 1"),
+        "{}",
+        stderr(&refused)
+    );
+    let wrong = dnc_at(
+        &project,
+        &sandbox,
+        TODAY,
+        &["apply", "--yes", "--allow-early-removals", "2"],
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("does not match this plan's 1 removals"));
+    let replan = dnc_at(&project, &sandbox, TODAY, &["plan", "--format", "json"]);
+    let replan: serde_json::Value = serde_json::from_slice(&replan.stdout).unwrap();
+    assert_eq!(
+        crate::project::counts(&replan),
+        [0, 0, 2, 0],
+        "nothing was removed"
+    );
+
+    let applied = dnc_at(
+        &project,
+        &sandbox,
+        TODAY,
+        &["apply", "--yes", "--allow-early-removals", "1"],
+    );
+    assert!(applied.status.success(), "{}", stderr(&applied));
+}
+
+/// `git ARGS` in `dir` with a fixed identity and no user or system config.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Alice Compliance")
+        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
+        .env("GIT_COMMITTER_NAME", "Alice Compliance")
+        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-03-02T09:00:00+00:00")
+        .env("GIT_COMMITTER_DATE", "2026-03-02T09:00:00+00:00")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A bare "origin" and a clone of it holding one commit on main.
+fn origin_and_clone(root: &Path, name: &str) -> std::path::PathBuf {
+    let origin = root.join("origin.git");
+    if !origin.exists() {
+        std::fs::create_dir_all(&origin).unwrap();
+        git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    }
+    git(root, &["clone", "-q", origin.to_str().unwrap(), name]);
+    root.join(name)
+}
+
+fn ledger_lines(clone: &str, n: usize) -> String {
+    (0..n)
+        .flat_map(|op| {
+            let base = serde_json::json!({
+                "plan_hash": format!("plan-{clone}"), "op": op, "change": "create",
+                "campaign_id": 0, "phone_code": 1, "phone_number": format!("20255501{op:02}"),
+                "reason": "DNC", "commit": format!("commit-{clone}"), "actor": clone,
+            });
+            let mut start = base.clone();
+            start["time"] = "2026-03-02T10:00:00.000Z".into();
+            start["event"] = "start".into();
+            let mut finish = base;
+            finish["time"] = "2026-03-02T10:00:01.000Z".into();
+            finish["event"] = "finish".into();
+            finish["outcome"] = "done".into();
+            finish["id"] = (1000 + op).into();
+            [start.to_string(), finish.to_string()]
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn dnc_in(dir: &Path, args: &[&str]) -> Run {
+    let out = command(dir, args)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("run dnc");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
+    let root = tempfile::tempdir().unwrap();
+    let a = origin_and_clone(root.path(), "a");
+    std::fs::write(a.join("dnc.yaml"), CONFIG).unwrap();
+    git(&a, &["add", "-A"]);
+    git(&a, &["commit", "-q", "-m", "config"]);
+    git(&a, &["push", "-q", "origin", "main"]);
+    let b = origin_and_clone(root.path(), "b");
+    // Two runners push at once, three times over: every push that loses the race is
+    // refused as a non-fast-forward and must be rebuilt on the new tip.
+    for round in 0..3 {
+        let (la, lb) = (format!("a{round}"), format!("b{round}"));
+        std::fs::write(a.join("ledger.jsonl"), ledger_lines(&la, 5)).unwrap();
+        std::fs::write(b.join("ledger.jsonl"), ledger_lines(&lb, 5)).unwrap();
+        let runs: Vec<std::thread::JoinHandle<Run>> = [a.clone(), b.clone()]
+            .into_iter()
+            .map(|dir| {
+                std::thread::spawn(move || {
+                    dnc_in(&dir, &["ledger", "--ledger", "ledger.jsonl", "--push-to", "dnc-ledger"])
+                })
+            })
+            .collect();
+        for run in runs {
+            let run = run.join().unwrap();
+            assert_eq!(run.code, 0, "{}", run.stderr);
+        }
+    }
+    // Pushing the same file again records nothing twice.
+    let again = dnc_in(&a, &["ledger", "--ledger", "ledger.jsonl", "--push-to", "dnc-ledger"]);
+    assert!(
+        again.stdout.contains("nothing to record"),
+        "{}",
+        again.stdout
+    );
+
+    // Main is rewritten and force-pushed; the ledger branch is untouched.
+    git(&a, &["commit", "-q", "--amend", "-m", "rewritten"]);
+    git(&a, &["push", "-q", "--force", "origin", "main"]);
+    git(&b, &["fetch", "-q", "origin"]);
+    let log = git(&b, &["log", "--format=%s", "origin/dnc-ledger"]);
+    assert_eq!(log.lines().count(), 6, "one commit per push:\n{log}");
+    let shown = dnc_in(
+        &b,
+        &[
+            "ledger",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(rows.len(), 30, "every operation exactly once");
+    let files = git(&b, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
+    assert_eq!(files, "2026-03.jsonl\nREADME.md\n");
+}
+
+#[test]
+fn start_lines_of_a_run_that_died_are_recorded_and_read_as_interrupted() {
+    let root = tempfile::tempdir().unwrap();
+    let a = origin_and_clone(root.path(), "a");
+    let lines = ledger_lines("died", 2);
+    // The runner stopped after sending the second request: no finish line for it.
+    let cut: Vec<&str> = lines.lines().take(3).collect();
+    std::fs::write(a.join("ledger.jsonl"), cut.join("\n") + "\n").unwrap();
+    let pushed = dnc_in(&a, &["ledger", "--ledger", "ledger.jsonl", "--push-to", "dnc-ledger"]);
+    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
+    git(&a, &["fetch", "-q", "origin"]);
+    let shown = dnc_in(
+        &a,
+        &["ledger", "--ledger-branch", "origin/dnc-ledger", "--format", "csv"],
+    );
+    let outcomes: Vec<&str> = shown
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(outcomes, ["done", "interrupted"], "{}", shown.stdout);
+}
+
+#[test]
+fn apply_records_its_ledger_on_the_branch_naming_the_applied_commit() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = origin_and_clone(root.path(), "manifests");
+    std::fs::write(dir.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::write(dir.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "Three opt-outs"]);
+    let head = git(&dir, &["rev-parse", "HEAD"]).trim().to_string();
+    let sandbox = Sandbox::start(&[]);
+    let out = command(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
+        .env("HOME", &dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("DNC_API_URL", sandbox.url.as_str())
+        .env("DNC_AUTH_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Ledger recorded on dnc-ledger (origin): commit "));
+    git(&dir, &["fetch", "-q", "origin"]);
+    let message = git(&dir, &["log", "-1", "--format=%B", "origin/dnc-ledger"]);
+    assert!(
+        message.starts_with(&format!("dnc apply {}: plan ", &head[..12])),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("Applied-commit: {head}\n")),
+        "{message}"
+    );
+    let history = dnc_in(
+        &dir,
+        &[
+            "history",
+            "202-555-0143",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+        ],
+    );
+    assert!(
+        history.stdout.contains("create: done, id "),
+        "{}",
+        history.stdout
+    );
+    // The request day and due date travel with the operation.
+    let month = git(&dir, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
+    let file = month.lines().find(|f| f.ends_with(".jsonl")).unwrap();
+    let text = git(&dir, &["show", &format!("origin/dnc-ledger:{file}")]);
+    assert!(
+        text.contains("\"requested_at\":\"2026-03-02\",\"due\":\"2026-03-16\""),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN), "the token never reaches the ledger");
+}
+
+/// A manifests repository with one commit asking for three opt-outs, and a ledger of what
+/// was applied: one late, one on time, one without a request date, a removal, and a prune
+/// whose runner died.
+fn audited_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    std::fs::write(d.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::create_dir_all(d.join("lists")).unwrap();
+    std::fs::write(d.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &["commit", "-q", "-m", "Three opt-outs from the March calls"],
+    );
+    let op = crate::history::ledger_line;
+    let lines = [
+        op(
+            "2026-03-16T14:00:00.000Z",
+            "start",
+            0,
+            "create",
+            "2025550178",
+            serde_json::json!({"reason": "Customer Request", "requested_at": "2026-03-13", "due": "2026-03-27"}),
+        ),
+        op(
+            "2026-03-16T14:00:01.000Z",
+            "finish",
+            0,
+            "create",
+            "2025550178",
+            serde_json::json!({"outcome": "done", "id": 5101, "attempts": 1}),
+        ),
+        op(
+            "2026-03-16T14:00:00.000Z",
+            "start",
+            1,
+            "create",
+            "2025550199",
+            serde_json::json!({"reason": "Customer Request"}),
+        ),
+        op(
+            "2026-03-16T14:00:01.000Z",
+            "finish",
+            1,
+            "create",
+            "2025550199",
+            serde_json::json!({"outcome": "converged", "id": 5102, "attempts": 1}),
+        ),
+        op(
+            "2026-03-18T09:00:00.000Z",
+            "start",
+            2,
+            "create",
+            "2025550143",
+            serde_json::json!({"reason": "Customer Request", "requested_at": "2026-03-02", "due": "2026-03-16"}),
+        ),
+        op(
+            "2026-03-18T09:00:01.000Z",
+            "finish",
+            2,
+            "create",
+            "2025550143",
+            serde_json::json!({"outcome": "done", "id": 5103, "attempts": 2}),
+        ),
+        op(
+            "2026-03-19T09:00:00.000Z",
+            "start",
+            3,
+            "remove",
+            "2025550100",
+            serde_json::json!({"removal_reason": "Consent re-obtained in writing, COMP-1301"}),
+        ),
+        op(
+            "2026-03-19T09:00:01.000Z",
+            "finish",
+            3,
+            "remove",
+            "2025550100",
+            serde_json::json!({"outcome": "done", "id": 4001, "attempts": 1}),
+        ),
+        op(
+            "2026-03-19T09:00:00.000Z",
+            "start",
+            4,
+            "prune",
+            "2025550111",
+            serde_json::json!({"removal_reason": "prune: in no manifest"}),
+        ),
+        // Outside the period.
+        op(
+            "2026-04-02T09:00:00.000Z",
+            "start",
+            5,
+            "create",
+            "2025550122",
+            serde_json::json!({"reason": "DNC"}),
+        ),
+    ];
+    std::fs::create_dir_all(d.join(".dnc")).unwrap();
+    std::fs::write(d.join(".dnc/ledger.jsonl"), lines.join("\n") + "\n").unwrap();
+    dir
+}
+
+fn report(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["report", "--since", "2026-03-01", "--until", "2026-03-31"];
+    args.extend_from_slice(extra);
+    let run = dnc_in(dir, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run
+}
+
+#[test]
+fn the_report_in_json_and_csv() {
+    let repo = audited_repo();
+    let filters = vec![(r"\b[0-9a-f]{40}\b", "[commit]")];
+    let json = report(repo.path(), &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["totals"]["operations"], 5);
+    assert_eq!(value["time_to_honor"]["late"], 1);
+    let late: Vec<&serde_json::Value> = value["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["late"] == true)
+        .collect();
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0]["number"], "+1 202-***-0143", "masked by default");
+    assert_eq!(late[0]["business_days_to_honor"], 12);
+    assert_eq!(late[0]["asked_by"], "Alice Compliance");
+    insta::with_settings!({filters => filters.clone()}, {
+        insta::assert_snapshot!("evidence_report_json", json.stdout);
+    });
+    let csv = report(repo.path(), &["--format", "csv", "--unmask"]);
+    assert!(csv.stdout.contains("+1 202-555-0143"), "{}", csv.stdout);
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("evidence_report_csv", csv.stdout);
+    });
+}
+
+/// Renders a file in Debian's Chromium, headless and offline, and returns the DOM it built.
+fn chromium_dom(file: &Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("chromium is not installed: apt-get install chromium (.ci/run does)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text a reader sees: the DOM without its tags, whitespace collapsed.
+fn visible_text(dom: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in dom.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium() {
+    let repo = audited_repo();
+    let file = repo.path().join("report.html");
+    report(repo.path(), &["--out", file.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no network"
+    );
+    let text = visible_text(&chromium_dom(&file));
+    for shown in [
+        "5 operations",
+        "3 opt-outs entered",
+        "1 honored late",
+        "2 removals",
+        "global 5",
+        "Late opt-outs (1)",
+        "+1 202-***-0143 global create Customer Request 2026-03-02 2026-03-16 12",
+        "Consent re-obtained in writing, COMP-1301",
+        "deadline: 10 business days",
+    ] {
+        assert!(text.contains(shown), "{shown:?} not in:\n{text}");
+    }
+}
+
+#[test]
+fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = origin_and_clone(root.path(), "manifests");
+    std::fs::write(dir.join("dnc.yaml"), CONFIG).unwrap();
+    let entries: String = (0..20)
+        .map(|i| format!("  - number: \"202-555-01{i:02}\"\n"))
+        .collect();
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::write(
+        dir.join("lists/many.yaml"),
+        format!("defaults:\n  scope: global\n  reason: DNC\nentries:\n{entries}"),
+    )
+    .unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "Twenty opt-outs"]);
+    let sandbox = Sandbox::start(&["--latency-ms", "400"]);
+    let child = command(
+        &dir,
+        &[
+            "apply",
+            "--yes",
+            "--concurrency",
+            "2",
+            "--ledger-branch",
+            "dnc-ledger",
+        ],
+    )
+    .env("HOME", &dir)
+    .env("GIT_CONFIG_NOSYSTEM", "1")
+    .env("DNC_API_URL", sandbox.url.as_str())
+    .env("DNC_AUTH_TOKEN", TOKEN)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let ledger = dir.join(".dnc/ledger.jsonl");
+    while std::fs::read_to_string(&ledger).map_or(0, |t| t.lines().count()) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("stopped by a signal"),
+        "{}",
+        stderr(&out)
+    );
+    git(&dir, &["fetch", "-q", "origin"]);
+    let shown = dnc_in(
+        &dir,
+        &["ledger", "--ledger-branch", "origin/dnc-ledger", "--format", "csv"],
+    );
+    let outcomes: Vec<&str> = shown
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(outcomes.contains(&"interrupted"), "{}", shown.stdout);
+    assert!(
+        outcomes.len() < 20,
+        "the apply stopped early: {}",
+        shown.stdout
+    );
+}
