@@ -246,7 +246,16 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
             .into_iter()
             .map(|dir| {
                 std::thread::spawn(move || {
-                    dnc_in(&dir, &["ledger", "--ledger", "ledger.jsonl", "--push-to", "dnc-ledger"])
+                    dnc_in(
+                        &dir,
+                        &[
+                            "ledger",
+                            "--ledger",
+                            "ledger.jsonl",
+                            "--push-to",
+                            "dnc-ledger",
+                        ],
+                    )
                 })
             })
             .collect();
@@ -256,7 +265,16 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
         }
     }
     // Pushing the same file again records nothing twice.
-    let again = dnc_in(&a, &["ledger", "--ledger", "ledger.jsonl", "--push-to", "dnc-ledger"]);
+    let again = dnc_in(
+        &a,
+        &[
+            "ledger",
+            "--ledger",
+            "ledger.jsonl",
+            "--push-to",
+            "dnc-ledger",
+        ],
+    );
     assert!(
         again.stdout.contains("nothing to record"),
         "{}",
@@ -294,12 +312,27 @@ fn start_lines_of_a_run_that_died_are_recorded_and_read_as_interrupted() {
     // The runner stopped after sending the second request: no finish line for it.
     let cut: Vec<&str> = lines.lines().take(3).collect();
     std::fs::write(a.join("ledger.jsonl"), cut.join("\n") + "\n").unwrap();
-    let pushed = dnc_in(&a, &["ledger", "--ledger", "ledger.jsonl", "--push-to", "dnc-ledger"]);
+    let pushed = dnc_in(
+        &a,
+        &[
+            "ledger",
+            "--ledger",
+            "ledger.jsonl",
+            "--push-to",
+            "dnc-ledger",
+        ],
+    );
     assert_eq!(pushed.code, 0, "{}", pushed.stderr);
     git(&a, &["fetch", "-q", "origin"]);
     let shown = dnc_in(
         &a,
-        &["ledger", "--ledger-branch", "origin/dnc-ledger", "--format", "csv"],
+        &[
+            "ledger",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+            "--format",
+            "csv",
+        ],
     );
     let outcomes: Vec<&str> = shown
         .stdout
@@ -634,7 +667,13 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     git(&dir, &["fetch", "-q", "origin"]);
     let shown = dnc_in(
         &dir,
-        &["ledger", "--ledger-branch", "origin/dnc-ledger", "--format", "csv"],
+        &[
+            "ledger",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+            "--format",
+            "csv",
+        ],
     );
     let outcomes: Vec<&str> = shown
         .stdout
