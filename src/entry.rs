@@ -36,3 +36,26 @@ pub struct Key {
     #[serde(flatten)]
     pub phone: Phone,
 }
+
+/// Longest reason or purpose the API stores, in characters.
+pub const MAX_API_TEXT: usize = 255;
+
+/// Why the API would refuse or misread `value` as a reason or purpose; shared by `validate`
+/// and the sandbox so both enforce the same limits.
+pub fn api_text_problem(value: &str) -> Option<String> {
+    let chars = value.chars().count();
+    if chars > MAX_API_TEXT {
+        return Some(format!(
+            "{chars} characters, the API takes at most {MAX_API_TEXT}"
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Some("control characters (tabs, line breaks) are refused by the API".into());
+    }
+    if value.eq_ignore_ascii_case("-BLANK-") || value.eq_ignore_ascii_case("-NOTBLANK-") {
+        return Some(format!(
+            "`{value}` is a search keyword of the API, not a value"
+        ));
+    }
+    None
+}

@@ -96,6 +96,14 @@ pub struct ConfigFile {
     /// Treat well-formed numbers in unassigned ranges as errors (default: warnings).
     #[serde(default)]
     pub strict: bool,
+    /// The largest config, manifest or CSV file read, in bytes (default 256 MiB).
+    #[serde(default = "default_max_file_bytes")]
+    #[schemars(range(min = 1))]
+    pub max_file_bytes: u64,
+}
+
+fn default_max_file_bytes() -> u64 {
+    super::files::DEFAULT_MAX_FILE_BYTES
 }
 
 fn example_config() -> serde_json::Value {
