@@ -8,7 +8,7 @@ use super::model::{ConfigFile, Defaults, EntrySpec, IncludeSpec, RemovalSpec, Sc
 use super::schema::{self, Item};
 use super::yaml::{self, Node, Value as Y};
 use super::{Config, Safety, ScopeConfig, ScopeSafety, Source};
-use crate::entry::{CampaignId, Key};
+use crate::entry::{CampaignId, Key, TextProblem};
 use crate::phone::{self, Assignment};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -834,23 +834,34 @@ impl<'a> Check<'a> {
             ));
             return false;
         }
-        let sent = what != "removal_reason";
+        // History reads what a file said, without the checks of today's account.
+        let sent = what != "removal_reason" && !self.any_scope;
         if let Some(problem) = crate::entry::api_text_problem(value).filter(|_| sent) {
+            // Text already on the account (an import) may hold control characters; it is
+            // only a problem once dnc has to send it.
+            let severity = match problem {
+                TextProblem::Control => Severity::Warning,
+                _ => Severity::Error,
+            };
             self.error(
                 At(file)
                     .diag(
-                        Severity::Error,
+                        severity,
                         "dnc::entry::api_limit",
                         format!("`{what}` cannot be sent to Convoso: {problem}"),
                         span,
                         "refused by the API",
                     )
-                    .with_help(format!(
-                        "write a short {what} on one line (at most {} characters)",
-                        crate::entry::MAX_API_TEXT
-                    )),
+                    .with_help(match problem {
+                        TextProblem::TooLong(_) => format!(
+                            "shorten it to at most {} characters",
+                            crate::entry::MAX_API_TEXT
+                        ),
+                        TextProblem::Control => "write it on one line, without tabs".into(),
+                        TextProblem::Keyword => format!("write the {what} itself, or leave it out"),
+                    }),
             );
-            return false;
+            return severity == Severity::Warning;
         }
         if let Some(allowed) = allowed
             && !allowed.iter().any(|a| a == value)

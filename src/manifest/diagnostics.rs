@@ -340,7 +340,7 @@ impl Snippet {
                 text.push('…');
             }
             windows.push((window.clone(), text.len()));
-            text.push_str(&file.text[window.clone()]);
+            text.extend(file.text[window.clone()].chars().map(visible));
             if window.end < span.end {
                 text.push('…');
             }
@@ -373,6 +373,17 @@ impl Snippet {
             first_line: first,
             labels,
         }
+    }
+}
+
+/// A character as shown in a snippet: control characters (which could move the cursor or
+/// recolour a terminal) become `?`, or `¿` for the two-byte ones, so offsets do not move.
+fn visible(c: char) -> char {
+    match c {
+        '\t' => c,
+        c if c.is_control() && c.len_utf8() == 1 => '?',
+        c if c.is_control() => '¿',
+        c => c,
     }
 }
 
@@ -640,6 +651,22 @@ mod tests {
         let f = SourceFile::new("f".into(), "a: 1\r\n\tb: \"é\"x\r\n".into());
         let at = f.locate(13..14);
         assert_eq!((at.line, at.column), (2, 7));
+    }
+
+    #[test]
+    fn snippets_cut_long_lines_and_hide_control_characters() {
+        let text = format!("a: \"\u{1b}[31m{}\"\nb: BAD\n", "x".repeat(100_000));
+        let file = Arc::new(SourceFile::new("f.yaml".into(), text.as_str().into()));
+        let at = text.find("BAD").unwrap();
+        let mut d = Diagnostics::default();
+        d.add_file(file.clone());
+        d.push(At(&file).diag(Severity::Error, "dnc::t", "bad", at..at + 3, "here"));
+        let far = text.len() - 20;
+        d.push(At(&file).diag(Severity::Error, "dnc::t", "far", far..far + 1, "x"));
+        let out = render_human(&d, false);
+        assert!(!out.contains('\u{1b}'), "{out}");
+        assert!(out.contains("[f.yaml:2:4]"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 200), "{out}");
     }
 
     #[test]

@@ -10,6 +10,14 @@ use std::path::{Path, PathBuf};
 const CONFIG: &str = "version: 1\nmanifests: ['lists/*.yaml']\nphone_code: 1\n\
                       scopes: [{scope: global}, {scope: 111}]\n";
 
+/// Cases per property: a bounded count in the normal suite, more with `PROPTEST_CASES=n`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn number() -> impl Strategy<Value = String> {
     prop_oneof![
         (0..40u32).prop_map(|n| format!("\"202-555-01{n:02}\"")),
@@ -103,7 +111,7 @@ fn layout(items: &[String], rows: &[String]) -> (String, String, Vec<(&'static s
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
 
     /// items = entries + tombstones + items with errors: each item is accepted or has an
     /// error of its own, never both, never neither.
@@ -263,7 +271,7 @@ fn case(target: u8, bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
 
     /// Mutated fixtures never make validation or rendering panic.
     #[test]
