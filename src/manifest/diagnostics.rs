@@ -122,7 +122,12 @@ impl SourceFile {
         let start = self.boundary(span.start);
         let line = self.line_of(start);
         let line_start = self.lines()[line];
-        let column = self.chars_before(start) - self.chars_before(line_start) + 1;
+        // Short distances are counted directly; long lines use the checkpoints.
+        let column = if start - line_start <= CHECKPOINT {
+            chars_in(&self.text.as_bytes()[line_start..start])
+        } else {
+            self.chars_before(start) - self.chars_before(line_start)
+        } + 1;
         Location {
             file: self.name.clone(),
             line: line as u32 + 1,
