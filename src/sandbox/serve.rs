@@ -19,7 +19,8 @@ pub struct Limits {
     /// A connection that has not sent a whole request head this long after it opened, or
     /// after its last response, is closed.
     pub header_read_timeout: Duration,
-    /// Open connections served at once; further ones get 503 and are closed.
+    /// Open connections served at once; further ones get 503 and are closed. The default
+    /// admits `dnc apply --concurrency`'s largest value.
     pub max_connections: usize,
 }
 
@@ -27,7 +28,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
-            max_connections: 128,
+            max_connections: 256,
         }
     }
 }
