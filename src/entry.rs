@@ -36,3 +36,47 @@ pub struct Key {
     #[serde(flatten)]
     pub phone: Phone,
 }
+
+/// Longest reason or purpose the API stores, in characters.
+pub const MAX_API_TEXT: usize = 255;
+
+/// Why the API would refuse or misread a reason or purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextProblem {
+    /// Longer than `MAX_API_TEXT` characters (the count).
+    TooLong(usize),
+    /// Holds control characters (tabs, line breaks).
+    Control,
+    /// `-BLANK-` or `-NOTBLANK-`, the API's search keywords.
+    Keyword,
+}
+
+impl fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextProblem::TooLong(n) => {
+                write!(f, "{n} characters, the API takes at most {MAX_API_TEXT}")
+            }
+            TextProblem::Control => {
+                f.write_str("the API refuses control characters (tabs, line breaks)")
+            }
+            TextProblem::Keyword => f.write_str("-BLANK- and -NOTBLANK- are keywords of the API"),
+        }
+    }
+}
+
+/// What the API would refuse or misread in `value` as a reason or purpose; shared by
+/// `validate` and the sandbox so both enforce the same limits.
+pub fn api_text_problem(value: &str) -> Option<TextProblem> {
+    let chars = value.chars().count();
+    if chars > MAX_API_TEXT {
+        return Some(TextProblem::TooLong(chars));
+    }
+    if value.chars().any(char::is_control) {
+        return Some(TextProblem::Control);
+    }
+    if value.eq_ignore_ascii_case("-BLANK-") || value.eq_ignore_ascii_case("-NOTBLANK-") {
+        return Some(TextProblem::Keyword);
+    }
+    None
+}

@@ -2,7 +2,8 @@
 //! manifest or CSV include, on its own. What needs every file at once (duplicates across
 //! files) is left to `load`, so files can be checked on several threads.
 
-use super::diagnostics::{At, Diagnostic, Severity, SourceFile};
+use super::diagnostics::{At, Diagnostic, Severity, SourceFile, excerpt};
+use super::files::{Disk, Refusal};
 use super::model::{
     ConfigFile, Defaults, EntrySpec, HolidayCalendar, IncludeSpec, RemovalSpec, ScopeRef,
 };
@@ -10,7 +11,7 @@ use super::schema::{self, Item};
 use super::yaml::{self, Node, Value as Y};
 use super::{Config, Deadlines, Safety, ScopeConfig, ScopeSafety, Source};
 use crate::calendar::{self, Calendar};
-use crate::entry::{CampaignId, Key};
+use crate::entry::{CampaignId, Key, TextProblem};
 use crate::phone::{self, Assignment};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -101,6 +102,8 @@ pub(super) struct Check<'a> {
     out: Checked,
     /// CSV files named by the manifest checked, in the order they are named.
     includes: Vec<Include>,
+    /// Offsets of values reported as not whole numbers, ascending.
+    inexact: Vec<usize>,
 }
 
 /// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
@@ -172,6 +175,7 @@ impl<'a> Check<'a> {
             keep,
             out: Checked::default(),
             includes: Vec::new(),
+            inexact: Vec::new(),
         }
     }
 
@@ -211,18 +215,15 @@ impl<'a> Check<'a> {
         let bytes = match files(path) {
             Ok(b) => b,
             Err(e) => {
+                let code = super::files::code(&e);
                 let message = format!("cannot read {name}: {e}");
                 let d = match from {
-                    Some((f, span)) => At(f).diag(
-                        Severity::Error,
-                        "dnc::file::unreadable",
-                        message,
-                        span,
-                        "named here",
-                    ),
+                    Some((f, span)) => {
+                        At(f).diag(Severity::Error, code, message, span, "named here")
+                    }
                     None => Diagnostic {
                         severity: Severity::Error,
-                        code: "dnc::file::unreadable",
+                        code,
                         message,
                         at: None,
                         label: String::new(),
@@ -230,7 +231,10 @@ impl<'a> Check<'a> {
                         help: None,
                     },
                 };
-                self.error(d);
+                self.error(Diagnostic {
+                    help: super::files::help(&e).map(str::to_string),
+                    ..d
+                });
                 return None;
             }
         };
@@ -270,10 +274,44 @@ impl<'a> Check<'a> {
         if broken {
             return None;
         }
+        if let Some(root) = &doc.root {
+            self.whole_numbers(file, root);
+        }
         Some(doc.root.unwrap_or(Node {
             span: 0..0,
             value: Y::Map(Vec::new()),
         }))
+    }
+
+    /// Reports numbers, scopes and phone codes written as plain YAML numbers that are not
+    /// exact whole numbers (`2025550143.0`, `2.025550143e9`, `99999999999999999999`): the
+    /// schema reads them as numbers, but no item may silently lose its digits.
+    fn whole_numbers(&mut self, file: &SourceFile, node: &Node) {
+        match &node.value {
+            Y::Map(pairs) => {
+                for (k, v) in pairs {
+                    match (k.scalar(), &v.value) {
+                        (Some(key), Y::Scalar { text, plain: true })
+                            if WHOLE_NUMBERS.contains(&key) =>
+                        {
+                            if let Some(d) = not_whole(file, key, text, v.span.clone()) {
+                                self.inexact.push(v.span.start);
+                                self.error(d);
+                            }
+                        }
+                        _ => self.whole_numbers(file, v),
+                    }
+                }
+            }
+            Y::Seq(items) => items.iter().for_each(|i| self.whole_numbers(file, i)),
+            Y::Scalar { .. } => {}
+        }
+    }
+
+    /// Whether a value this file's whole-number pass reported lies in `span`.
+    fn reported_inexact(&self, span: &Range<usize>) -> bool {
+        let i = self.inexact.partition_point(|&o| o < span.start);
+        self.inexact.get(i).is_some_and(|&o| o < span.end)
     }
 
     /// Schema pass for one node. Returns whether the node is structurally valid.
@@ -296,7 +334,11 @@ impl<'a> Check<'a> {
         }
         let ok = found.is_empty();
         for d in found {
-            self.error(d);
+            // A value the whole-number pass reported is not reported again.
+            let inexact = d.at.as_ref().map(|a| self.inexact.binary_search(&a.offset));
+            if !matches!(inexact, Some(Ok(_))) {
+                self.error(d);
+            }
         }
         ok
     }
@@ -307,23 +349,30 @@ impl<'a> Check<'a> {
         &mut self,
         path: &Path,
         strict_override: bool,
-        files: ReadFile,
-    ) -> Option<(Config, ManifestFiles)> {
-        let file = self.config_text(path, files)?;
+        disk: &Disk,
+    ) -> Option<(Config, ManifestFiles, u64)> {
+        let file = self.config_text(path)?;
         let (config, node) = self.config_of(&file, strict_override)?;
-        let manifests = self.manifest_files(&file, &node, &config, path, files);
-        Some((config, manifests))
+        // Read from the checked document, so the config model the plan uses stays as it is.
+        let cap = node
+            .get("max_file_bytes")
+            .and_then(|(_, v)| v.scalar()?.parse().ok())
+            .unwrap_or(super::files::DEFAULT_MAX_FILE_BYTES);
+        let read = |p: &Path| disk.read(p, cap);
+        let manifests = self.manifest_files(&file, &node, &config, path, &read);
+        Some((config, manifests, cap))
     }
 
     /// The config alone, without reading the manifests its globs name.
-    pub(super) fn config_only(&mut self, path: &Path, files: ReadFile) -> Option<Config> {
-        let file = self.config_text(path, files)?;
+    pub(super) fn config_only(&mut self, path: &Path) -> Option<Config> {
+        let file = self.config_text(path)?;
         self.config_of(&file, false).map(|(config, _)| config)
     }
 
-    fn config_text(&mut self, path: &Path, files: ReadFile) -> Option<Arc<SourceFile>> {
+    fn config_text(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
         let name = relative(self.root, path);
-        self.read(path, &name, None, files)
+        let read = |p: &Path| super::files::read_regular(p, super::files::DEFAULT_MAX_FILE_BYTES);
+        self.read(path, &name, None, &read)
     }
 
     fn config_of<'f>(
@@ -334,7 +383,9 @@ impl<'a> Check<'a> {
         let node = self.yaml(file, yaml::read(&file.text))?;
         let before = self.errors();
         let json = node.to_json();
-        if !self.check_schema(file, &node, &json, Which::Config) || self.errors() > before {
+        let valid = self.check_schema(file, &node, &json, Which::Config);
+        // A scope written as a decimal number passes the schema but is already reported.
+        if !valid || self.errors() > before || !self.inexact.is_empty() {
             return None;
         }
         let spec: ConfigFile = match serde_json::from_value(json) {
@@ -508,6 +559,10 @@ impl<'a> Check<'a> {
         let mut paths: Vec<(PathBuf, Range<usize>)> = Vec::new();
         for p in patterns {
             let pattern = p.scalar().unwrap_or_default();
+            if let Err(refusal) = super::files::confine(Path::new(""), pattern) {
+                self.error(outside(file, pattern, refusal, p.span.clone()));
+                continue;
+            }
             let full = config.root.join(pattern);
             let matches = match glob::glob(&full.to_string_lossy()) {
                 Ok(m) => m
@@ -587,14 +642,12 @@ impl<'a> Check<'a> {
             _ => node.to_json(),
         };
         self.check_schema(file, &node, &top, Which::Manifest);
-        // Items are still checked when other top-level keys are wrong, but their semantic
-        // pass needs readable defaults.
-        let defaults = match top.get("defaults") {
-            None | Some(Value::Null) => Some(Defaults::default()),
-            Some(d) => serde_json::from_value::<Defaults>(d.clone()).ok(),
-        };
-        let semantic = defaults.is_some();
-        let defaults = defaults.unwrap_or_default();
+        // Items are still checked when other top-level keys are wrong, with the fields of
+        // `defaults` that can be read.
+        let defaults = top
+            .get("defaults")
+            .map(readable_defaults)
+            .unwrap_or_default();
         let base = Inherited {
             phone_code: config.phone_code,
             ..Inherited::default()
@@ -631,7 +684,7 @@ impl<'a> Check<'a> {
                     continue;
                 }
                 let json = item.to_json();
-                if !self.check_schema(file, item, &json, Which::Item(index)) || !semantic {
+                if !self.check_schema(file, item, &json, Which::Item(index)) {
                     continue;
                 }
                 self.item(
@@ -666,7 +719,7 @@ impl<'a> Check<'a> {
         let text = |v: &Option<String>, key: &str| v.clone().map(|s| (s, span(key)));
         match kind {
             Item::Entry => {
-                let Ok(e) = serde_json::from_value::<EntrySpec>(json) else {
+                let Some(e) = self.spec::<EntrySpec>(file, node, json) else {
                     return;
                 };
                 let row = Row {
@@ -682,7 +735,7 @@ impl<'a> Check<'a> {
                 self.accept(config, file, row, inherited);
             }
             Item::Removal => {
-                let Ok(r) = serde_json::from_value::<RemovalSpec>(json) else {
+                let Some(r) = self.spec::<RemovalSpec>(file, node, json) else {
                     return;
                 };
                 let row = Row {
@@ -697,7 +750,7 @@ impl<'a> Check<'a> {
                 self.accept(config, file, row, inherited);
             }
             Item::Include => {
-                let Ok(inc) = serde_json::from_value::<IncludeSpec>(json) else {
+                let Some(inc) = self.spec::<IncludeSpec>(file, node, json) else {
                     return;
                 };
                 let defaults = Defaults {
@@ -710,14 +763,45 @@ impl<'a> Check<'a> {
                 let inherited =
                     inherited.over(inc.scope, inc.phone_code, &inc.reason, &inc.purpose);
                 let dir = Path::new(name).parent().unwrap_or(Path::new(""));
+                let rel = match super::files::confine(dir, &inc.csv) {
+                    Ok(rel) => rel,
+                    Err(refusal) => {
+                        self.error(outside(file, &inc.csv, refusal, span("csv")));
+                        return;
+                    }
+                };
                 self.includes.push(Include {
-                    path: config.root.join(dir).join(&inc.csv),
-                    name: relative(Path::new(""), &dir.join(&inc.csv)),
+                    path: config.root.join(&rel),
+                    name: relative(Path::new(""), &rel),
                     from: (file.clone(), span("csv")),
                     inherited,
                 });
             }
         }
+    }
+
+    /// Reads an item that passed the schema; what still cannot be read is an error, so no
+    /// item is ever skipped in silence.
+    fn spec<T: serde::de::DeserializeOwned>(
+        &mut self,
+        file: &SourceFile,
+        node: &Node,
+        json: Value,
+    ) -> Option<T> {
+        let e = match serde_json::from_value(json) {
+            Ok(spec) => return Some(spec),
+            Err(e) => e,
+        };
+        if !self.reported_inexact(&node.span) {
+            self.error(At(file).diag(
+                Severity::Error,
+                "dnc::schema::invalid",
+                format!("this item cannot be read: {}", excerpt(&e.to_string())),
+                head(&file.text, &node.span),
+                "here",
+            ));
+        }
+        None
     }
 
     /// Checks values set once for many items (file defaults, include defaults) where they
@@ -792,6 +876,35 @@ impl<'a> Check<'a> {
             ));
             return false;
         }
+        // History reads what a file said, without the checks of today's account.
+        let sent = what != "removal_reason" && !self.any_scope;
+        if let Some(problem) = crate::entry::api_text_problem(value).filter(|_| sent) {
+            // Text already on the account (an import) may hold control characters; it is
+            // only a problem once dnc has to send it.
+            let severity = match problem {
+                TextProblem::Control => Severity::Warning,
+                _ => Severity::Error,
+            };
+            self.error(
+                At(file)
+                    .diag(
+                        severity,
+                        "dnc::entry::api_limit",
+                        format!("`{what}` cannot be sent to Convoso: {problem}"),
+                        span,
+                        "refused by the API",
+                    )
+                    .with_help(match problem {
+                        TextProblem::TooLong(_) => format!(
+                            "shorten it to at most {} characters",
+                            crate::entry::MAX_API_TEXT
+                        ),
+                        TextProblem::Control => "write it on one line, without tabs".into(),
+                        TextProblem::Keyword => format!("write the {what} itself, or leave it out"),
+                    }),
+            );
+            return severity == Severity::Warning;
+        }
         if let Some(allowed) = allowed
             && !allowed.iter().any(|a| a == value)
         {
@@ -800,7 +913,7 @@ impl<'a> Check<'a> {
                     .diag(
                         Severity::Error,
                         "dnc::entry::not_allowed",
-                        format!("`{value}` is not an allowed {what}"),
+                        format!("`{}` is not an allowed {what}", excerpt(value)),
                         span,
                         format!("not in the config's `{what}s`"),
                     )
@@ -875,7 +988,7 @@ impl<'a> Check<'a> {
                     at.diag(
                         Severity::Error,
                         "dnc::entry::date",
-                        format!("`{date}` is not a date"),
+                        format!("`{}` is not a date", excerpt(date)),
                         span.clone(),
                         "expected YYYY-MM-DD or an RFC 3339 date-time",
                     )
@@ -992,6 +1105,88 @@ impl<'a> Check<'a> {
     }
 }
 
+/// The error for a path that is absolute or climbs out of the config's directory; it is
+/// never read.
+fn outside(file: &SourceFile, path: &str, refusal: Refusal, span: Range<usize>) -> Diagnostic {
+    let path = excerpt(path);
+    let (code, message) = match refusal {
+        Refusal::Absolute => (
+            "dnc::path::absolute",
+            format!("`{path}` is an absolute path"),
+        ),
+        Refusal::Escapes => (
+            "dnc::path::outside",
+            format!("`{path}` is outside the config's directory"),
+        ),
+    };
+    At(file)
+        .diag(Severity::Error, code, message, span, "not read")
+        .with_help(
+            "manifests and CSV files must be inside the directory of the config file; \
+             write paths relative to it (CSV paths relative to their manifest)",
+        )
+}
+
+/// Keys whose plain-number values must be exact whole numbers.
+const WHOLE_NUMBERS: [&str; 3] = ["number", "scope", "phone_code"];
+
+/// The error for a plain YAML number under `key` that is not an exact whole number.
+fn not_whole(file: &SourceFile, key: &str, text: &str, span: Range<usize>) -> Option<Diagnostic> {
+    let Value::Number(n) = yaml::core_schema(text) else {
+        return None;
+    };
+    if n.is_i64() || (key == "number" && n.is_u64()) {
+        return None;
+    }
+    let shown = excerpt(text);
+    let digits = text.trim_start_matches(['+', '-']);
+    let overflow = digits.bytes().all(|b| b.is_ascii_digit());
+    let message = if overflow {
+        format!("`{shown}` is too large for a whole number")
+    } else {
+        format!("`{shown}` is read as a decimal number, not as the digits written")
+    };
+    // The whole number the writer most likely meant, if the value is one.
+    let meant = n
+        .as_f64()
+        .filter(|f| !overflow && f.fract() == 0.0 && f.abs() < 1e15)
+        .map(|f| format!("{f:.0}"));
+    let help = match (key, meant) {
+        ("number", Some(m)) => format!("quote the number: `number: \"{m}\"`"),
+        ("number", None) => format!("quote the number as written: `number: \"{shown}\"`"),
+        (_, Some(m)) => format!("write a whole number: `{key}: {m}`"),
+        ("scope", None) => "a scope is `global`, `purpose-type` or a campaign id".into(),
+        _ => "a country calling code is a whole number from 1 to 999".into(),
+    };
+    Some(
+        At(file)
+            .diag(
+                Severity::Error,
+                "dnc::value::not_whole",
+                message,
+                span,
+                "not a whole number",
+            )
+            .with_help(help),
+    )
+}
+
+/// The readable fields of a file's `defaults`: a bad field is reported by the schema pass,
+/// and the items that need it then fail on their own instead of being skipped.
+fn readable_defaults(value: &Value) -> Defaults {
+    let field = |key: &str| {
+        let mut one = serde_json::Map::new();
+        one.insert(key.to_string(), value.get(key)?.clone());
+        serde_json::from_value::<Defaults>(Value::Object(one)).ok()
+    };
+    Defaults {
+        scope: field("scope").and_then(|d| d.scope),
+        phone_code: field("phone_code").and_then(|d| d.phone_code),
+        reason: field("reason").and_then(|d| d.reason),
+        purpose: field("purpose").and_then(|d| d.purpose),
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Which {
     Config,
@@ -1016,6 +1211,25 @@ fn schema_diagnostic(
         .find(|s| s.parse::<usize>().is_err())
         .unwrap_or("document");
     let schema_node = schema::at_pointer(schema, pointer);
+    // A mapping that fails `anyOf` (an optional section such as `defaults`): report what
+    // is wrong inside it, from the branch that accepts mappings.
+    if let (K::AnyOf { context }, Y::Map(_)) = (err.kind(), &target.value) {
+        let inner = context.iter().find(|errors| {
+            errors.iter().any(|e| {
+                e.instance_path().as_str() != pointer
+                    || matches!(
+                        e.kind(),
+                        K::AdditionalProperties { .. } | K::Required { .. }
+                    )
+            })
+        });
+        if let Some(errors) = inner {
+            return errors
+                .iter()
+                .flat_map(|e| schema_diagnostic(file, node, schema, e, item))
+                .collect();
+        }
+    }
     match err.kind() {
         K::AdditionalProperties { unexpected } => {
             let allowed: Vec<&str> = schema_node
@@ -1032,7 +1246,7 @@ fn schema_diagnostic(
                     let mut d = at.diag(
                         Severity::Error,
                         "dnc::schema::unknown_key",
-                        format!("unknown key `{k}`"),
+                        format!("unknown key `{}`", excerpt(k)),
                         span,
                         "not allowed here",
                     );
@@ -1069,7 +1283,7 @@ fn schema_diagnostic(
                 head(&file.text, &target.span)
             };
             let shown = match &target.value {
-                Y::Scalar { text, .. } => format!("`{text}`"),
+                Y::Scalar { text, .. } => format!("`{}`", excerpt(text)),
                 Y::Seq(_) => "a list".to_string(),
                 Y::Map(_) => "a mapping".to_string(),
             };
@@ -1079,6 +1293,9 @@ fn schema_diagnostic(
             let mut help = description.map(str::to_string);
             let message = match err.kind() {
                 K::AnyOf { .. } | K::OneOfNotValid { .. } => {
+                    if field == "number" && matches!(target.value, Y::Scalar { plain: true, .. }) {
+                        help = Some("write the number in quotes: `number: \"2025550143\"`".into());
+                    }
                     format!("{shown} is not a valid `{field}`")
                 }
                 K::Type { .. } => {
@@ -1086,7 +1303,7 @@ fn schema_diagnostic(
                     if want == "text"
                         && let Y::Scalar { text, plain: true } = &target.value
                     {
-                        help = Some(format!("quote it: `{field}: \"{text}\"`"));
+                        help = Some(format!("quote it: `{field}: \"{}\"`", excerpt(text)));
                     }
                     format!("`{field}` must be {want}, not {shown}")
                 }

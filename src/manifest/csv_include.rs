@@ -3,10 +3,13 @@
 
 use super::Config;
 use super::check::{Check, Inherited, Row};
-use super::diagnostics::{At, Severity, SourceFile};
+use super::diagnostics::{At, Severity, SourceFile, excerpt};
 use super::model::ScopeRef;
 use std::ops::Range;
 use std::sync::Arc;
+
+/// Longest number accepted, as in the manifest schema.
+const MAX_NUMBER: usize = 64;
 
 const COLUMNS: [&str; 8] = [
     "number",
@@ -57,7 +60,7 @@ pub(super) fn read(
                     .diag(
                         Severity::Error,
                         "dnc::csv::unknown_column",
-                        format!("unknown column `{name}`"),
+                        format!("unknown column `{}`", excerpt(name)),
                         span.clone(),
                         "not a dnc column",
                     )
@@ -67,7 +70,7 @@ pub(super) fn read(
             check.error(At(file).diag(
                 Severity::Error,
                 "dnc::csv::duplicate_column",
-                format!("column `{name}` appears twice"),
+                format!("column `{}` appears twice", excerpt(name)),
                 span.clone(),
                 "again here",
             ));
@@ -149,6 +152,7 @@ fn row(
         ..Row::default()
     };
     let mut ok = true;
+    let mut too_long = false;
     for ((value, span), column) in record.iter().zip(spans).zip(columns) {
         let value = value.trim();
         if value.is_empty() {
@@ -156,6 +160,17 @@ fn row(
         }
         let cell = || (value.to_string(), span.clone());
         match column.map(|c| COLUMNS[c]) {
+            Some("number") if value.chars().count() > MAX_NUMBER => {
+                check.error(At(file).diag(
+                    Severity::Error,
+                    "dnc::csv::number",
+                    format!("a number of {} characters", value.chars().count()),
+                    span.clone(),
+                    format!("longer than {MAX_NUMBER} characters"),
+                ));
+                ok = false;
+                too_long = true;
+            }
             Some("number") => row.number = cell(),
             Some("phone_code") => match value.parse::<u16>() {
                 Ok(c) if (1..=999).contains(&c) => row.phone_code = Some(c),
@@ -163,7 +178,7 @@ fn row(
                     check.error(At(file).diag(
                         Severity::Error,
                         "dnc::csv::phone_code",
-                        format!("`{value}` is not a country calling code"),
+                        format!("`{}` is not a country calling code", excerpt(value)),
                         span.clone(),
                         "expected 1 to 999",
                     ));
@@ -178,7 +193,7 @@ fn row(
                             .diag(
                                 Severity::Error,
                                 "dnc::csv::scope",
-                                format!("`{value}` is not a scope"),
+                                format!("`{}` is not a scope", excerpt(value)),
                                 span.clone(),
                                 "not a scope",
                             )
@@ -193,7 +208,7 @@ fn row(
             _ => {}
         }
     }
-    if row.number.0.is_empty() {
+    if row.number.0.is_empty() && !too_long {
         check.error(At(file).diag(
             Severity::Error,
             "dnc::csv::no_number",

@@ -48,11 +48,17 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
-/// A file's text with a lazily built line index, so positions are exact and cheap.
+/// Bytes between checkpoints of the character count.
+const CHECKPOINT: usize = 1024;
+
+/// A file's text with lazily built line and character indexes, so positions are exact and
+/// each costs a bounded amount of work however long its line.
 pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
     lines: OnceLock<Vec<usize>>,
+    /// Characters before every `CHECKPOINT`-th byte.
+    chars: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -61,32 +67,109 @@ impl SourceFile {
             name,
             text,
             lines: OnceLock::new(),
+            chars: OnceLock::new(),
         }
+    }
+
+    /// Byte offsets where lines start.
+    fn lines(&self) -> &[usize] {
+        self.lines
+            .get_or_init(|| std::iter::once(0).chain(newlines(&self.text)).collect())
+    }
+
+    /// Characters in `text[..at]` (`at` on a character boundary).
+    fn chars_before(&self, at: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let checkpoints = self.chars.get_or_init(|| {
+            let mut count = 0;
+            let mut out = vec![0];
+            for chunk in bytes.chunks(CHECKPOINT) {
+                count += chars_in(chunk);
+                out.push(count);
+            }
+            out
+        });
+        let k = at / CHECKPOINT;
+        checkpoints[k] + chars_in(&bytes[k * CHECKPOINT..at])
+    }
+
+    /// The 0-based line holding byte `at`.
+    fn line_of(&self, at: usize) -> usize {
+        self.lines().partition_point(|&s| s <= at) - 1
+    }
+
+    /// The byte range of 0-based line `line`, without its line break.
+    fn line_span(&self, line: usize) -> Range<usize> {
+        let lines = self.lines();
+        let start = lines[line];
+        let mut end = lines.get(line + 1).map_or(self.text.len(), |&n| n - 1);
+        if end > start && self.text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end.max(start)
+    }
+
+    fn boundary(&self, mut at: usize) -> usize {
+        at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
     }
 
     /// The exact line and column of a byte span.
     pub fn locate(&self, span: Range<usize>) -> Location {
-        let text = &*self.text;
-        let mut start = span.start.min(text.len());
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        let lines = self.lines.get_or_init(|| {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let line = lines.partition_point(|&s| s <= start);
-        let line_start = lines[line - 1];
-        let column = text[line_start..start].chars().count() + 1;
+        let start = self.boundary(span.start);
+        let line = self.line_of(start);
+        let line_start = self.lines()[line];
+        // Short distances are counted directly; long lines use the checkpoints.
+        let column = if start - line_start <= CHECKPOINT {
+            chars_in(&self.text.as_bytes()[line_start..start])
+        } else {
+            self.chars_before(start) - self.chars_before(line_start)
+        } + 1;
         Location {
             file: self.name.clone(),
-            line: line as u32,
+            line: line as u32 + 1,
             column: column as u32,
             offset: start,
             length: span.end.saturating_sub(start),
         }
     }
+}
+
+fn newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+/// Characters in UTF-8 bytes: every byte that does not continue a character.
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+/// Longest excerpt of input echoed in a message.
+const EXCERPT: usize = 40;
+
+/// A short, escaped excerpt of input for a message: control characters and backticks are
+/// escaped and anything past a few dozen characters is cut, so a message never carries a
+/// file's contents.
+pub fn excerpt(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == EXCERPT {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || c == '`' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// All problems found, with the files they point into (kept for source snippets).
@@ -188,6 +271,13 @@ impl Diagnostic {
 
 // ---- human ----
 
+/// Problems shown per file in human output; JSON carries all of them.
+pub const HUMAN_PER_FILE: usize = 50;
+/// Longest source line shown whole; longer lines are cut to a window around the label.
+const SNIPPET_LINE: usize = 120;
+/// Labels this many lines from the primary one are shown as notes of their own.
+const SNIPPET_LINES: usize = 3;
+
 struct Human {
     d: Diagnostic,
     /// A second place shown under its diagnostic: no code, no severity of its own.
@@ -210,7 +300,97 @@ impl fmt::Display for Human {
 
 impl std::error::Error for Human {}
 
-struct Snippet(Arc<SourceFile>);
+/// The few lines around a diagnostic's labels, copied out of the file with long lines cut
+/// to a window, so rendering costs the same for any file size or line length (miette's own
+/// lookup scans the file from its start, and panics past column 65,535).
+struct Snippet {
+    name: String,
+    text: String,
+    /// The file's 0-based line number of the snippet's first line.
+    first_line: usize,
+    /// Each label: its span in `text`, its message, and its true line and column.
+    labels: Vec<(Range<usize>, String, Location)>,
+}
+
+impl Snippet {
+    /// A snippet of `file` showing `labels` (the first is primary), which lie within
+    /// `SNIPPET_LINES` of each other.
+    fn new(file: &SourceFile, labels: &[(&Location, &str)]) -> Snippet {
+        let lines: Vec<usize> = labels
+            .iter()
+            .map(|(at, _)| file.line_of(at.offset))
+            .collect();
+        let last_line = file.lines().len() - 1;
+        let first = lines.iter().min().map_or(0, |l| l.saturating_sub(1));
+        let last = lines.iter().max().map_or(0, |l| (l + 1).min(last_line));
+        let mut text = String::new();
+        // For each line: its window in the file and where that window starts in `text`.
+        let mut windows: Vec<(Range<usize>, usize)> = Vec::new();
+        for line in first..=last {
+            let span = file.line_span(line);
+            let anchor = labels
+                .iter()
+                .map(|(at, _)| at.offset)
+                .filter(|o| span.contains(o))
+                .min()
+                .unwrap_or(span.start);
+            let window = if span.len() <= SNIPPET_LINE {
+                span.clone()
+            } else {
+                let start = file.boundary(anchor.saturating_sub(SNIPPET_LINE / 3).max(span.start));
+                let end = file.boundary((start + SNIPPET_LINE).min(span.end));
+                start..end
+            };
+            if window.start > span.start {
+                text.push('…');
+            }
+            windows.push((window.clone(), text.len()));
+            text.extend(file.text[window.clone()].chars().map(visible));
+            if window.end < span.end {
+                text.push('…');
+            }
+            if line < last {
+                text.push('\n');
+            }
+        }
+        let map = |at: usize, clamp: bool| {
+            windows.iter().find_map(|(w, base)| {
+                let inside = w.contains(&at) || at == w.end;
+                (inside || (clamp && at >= w.start)).then(|| base + at.min(w.end) - w.start)
+            })
+        };
+        let labels = labels
+            .iter()
+            .filter_map(|(at, message)| {
+                let start = map(at.offset, false)?;
+                let end = map(at.offset + at.length, false)
+                    .filter(|&e| e >= start)
+                    .or_else(|| {
+                        let w = windows.iter().find(|(w, _)| w.contains(&at.offset))?;
+                        Some(w.1 + w.0.len())
+                    })?;
+                Some((start..end, message.to_string(), (*at).clone()))
+            })
+            .collect();
+        Snippet {
+            name: file.name.to_string(),
+            text,
+            first_line: first,
+            labels,
+        }
+    }
+}
+
+/// A character as shown in a snippet: control characters (which could move the cursor or
+/// recolour a terminal) become `?`, or `¿` for the two-byte ones, so offsets do not move.
+fn visible(c: char) -> char {
+    match c {
+        '\t' => c,
+        c if c.is_control() && c.len_utf8() == 1 => '?',
+        c if c.is_control() => '¿',
+        c => c,
+    }
+}
 
 impl miette::SourceCode for Snippet {
     fn read_span<'a>(
@@ -219,13 +399,22 @@ impl miette::SourceCode for Snippet {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self.0.text.read_span(span, before, after)?;
+        let inner = miette::SourceCode::read_span(self.text.as_str(), span, before, after)?;
+        // The header shows the primary label's true position, not the snippet's.
+        let exact = self
+            .labels
+            .iter()
+            .find(|(s, _, _)| before == 0 && after == 0 && s.start == span.offset());
+        let (line, column) = match exact {
+            Some((_, _, at)) => (at.line as usize - 1, at.column as usize - 1),
+            None => (inner.line() + self.first_line, inner.column()),
+        };
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.0.name.to_string(),
+            self.name.clone(),
             inner.data(),
             *inner.span(),
-            inner.line(),
-            inner.column(),
+            line,
+            column,
             inner.line_count(),
         )))
     }
@@ -256,24 +445,17 @@ impl miette::Diagnostic for Human {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.source.as_ref()?;
-        let at = self.d.at.as_ref()?;
-        let primary = miette::LabeledSpan::new_primary_with_span(
-            Some(self.d.label.clone()),
-            (at.offset, at.length),
-        );
-        let same_file = self
-            .d
-            .labels
-            .iter()
-            .filter(|l| l.at.file == at.file)
-            .map(|l| {
-                miette::LabeledSpan::new_with_span(
-                    Some(l.message.clone()),
-                    (l.at.offset, l.at.length),
-                )
-            });
-        Some(Box::new(std::iter::once(primary).chain(same_file)))
+        let source = self.source.as_ref()?;
+        Some(Box::new(source.labels.iter().enumerate().map(
+            |(i, (span, message, _))| {
+                let span = (span.start, span.len());
+                if i == 0 {
+                    miette::LabeledSpan::new_primary_with_span(Some(message.clone()), span)
+                } else {
+                    miette::LabeledSpan::new_with_span(Some(message.clone()), span)
+                }
+            },
+        )))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
@@ -286,23 +468,35 @@ impl miette::Diagnostic for Human {
     }
 }
 
-/// Renders every diagnostic with miette's graphical handler and a summary line.
-pub fn render_human(d: &Diagnostics, color: bool) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
-    let mut out = String::new();
-    for diag in &d.items {
-        let source = |file: &str| d.sources.get(file).cloned().map(Snippet);
+impl Diagnostics {
+    /// A diagnostic for miette: labels near the primary one share its snippet, the others
+    /// (in other files, or far away in the same one) are shown as notes below it.
+    fn human(&self, diag: &Diagnostic) -> Human {
+        let Some(at) = &diag.at else {
+            return Human {
+                d: diag.clone(),
+                note: false,
+                source: None,
+                related: Vec::new(),
+            };
+        };
+        let file = self.sources.get(&at.file);
+        let line = |l: &Location| file.map(|f| f.line_of(l.offset));
+        let near = |l: &Location| {
+            l.file == at.file
+                && matches!((line(l), line(at)), (Some(a), Some(b)) if a.abs_diff(b) <= SNIPPET_LINES)
+        };
+        let mut shown = vec![(at, diag.label.as_str())];
+        shown.extend(
+            diag.labels
+                .iter()
+                .filter(|l| near(&l.at))
+                .map(|l| (&l.at, l.message.as_str())),
+        );
         let related = diag
             .labels
             .iter()
-            .filter(|l| diag.at.as_ref().is_none_or(|a| a.file != l.at.file))
+            .filter(|l| !near(&l.at))
             .map(|l| Human {
                 d: Diagnostic {
                     severity: diag.severity,
@@ -313,19 +507,58 @@ pub fn render_human(d: &Diagnostics, color: bool) -> String {
                     labels: Vec::new(),
                     help: None,
                 },
-                source: source(&l.at.file),
+                source: self
+                    .sources
+                    .get(&l.at.file)
+                    .map(|f| Snippet::new(f, &[(&l.at, l.message.as_str())])),
                 note: true,
                 related: Vec::new(),
             })
             .collect();
-        let human = Human {
+        Human {
             d: diag.clone(),
-            source: diag.at.as_ref().and_then(|a| source(&a.file)),
+            source: file.map(|f| Snippet::new(f, &shown)),
             note: false,
             related,
-        };
-        let _ = handler.render_report(&mut out, &human);
+        }
+    }
+}
+
+/// Renders diagnostics with miette's graphical handler: the first `HUMAN_PER_FILE` of each
+/// file, a count of the rest, and a summary line.
+pub fn render_human(d: &Diagnostics, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    let mut per_file: HashMap<Option<&str>, usize> = HashMap::new();
+    for diag in &d.items {
+        let count = per_file
+            .entry(diag.at.as_ref().map(|a| &*a.file))
+            .or_default();
+        *count += 1;
+        if *count > HUMAN_PER_FILE {
+            continue;
+        }
+        let _ = handler.render_report(&mut out, &d.human(diag));
         out.push('\n');
+    }
+    let mut hidden: Vec<(&str, usize)> = per_file
+        .into_iter()
+        .filter(|&(_, n)| n > HUMAN_PER_FILE)
+        .map(|(f, n)| (f.unwrap_or("(no file)"), n - HUMAN_PER_FILE))
+        .collect();
+    hidden.sort();
+    for (file, n) in &hidden {
+        out.push_str(&format!("… and {n} more problems in {file}\n"));
+    }
+    if !hidden.is_empty() {
+        out.push_str("run with `--format json` to see every problem\n\n");
     }
     out.push_str(&summary(d));
     out
@@ -423,6 +656,22 @@ mod tests {
         let f = SourceFile::new("f".into(), "a: 1\r\n\tb: \"é\"x\r\n".into());
         let at = f.locate(13..14);
         assert_eq!((at.line, at.column), (2, 7));
+    }
+
+    #[test]
+    fn snippets_cut_long_lines_and_hide_control_characters() {
+        let text = format!("a: \"\u{1b}[31m{}\"\nb: BAD\n", "x".repeat(100_000));
+        let file = Arc::new(SourceFile::new("f.yaml".into(), text.as_str().into()));
+        let at = text.find("BAD").unwrap();
+        let mut d = Diagnostics::default();
+        d.add_file(file.clone());
+        d.push(At(&file).diag(Severity::Error, "dnc::t", "bad", at..at + 3, "here"));
+        let far = text.len() - 20;
+        d.push(At(&file).diag(Severity::Error, "dnc::t", "far", far..far + 1, "x"));
+        let out = render_human(&d, false);
+        assert!(!out.contains('\u{1b}'), "{out}");
+        assert!(out.contains("[f.yaml:2:4]"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 200), "{out}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::check::{Candidate, Check, Checked, ManifestFiles, ReadFile};
 use super::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use super::files::Disk;
 use super::yaml;
 use super::{Config, Deadlines, Desired, DesiredEntry, Safety, Source, Tombstone};
 use crate::entry::Key;
@@ -30,30 +31,28 @@ impl Loaded {
     }
 }
 
-fn disk(path: &Path) -> std::io::Result<Vec<u8>> {
-    std::fs::read(path)
-}
-
 /// Loads the config at `config_path` (or `config_path/dnc.yaml`) and the manifests it names.
 /// `strict_override` makes unassigned numbers errors whatever the config says.
 pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
     let path = config_file(config_path);
     let root = root_of(&path);
+    let disk = Disk::new(&root);
     let mut check = Check::new(&root, false, None);
     let config = check.config(&path, strict_override, &disk);
     let mut merge = Merge::default();
     merge.add(check.take());
-    if let Some((config, files)) = &config {
+    if let Some((config, files, cap)) = &config {
         let check = check.fresh();
+        let read = |p: &Path| disk.read(p, *cap);
         std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::channel();
-            s.spawn(|| check_manifests(&check, config, files, tx));
+            s.spawn(|| check_manifests(&check, config, files, &read, tx));
             merge.in_order(rx);
         });
     }
     merge.diags.sort();
     Loaded {
-        config: config.map(|(c, _)| c),
+        config: config.map(|(c, _, _)| c),
         desired: merge.desired,
         diagnostics: merge.diags,
     }
@@ -69,7 +68,13 @@ struct Unit {
 
 /// Checks each manifest, then the CSV files it includes, on rayon's threads; a thread holds
 /// one parsed file at a time. Results go out as they are ready, in any order.
-fn check_manifests(check: &Check, config: &Config, files: &ManifestFiles, tx: Sender<Unit>) {
+fn check_manifests(
+    check: &Check,
+    config: &Config,
+    files: &ManifestFiles,
+    read: &(dyn Fn(&Path) -> std::io::Result<Vec<u8>> + Sync),
+    tx: Sender<Unit>,
+) {
     if let Some(code) = config.phone_code {
         rayon::spawn(move || crate::phone::prepare(code));
     }
@@ -93,7 +98,7 @@ fn check_manifests(check: &Check, config: &Config, files: &ManifestFiles, tx: Se
                     let _ = tx.send(Unit {
                         place: (i, j + 1),
                         includes: 0,
-                        checked: check.include(config, include, &disk),
+                        checked: check.include(config, include, read),
                     });
                 });
         });
@@ -104,7 +109,7 @@ pub fn load_config(config_path: &Path) -> (Option<Config>, Diagnostics) {
     let path = config_file(config_path);
     let root = root_of(&path);
     let mut check = Check::new(&root, false, None);
-    let config = check.config_only(&path, &disk);
+    let config = check.config_only(&path);
     let mut merge = Merge::default();
     merge.add(check.take());
     merge.diags.sort();

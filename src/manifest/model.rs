@@ -113,6 +113,10 @@ pub struct ConfigFile {
     #[serde(default = "default_retention_years")]
     #[schemars(range(min = 0, max = 100))]
     pub retention_years: u32,
+    /// The largest config, manifest or CSV file read, in bytes (default 256 MiB).
+    #[serde(default = "default_max_file_bytes")]
+    #[schemars(range(min = 1))]
+    pub max_file_bytes: u64,
 }
 
 /// A calendar day, YYYY-MM-DD.
@@ -140,6 +144,10 @@ fn default_honor_within() -> u32 {
 
 fn default_retention_years() -> u32 {
     DEFAULT_RETENTION_YEARS
+}
+
+fn default_max_file_bytes() -> u64 {
+    super::files::DEFAULT_MAX_FILE_BYTES
 }
 
 fn example_config() -> serde_json::Value {

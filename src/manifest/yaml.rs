@@ -201,7 +201,7 @@ fn add_pair<'t>(
     if let Some((first, _)) = pairs.iter().find(|(k, _)| k.scalar() == Some(text)) {
         let mut p = Problem::new(
             "dnc::yaml::duplicate_key",
-            format!("duplicate key `{text}`"),
+            format!("duplicate key `{}`", super::diagnostics::excerpt(text)),
             key.span.clone(),
             "written again here",
         );
@@ -272,7 +272,7 @@ impl<'t> Node<'t> {
     }
 }
 
-fn core_schema(text: &str) -> serde_json::Value {
+pub(super) fn core_schema(text: &str) -> serde_json::Value {
     use serde_json::Value as J;
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return J::Null,

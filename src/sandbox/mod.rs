@@ -2,9 +2,11 @@
 
 mod faults;
 mod routes;
+mod serve;
 mod store;
 
 pub use faults::{Faults, Variant};
+pub use serve::Limits;
 
 use routes::App;
 use secrecy::SecretString;
@@ -63,6 +65,15 @@ pub struct Sandbox {
 impl Sandbox {
     /// Opens the database, binds `listen` and serves on a spawned task.
     pub async fn start(cfg: SandboxConfig, listen: SocketAddr) -> Result<Sandbox, SandboxError> {
+        Self::start_with(cfg, listen, Limits::default()).await
+    }
+
+    /// `start` with connection limits other than the defaults.
+    pub async fn start_with(
+        cfg: SandboxConfig,
+        listen: SocketAddr,
+        limits: Limits,
+    ) -> Result<Sandbox, SandboxError> {
         let db = cfg.db.clone();
         let store = tokio::task::spawn_blocking(move || store::Store::open(&db))
             .await
@@ -95,10 +106,10 @@ impl Sandbox {
             faults: faults::Injector::new(cfg.faults),
         });
         let (stop, stopped) = oneshot::channel();
-        let server = axum::serve(listener, routes::router(app)).with_graceful_shutdown(async {
+        let server = serve::serve(listener, routes::router(app), limits, async {
             let _ = stopped.await;
         });
-        let task = tokio::spawn(async move { server.await });
+        let task = tokio::spawn(server);
         Ok(Sandbox { addr, stop, task })
     }
 

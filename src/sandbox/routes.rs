@@ -20,8 +20,6 @@ const BODY_LIMIT: usize = 64 * 1024;
 const MAX_LIMIT: u64 = 1000;
 const DEFAULT_LIMIT: u64 = 100;
 const MAX_OFFSET: u64 = 100_000;
-/// Longest reason or purpose accepted.
-const MAX_TEXT: usize = 255;
 
 pub struct App {
     pub store: Store,
@@ -311,9 +309,7 @@ fn attribute(raw: Option<&str>, allowed: Option<&HashSet<String>>) -> Option<Str
     if v.is_empty() || v.eq_ignore_ascii_case("-BLANK-") {
         return Some(String::new());
     }
-    let plausible = v.chars().count() <= MAX_TEXT
-        && !v.chars().any(char::is_control)
-        && !v.eq_ignore_ascii_case("-NOTBLANK-");
+    let plausible = crate::entry::api_text_problem(v).is_none();
     (plausible && allowed.is_none_or(|set| set.contains(v))).then(|| v.to_string())
 }
 

@@ -56,6 +56,84 @@ fn odd_input_gets_exact_diagnostics() {
 }
 
 #[test]
+fn inexact_numbers_and_unknown_keys_are_errors() {
+    snapshot_all_formats("lossy");
+}
+
+#[test]
+fn lines_past_column_65535_render_cut_without_panic() {
+    snapshot_all_formats("wide");
+}
+
+#[test]
+fn human_output_shows_the_first_problems_of_each_file() {
+    snapshot_all_formats("many");
+    let (_, json) = validate("tests/fixtures/invalid/many", &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["diagnostics"].as_array().unwrap().len(), 60);
+}
+
+/// Paths out of the config's directory are refused by name and never read: nothing of
+/// /etc/passwd or of the environment (with its token) reaches any output.
+#[test]
+fn reads_stay_inside_the_config_directory() {
+    snapshot_all_formats("confined");
+    for format in ["human", "json", "github"] {
+        let out = crate::run::command(
+            &dir("tests/fixtures/invalid/confined"),
+            &["validate", "--format", format],
+        )
+        .env("DNC_AUTH_TOKEN", "token-that-must-not-leak")
+        .output()
+        .unwrap();
+        let all = [out.stdout, out.stderr].concat();
+        let all = String::from_utf8_lossy(&all);
+        assert!(!all.contains("token-that-must-not-leak"), "{all}");
+        assert!(!all.contains("root:"), "{all}");
+    }
+}
+
+/// A FIFO (which blocks whoever opens it) and a file over `max_file_bytes` are refused
+/// before they are read.
+#[test]
+fn special_and_oversized_files_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("dnc.yaml"),
+        "version: 1\nmanifests: ['*.yaml']\nphone_code: 1\nscopes: [{scope: global}]\n\
+         max_file_bytes: 100\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("m.yaml"),
+        "defaults: {scope: global, reason: DNC}\ninclude: [{csv: fifo.csv}, {csv: big.csv}]\n",
+    )
+    .unwrap();
+    let fifo = std::ffi::CString::new(
+        tmp.path()
+            .join("fifo.csv")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    std::fs::write(
+        tmp.path().join("big.csv"),
+        format!("number\n{}", "2025550143\n".repeat(20)),
+    )
+    .unwrap();
+    let out = crate::run::command(tmp.path(), &["validate", "--format", "github"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    insta::assert_snapshot!(stdout, @r"
+    ::error file=m.yaml,line=2,col=17,title=dnc%3A%3Afile%3A%3Anot_regular::cannot read fifo.csv: it is not a regular file%0Ahelp: name a regular file, not a FIFO, device or directory
+    ::error file=m.yaml,line=2,col=34,title=dnc%3A%3Afile%3A%3Atoo_large::cannot read big.csv: it is larger than 100 bytes (`max_file_bytes` in the config)%0Ahelp: split the file, or raise `max_file_bytes` in the config
+    ");
+}
+
+#[test]
 fn json_positions_are_exact() {
     let (_, out) = validate("tests/fixtures/invalid/odd", &["--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -240,7 +318,7 @@ fn hostile_shapes_are_bounded_and_reported() {
     .unwrap();
     // A 10 MB single line, and nesting far past any real file.
     let long = format!(
-        "entries: [{{number: '2025550143', scope: global, reason: '{}'}}]\n",
+        "entries: [{{number: '2025550143', scope: global, reason: DNC, ticket: '{}'}}]\n",
         "x".repeat(10 << 20)
     );
     std::fs::write(tmp.path().join("long.yaml"), long).unwrap();
