@@ -15,6 +15,8 @@ use std::process::{Command, Stdio};
 const TODAY: &str = "2026-03-09";
 /// The time an apply's ledger lines show (the real clock's, normalized).
 const APPLIED_AT: &str = "14:02:31.518";
+/// The examples' `retention_years` (the default).
+const RETENTION_YEARS: u32 = 5;
 const ACTOR: &str = "dana-compliance";
 const AUTHOR: (&str, &str) = ("Dana Compliance", "dana@example.com");
 const MARKER: &str = "<!-- readme-output: ";
@@ -283,24 +285,33 @@ fn shell_line(args: &[&str]) -> String {
         .join(" ")
 }
 
-/// Output with the real clock's dates (of an apply, and years after it: the retention
-/// period's end) and times replaced by `TODAY`'s.
+/// Output with the real clock's readings replaced by `TODAY` at `APPLIED_AT`: the times of
+/// ledger lines and applies, and an applied entry's date in the retention check. Only those
+/// places: a manifest's own date that happens to be today's stays as it is.
 fn normalize(text: &str) -> String {
-    use chrono::Datelike;
     let real = chrono::Utc::now().date_naive();
     let fake = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
-    let today = real.to_string();
-    let stamp = regex::Regex::new(&format!(r"{today}T\d\d:\d\d:\d\d\.\d{{3}}Z")).unwrap();
-    let minute = regex::Regex::new(&format!(r"{today} \d\d:\d\d UTC")).unwrap();
-    let text = stamp.replace_all(text, format!("{TODAY}T{APPLIED_AT}Z"));
-    let mut text = minute
-        .replace_all(&text, format!("{TODAY} {} UTC", &APPLIED_AT[..5]))
-        .into_owned();
-    for years in 0..=10 {
-        let shift = |d: chrono::NaiveDate| d.with_year(d.year() + years);
-        if let (Some(real), Some(fake)) = (shift(real), shift(fake)) {
-            text = text.replace(&real.to_string(), &fake.to_string());
-        }
+    let retained = |day: chrono::NaiveDate| {
+        let until = day.checked_add_months(chrono::Months::new(12 * RETENTION_YEARS));
+        format!("requested {day}, honored until {}", until.unwrap())
+    };
+    let replacements = [
+        (
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z".to_string(),
+            format!("{TODAY}T{APPLIED_AT}Z"),
+        ),
+        (
+            r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d UTC  applied".to_string(),
+            format!("{TODAY} {} UTC  applied", &APPLIED_AT[..5]),
+        ),
+        (regex::escape(&retained(real)), retained(fake)),
+    ];
+    let mut text = text.to_string();
+    for (pattern, with) in replacements {
+        let pattern = regex::Regex::new(&pattern).unwrap();
+        text = pattern
+            .replace_all(&text, regex::NoExpand(&with))
+            .into_owned();
     }
     text
 }
