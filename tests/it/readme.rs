@@ -17,6 +17,9 @@ const TODAY: &str = "2026-03-09";
 const APPLIED_AT: &str = "14:02:31.518";
 /// The examples' `retention_years` (the default).
 const RETENTION_YEARS: u32 = 5;
+/// When the two commits of the walk were made.
+const ADOPTED: &str = "2026-03-09T10:00:00Z";
+const WITHDRAWN: &str = "2026-03-09T11:30:00Z";
 const ACTOR: &str = "dana-compliance";
 const AUTHOR: (&str, &str) = ("Dana Compliance", "dana@example.com");
 const MARKER: &str = "<!-- readme-output: ";
@@ -126,8 +129,8 @@ fn walk() -> BTreeMap<&'static str, String> {
 
     w.show("plan", elide(&w.dnc(&["plan", "examples"], 0), 10, 1));
 
-    w.git(&["init", "-q", "-b", "main"], "");
-    w.commit("Adopt DNC lists", "2026-03-09T10:00:00Z");
+    w.git(&["init", "-q", "-b", "main"], ADOPTED);
+    w.commit("Adopt DNC lists", ADOPTED);
     // One operation at a time, so the ids the sandbox gives are the same on every run.
     w.dnc(&["apply", "examples", "--yes", "--concurrency", "1"], 0);
 
@@ -146,7 +149,7 @@ fn walk() -> BTreeMap<&'static str, String> {
         "removals:\n",
         "removals:\n  - number: \"2025550111\"\n    removal_reason: Litigator flag withdrawn by legal, LEGAL-77\n",
     );
-    w.commit("Withdraw litigator flag (LEGAL-77)", "2026-03-09T11:30:00Z");
+    w.commit("Withdraw litigator flag (LEGAL-77)", WITHDRAWN);
     w.show("plan-after-apply", w.dnc(&["plan", "examples"], 0));
     let markdown = w.dnc(&["plan", "examples", "--format", "markdown"], 0);
     w.show("plan-markdown", markdown_excerpt(&markdown, 22));
