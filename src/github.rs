@@ -45,6 +45,8 @@ pub struct GithubContext {
     event_path: Option<PathBuf>,
     step_summary: Option<PathBuf>,
     output: Option<PathBuf>,
+    /// The command's `--retry-budget`, which wins over `DNC_RETRY_BUDGET` here too.
+    retry_budget: Option<Duration>,
 }
 
 impl GithubContext {
@@ -79,7 +81,16 @@ impl GithubContext {
             event_path: var("GITHUB_EVENT_PATH").map(PathBuf::from),
             step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: var("GITHUB_OUTPUT").map(PathBuf::from),
+            retry_budget: None,
         }))
+    }
+
+    /// The same context with the command's `--retry-budget` for its GitHub calls.
+    pub fn with_retry_budget(self, retry_budget: Option<Duration>) -> Self {
+        Self {
+            retry_budget,
+            ..self
+        }
     }
 
     /// `owner/name` of the repository the job runs for.
@@ -577,7 +588,7 @@ impl<'a> Api<'a> {
                 action: "set up the HTTP client".into(),
                 source,
             })?;
-        let policy = RetryPolicy::from_env()
+        let policy = RetryPolicy::for_command(ctx.retry_budget)
             .map_err(|(name, reason)| GithubError::InvalidEnv { name, reason })?;
         Ok(Self {
             client,

@@ -63,6 +63,16 @@ impl RetryPolicy {
         Ok(policy)
     }
 
+    /// The policy of one command's clients: [`RetryPolicy::from_env`] with the budget of
+    /// `--retry-budget` when given (the flag wins over the variable).
+    pub fn for_command(budget: Option<Duration>) -> Result<RetryPolicy, (&'static str, String)> {
+        let mut policy = RetryPolicy::from_env()?;
+        if let Some(budget) = budget {
+            policy.budget = budget;
+        }
+        Ok(policy)
+    }
+
     /// The defaults with at most `n` retries per request.
     pub fn at_most(n: usize) -> RetryPolicy {
         RetryPolicy {

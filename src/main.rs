@@ -6,11 +6,7 @@ fn main() -> ExitCode {
     exit::quiet_on_closed_pipe();
     let cli = match dnc::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        // clap's own code for usage errors is 2, which means "changes" here.
-        Err(e) => {
-            let _ = e.print();
-            return Exit::error_if(e.use_stderr()).into();
-        }
+        Err(e) => return dnc::commands::usage_error(&e).into(),
     };
     dnc::commands::color_reports(cli.color);
     match dnc::commands::run(cli) {

@@ -132,11 +132,8 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
 }
 
 fn client(base_url: url::Url, token: SecretString, args: &TargetArgs) -> Result<Client> {
-    let mut retry = RetryPolicy::from_env()
+    let retry = RetryPolicy::for_command(args.retry_budget)
         .map_err(|(name, why)| miette!(help = "unset it or give a valid value", "{name}: {why}"))?;
-    if let Some(budget) = args.retry_budget {
-        retry.budget = budget;
-    }
     Client::new(ClientConfig {
         base_url,
         token,

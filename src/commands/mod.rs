@@ -88,6 +88,20 @@ pub fn run(cli: Cli) -> Result<Exit> {
     result
 }
 
+/// Prints a failed parse (a usage error, or `--help`/`--version`) and how it exits: clap's own
+/// code for usage errors is 2, which means "changes" here, so they exit 1 and, inside GitHub
+/// Actions, say so in the step output `exitcode` like any other failure.
+pub fn usage_error(e: &clap::Error) -> Exit {
+    let _ = e.print();
+    let exit = Exit::error_if(e.use_stderr());
+    if exit == Exit::Error
+        && let Err(report) = step_output_exitcode(exit)
+    {
+        eprintln!("{report:?}");
+    }
+    exit
+}
+
 /// Inside GitHub Actions, the exit code becomes the step output `exitcode`.
 fn step_output_exitcode(exit: Exit) -> Result<()> {
     if let Some(path) = GithubContext::from_env()?

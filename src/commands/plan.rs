@@ -82,7 +82,9 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
 /// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the
 /// sticky pull-request comment. Outside, nothing.
 fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
-    let Some(ctx) = GithubContext::from_env()? else {
+    let Some(ctx) =
+        GithubContext::from_env()?.map(|ctx| ctx.with_retry_budget(args.target.retry_budget))
+    else {
         if args.comment {
             eprintln!("note: --comment does nothing outside GitHub Actions");
         }

@@ -277,6 +277,22 @@ fn a_usage_error_never_exits_with_the_changes_code() {
 }
 
 #[test]
+fn a_usage_error_in_a_workflow_writes_exitcode_1() {
+    let project = Project::new(CONFIG, &[("lists/global.yaml", LIST)]);
+    let outputs = project.path("outputs.txt");
+    let out = project
+        .command(&["plan", "--detailed-exitcod"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/dnc-lists")
+        .env("GITHUB_OUTPUT", &outputs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&outputs).unwrap_or_default();
+    assert_eq!(written, "exitcode=1\n");
+}
+
+#[test]
 fn a_closed_stdout_is_not_a_crash() {
     let project = Project::new(CONFIG, &[("lists/global.yaml", LIST)]);
     // The reader is gone before dnc writes a byte, as after `| head -c 10` on a long plan.

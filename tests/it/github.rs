@@ -827,3 +827,38 @@ fn comment_markers_are_one_per_config_and_well_formed() {
         "only the comment's own delimiters"
     );
 }
+
+/// `dnc plan --retry-budget 0` inside Actions: the flag governs the GitHub calls too, so a
+/// 502 from GitHub is not retried even though `DNC_RETRY_BUDGET` would allow it.
+#[tokio::test]
+async fn the_retry_budget_flag_governs_the_github_calls() {
+    let server = FakeGithub::start().await;
+    server.fail_next(StatusCode::BAD_GATEWAY, "Bad Gateway");
+    let sandbox = crate::harness::Sandbox::start(&[]);
+    let project = crate::project::Project::new(
+        &crate::project::config(false, 25),
+        &[(
+            "lists/global.yaml",
+            "entries:\n  - number: \"202-555-0143\"\n    scope: global\n    reason: DNC\n",
+        )],
+    );
+    let event = pr_event(project.dir.path());
+    let mut cmd = project.command(&["plan", "--comment", "--retry-budget", "0"]);
+    cmd.env("DNC_API_URL", sandbox.url.as_str())
+        .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
+        .env("DNC_RETRY_BUDGET", "60")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_API_URL", &server.api_url)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_EVENT_PATH", &event);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("502"), "{err}");
+    assert!(server.comments().is_empty(), "{err}");
+    // The failed attempt is not counted; a retry would have listed the comments once.
+    assert_eq!(server.counts(), (0, 0, 0), "retried: {err}");
+}

@@ -14,6 +14,7 @@ mod history;
 mod import;
 mod plan;
 mod project;
+mod readme;
 mod robust;
 mod run;
 mod sandbox;

@@ -1,0 +1,368 @@
+//! The README's shown outputs, produced by real runs so they cannot drift.
+//!
+//! Every ```console / ```markdown block in README.md follows a marker line
+//! `<!-- readme-output: NAME -->`. This test plays the README's walk through the examples (a
+//! copy in a temp git repository, the embedded sandbox, a fixed actor, author, commit dates and
+//! `DNC_TODAY`), renders each named output and compares it with the block. On a difference it
+//! fails with a diff; `DNC_README_UPDATE=1 cargo test --test it readme` rewrites the blocks.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// "Today" for every run: due dates and business days left stay put.
+const TODAY: &str = "2026-03-09";
+/// The time an apply's ledger lines show (the real clock's, normalized).
+const APPLIED_AT: &str = "14:02:31.518";
+/// The examples' `retention_years` (the default).
+const RETENTION_YEARS: u32 = 5;
+/// When the two commits of the walk were made.
+const ADOPTED: &str = "2026-03-09T10:00:00Z";
+const WITHDRAWN: &str = "2026-03-09T11:30:00Z";
+const ACTOR: &str = "dana-compliance";
+const AUTHOR: (&str, &str) = ("Dana Compliance", "dana@example.com");
+const MARKER: &str = "<!-- readme-output: ";
+
+/// The README's walk: a copy of `examples/` in `root`, the only directory its commands name.
+struct Walk {
+    root: tempfile::TempDir,
+    outputs: BTreeMap<&'static str, String>,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        let root = tempfile::tempdir().expect("tempdir");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+            &root.path().join("examples"),
+        );
+        std::fs::write(root.path().join(".gitignore"), ".dnc/\n").expect("write .gitignore");
+        Walk {
+            root,
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    /// Runs `dnc ARGS` (stdout and stderr interleaved, as on a console), asserts its exit
+    /// code, and returns the console text: the command line, then the normalized output.
+    fn dnc(&self, args: &[&str], code: i32) -> String {
+        let log = tempfile::tempfile().expect("temp file");
+        let status = crate::run::command(self.root.path(), args)
+            .env("DNC_TODAY", TODAY)
+            .env("GITHUB_ACTOR", ACTOR)
+            .env(
+                "GIT_CEILING_DIRECTORIES",
+                self.root.path().parent().unwrap(),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone"))
+            .stderr(log.try_clone().expect("clone"))
+            .status()
+            .expect("run dnc");
+        let text = read_all(log);
+        assert_eq!(status.code(), Some(code), "dnc {args:?}:\n{text}");
+        format!("$ dnc {}\n{}", shell_line(args), normalize(&text))
+    }
+
+    /// Records `text` as the output named `name`.
+    fn show(&mut self, name: &'static str, text: String) {
+        assert!(self.outputs.insert(name, text).is_none(), "{name} twice");
+    }
+
+    fn git(&self, args: &[&str], date: &str) {
+        let out = Command::new("git")
+            .current_dir(self.root.path())
+            .args(args)
+            .env("HOME", self.root.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env(
+                "GIT_CEILING_DIRECTORIES",
+                self.root.path().parent().unwrap(),
+            )
+            .env("GIT_AUTHOR_NAME", AUTHOR.0)
+            .env("GIT_AUTHOR_EMAIL", AUTHOR.1)
+            .env("GIT_COMMITTER_NAME", AUTHOR.0)
+            .env("GIT_COMMITTER_EMAIL", AUTHOR.1)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .expect("run git");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    fn commit(&self, message: &str, date: &str) {
+        self.git(&["add", "-A"], date);
+        self.git(&["commit", "-q", "-m", message], date);
+    }
+
+    /// Replaces `from` with `to` in the example file `rel`, which must hold it.
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let path = self.path(rel);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{rel} lacks {from:?}");
+        std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+    }
+}
+
+/// Plays the README's walk and returns every output it shows, by name.
+fn walk() -> BTreeMap<&'static str, String> {
+    let opt_outs = "examples/lists/global-opt-outs.yaml";
+    let mut w = Walk::new();
+    w.show("validate", w.dnc(&["validate", "examples"], 0));
+
+    w.edit(
+        opt_outs,
+        "reason: ConsentRevoked\n",
+        "reason: ConsentRevoked by email\n",
+    );
+    w.show("validate-not-allowed", w.dnc(&["validate", "examples"], 1));
+    w.edit(
+        opt_outs,
+        "reason: ConsentRevoked by email\n",
+        "reason: ConsentRevoked\n",
+    );
+
+    w.show("plan", elide(&w.dnc(&["plan", "examples"], 0), 10, 1));
+
+    w.git(&["init", "-q", "-b", "main"], ADOPTED);
+    w.commit("Adopt DNC lists", ADOPTED);
+    // One operation at a time, so the ids the sandbox gives are the same on every run.
+    w.dnc(&["apply", "examples", "--yes", "--concurrency", "1"], 0);
+
+    w.edit(
+        opt_outs,
+        "    reason: ConsentRevoked\n",
+        "    reason: Customer Request\n",
+    );
+    w.edit(
+        opt_outs,
+        "  - number: \"2025550111\"\n    reason: Litigator\n",
+        "",
+    );
+    w.edit(
+        opt_outs,
+        "removals:\n",
+        "removals:\n  - number: \"2025550111\"\n    removal_reason: Litigator flag withdrawn by legal, LEGAL-77\n",
+    );
+    w.commit("Withdraw litigator flag (LEGAL-77)", WITHDRAWN);
+    w.show("plan-after-apply", w.dnc(&["plan", "examples"], 0));
+    let markdown = w.dnc(&["plan", "examples", "--format", "markdown"], 0);
+    w.show("plan-markdown", markdown_excerpt(&markdown, 22));
+
+    let removals = ["--allow-removals", "1", "--allow-early-removals", "1"];
+    let apply = w.dnc(
+        &[&["apply", "examples", "--yes"][..], &removals].concat(),
+        0,
+    );
+    w.show("apply", elide(&apply, 1, 1));
+    w.show(
+        "ledger",
+        w.dnc(&["ledger", "examples", "--number", "(202) 555-0143"], 0),
+    );
+    w.show(
+        "history",
+        w.dnc(&["history", "202.555.0111", "examples"], 0),
+    );
+    w.outputs
+}
+
+#[test]
+fn readme_outputs_are_real() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("read README.md");
+    let outputs = walk();
+    let (updated, stale) = rewrite(&readme, &outputs);
+    if stale.is_empty() {
+        return;
+    }
+    if std::env::var_os("DNC_README_UPDATE").is_some() {
+        std::fs::write(&path, updated).expect("write README.md");
+        return;
+    }
+    let diffs: Vec<String> = stale
+        .iter()
+        .map(|(name, old, new)| {
+            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+            format!(
+                "README block `{name}` differs from the real output:\n{}",
+                diff.unified_diff().header("README.md", "real output")
+            )
+        })
+        .collect();
+    panic!(
+        "{}\nRefresh the README with: DNC_README_UPDATE=1 cargo test --test it readme",
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn every_console_block_has_a_marker() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read README.md");
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut in_block = false;
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with("```") {
+            continue;
+        }
+        if !in_block && (*line == "```console" || *line == "```markdown") {
+            let marked = i > 0 && lines[i - 1].starts_with(MARKER);
+            assert!(
+                marked,
+                "README.md:{}: a shown output without a `{MARKER}NAME -->` line above it",
+                i + 1
+            );
+        }
+        in_block = !in_block;
+    }
+}
+
+/// The README with every marked block replaced by its real output, and the blocks that
+/// changed as (name, README text, real text). Panics on a marker naming no output and on an
+/// output no marker shows.
+fn rewrite(
+    readme: &str,
+    outputs: &BTreeMap<&'static str, String>,
+) -> (String, Vec<(String, String, String)>) {
+    let mut out = String::new();
+    let mut stale = Vec::new();
+    let mut shown = Vec::new();
+    let mut lines = readme.split_inclusive('\n');
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        let Some(name) = line
+            .strip_prefix(MARKER)
+            .and_then(|rest| rest.trim_end().strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        let real = outputs
+            .get(name)
+            .unwrap_or_else(|| panic!("README marker `{name}`: no such output in readme.rs"));
+        let fence = lines.next().expect("a code block after the marker");
+        assert!(
+            fence.starts_with("```"),
+            "README marker `{name}`: no code block"
+        );
+        out.push_str(fence);
+        let mut old = String::new();
+        for line in lines.by_ref() {
+            if line.trim_end() == "```" {
+                break;
+            }
+            old.push_str(line);
+        }
+        out.push_str(real);
+        out.push_str("```\n");
+        if old != *real {
+            stale.push((name.to_string(), old, real.clone()));
+        }
+        shown.push(name);
+    }
+    for name in outputs.keys() {
+        assert!(
+            shown.contains(name),
+            "output `{name}` is shown nowhere in README.md"
+        );
+    }
+    (out, stale)
+}
+
+/// The console line of `args`: each argument as a shell reads it back.
+fn shell_line(args: &[&str]) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:+,@".contains(c);
+    args.iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(plain) {
+                a.to_string()
+            } else {
+                format!("\"{a}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Output with the real clock's readings replaced by `TODAY` at `APPLIED_AT`: the times of
+/// ledger lines and applies, and an applied entry's date in the retention check. Only those
+/// places: a manifest's own date that happens to be today's stays as it is.
+fn normalize(text: &str) -> String {
+    let real = chrono::Utc::now().date_naive();
+    let fake = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
+    let retained = |day: chrono::NaiveDate| {
+        let until = day.checked_add_months(chrono::Months::new(12 * RETENTION_YEARS));
+        format!("requested {day}, honored until {}", until.unwrap())
+    };
+    let replacements = [
+        (
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z".to_string(),
+            format!("{TODAY}T{APPLIED_AT}Z"),
+        ),
+        (
+            r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d UTC  applied".to_string(),
+            format!("{TODAY} {} UTC  applied", &APPLIED_AT[..5]),
+        ),
+        (regex::escape(&retained(real)), retained(fake)),
+    ];
+    let mut text = text.to_string();
+    for (pattern, with) in replacements {
+        let pattern = regex::Regex::new(&pattern).unwrap();
+        text = pattern
+            .replace_all(&text, regex::NoExpand(&with))
+            .into_owned();
+    }
+    text
+}
+
+/// The first `head` and last `tail` lines of a console text (after its command line), with
+/// `…` for the lines between.
+fn elide(text: &str, head: usize, tail: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= 1 + head + tail + 1 {
+        return text.to_string();
+    }
+    let mut kept = lines[..=head].to_vec();
+    kept.push("…");
+    kept.extend_from_slice(&lines[lines.len() - tail..]);
+    kept.join("\n") + "\n"
+}
+
+/// The first `head` lines of the markdown (from its heading: not the console's command line
+/// nor the target line on stderr), then `…`.
+fn markdown_excerpt(console: &str, head: usize) -> String {
+    let lines: Vec<&str> = console
+        .lines()
+        .skip_while(|l| !l.starts_with('#'))
+        .take(head)
+        .collect();
+    lines.join("\n") + "\n…\n"
+}
+
+fn read_all(mut file: File) -> String {
+    use std::io::{Read, Seek};
+    file.rewind().expect("rewind");
+    let mut text = String::new();
+    file.read_to_string(&mut text).expect("UTF-8 output");
+    text
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_name() == ".dnc" {
+            continue;
+        }
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
+    }
+}
