@@ -1,12 +1,11 @@
 //! CSV includes: a header row naming columns (`number` required), one entry per row.
-//! Every cell keeps its exact span so diagnostics point at the row and column.
+//! Every cell keeps its exact span so diagnostics point at the row and column. This reads
+//! rows only; the entry checks (scope, reason, number…) are the caller's.
 
-use super::Config;
-use super::check::{Check, Inherited, Row};
-use super::diagnostics::{At, Severity, SourceFile, excerpt};
+use super::diagnostics::{At, Diagnostic, Severity, SourceFile, excerpt};
 use super::model::ScopeRef;
+use super::row::Row;
 use std::ops::Range;
-use std::sync::Arc;
 
 /// Longest number accepted, as in the manifest schema.
 const MAX_NUMBER: usize = 64;
@@ -22,21 +21,24 @@ const COLUMNS: [&str; 8] = [
     "source",
 ];
 
-/// Reads every row of `file` through the semantic pass.
-pub(super) fn read(
-    check: &mut Check,
-    config: &Config,
-    file: &Arc<SourceFile>,
-    inherited: &Inherited,
-) {
+/// What reading a CSV file yields, in file order.
+pub(super) enum Parsed {
+    /// A row whose cells could be read.
+    Row(Row),
+    /// A problem with the file, its header or a row (which then yields no `Row`).
+    Problem(Diagnostic),
+}
+
+/// Reads every row of `file`, handing each row or problem to `out` as it is read.
+pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
     let text = file.text.clone();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let Some(header) = next(check, file, &mut records) else {
-        check.error(
+    let Some(header) = next(out, file, &mut records) else {
+        out(Parsed::Problem(
             At(file)
                 .diag(
                     Severity::Error,
@@ -46,7 +48,7 @@ pub(super) fn read(
                     "expected a header row",
                 )
                 .with_help(format!("columns: {}", COLUMNS.join(", "))),
-        );
+        ));
         return;
     };
     let spans = cells(&text, header.0, header.1.len());
@@ -55,7 +57,7 @@ pub(super) fn read(
         let name = name.trim();
         let known = COLUMNS.iter().position(|c| *c == name);
         if known.is_none() {
-            check.error(
+            out(Parsed::Problem(
                 At(file)
                     .diag(
                         Severity::Error,
@@ -65,15 +67,15 @@ pub(super) fn read(
                         "not a dnc column",
                     )
                     .with_help(format!("columns: {}", COLUMNS.join(", "))),
-            );
+            ));
         } else if columns.contains(&known) {
-            check.error(At(file).diag(
+            out(Parsed::Problem(At(file).diag(
                 Severity::Error,
                 "dnc::csv::duplicate_column",
                 format!("column `{}` appears twice", excerpt(name)),
                 span.clone(),
                 "again here",
-            ));
+            )));
         }
         columns.push(known);
     }
@@ -81,7 +83,7 @@ pub(super) fn read(
         let row = spans
             .first()
             .map_or(0..0, |s| s.start..spans.last().map_or(s.end, |l| l.end));
-        check.error(
+        out(Parsed::Problem(
             At(file)
                 .diag(
                     Severity::Error,
@@ -91,14 +93,14 @@ pub(super) fn read(
                     "header row",
                 )
                 .with_help(format!("columns: {}", COLUMNS.join(", "))),
-        );
+        ));
         return;
     }
-    while let Some((start, record)) = next(check, file, &mut records) {
+    while let Some((start, record)) = next(out, file, &mut records) {
         let spans = cells(&text, start, record.len());
         let whole = start..spans.last().map_or(start, |s| s.end);
         if record.len() != columns.len() {
-            check.error(At(file).diag(
+            out(Parsed::Problem(At(file).diag(
                 Severity::Error,
                 "dnc::csv::width",
                 format!(
@@ -108,18 +110,18 @@ pub(super) fn read(
                 ),
                 whole,
                 "this row",
-            ));
+            )));
             continue;
         }
-        if let Some(row) = row(check, file, &record, &spans, &columns, whole) {
-            check.accept(config, file, row, inherited);
+        if let Some(row) = row(out, file, &record, &spans, &columns, whole) {
+            out(Parsed::Row(row));
         }
     }
 }
 
 /// The next record and its byte offset; a CSV syntax error is reported and ends the file.
 fn next(
-    check: &mut Check,
+    out: &mut impl FnMut(Parsed),
     file: &SourceFile,
     records: &mut csv::StringRecordsIter<&[u8]>,
 ) -> Option<(usize, csv::StringRecord)> {
@@ -127,20 +129,20 @@ fn next(
         Ok(r) => Some((r.position().map_or(0, |p| p.byte() as usize), r)),
         Err(e) => {
             let at = e.position().map_or(0, |p| p.byte() as usize);
-            check.error(At(file).diag(
+            out(Parsed::Problem(At(file).diag(
                 Severity::Error,
                 "dnc::csv::syntax",
                 format!("unreadable CSV: {e}"),
                 at..at,
                 "here",
-            ));
+            )));
             None
         }
     }
 }
 
 fn row(
-    check: &mut Check,
+    out: &mut impl FnMut(Parsed),
     file: &SourceFile,
     record: &csv::StringRecord,
     spans: &[Range<usize>],
@@ -161,13 +163,13 @@ fn row(
         let cell = || (value.to_string(), span.clone());
         match column.map(|c| COLUMNS[c]) {
             Some("number") if value.chars().count() > MAX_NUMBER => {
-                check.error(At(file).diag(
+                out(Parsed::Problem(At(file).diag(
                     Severity::Error,
                     "dnc::csv::number",
                     format!("a number of {} characters", value.chars().count()),
                     span.clone(),
                     format!("longer than {MAX_NUMBER} characters"),
-                ));
+                )));
                 ok = false;
                 too_long = true;
             }
@@ -175,20 +177,20 @@ fn row(
             Some("phone_code") => match value.parse::<u16>() {
                 Ok(c) if (1..=999).contains(&c) => row.phone_code = Some(c),
                 _ => {
-                    check.error(At(file).diag(
+                    out(Parsed::Problem(At(file).diag(
                         Severity::Error,
                         "dnc::csv::phone_code",
                         format!("`{}` is not a country calling code", excerpt(value)),
                         span.clone(),
                         "expected 1 to 999",
-                    ));
+                    )));
                     ok = false;
                 }
             },
             Some("scope") => match ScopeRef::parse(value) {
                 Some(s) => row.scope = Some((s, span.clone())),
                 None => {
-                    check.error(
+                    out(Parsed::Problem(
                         At(file)
                             .diag(
                                 Severity::Error,
@@ -198,7 +200,7 @@ fn row(
                                 "not a scope",
                             )
                             .with_help("global, purpose-type, or a campaign id"),
-                    );
+                    ));
                     ok = false;
                 }
             },
@@ -209,13 +211,13 @@ fn row(
         }
     }
     if row.number.0.is_empty() && !too_long {
-        check.error(At(file).diag(
+        out(Parsed::Problem(At(file).diag(
             Severity::Error,
             "dnc::csv::no_number",
             "row has no number",
             row.head.clone(),
             "empty `number`",
-        ));
+        )));
         ok = false;
     }
     ok.then_some(row)
@@ -256,6 +258,73 @@ fn cells(text: &str, start: usize, n: usize) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    /// What `read` yields for `text`, in order: `number reason@span-text` per row, the code
+    /// per problem.
+    fn parsed(text: &str) -> Vec<String> {
+        let file = SourceFile::new(Arc::from("list.csv"), Arc::from(text));
+        let mut out = Vec::new();
+        read(&file, &mut |p| {
+            out.push(match p {
+                Parsed::Row(row) => {
+                    let reason = row
+                        .reason
+                        .map_or(String::new(), |(r, span)| format!(" {r}@{}", &text[span]));
+                    format!("{}{reason}", &text[row.number.1])
+                }
+                Parsed::Problem(d) => d.code.to_string(),
+            })
+        });
+        out
+    }
+
+    #[test]
+    fn rows_keep_their_values_and_spans() {
+        let text = "reason, number ,scope\n\"asked, twice\",\"202,555\",global\nx,2025550143,7\n";
+        assert_eq!(
+            parsed(text),
+            [
+                "\"202,555\" asked, twice@\"asked, twice\"",
+                "2025550143 x@x"
+            ]
+        );
+        let file = SourceFile::new(Arc::from("list.csv"), Arc::from(text));
+        let mut rows = Vec::new();
+        read(&file, &mut |p| {
+            if let Parsed::Row(row) = p {
+                rows.push(row);
+            }
+        });
+        assert_eq!(rows[0].number.0, "202,555");
+        assert_eq!(rows[1].scope.as_ref().map(|s| s.0), ScopeRef::parse("7"));
+        assert_eq!(&text[rows[1].head.clone()], "x,2025550143,7");
+    }
+
+    #[test]
+    fn a_row_with_a_bad_cell_is_a_problem_not_a_row() {
+        let text = "number,phone_code,scope,color\n1,0,global,red\n2,1,nowhere,\n,1,global,\n3\n4,1,global,blue\n";
+        assert_eq!(
+            parsed(text),
+            [
+                "dnc::csv::unknown_column",
+                "dnc::csv::phone_code",
+                "dnc::csv::scope",
+                "dnc::csv::no_number",
+                "dnc::csv::width",
+                "4",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_without_number_yields_nothing_else() {
+        assert_eq!(parsed(""), ["dnc::csv::header"]);
+        assert_eq!(
+            parsed("reason,reason\n2025550143,x\n"),
+            ["dnc::csv::duplicate_column", "dnc::csv::header"]
+        );
+    }
 
     #[test]
     fn cell_spans_handle_quotes() {

@@ -7,6 +7,7 @@ pub mod diagnostics;
 mod files;
 mod load;
 pub mod model;
+mod row;
 pub mod schema;
 pub mod yaml;
 

@@ -1,0 +1,86 @@
+//! The manifest files a config names: its `manifests` globs expanded, confined to the
+//! config's directory, and read.
+
+use super::{Check, ManifestFiles, ReadFile, outside, relative};
+use crate::manifest::Config;
+use crate::manifest::diagnostics::{At, Severity, SourceFile};
+use crate::manifest::yaml::{Node, Value as Y};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+impl Check<'_> {
+    /// Expands the `manifests` globs; each must match at least one file.
+    pub(super) fn manifest_files(
+        &mut self,
+        file: &SourceFile,
+        node: &Node,
+        config: &Config,
+        config_path: &Path,
+        files: ReadFile,
+    ) -> ManifestFiles {
+        let Some((
+            _,
+            Node {
+                value: Y::Seq(patterns),
+                ..
+            },
+        )) = node.get("manifests")
+        else {
+            return Vec::new();
+        };
+        let mut paths: Vec<(PathBuf, Range<usize>)> = Vec::new();
+        for p in patterns {
+            let pattern = p.scalar().unwrap_or_default();
+            if let Err(refusal) = crate::manifest::files::confine(Path::new(""), pattern) {
+                self.error(outside(file, pattern, refusal, p.span.clone()));
+                continue;
+            }
+            let full = config.root.join(pattern);
+            let matches = match glob::glob(&full.to_string_lossy()) {
+                Ok(m) => m
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect::<Vec<_>>(),
+                Err(e) => {
+                    self.error(At(file).diag(
+                        Severity::Error,
+                        "dnc::config::glob",
+                        format!("bad pattern `{pattern}`: {}", e.msg),
+                        p.span.clone(),
+                        "here",
+                    ));
+                    continue;
+                }
+            };
+            if matches.is_empty() {
+                self.error(
+                    At(file)
+                        .diag(
+                            Severity::Error,
+                            "dnc::config::no_files",
+                            format!("`{pattern}` matches no file"),
+                            p.span.clone(),
+                            "no file here",
+                        )
+                        .with_help("paths are relative to the directory of the config file"),
+                );
+            }
+            let mut matches = matches;
+            matches.sort();
+            for m in matches {
+                let same_as_config = m.canonicalize().ok() == config_path.canonicalize().ok();
+                if !same_as_config && !paths.iter().any(|(q, _)| *q == m) {
+                    paths.push((m, p.span.clone()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (path, span) in paths {
+            let name = relative(&config.root, &path);
+            if let Some(f) = self.read(&path, &name, Some((file, span)), files) {
+                out.push((name, f));
+            }
+        }
+        out
+    }
+}
