@@ -26,7 +26,7 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
         args.sources.ledger.as_deref(),
         &default_ledger,
     );
-    let timeline = history::timeline(&config, &phone, ledger).map_err(|e| miette!("{e}"))?;
+    let timeline = history::timeline(&config, &phone, ledger)?;
     match args.format {
         HistoryFormat::Human => print!("{}", history::render::human(&timeline)),
         HistoryFormat::Json => println!(

@@ -136,11 +136,19 @@ pub enum What {
     },
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum HistoryError {
     #[error(transparent)]
+    #[diagnostic(
+        code(dnc::history::git),
+        help("check that git is installed and can read the repository holding the manifests")
+    )]
     Git(#[from] GitError),
     #[error("{0}")]
+    #[diagnostic(
+        code(dnc::history::ledger),
+        help("name an existing ledger with --ledger FILE or --ledger-branch BRANCH")
+    )]
     Ledger(String),
 }
 
@@ -180,7 +188,7 @@ impl<'a> LedgerSource<'a> {
         match self {
             LedgerSource::File { path, required } if path.exists() || *required => {
                 let (records, _torn) =
-                    ledger::read(path).map_err(|e| HistoryError::Ledger(format!("{e:?}")))?;
+                    ledger::read(path).map_err(|e| HistoryError::Ledger(chain(&e)))?;
                 Ok(Ok(records))
             }
             LedgerSource::File { path, .. } => Ok(Err(format!(
@@ -192,6 +200,14 @@ impl<'a> LedgerSource<'a> {
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
         }
     }
+}
+
+/// An error and its causes on one line (`opening the ledger x: No such file or directory`).
+fn chain(e: &miette::Report) -> String {
+    e.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// The timeline of `phone` from the git history of the manifests under the config's
