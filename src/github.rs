@@ -45,6 +45,8 @@ pub struct GithubContext {
     event_path: Option<PathBuf>,
     step_summary: Option<PathBuf>,
     output: Option<PathBuf>,
+    /// Retry budget and first delay (`DNC_RETRY_BUDGET`, `DNC_RETRY_BASE_DELAY_MS`).
+    retry: RetryPolicy,
 }
 
 impl GithubContext {
@@ -69,6 +71,8 @@ impl GithubContext {
             name: "GITHUB_REPOSITORY",
         })?;
         check_repository(&repository)?;
+        let retry = RetryPolicy::from_lookup(&get)
+            .map_err(|(name, reason)| GithubError::InvalidEnv { name, reason })?;
         Ok(Some(Self {
             api_url,
             repository,
@@ -79,6 +83,7 @@ impl GithubContext {
             event_path: var("GITHUB_EVENT_PATH").map(PathBuf::from),
             step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: var("GITHUB_OUTPUT").map(PathBuf::from),
+            retry,
         }))
     }
 
@@ -577,14 +582,12 @@ impl<'a> Api<'a> {
                 action: "set up the HTTP client".into(),
                 source,
             })?;
-        let policy = RetryPolicy::from_env()
-            .map_err(|(name, reason)| GithubError::InvalidEnv { name, reason })?;
         Ok(Self {
             client,
             ctx,
             token,
             redactor: Redactor::new(token.expose_secret()),
-            retrier: Retrier::new("GitHub", policy),
+            retrier: Retrier::new("GitHub", ctx.retry),
         })
     }
 

@@ -116,6 +116,7 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
         reasons: config.reasons.clone(),
         purposes: config.purposes.clone(),
         faults: Faults::default(),
+        max_offset: args.api_max_offset,
     };
     let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().expect("a valid address"))
         .await

@@ -138,6 +138,7 @@ fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
         concurrency: target.read_concurrency.into(),
         phone_codes: phone_codes(desired),
         wanted,
+        max_offset: target.api_max_offset,
         ..ReadOptions::default()
     }
 }

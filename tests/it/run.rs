@@ -30,6 +30,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
     for var in [
         "DNC_API_URL",
         "DNC_AUTH_TOKEN",
+        "DNC_API_MAX_OFFSET",
         "DNC_MASK_NUMBERS",
         "DNC_COMMENT",
         "CI",
