@@ -87,9 +87,15 @@ pub struct Prepared {
 }
 
 /// Why nothing can be written.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum ImportError {
     #[error("the config does not allow {}", describe_missing(.reasons, .purposes))]
+    #[diagnostic(
+        code(dnc::import::not_allowed),
+        help(
+            "if the account accepts them, add them to `reasons:` / `purposes:` in the config, then import again; nothing was written"
+        )
+    )]
     NotAllowed {
         reasons: Vec<String>,
         purposes: Vec<String>,
@@ -97,14 +103,29 @@ pub enum ImportError {
     #[error(
         "{count} of the remote entries are already in manifests (first: {example}); importing them again would list them twice"
     )]
+    #[diagnostic(
+        code(dnc::import::already_managed),
+        help(
+            "use --only-unmanaged to import only the entries no manifest names; nothing was written"
+        )
+    )]
     AlreadyManaged { count: usize, example: String },
     #[error("{0} already exists")]
+    #[diagnostic(
+        code(dnc::import::exists),
+        help("pass --force to replace it, or --out to write elsewhere; nothing was written")
+    )]
     Exists(PathBuf),
     #[error(
         "{0} would be matched by the config's `manifests` globs and read as a manifest; choose another --out"
     )]
+    #[diagnostic(code(dnc::import::csv_matched), help("nothing was written"))]
     CsvMatched(PathBuf),
     #[error("--blank-reason must not be blank")]
+    #[diagnostic(
+        code(dnc::import::blank_reason),
+        help("give the reason these entries are on the list")
+    )]
     BlankReason,
 }
 

@@ -4,7 +4,7 @@ use super::{Output, runtime};
 use crate::cli::{ImportArgs, OutputFormat};
 use crate::entry::CampaignId;
 use crate::exit::Exit;
-use crate::import::{self, ImportError, Options, Prepared, ScopeReport, entries};
+use crate::import::{self, Options, Prepared, ScopeReport, entries};
 use crate::manifest::{self, Config, Desired, Severity};
 use crate::state;
 use crate::target;
@@ -43,7 +43,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
         origin,
     };
-    let prepared = import::prepare(&config, &desired, &remote, &opts).map_err(explain)?;
+    let prepared = import::prepare(&config, &desired, &remote, &opts)?;
     import::write(&config.root, &prepared.files, args.force)
         .map_err(|e| miette!("writing the import under {}: {e}", config.root.display()))?;
     match args.format {
@@ -171,23 +171,6 @@ fn chosen_scopes(args: &ImportArgs, config: &Config) -> Result<Vec<CampaignId>> 
         }
     }
     Ok(chosen)
-}
-
-fn explain(e: ImportError) -> miette::Report {
-    let help = match &e {
-        ImportError::NotAllowed { .. } => {
-            "if the account accepts them, add them to `reasons:` / `purposes:` in the config, then import again; nothing was written"
-        }
-        ImportError::AlreadyManaged { .. } => {
-            "use --only-unmanaged to import only the entries no manifest names; nothing was written"
-        }
-        ImportError::Exists(_) => {
-            "pass --force to replace it, or --out to write elsewhere; nothing was written"
-        }
-        ImportError::CsvMatched(_) => "nothing was written",
-        ImportError::BlankReason => "give the reason these entries are on the list",
-    };
-    miette!(help = help, "{e}")
 }
 
 fn summary(config: &Config, prepared: &Prepared, opts: &Options) -> String {
