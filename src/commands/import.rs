@@ -8,7 +8,7 @@ use crate::import::{self, Options, Prepared, ScopeReport, entries};
 use crate::manifest::{self, Config, Desired, Severity};
 use crate::state;
 use crate::target;
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -44,8 +44,12 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         origin,
     };
     let prepared = import::prepare(&config, &desired, &remote, &opts)?;
-    import::write(&config.root, &prepared.files, args.force)
-        .map_err(|e| miette!("writing the import under {}: {e}", config.root.display()))?;
+    import::write(&config.root, &prepared.files, args.force).map_err(|e| {
+        super::CommandError::ImportWrite {
+            root: config.root.clone(),
+            reason: e.to_string(),
+        }
+    })?;
     match args.format {
         OutputFormat::Human => print!("{}", summary(&config, &prepared, &opts)),
         OutputFormat::Json => println!(
@@ -88,7 +92,7 @@ fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
                 "{}",
                 manifest::render_human(&loaded.diagnostics, out.color_err)
             );
-            miette::bail!("the config or manifests are invalid; fix the errors above first")
+            Err(super::CommandError::InvalidConfigOrManifests.into())
         }
     }
 }
@@ -158,13 +162,11 @@ fn chosen_scopes(args: &ImportArgs, config: &Config) -> Result<Vec<CampaignId>> 
     for &s in &args.scopes {
         if !managed.contains(&s) {
             let names: Vec<String> = managed.iter().map(ToString::to_string).collect();
-            return Err(miette!(
-                help = format!(
-                    "managed scopes: {}; add it to `scopes` in the config first",
-                    names.join(", ")
-                ),
-                "{s} is not a scope this config manages"
-            ));
+            return Err(super::CommandError::ImportScope {
+                scope: s,
+                managed: names.join(", "),
+            }
+            .into());
         }
         if !chosen.contains(&s) {
             chosen.push(s);

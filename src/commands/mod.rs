@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod error;
 mod fmt;
 mod history;
 mod import;
@@ -12,6 +13,8 @@ mod report;
 mod sandbox;
 mod schema;
 mod validate;
+
+pub use error::CommandError;
 
 use crate::cli::{Cli, ColorChoice, Command, TargetArgs};
 use crate::entry::CampaignId;
@@ -118,9 +121,7 @@ fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
     }
     match loaded.config {
         Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),
-        _ => miette::bail!(
-            "the manifests are invalid; fix the errors above (dnc validate shows them too)"
-        ),
+        _ => Err(CommandError::InvalidManifests.into()),
     }
 }
 
