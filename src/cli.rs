@@ -387,7 +387,8 @@ pub struct HistoryArgs {
     /// Country calling code for a number written without `+` [default: the config's]
     #[arg(long)]
     pub phone_code: Option<u16>,
-    /// How to print the timeline (the JSON shape is documented in `dnc::history`).
+    /// How to print the timeline (json: `events`, each with its `event` kind, `time`, scope and
+    /// the commit or the applied operation).
     #[arg(long, value_enum, default_value_t = HistoryFormat::Human)]
     pub format: HistoryFormat,
 }

@@ -427,7 +427,6 @@ pub struct PlanPublication<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Published {
     pub summary: Option<SummaryWrite>,
-    pub outputs_written: bool,
     /// `None` when no comment was asked for or the event is not about a pull request.
     pub comment: Option<CommentOutcome>,
 }
@@ -467,11 +466,7 @@ pub async fn publish_plan(
         }
         _ => None,
     };
-    Ok(Published {
-        summary,
-        outputs_written: ctx.output().is_some(),
-        comment,
-    })
+    Ok(Published { summary, comment })
 }
 
 #[derive(Deserialize)]
