@@ -92,7 +92,7 @@ pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
             path: path_buf(),
             source,
         })?;
-    if super::diff::plan_hash(&saved.plan) != saved.plan.hash {
+    if super::hash::plan_hash(&saved.plan) != saved.plan.hash {
         return Err(SavedPlanError::Tampered { path: path_buf() });
     }
     if saved.plan.format_version != super::FORMAT_VERSION {
