@@ -17,6 +17,7 @@
 use crate::entry::{CampaignId, Key};
 use crate::fmt::modeline;
 use crate::manifest::{Config, Desired};
+use crate::paths;
 use crate::phone::{self, Assignment};
 use crate::state::{RemoteEntry, RemoteState};
 use std::collections::{BTreeMap, HashSet};
@@ -199,7 +200,7 @@ pub fn prepare(
     let replaced: HashSet<String> = targets
         .iter()
         .filter(|_| opts.force)
-        .flat_map(|(m, c)| [slashed(m), slashed(c)])
+        .flat_map(|(m, c)| [paths::slashed(m), paths::slashed(c)])
         .collect();
     let named: BTreeMap<&Key, String> = desired
         .entries
@@ -590,19 +591,11 @@ fn literal_dir(pattern: &str) -> PathBuf {
 
 /// Whether a path (relative to the config's directory) matches one of its `manifests` globs.
 fn matched(config: &Config, path: &Path) -> bool {
-    let path = slashed(path);
+    let path = paths::slashed(path);
     config.manifests.iter().any(|pattern| {
         let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
         glob::Pattern::new(pattern).is_ok_and(|p| p.matches(&path))
     })
-}
-
-fn slashed(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .filter(|c| c != ".")
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Writes every file or none: each goes to a temporary file beside its target first, then

@@ -6,7 +6,7 @@ use crate::http::RetryPolicy;
 use crate::manifest::Config;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig, SandboxError};
 use secrecy::SecretString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Why no API could be reached: each a setting the user can fix.
@@ -187,7 +187,7 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected, Targe
         client,
         description: format!(
             "embedded sandbox (no DNC_API_URL configured), state in {}",
-            display(&db)
+            crate::paths::relative(&std::env::current_dir().unwrap_or_default(), &db)
         ),
         sandbox: Some(sandbox),
     })
@@ -240,14 +240,4 @@ fn random_token() -> String {
     use rand::Rng;
     let bytes: [u8; 16] = rand::rng().random();
     hex::encode(bytes)
-}
-
-fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let rel = path.strip_prefix(&cwd).unwrap_or(path);
-    rel.components()
-        .filter(|c| *c != std::path::Component::CurDir)
-        .collect::<PathBuf>()
-        .display()
-        .to_string()
 }

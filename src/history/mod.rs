@@ -51,7 +51,7 @@ use git::{Blobs, Commit, Repo};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path};
+use std::path::Path;
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -378,7 +378,7 @@ impl States<'_> {
             let rows = RefCell::new(&mut self.csv_rows);
             let national = &self.phone.national;
             let read = |p: &Path| -> std::io::Result<Vec<u8>> {
-                let csv = lexical(p);
+                let csv = crate::paths::slashed(p);
                 requested.borrow_mut().push(csv.clone());
                 match csv_rows(
                     &mut blobs.borrow_mut(),
@@ -453,7 +453,7 @@ fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
         .filter(|e| e.key.phone == *phone)
         .map(|e| {
             let item = Item {
-                file: lexical(Path::new(e.source.file.as_ref())),
+                file: crate::paths::slashed(Path::new(e.source.file.as_ref())),
                 held: Held::Entry {
                     reason: e.reason,
                     purpose: e.purpose,
@@ -467,7 +467,7 @@ fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
         .filter(|t| t.key.phone == *phone)
         .map(|t| {
             let item = Item {
-                file: lexical(Path::new(t.source.file.as_ref())),
+                file: crate::paths::slashed(Path::new(t.source.file.as_ref())),
                 held: Held::Tombstone {
                     removal_reason: t.removal_reason,
                 },
@@ -668,21 +668,6 @@ fn ere_escape(s: &str) -> String {
     out
 }
 
-/// `a/./b/../c` as `a/c`, with `/` separators.
-fn lexical(path: &Path) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                parts.pop();
-            }
-            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
-            _ => {}
-        }
-    }
-    parts.join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,8 +700,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_resolve_lexically() {
-        assert_eq!(lexical(Path::new("lists/./bulk/../a.csv")), "lists/a.csv");
+    fn names_are_escaped_for_git_grep() {
         assert_eq!(ere_escape("a.b(1).csv"), "a\\.b\\(1\\)\\.csv");
     }
 }
