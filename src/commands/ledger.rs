@@ -1,12 +1,11 @@
 //! `dnc ledger`: the audit ledger as an auditor reads it: one row per operation.
 
 use crate::cli::{LedgerArgs, LedgerFormat};
-use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::ledger_git::LedgerBranch;
-use crate::phone::{self, Phone};
+use crate::phone;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -60,7 +59,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .map_err(super::CommandError::NumberFlag)?;
     let rows: Vec<Row> = ledger::operations(records)
         .into_iter()
-        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == phone_of(start)))
+        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == start.key().phone))
         .filter(|(start, _)| in_range(&start.time, &args))
         .map(|(start, finish)| row(&start, finish.as_ref()))
         .collect();
@@ -121,13 +120,6 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn phone_of(r: &Record) -> Phone {
-    Phone {
-        code: r.phone_code,
-        national: r.phone_number.clone(),
-    }
-}
-
 fn in_range(time: &str, args: &LedgerArgs) -> bool {
     let Some(day) = time
         .get(..10)
@@ -148,8 +140,8 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        scope: CampaignId(start.campaign_id).to_string(),
-        number: phone_of(start).display(),
+        scope: start.key().scope.to_string(),
+        number: start.key().phone.display(),
         reason: start
             .removal_reason
             .clone()

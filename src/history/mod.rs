@@ -582,10 +582,10 @@ fn disappeared(b: &Item) -> What {
 fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
     ledger::operations(records)
         .into_iter()
-        .filter(|(s, _)| s.phone_code == phone.code && s.phone_number == phone.national)
+        .filter(|(s, _)| s.key().phone == *phone)
         .map(|(start, finish)| {
             let last = finish.as_ref().unwrap_or(&start);
-            let scope = CampaignId(start.campaign_id);
+            let scope = start.key().scope;
             Event {
                 time: last.time.clone(),
                 scope,
