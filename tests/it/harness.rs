@@ -64,7 +64,7 @@ impl Sandbox {
             .arg("--db")
             .arg(db)
             .args(extra)
-            .env_remove("DNC_SANDBOX_TOKEN")
+            .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
