@@ -31,6 +31,7 @@ async fn start(db: std::path::PathBuf) -> (Sandbox, Client) {
         reasons: None,
         purposes: None,
         faults: Faults::default(),
+        max_offset: dnc::state::MAX_OFFSET,
     };
     let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap())
         .await

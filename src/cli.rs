@@ -161,6 +161,10 @@ pub struct SandboxArgs {
     /// Answer in a shape seen in the wild instead of the documented one, for testing clients.
     #[arg(long, value_enum, default_value_t = crate::sandbox::Variant::Standard)]
     pub variant: crate::sandbox::Variant,
+    /// The highest search offset accepted (the API's is 100000); lower it to test paging
+    /// past the cap with a few thousand entries.
+    #[arg(long, value_name = "N", default_value_t = crate::state::MAX_OFFSET)]
+    pub max_offset: u64,
 }
 
 fn parse_campaign(s: &str) -> Result<(i64, String), String> {
@@ -211,6 +215,9 @@ pub struct TargetArgs {
     /// Seconds the API may keep failing before dnc stops retrying [default: 30]
     #[arg(long, env = "DNC_RETRY_BUDGET", value_name = "SECS", value_parser = parse_budget)]
     pub retry_budget: Option<std::time::Duration>,
+    /// For tests: the highest search offset the API accepts (a sandbox's `--max-offset`)
+    #[arg(long, env = "DNC_API_MAX_OFFSET", hide = true, default_value_t = crate::state::MAX_OFFSET)]
+    pub api_max_offset: u64,
 }
 
 fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
@@ -380,7 +387,8 @@ pub struct HistoryArgs {
     /// Country calling code for a number written without `+` [default: the config's]
     #[arg(long)]
     pub phone_code: Option<u16>,
-    /// How to print the timeline (the JSON shape is documented in `dnc::history`).
+    /// How to print the timeline (json: `events`, each with its `event` kind, `time`, scope and
+    /// the commit or the applied operation).
     #[arg(long, value_enum, default_value_t = HistoryFormat::Human)]
     pub format: HistoryFormat,
 }

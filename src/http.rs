@@ -47,11 +47,19 @@ impl RetryPolicy {
     /// The defaults, overridden by `DNC_RETRY_BUDGET` (seconds) and `DNC_RETRY_BASE_DELAY_MS`.
     /// An error names the variable and what is wrong with its value.
     pub fn from_env() -> Result<RetryPolicy, (&'static str, String)> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`RetryPolicy::from_env`], reading variables through `get`.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<RetryPolicy, (&'static str, String)> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let mut policy = RetryPolicy::default();
-        if let Some(raw) = env(BUDGET_ENV) {
+        if let Some(raw) = var(BUDGET_ENV) {
             policy.budget = parse_seconds(&raw).map_err(|e| (BUDGET_ENV, e))?;
         }
-        if let Some(raw) = env(BASE_DELAY_ENV) {
+        if let Some(raw) = var(BASE_DELAY_ENV) {
             let ms: u64 = raw.trim().parse().map_err(|_| {
                 (
                     BASE_DELAY_ENV,
@@ -103,10 +111,6 @@ impl RetryPolicy {
             builder.build()
         }
     }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// `30`, `2.5` or `0` seconds.

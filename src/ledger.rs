@@ -1,6 +1,8 @@
 //! The audit ledger: JSON Lines, appended as operations start and finish, so a crash loses at
 //! most the outcome of requests in flight (their start is already on disk).
 
+use crate::entry::{CampaignId, Key};
+use crate::phone::Phone;
 use crate::plan::ChangeKind;
 use miette::{Context, IntoDiagnostic, Result};
 use serde::{Deserialize, Serialize};
@@ -69,6 +71,19 @@ pub struct Record {
     pub requested_at: Option<chrono::NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<chrono::NaiveDate>,
+}
+
+impl Record {
+    /// The entry the operation touched, as the plan keys it.
+    pub fn key(&self) -> Key {
+        Key {
+            scope: CampaignId(self.campaign_id),
+            phone: Phone {
+                code: self.phone_code,
+                national: self.phone_number.clone(),
+            },
+        }
+    }
 }
 
 pub struct Ledger {

@@ -15,6 +15,7 @@ pub mod import;
 pub mod ledger;
 pub mod ledger_git;
 pub mod manifest;
+pub mod paths;
 pub mod phone;
 pub mod plan;
 pub mod progress;

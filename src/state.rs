@@ -64,8 +64,6 @@ pub enum ReadError {
 pub const PAGE: u64 = 1000;
 /// The API refuses offsets above this.
 pub const MAX_OFFSET: u64 = 100_000;
-/// The most matches one filter can expose: the last page starts at `MAX_OFFSET`.
-pub const READABLE: u64 = MAX_OFFSET + PAGE;
 /// Seconds of one day searched at once when a day must be read second by second.
 const SECONDS_AT_ONCE: usize = 256;
 
@@ -81,6 +79,9 @@ pub struct ReadOptions {
     /// Numbers the manifests name, per scope: looked up one by one where a scope cannot be
     /// split finely enough, so no create is planned for a number that exists.
     pub wanted: HashMap<CampaignId, Vec<Phone>>,
+    /// The highest offset the API accepts: `MAX_OFFSET`, lower only against a sandbox
+    /// started with the same `--max-offset` (so tests split scopes of a few thousand).
+    pub max_offset: u64,
 }
 
 impl Default for ReadOptions {
@@ -90,6 +91,7 @@ impl Default for ReadOptions {
             attempts: 3,
             phone_codes: vec![1],
             wanted: HashMap::new(),
+            max_offset: MAX_OFFSET,
         }
     }
 }
@@ -218,6 +220,11 @@ impl Reader<'_> {
         last.unwrap_or_default()
     }
 
+    /// The most matches one filter can expose: the last page starts at the offset cap.
+    fn readable(&self) -> u64 {
+        self.opts.max_offset + PAGE
+    }
+
     fn is_fatal(&self) -> bool {
         self.fatal
             .lock()
@@ -265,7 +272,7 @@ impl Reader<'_> {
                 Ok(page) => page,
                 Err(e) => return Outcome::failed(format!("search {} failed: {e}", describe(&q))),
             };
-            if first.total <= READABLE {
+            if first.total <= self.readable() {
                 return self.read_pages(index, q, first).await;
             }
             match self.split(index, &q, &first).await {
@@ -332,9 +339,10 @@ impl Reader<'_> {
     /// stays incomplete: what was not seen cannot be removed or pruned.
     async fn look_up_wanted(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
         let problem = format!(
-            "{} entries match {}; the API pages through only the first {READABLE} and no narrower filter splits them",
+            "{} entries match {}; the API pages through only the first {} and no narrower filter splits them",
             first.total,
-            describe(&q)
+            describe(&q),
+            self.readable()
         );
         let wanted = q
             .campaign_id
@@ -507,7 +515,7 @@ impl Reader<'_> {
             .search(
                 index,
                 &SearchQuery {
-                    offset: MAX_OFFSET,
+                    offset: self.opts.max_offset,
                     ..q.clone()
                 },
             )

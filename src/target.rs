@@ -1,14 +1,85 @@
 //! Which DNC API a command talks to: a Convoso account, or the embedded sandbox.
 
-use crate::api::{Client, ClientConfig};
+use crate::api::{ApiError, Client, ClientConfig};
 use crate::cli::TargetArgs;
 use crate::http::RetryPolicy;
 use crate::manifest::Config;
-use crate::sandbox::{Faults, Sandbox, SandboxConfig};
-use miette::{Context, IntoDiagnostic, Result, miette};
+use crate::sandbox::{Faults, Sandbox, SandboxConfig, SandboxError};
 use secrecy::SecretString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Why no API could be reached: each a setting the user can fix.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum TargetError {
+    #[error("--api-url is set but no auth token was given")]
+    #[diagnostic(
+        code(dnc::target::no_token),
+        help("export DNC_AUTH_TOKEN, or pass --auth-token-file FILE")
+    )]
+    NoToken,
+    #[error("an auth token is set but no API URL: refusing to guess which account to change")]
+    #[diagnostic(
+        code(dnc::target::no_url),
+        help("set DNC_API_URL (e.g. https://api.convoso.com/v1/) or pass --api-url")
+    )]
+    NoUrl,
+    #[error("CI=true and no DNC API target is configured")]
+    #[diagnostic(
+        code(dnc::target::none_in_ci),
+        help(
+            "configure DNC_API_URL and DNC_AUTH_TOKEN, or pass --sandbox to use the embedded sandbox on purpose"
+        )
+    )]
+    NoneInCi,
+    #[error("--api-url {raw:?} is not a URL: {source}")]
+    #[diagnostic(
+        code(dnc::target::bad_url),
+        help("give the API's base URL, e.g. https://api.convoso.com/v1/")
+    )]
+    BadUrl {
+        raw: String,
+        source: url::ParseError,
+    },
+    #[error(
+        "--api-url must be https (plain http only to loopback): the token would travel in clear"
+    )]
+    #[diagnostic(code(dnc::target::insecure_url), help("use the API's https:// URL"))]
+    InsecureUrl,
+    #[error("{name}: {reason}")]
+    #[diagnostic(code(dnc::target::bad_env), help("unset it or give a valid value"))]
+    BadEnv { name: &'static str, reason: String },
+    #[error("reading the auth token file {}", path.display())]
+    #[diagnostic(
+        code(dnc::target::token_file),
+        help("check the path given to --auth-token-file")
+    )]
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the auth token file {} is empty", path.display())]
+    #[diagnostic(
+        code(dnc::target::empty_token_file),
+        help("write the token into the file, or export DNC_AUTH_TOKEN instead")
+    )]
+    EmptyTokenFile { path: PathBuf },
+    #[error("creating {}", path.display())]
+    #[diagnostic(
+        code(dnc::target::sandbox_dir),
+        help("make the config's directory writable, or configure DNC_API_URL and DNC_AUTH_TOKEN")
+    )]
+    SandboxDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Client(#[from] ApiError),
+}
 
 /// A connected client, and the embedded sandbox serving it when there is one.
 pub struct Connected {
@@ -28,7 +99,7 @@ impl Connected {
 
 /// Connects as `args` say. With no account configured, starts the embedded sandbox persisted
 /// under the config's `.dnc/`; under CI that fallback must be asked for with `--sandbox`.
-pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected> {
+pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected, TargetError> {
     let token = read_token(args)?;
     let url = api_url(args)?;
     match (url, token) {
@@ -41,24 +112,15 @@ pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected> {
                 sandbox: None,
             })
         }
-        (Some(_), None) => Err(miette!(
-            help = "export DNC_AUTH_TOKEN, or pass --auth-token-file FILE",
-            "--api-url is set but no auth token was given"
-        )),
-        (None, Some(_)) => Err(miette!(
-            help = "set DNC_API_URL (e.g. https://api.convoso.com/v1/) or pass --api-url",
-            "an auth token is set but no API URL: refusing to guess which account to change"
-        )),
-        (None, None) if is_ci() => Err(miette!(
-            help = "configure DNC_API_URL and DNC_AUTH_TOKEN, or pass --sandbox to use the embedded sandbox on purpose",
-            "CI=true and no DNC API target is configured"
-        )),
+        (Some(_), None) => Err(TargetError::NoToken),
+        (None, Some(_)) => Err(TargetError::NoUrl),
+        (None, None) if is_ci() => Err(TargetError::NoneInCi),
         (None, None) => embedded(args, config).await,
     }
 }
 
 /// The API URL, with a trailing `/` so endpoint paths join under it; empty counts as unset.
-fn api_url(args: &TargetArgs) -> Result<Option<url::Url>> {
+fn api_url(args: &TargetArgs) -> Result<Option<url::Url>, TargetError> {
     let Some(raw) = args
         .api_url
         .as_deref()
@@ -72,8 +134,10 @@ fn api_url(args: &TargetArgs) -> Result<Option<url::Url>> {
     } else {
         format!("{raw}/")
     };
-    let url =
-        url::Url::parse(&with_slash).map_err(|e| miette!("--api-url {raw:?} is not a URL: {e}"))?;
+    let url = url::Url::parse(&with_slash).map_err(|source| TargetError::BadUrl {
+        raw: raw.to_string(),
+        source,
+    })?;
     match url.scheme() {
         "https" => Ok(Some(url)),
         "http"
@@ -83,18 +147,17 @@ fn api_url(args: &TargetArgs) -> Result<Option<url::Url>> {
         {
             Ok(Some(url))
         }
-        _ => Err(miette!(
-            "--api-url must be https (plain http only to loopback): the token would travel in clear"
-        )),
+        _ => Err(TargetError::InsecureUrl),
     }
 }
 
-async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
+async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected, TargetError> {
     let db = config.root.join(".dnc").join("sandbox.db");
     if let Some(dir) = db.parent() {
-        std::fs::create_dir_all(dir)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| TargetError::SandboxDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     let token = SecretString::from(random_token());
     let cfg = SandboxConfig {
@@ -116,24 +179,27 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected> {
         reasons: config.reasons.clone(),
         purposes: config.purposes.clone(),
         faults: Faults::default(),
+        max_offset: args.api_max_offset,
     };
-    let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().expect("a valid address"))
-        .await
-        .map_err(|e| miette!("starting the embedded sandbox: {e}"))?;
+    let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().expect("a valid address")).await?;
     let client = client(sandbox.base_url(), token, args)?;
     Ok(Connected {
         client,
         description: format!(
             "embedded sandbox (no DNC_API_URL configured), state in {}",
-            display(&db)
+            crate::paths::relative(&std::env::current_dir().unwrap_or_default(), &db)
         ),
         sandbox: Some(sandbox),
     })
 }
 
-fn client(base_url: url::Url, token: SecretString, args: &TargetArgs) -> Result<Client> {
+fn client(
+    base_url: url::Url,
+    token: SecretString,
+    args: &TargetArgs,
+) -> Result<Client, TargetError> {
     let retry = RetryPolicy::for_command(args.retry_budget)
-        .map_err(|(name, why)| miette!(help = "unset it or give a valid value", "{name}: {why}"))?;
+        .map_err(|(name, reason)| TargetError::BadEnv { name, reason })?;
     Client::new(ClientConfig {
         base_url,
         token,
@@ -141,17 +207,18 @@ fn client(base_url: url::Url, token: SecretString, args: &TargetArgs) -> Result<
         retry,
         max_rps: args.max_rps,
     })
-    .map_err(|e| miette!("{e}"))
+    .map_err(TargetError::from)
 }
 
-fn read_token(args: &TargetArgs) -> Result<Option<SecretString>> {
+fn read_token(args: &TargetArgs) -> Result<Option<SecretString>, TargetError> {
     if let Some(path) = &args.auth_token_file {
-        let text = std::fs::read_to_string(path)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("reading the auth token file {}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| TargetError::TokenFile {
+            path: path.clone(),
+            source,
+        })?;
         let token = text.trim();
         if token.is_empty() {
-            return Err(miette!("the auth token file {} is empty", path.display()));
+            return Err(TargetError::EmptyTokenFile { path: path.clone() });
         }
         return Ok(Some(SecretString::from(token)));
     }
@@ -170,14 +237,4 @@ fn random_token() -> String {
     use rand::Rng;
     let bytes: [u8; 16] = rand::rng().random();
     hex::encode(bytes)
-}
-
-fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let rel = path.strip_prefix(&cwd).unwrap_or(path);
-    rel.components()
-        .filter(|c| *c != std::path::Component::CurDir)
-        .collect::<PathBuf>()
-        .display()
-        .to_string()
 }

@@ -10,7 +10,7 @@ use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, Safety};
 use crate::target;
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -82,10 +82,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         // began: operations in flight keep a start line and no finish line.
         let executed = tokio::select! {
             done = apply::execute(&connected.client, &plan, &mut ledger, &who, exec) => done,
-            () = super::sandbox::stop_signal() => Err(miette!(
-                help = "run the apply again: it finishes what was interrupted",
-                "stopped by a signal; operations in flight have no outcome in the ledger"
-            )),
+            () = super::sandbox::stop_signal() => Err(ApplyError::Interrupted.into()),
         };
         connected.close().await;
         // Recorded in git also when the run failed part-way: its start lines say what began.
@@ -115,6 +112,73 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     })
 }
 
+/// Why an apply stopped or sent nothing: each names what the operator can do.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApplyError {
+    #[error("stopped by a signal; operations in flight have no outcome in the ledger")]
+    #[diagnostic(
+        code(dnc::apply::interrupted),
+        help("run the apply again: it finishes what was interrupted")
+    )]
+    Interrupted,
+    #[error("the changes were applied but recording the ledger on {branch} failed: {reason}")]
+    #[diagnostic(
+        code(dnc::apply::ledger_branch),
+        help(
+            "the lines are in the local ledger; record them later with `dnc ledger LEDGER --push-to {branch} --remote {remote}`"
+        )
+    )]
+    LedgerBranch {
+        branch: String,
+        remote: String,
+        reason: String,
+    },
+    #[error("the saved plan {hash} is stale ({count} differences above); nothing was applied")]
+    #[diagnostic(
+        code(dnc::apply::stale),
+        help("run `dnc plan --out FILE` again, review it, and apply the new file")
+    )]
+    Stale { hash: String, count: usize },
+    #[error(
+        "--allow-removals {allowed} does not match this plan's {removals} removals; nothing was applied"
+    )]
+    #[diagnostic(
+        code(dnc::apply::removals),
+        help("pass the plan's exact number of removals: --allow-removals {removals}")
+    )]
+    RemovalsMismatch { allowed: u64, removals: u64 },
+    #[error("the plan breaches the safety limits; nothing was applied:\n  - {}", breaches.join("\n  - "))]
+    #[diagnostic(
+        code(dnc::apply::removals),
+        help("if these removals are intended, run again with --allow-removals {removals}")
+    )]
+    OverLimits {
+        breaches: Vec<String>,
+        removals: u64,
+    },
+    #[error(
+        "--allow-early-removals {allowed} does not match this plan's {early} removals inside the retention period; nothing was applied"
+    )]
+    #[diagnostic(code(dnc::apply::early_removals))]
+    EarlyRemovalsMismatch { allowed: u64, early: u64 },
+    #[error(
+        "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
+    )]
+    #[diagnostic(
+        code(dnc::apply::early_removals),
+        help(
+            "record why each may be dialed again (the tombstone's removal_reason), then run again with --allow-early-removals {early}"
+        )
+    )]
+    EarlyRemovals { early: u64 },
+    #[error("not on a terminal: pass --yes to apply without a prompt; nothing was applied")]
+    #[diagnostic(code(dnc::apply::no_terminal))]
+    NoTerminal,
+    #[error("not confirmed; nothing was applied")]
+    #[diagnostic(code(dnc::apply::not_confirmed))]
+    NotConfirmed,
+}
+
 /// Appends this run's ledger lines to the ledger branch and pushes it.
 fn record_in_git(
     root: &Path,
@@ -138,14 +202,13 @@ fn record_in_git(
         render::short_hash(plan),
         records.iter().filter(|r| r.event == Event::Start).count()
     );
-    let pushed = target.push(&records, &subject).map_err(|e| {
-        miette!(
-            help = format!(
-                "the lines are in the local ledger; record them later with `dnc ledger LEDGER --push-to {branch} --remote {remote}`"
-            ),
-            "the changes were applied but recording the ledger on {branch} failed: {e}"
-        )
-    })?;
+    let pushed = target
+        .push(&records, &subject)
+        .map_err(|e| ApplyError::LedgerBranch {
+            branch: branch.to_string(),
+            remote: remote.to_string(),
+            reason: e.to_string(),
+        })?;
     if let Some(commit) = pushed.commit {
         println!("Ledger recorded on {branch} ({remote}): commit {commit}");
     }
@@ -160,7 +223,7 @@ fn saved_plan(path: &Path) -> Result<Option<SavedPlan>> {
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             == Some(&b'{');
-    is_plan.then(|| saved::load(path)).transpose()
+    Ok(is_plan.then(|| saved::load(path)).transpose()?)
 }
 
 /// Lists every difference on stderr (unwrapped, one per line) before refusing.
@@ -172,12 +235,11 @@ fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
     for d in &diffs {
         eprintln!("  - {d}");
     }
-    Err(miette!(
-        help = "run `dnc plan --out FILE` again, review it, and apply the new file",
-        "the saved plan {} is stale ({} differences above); nothing was applied",
-        render::short_hash(saved),
-        diffs.len()
-    ))
+    Err(ApplyError::Stale {
+        hash: render::short_hash(saved).to_string(),
+        count: diffs.len(),
+    }
+    .into())
 }
 
 /// Over the limits, only the exact count the operator names is accepted.
@@ -187,18 +249,16 @@ fn check_safety(safety: &Safety, allowed: Option<u64>) -> Result<()> {
     }
     match allowed {
         Some(n) if n == safety.removals => Ok(()),
-        Some(n) => Err(miette!(
-            "--allow-removals {n} does not match this plan's {} removals; nothing was applied",
-            safety.removals
-        )),
-        None => Err(miette!(
-            help = format!(
-                "if these removals are intended, run again with --allow-removals {}",
-                safety.removals
-            ),
-            "the plan breaches the safety limits; nothing was applied:\n  - {}",
-            safety.breaches.join("\n  - ")
-        )),
+        Some(n) => Err(ApplyError::RemovalsMismatch {
+            allowed: n,
+            removals: safety.removals,
+        }
+        .into()),
+        None => Err(ApplyError::OverLimits {
+            breaches: safety.breaches.clone(),
+            removals: safety.removals,
+        }
+        .into()),
     }
 }
 
@@ -209,17 +269,8 @@ fn check_retention(safety: &Safety, allowed: Option<u64>) -> Result<()> {
     match allowed {
         _ if early == 0 => Ok(()),
         Some(n) if n == early => Ok(()),
-        Some(n) => Err(miette!(
-            code = "dnc::apply::early_removals",
-            "--allow-early-removals {n} does not match this plan's {early} removals inside the retention period; nothing was applied"
-        )),
-        None => Err(miette!(
-            code = "dnc::apply::early_removals",
-            help = format!(
-                "record why each may be dialed again (the tombstone's removal_reason), then run again with --allow-early-removals {early}"
-            ),
-            "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
-        )),
+        Some(n) => Err(ApplyError::EarlyRemovalsMismatch { allowed: n, early }.into()),
+        None => Err(ApplyError::EarlyRemovals { early }.into()),
     }
 }
 
@@ -228,9 +279,7 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(miette!(
-            "not on a terminal: pass --yes to apply without a prompt; nothing was applied"
-        ));
+        return Err(ApplyError::NoTerminal.into());
     }
     print!(
         "\nApply {}? Only 'yes' is accepted: ",
@@ -245,7 +294,7 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
     if answer.trim() == "yes" {
         Ok(())
     } else {
-        Err(miette!("not confirmed; nothing was applied"))
+        Err(ApplyError::NotConfirmed.into())
     }
 }
 

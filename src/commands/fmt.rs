@@ -7,14 +7,14 @@ use crate::exit::Exit;
 use crate::fmt::{self, modeline};
 use crate::manifest;
 use anstyle::{AnsiColor, Style};
-use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use miette::{IntoDiagnostic, Result, WrapErr};
 use std::path::{Path, PathBuf};
 
 pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.path);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, out.color_err));
-        miette::bail!("the config is invalid; fix the errors above first");
+        return Err(super::CommandError::InvalidConfig.into());
     };
     let mut unformatted = Vec::new();
     let mut refused = 0;
@@ -62,10 +62,7 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
         unformatted.push(name.display().to_string());
     }
     if refused > 0 {
-        return Err(miette!(
-            help = "fix what is named above by hand, then run dnc fmt again",
-            "{refused} manifest(s) could not be formatted safely and were left as they are"
-        ));
+        return Err(super::CommandError::FmtRefused { refused }.into());
     }
     if args.check && !unformatted.is_empty() {
         eprintln!(

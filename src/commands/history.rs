@@ -5,28 +5,23 @@ use crate::exit::Exit;
 use crate::history::{self, LedgerSource};
 use crate::manifest;
 use crate::phone;
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{IntoDiagnostic, Result};
 
 pub fn run(args: HistoryArgs) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, false));
-        miette::bail!("the config is invalid; fix the errors above first");
+        return Err(super::CommandError::InvalidConfig.into());
     };
     let code = args.phone_code.or(config.phone_code);
-    let (phone, _) = phone::normalize(code, &args.number).map_err(|e| {
-        miette!(
-            help = "write the number with `+` and its country code, or pass --phone-code",
-            "{e}"
-        )
-    })?;
+    let (phone, _) = phone::normalize(code, &args.number).map_err(super::CommandError::Number)?;
     let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
     let ledger = LedgerSource::chosen(
         args.sources.ledger_branch.as_deref(),
         args.sources.ledger.as_deref(),
         &default_ledger,
     );
-    let timeline = history::timeline(&config, &phone, ledger).map_err(|e| miette!("{e}"))?;
+    let timeline = history::timeline(&config, &phone, ledger)?;
     match args.format {
         HistoryFormat::Human => print!("{}", history::render::human(&timeline)),
         HistoryFormat::Json => println!(

@@ -4,11 +4,11 @@ use super::{Output, runtime};
 use crate::cli::{ImportArgs, OutputFormat};
 use crate::entry::CampaignId;
 use crate::exit::Exit;
-use crate::import::{self, ImportError, Options, Prepared, ScopeReport, entries};
+use crate::import::{self, Options, Prepared, ScopeReport, entries};
 use crate::manifest::{self, Config, Desired, Severity};
 use crate::state;
 use crate::target;
-use miette::{IntoDiagnostic, Result, miette};
+use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -43,9 +43,13 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
         origin,
     };
-    let prepared = import::prepare(&config, &desired, &remote, &opts).map_err(explain)?;
-    import::write(&config.root, &prepared.files, args.force)
-        .map_err(|e| miette!("writing the import under {}: {e}", config.root.display()))?;
+    let prepared = import::prepare(&config, &desired, &remote, &opts)?;
+    import::write(&config.root, &prepared.files, args.force).map_err(|e| {
+        super::CommandError::ImportWrite {
+            root: config.root.clone(),
+            reason: e.to_string(),
+        }
+    })?;
     match args.format {
         OutputFormat::Human => print!("{}", summary(&config, &prepared, &opts)),
         OutputFormat::Json => println!(
@@ -88,7 +92,7 @@ fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
                 "{}",
                 manifest::render_human(&loaded.diagnostics, out.color_err)
             );
-            miette::bail!("the config or manifests are invalid; fix the errors above first")
+            Err(super::CommandError::InvalidConfigOrManifests.into())
         }
     }
 }
@@ -158,36 +162,17 @@ fn chosen_scopes(args: &ImportArgs, config: &Config) -> Result<Vec<CampaignId>> 
     for &s in &args.scopes {
         if !managed.contains(&s) {
             let names: Vec<String> = managed.iter().map(ToString::to_string).collect();
-            return Err(miette!(
-                help = format!(
-                    "managed scopes: {}; add it to `scopes` in the config first",
-                    names.join(", ")
-                ),
-                "{s} is not a scope this config manages"
-            ));
+            return Err(super::CommandError::ImportScope {
+                scope: s,
+                managed: names.join(", "),
+            }
+            .into());
         }
         if !chosen.contains(&s) {
             chosen.push(s);
         }
     }
     Ok(chosen)
-}
-
-fn explain(e: ImportError) -> miette::Report {
-    let help = match &e {
-        ImportError::NotAllowed { .. } => {
-            "if the account accepts them, add them to `reasons:` / `purposes:` in the config, then import again; nothing was written"
-        }
-        ImportError::AlreadyManaged { .. } => {
-            "use --only-unmanaged to import only the entries no manifest names; nothing was written"
-        }
-        ImportError::Exists(_) => {
-            "pass --force to replace it, or --out to write elsewhere; nothing was written"
-        }
-        ImportError::CsvMatched(_) => "nothing was written",
-        ImportError::BlankReason => "give the reason these entries are on the list",
-    };
-    miette!(help = help, "{e}")
 }
 
 fn summary(config: &Config, prepared: &Prepared, opts: &Options) -> String {

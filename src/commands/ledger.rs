@@ -1,13 +1,12 @@
 //! `dnc ledger`: the audit ledger as an auditor reads it: one row per operation.
 
 use crate::cli::{LedgerArgs, LedgerFormat};
-use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::ledger_git::LedgerBranch;
-use crate::phone::{self, Phone};
-use miette::{IntoDiagnostic, Result, miette};
+use crate::phone;
+use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -45,7 +44,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         args.sources.ledger.as_deref(),
         &default,
     );
-    let records = match source.records(&root).map_err(|e| miette!("{e}"))? {
+    let records = match source.records(&root)? {
         Ok(records) => records,
         Err(note) => {
             eprintln!("{note}");
@@ -57,10 +56,10 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .as_deref()
         .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
         .transpose()
-        .map_err(|e| miette!("--number: {e}"))?;
+        .map_err(super::CommandError::NumberFlag)?;
     let rows: Vec<Row> = ledger::operations(records)
         .into_iter()
-        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == phone_of(start)))
+        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == start.key().phone))
         .filter(|(start, _)| in_range(&start.time, &args))
         .map(|(start, finish)| row(&start, finish.as_ref()))
         .collect();
@@ -78,11 +77,10 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
 fn config_dir(args: &LedgerArgs) -> Result<PathBuf> {
     let config = &args.sources.config;
     if config.extension().is_some_and(|e| e == "jsonl") {
-        miette::bail!(
-            help = format!("run `dnc ledger --ledger {}`", config.display()),
-            "`{}` is a ledger, not a config: `dnc ledger` takes the config, like every command",
-            config.display()
-        );
+        return Err(super::CommandError::LedgerNotConfig {
+            path: config.clone(),
+        }
+        .into());
     }
     Ok(crate::manifest::config_root(config))
 }
@@ -105,7 +103,10 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     );
     let pushed = target
         .push(&records, &subject)
-        .map_err(|e| miette!("recording the ledger on {branch}: {e}"))?;
+        .map_err(|e| super::CommandError::LedgerPush {
+            branch: branch.to_string(),
+            reason: e.to_string(),
+        })?;
     match pushed.commit {
         Some(c) => println!(
             "Recorded {} new ledger lines on {branch} ({}), commit {c}",
@@ -117,13 +118,6 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
         ),
     }
     Ok(Exit::Success)
-}
-
-fn phone_of(r: &Record) -> Phone {
-    Phone {
-        code: r.phone_code,
-        national: r.phone_number.clone(),
-    }
 }
 
 fn in_range(time: &str, args: &LedgerArgs) -> bool {
@@ -146,8 +140,8 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        scope: CampaignId(start.campaign_id).to_string(),
-        number: phone_of(start).display(),
+        scope: start.key().scope.to_string(),
+        number: start.key().phone.display(),
         reason: start
             .removal_reason
             .clone()

@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod error;
 mod fmt;
 mod history;
 mod import;
@@ -12,6 +13,8 @@ mod report;
 mod sandbox;
 mod schema;
 mod validate;
+
+pub use error::CommandError;
 
 use crate::cli::{Cli, ColorChoice, Command, TargetArgs};
 use crate::entry::CampaignId;
@@ -132,9 +135,7 @@ fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
     }
     match loaded.config {
         Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),
-        _ => miette::bail!(
-            "the manifests are invalid; fix the errors above (dnc validate shows them too)"
-        ),
+        _ => Err(CommandError::InvalidManifests.into()),
     }
 }
 
@@ -152,6 +153,7 @@ fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
         concurrency: target.read_concurrency.into(),
         phone_codes: phone_codes(desired),
         wanted,
+        max_offset: target.api_max_offset,
         ..ReadOptions::default()
     }
 }

@@ -5,21 +5,21 @@ use crate::exit::Exit;
 use crate::history::LedgerSource;
 use crate::manifest;
 use crate::report::{self, Options};
-use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use miette::{IntoDiagnostic, Result, WrapErr};
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, false));
-        miette::bail!("the config is invalid; fix the errors above first");
+        return Err(super::CommandError::InvalidConfig.into());
     };
     let period = report::period(args.since, args.until);
     if period.since > period.until {
-        miette::bail!(
-            "--since {} is after --until {}: the period is empty",
-            period.since,
-            period.until
-        );
+        return Err(super::CommandError::EmptyPeriod {
+            since: period.since.to_string(),
+            until: period.until.to_string(),
+        }
+        .into());
     }
     let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
     let ledger = LedgerSource::chosen(
@@ -35,7 +35,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
             ledger,
         },
     )
-    .map_err(|e| miette!("{e}"))?;
+    .map_err(super::CommandError::Report)?;
     let text = match args.format {
         ReportFormat::Html => report::html::html(&built),
         ReportFormat::Json => report::json(&built),

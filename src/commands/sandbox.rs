@@ -27,6 +27,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
             seed: args.seed,
             variant: args.variant,
         },
+        max_offset: args.max_offset,
     };
     let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
     runtime.block_on(async move {

@@ -51,7 +51,7 @@ use git::{Blobs, Commit, Repo};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path};
+use std::path::Path;
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -136,11 +136,19 @@ pub enum What {
     },
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum HistoryError {
     #[error(transparent)]
+    #[diagnostic(
+        code(dnc::history::git),
+        help("check that git is installed and can read the repository holding the manifests")
+    )]
     Git(#[from] GitError),
     #[error("{0}")]
+    #[diagnostic(
+        code(dnc::history::ledger),
+        help("name an existing ledger with --ledger FILE or --ledger-branch BRANCH")
+    )]
     Ledger(String),
 }
 
@@ -180,7 +188,7 @@ impl<'a> LedgerSource<'a> {
         match self {
             LedgerSource::File { path, required } if path.exists() || *required => {
                 let (records, _torn) =
-                    ledger::read(path).map_err(|e| HistoryError::Ledger(format!("{e:?}")))?;
+                    ledger::read(path).map_err(|e| HistoryError::Ledger(chain(&e)))?;
                 Ok(Ok(records))
             }
             LedgerSource::File { path, .. } => Ok(Err(format!(
@@ -192,6 +200,14 @@ impl<'a> LedgerSource<'a> {
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
         }
     }
+}
+
+/// An error and its causes on one line (`opening the ledger x: No such file or directory`).
+fn chain(e: &miette::Report) -> String {
+    e.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// The timeline of `phone` from the git history of the manifests under the config's
@@ -362,7 +378,7 @@ impl States<'_> {
             let rows = RefCell::new(&mut self.csv_rows);
             let national = &self.phone.national;
             let read = |p: &Path| -> std::io::Result<Vec<u8>> {
-                let csv = lexical(p);
+                let csv = crate::paths::slashed(p);
                 requested.borrow_mut().push(csv.clone());
                 match csv_rows(
                     &mut blobs.borrow_mut(),
@@ -437,7 +453,7 @@ fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
         .filter(|e| e.key.phone == *phone)
         .map(|e| {
             let item = Item {
-                file: lexical(Path::new(e.source.file.as_ref())),
+                file: crate::paths::slashed(Path::new(e.source.file.as_ref())),
                 held: Held::Entry {
                     reason: e.reason,
                     purpose: e.purpose,
@@ -451,7 +467,7 @@ fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
         .filter(|t| t.key.phone == *phone)
         .map(|t| {
             let item = Item {
-                file: lexical(Path::new(t.source.file.as_ref())),
+                file: crate::paths::slashed(Path::new(t.source.file.as_ref())),
                 held: Held::Tombstone {
                     removal_reason: t.removal_reason,
                 },
@@ -566,10 +582,10 @@ fn disappeared(b: &Item) -> What {
 fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
     ledger::operations(records)
         .into_iter()
-        .filter(|(s, _)| s.phone_code == phone.code && s.phone_number == phone.national)
+        .filter(|(s, _)| s.key().phone == *phone)
         .map(|(start, finish)| {
             let last = finish.as_ref().unwrap_or(&start);
-            let scope = CampaignId(start.campaign_id);
+            let scope = start.key().scope;
             Event {
                 time: last.time.clone(),
                 scope,
@@ -652,21 +668,6 @@ fn ere_escape(s: &str) -> String {
     out
 }
 
-/// `a/./b/../c` as `a/c`, with `/` separators.
-fn lexical(path: &Path) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                parts.pop();
-            }
-            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
-            _ => {}
-        }
-    }
-    parts.join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -699,8 +700,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_resolve_lexically() {
-        assert_eq!(lexical(Path::new("lists/./bulk/../a.csv")), "lists/a.csv");
+    fn names_are_escaped_for_git_grep() {
         assert_eq!(ere_escape("a.b(1).csv"), "a\\.b\\(1\\)\\.csv");
     }
 }

@@ -1,17 +1,14 @@
 //! The diff between the desired set and the remote state, scope by scope.
 
 use super::{
-    Change, ChangeKind, Deadline, Duplicate, EarlyRemoval, Edit, Effect, FORMAT_VERSION, Plan,
-    RemoteSnapshot, Safety, ScopeLimits, ScopePlan,
+    Change, Deadline, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, ScopePlan,
 };
+use super::{hash, safety};
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{
-    Config, Deadlines, Desired, DesiredEntry, ScopeConfig, ScopeSafety, Tombstone,
-};
+use crate::manifest::{Config, Deadlines, Desired, DesiredEntry, ScopeConfig, Tombstone};
 use crate::phone::Phone;
 use crate::state::{RemoteEntry, RemoteState, ScopeState};
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
 /// Computes the plan. Removal effects start as unknown; fill them with [`Plan::set_effects`].
@@ -33,10 +30,10 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
             diff_scope(sc, state, desired, &wanted, &tombstones, &honor)
         })
         .collect();
-    let mut safety = measure_safety(config, &scopes);
-    safety.early_removals = early_removals(&scopes, remote, &honor);
-    let manifests_hash = hash_desired(desired);
-    let remote_hash = hash_remote(remote);
+    let mut safety = safety::measure(config, &scopes);
+    safety.early_removals = safety::early_removals(&scopes, remote, &honor);
+    let manifests_hash = hash::desired(desired);
+    let remote_hash = hash::remote(remote);
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -46,7 +43,7 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
         scopes,
         safety,
     };
-    plan.hash = plan_hash(&plan);
+    plan.hash = hash::plan_hash(&plan);
     plan
 }
 
@@ -138,9 +135,9 @@ fn diff_scope(
 }
 
 /// The deadlines and the day the plan is made.
-struct Honor<'c> {
-    deadlines: &'c Deadlines,
-    today: NaiveDate,
+pub(super) struct Honor<'c> {
+    pub(super) deadlines: &'c Deadlines,
+    pub(super) today: NaiveDate,
 }
 
 impl Honor<'_> {
@@ -192,108 +189,6 @@ fn not_looked_up() -> Effect {
     }
 }
 
-/// The limits that hold in scope `id`: its own where it sets them, else the config's.
-fn scope_limits(config: &Config, id: CampaignId) -> ScopeLimits {
-    let own = config.scopes.iter().find(|s| s.id == id).map(|s| &s.safety);
-    ScopeLimits {
-        campaign_id: id,
-        max_removals: own.and_then(|l| l.max_removals),
-        max_removal_percent: own
-            .and_then(|l| l.max_removal_percent)
-            .unwrap_or(config.safety.max_removal_percent),
-    }
-}
-
-/// The removals and prunes of entries still inside the retention period.
-fn early_removals(scopes: &[ScopePlan], remote: &RemoteState, honor: &Honor) -> Vec<EarlyRemoval> {
-    let mut out = Vec::new();
-    for s in scopes {
-        let Some(state) = remote.scope(s.campaign_id) else {
-            continue;
-        };
-        let removed: HashMap<u64, ChangeKind> = s
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Remove { id, .. } | Change::Prune { id, .. } => Some((*id, c.kind())),
-                _ => None,
-            })
-            .collect();
-        for e in &state.entries {
-            let Some(&change) = removed.get(&e.id) else {
-                continue;
-            };
-            let requested_at = e
-                .insert_date
-                .get(..10)
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let retained_until = requested_at.and_then(|r| honor.deadlines.retained_until(r));
-            if retained_until.is_some_and(|end| honor.today >= end) {
-                continue;
-            }
-            out.push(EarlyRemoval {
-                id: e.id,
-                key: e.key.clone(),
-                change,
-                requested_at,
-                retained_until,
-            });
-        }
-    }
-    out
-}
-
-fn measure_safety(config: &Config, scopes: &[ScopePlan]) -> Safety {
-    let limits = &config.safety;
-    let mut breaches = Vec::new();
-    let mut removals = 0u64;
-    for s in scopes {
-        let n = s.changes.iter().filter(|c| c.is_removal()).count() as u64;
-        removals += n;
-        if n == 0 {
-            continue;
-        }
-        let own = scope_limits(config, s.campaign_id);
-        if let Some(max) = own.max_removals
-            && n > max
-        {
-            breaches.push(format!(
-                "{n} removals in {} (limit {max} for this scope)",
-                s.campaign_id
-            ));
-        }
-        let percent = 100.0 * n as f64 / s.remote_total.max(1) as f64;
-        if percent > own.max_removal_percent {
-            breaches.push(format!(
-                "{n} removals in {} are {percent:.1}% of its {} entries (limit {}%)",
-                s.campaign_id, s.remote_total, own.max_removal_percent
-            ));
-        }
-    }
-    if removals > limits.max_removals {
-        breaches.insert(
-            0,
-            format!(
-                "{removals} removals in this plan (limit {})",
-                limits.max_removals
-            ),
-        );
-    }
-    Safety {
-        max_removals: limits.max_removals,
-        max_removal_percent: limits.max_removal_percent,
-        removals,
-        breaches,
-        scopes: config
-            .scopes
-            .iter()
-            .filter(|s| s.safety != ScopeSafety::default())
-            .map(|s| scope_limits(config, s.id))
-            .collect(),
-        early_removals: Vec::new(),
-    }
-}
-
 impl Plan {
     /// Fills in what each removal does to dialability, given every scope that currently holds
     /// each removed number (managed or not). Numbers missing from `holders` stay unknown.
@@ -324,7 +219,7 @@ impl Plan {
                 *effect = effect_of(key.scope, remaining);
             }
         }
-        self.hash = plan_hash(self);
+        self.hash = hash::plan_hash(self);
     }
 
     /// Phones whose removal effect must be looked up.
@@ -352,98 +247,11 @@ fn effect_of(scope: CampaignId, remaining: Vec<CampaignId>) -> Effect {
     }
 }
 
-fn hex_digest(update: impl FnOnce(&mut Sha256)) -> String {
-    let mut h = Sha256::new();
-    update(&mut h);
-    hex::encode(h.finalize())
-}
-
-/// Feeds values to a hash unambiguously (each text with its length), without formatting
-/// a string per entry: a million entries are hashed on every plan.
-trait Feed {
-    fn num(&mut self, n: i64) -> &mut Self;
-    fn text(&mut self, t: &str) -> &mut Self;
-    fn opt(&mut self, t: Option<&str>) -> &mut Self;
-    fn key(&mut self, k: &Key) -> &mut Self;
-}
-
-impl Feed for Sha256 {
-    fn num(&mut self, n: i64) -> &mut Self {
-        self.update(n.to_le_bytes());
-        self
-    }
-
-    fn text(&mut self, t: &str) -> &mut Self {
-        self.num(t.len() as i64).update(t.as_bytes());
-        self
-    }
-
-    fn opt(&mut self, t: Option<&str>) -> &mut Self {
-        match t {
-            None => self.num(-1),
-            Some(t) => self.text(t),
-        }
-    }
-
-    fn key(&mut self, k: &Key) -> &mut Self {
-        self.num(k.scope.0)
-            .num(k.phone.code.into())
-            .text(&k.phone.national)
-    }
-}
-
-fn hash_desired(desired: &Desired) -> String {
-    let mut entries: Vec<&DesiredEntry> = desired.entries.iter().collect();
-    entries.sort_unstable_by(|a, b| {
-        (&a.key, &a.reason, &a.purpose).cmp(&(&b.key, &b.reason, &b.purpose))
-    });
-    let mut tombstones: Vec<&Tombstone> = desired.tombstones.iter().collect();
-    tombstones
-        .sort_unstable_by(|a, b| (&a.key, &a.removal_reason).cmp(&(&b.key, &b.removal_reason)));
-    hex_digest(|h| {
-        h.text("entries").num(entries.len() as i64);
-        for e in entries {
-            h.key(&e.key).text(&e.reason).opt(e.purpose.as_deref());
-        }
-        h.text("tombstones").num(tombstones.len() as i64);
-        for t in tombstones {
-            h.key(&t.key).text(&t.removal_reason);
-        }
-    })
-}
-
-fn hash_remote(remote: &RemoteState) -> String {
-    hex_digest(|h| {
-        for (scope, state) in &remote.scopes {
-            h.num(scope.0)
-                .opt(state.incomplete.as_deref())
-                .num(state.entries.len() as i64);
-            let mut entries: Vec<&RemoteEntry> = state.entries.iter().collect();
-            entries.sort_unstable_by_key(|e| e.id);
-            for e in entries {
-                h.num(e.id as i64)
-                    .key(&e.key)
-                    .opt(e.reason.as_deref())
-                    .opt(e.purpose.as_deref());
-            }
-        }
-    })
-}
-
-/// The hash of a plan's content: what `Plan::hash` holds when nobody edited the plan.
-pub fn plan_hash(plan: &Plan) -> String {
-    let changes = serde_json::to_vec(&plan.scopes).expect("plan values always serialize");
-    hex_digest(|h| {
-        h.update(plan.manifests_hash.as_bytes());
-        h.update(plan.remote_hash.as_bytes());
-        h.update(&changes);
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Safety as Limits, Source};
+    use crate::manifest::{Safety as Limits, ScopeSafety, Source};
+    use crate::plan::ScopeLimits;
 
     fn key(scope: i64, national: &str) -> Key {
         Key {

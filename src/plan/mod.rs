@@ -2,7 +2,9 @@
 //! `diff` computes it from plain values; `render` shows it; `saved` stores it for apply.
 
 pub mod diff;
+pub mod hash;
 pub mod render;
+pub mod safety;
 pub mod saved;
 
 use crate::api::Client;

@@ -1,7 +1,6 @@
 //! Saved plans: written by `dnc plan --out`, applied by `dnc apply FILE` only while still true.
 
 use super::{Plan, render};
-use miette::{Context, IntoDiagnostic, Result, miette};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -14,45 +13,94 @@ pub struct SavedPlan {
     pub plan: Plan,
 }
 
+/// Why a saved plan cannot be written or applied.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SavedPlanError {
+    #[error("writing the plan to {}", path.display())]
+    #[diagnostic(
+        code(dnc::plan::write),
+        help("check that the --out directory exists and is writable")
+    )]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("reading {}", path.display())]
+    #[diagnostic(code(dnc::plan::read), help("check the path of the saved plan"))]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a dnc plan file: {source}", path.display())]
+    #[diagnostic(
+        code(dnc::plan::not_a_plan),
+        help("apply a file written by `dnc plan --out FILE`, or the config to plan afresh")
+    )]
+    NotAPlan {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{} does not match its own hash: it was edited after `dnc plan` wrote it; nothing was applied",
+        path.display()
+    )]
+    #[diagnostic(
+        code(dnc::plan::tampered),
+        help(
+            "make the plan again with `dnc plan --out FILE`, review it, and apply that file unedited"
+        )
+    )]
+    Tampered { path: PathBuf },
+    #[error("{} has plan format {found}, this dnc reads format {expected}", path.display())]
+    #[diagnostic(
+        code(dnc::plan::format),
+        help("make the plan again with this dnc (`dnc plan --out FILE`)")
+    )]
+    Format {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+}
+
 /// Writes atomically: a reader never sees half a plan.
-pub fn save(path: &Path, saved: &SavedPlan) -> Result<()> {
+pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
+    let failed = |source| SavedPlanError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).into_diagnostic()?;
-    serde_json::to_writer_pretty(&mut tmp, saved).into_diagnostic()?;
-    tmp.write_all(b"\n").into_diagnostic()?;
-    tmp.persist(path)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("writing the plan to {}", path.display()))?;
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
+    serde_json::to_writer_pretty(&mut tmp, saved).map_err(|e| failed(e.into()))?;
+    tmp.write_all(b"\n").map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
 }
 
-pub fn load(path: &Path) -> Result<SavedPlan> {
-    let text = std::fs::read_to_string(path)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("reading {}", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text)
-        .map_err(|e| miette!("{} is not a dnc plan file: {e}", path.display()))?;
-    if super::diff::plan_hash(&saved.plan) != saved.plan.hash {
-        return Err(miette!(
-            code = "dnc::plan::tampered",
-            help = "make the plan again with `dnc plan --out FILE`, review it, and apply that file unedited",
-            "{} does not match its own hash: it was edited after `dnc plan` wrote it; nothing was applied",
-            path.display()
-        ));
+pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
+    let path_buf = || path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
+        path: path_buf(),
+        source,
+    })?;
+    let saved: SavedPlan =
+        serde_json::from_str(&text).map_err(|source| SavedPlanError::NotAPlan {
+            path: path_buf(),
+            source,
+        })?;
+    if super::hash::plan_hash(&saved.plan) != saved.plan.hash {
+        return Err(SavedPlanError::Tampered { path: path_buf() });
     }
     if saved.plan.format_version != super::FORMAT_VERSION {
-        return Err(miette!(
-            "{} has plan format {}, this dnc reads format {}",
-            path.display(),
-            saved.plan.format_version,
-            super::FORMAT_VERSION
-        ));
+        return Err(SavedPlanError::Format {
+            path: path_buf(),
+            found: saved.plan.format_version,
+            expected: super::FORMAT_VERSION,
+        });
     }
     Ok(saved)
 }

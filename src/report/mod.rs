@@ -14,7 +14,6 @@ mod asked;
 pub mod html;
 
 use crate::calendar;
-use crate::entry::CampaignId;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::manifest::Config;
@@ -126,7 +125,7 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, String> {
         .into_iter()
         .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
         .collect();
-    let wanted: Vec<Phone> = ops.iter().map(|(s, _)| phone_of(s)).collect();
+    let wanted: Vec<Phone> = ops.iter().map(|(s, _)| s.key().phone).collect();
     let asked = asked::find(&config.root, &wanted, &mut notes);
     let rows: Vec<Row> = ops
         .iter()
@@ -154,13 +153,6 @@ fn day_of(time: &str) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
-fn phone_of(r: &Record) -> Phone {
-    Phone {
-        code: r.phone_code,
-        national: r.phone_number.clone(),
-    }
-}
-
 fn row(
     config: &Config,
     start: &Record,
@@ -169,7 +161,7 @@ fn row(
     unmask: bool,
 ) -> Row {
     let last = finish.unwrap_or(start);
-    let phone = phone_of(start);
+    let phone = start.key().phone;
     let outcome = ledger::outcome_text(finish).to_string();
     let took_effect = matches!(outcome.as_str(), "done" | "converged");
     let applied_day = day_of(&last.time);
@@ -187,7 +179,7 @@ fn row(
     Row {
         applied_at: last.time.clone(),
         change: change_name(start.change),
-        scope: CampaignId(start.campaign_id).to_string(),
+        scope: start.key().scope.to_string(),
         number: if unmask {
             phone.display()
         } else {

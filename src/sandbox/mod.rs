@@ -32,6 +32,8 @@ pub struct SandboxConfig {
     /// When set, the only purposes the account accepts.
     pub purposes: Option<Vec<String>>,
     pub faults: Faults,
+    /// The highest search offset accepted (the API's is `state::MAX_OFFSET`).
+    pub max_offset: u64,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -104,6 +106,7 @@ impl Sandbox {
             reasons: cfg.reasons.map(|r| r.into_iter().collect()),
             purposes: cfg.purposes.map(|p| p.into_iter().collect()),
             faults: faults::Injector::new(cfg.faults),
+            max_offset: cfg.max_offset,
         });
         let (stop, stopped) = oneshot::channel();
         let server = serve::serve(listener, routes::router(app), limits, async {

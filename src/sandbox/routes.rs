@@ -19,7 +19,6 @@ use std::sync::Arc;
 const BODY_LIMIT: usize = 64 * 1024;
 const MAX_LIMIT: u64 = 1000;
 const DEFAULT_LIMIT: u64 = 100;
-const MAX_OFFSET: u64 = 100_000;
 
 pub struct App {
     pub store: Store,
@@ -28,6 +27,7 @@ pub struct App {
     pub reasons: Option<HashSet<String>>,
     pub purposes: Option<HashSet<String>>,
     pub faults: Injector,
+    pub max_offset: u64,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -467,7 +467,7 @@ fn search(app: &App, p: &Params) -> Result<Response, Failure> {
     let number = |name: &str| p.get(name).map(str::parse::<u64>);
     let offset = match number("offset") {
         None => 0,
-        Some(Ok(o)) if o <= MAX_OFFSET => o,
+        Some(Ok(o)) if o <= app.max_offset => o,
         Some(_) => return Err(fail(7231, "Invalid offset value")),
     };
     let limit = match number("limit") {

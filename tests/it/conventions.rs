@@ -316,3 +316,34 @@ fn imported_manifests_reference_the_repository_schema_by_a_path_that_resolves() 
         "the modeline names the schema file"
     );
 }
+
+/// Every diagnostic code dnc can print (`code(dnc::…)` on an error type, or a `"dnc::…"`
+/// string in the manifest checks): a code that is renamed or dropped shows up here, since
+/// scripts and docs match on them.
+#[test]
+fn every_error_code_is_listed() {
+    let attribute = regex::Regex::new(r"code\((dnc(?:::[a-z0-9_]+)+)\)").unwrap();
+    let string = regex::Regex::new(r#""(dnc(?:::[a-z0-9_]+){2,})""#).unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for re in [&attribute, &string] {
+                    codes.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+                }
+            }
+        }
+    }
+    insta::assert_snapshot!(
+        "error_codes",
+        codes.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}

@@ -117,6 +117,8 @@ impl FakeGithub {
             ("GITHUB_API_URL", self.api_url.as_str()),
             ("GITHUB_REPOSITORY", REPO),
             ("GITHUB_TOKEN", TOKEN),
+            // Retry backoff in milliseconds, as `run::command` sets it for the binary.
+            ("DNC_RETRY_BASE_DELAY_MS", "1"),
         ]
         .into_iter()
         .chain(extra.iter().copied())

@@ -16,6 +16,9 @@ pub struct Sandbox {
     child: Child,
     pub url: url::Url,
     pub db: PathBuf,
+    /// The highest search offset it accepts (`--max-offset`): `dnc` runs against it are
+    /// told the same cap.
+    pub max_offset: u64,
     _dir: Option<TempDir>,
 }
 
@@ -44,6 +47,12 @@ impl Sandbox {
 
     /// A sandbox on the database `db` (which outlives it, for restart tests).
     pub fn start_at(db: &Path, extra: &[&str]) -> Sandbox {
+        let max_offset = extra
+            .windows(2)
+            .find(|w| w[0] == "--max-offset")
+            .map_or(dnc::state::MAX_OFFSET, |w| {
+                w[1].parse().expect("a --max-offset number")
+            });
         let mut child = Command::new(env!("CARGO_BIN_EXE_dnc"))
             .args(["sandbox", "--listen", "127.0.0.1:0", "--token", TOKEN])
             .args([
@@ -55,7 +64,7 @@ impl Sandbox {
             .arg("--db")
             .arg(db)
             .args(extra)
-            .env_remove("DNC_SANDBOX_TOKEN")
+            .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -77,6 +86,7 @@ impl Sandbox {
             url: url::Url::parse(url).expect("a URL"),
             child,
             db: db.to_path_buf(),
+            max_offset,
             _dir: None,
         }
     }
@@ -159,7 +169,7 @@ pub fn client_for(base_url: url::Url, token: &str, max_retries: usize) -> Client
     .expect("client")
 }
 
-/// The three request styles clients use in the wild.
+/// The four request styles clients use in the wild.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
     /// POST with an `application/x-www-form-urlencoded` body.

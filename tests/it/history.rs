@@ -273,7 +273,13 @@ fn a_number_never_written_has_an_empty_timeline_and_no_ledger_is_a_note() {
         &[],
     );
     assert_eq!(missing.code, 1);
-    assert!(missing.stderr.contains("nope.jsonl"), "{}", missing.stderr);
+    // One diagnostic with its code and help, not a rendered report inside another (`×   ×`).
+    insta::assert_snapshot!(missing.stderr, @r"
+    dnc::history::ledger
+
+      × opening the ledger nope.jsonl: No such file or directory (os error 2)
+      help: name an existing ledger with --ledger FILE or --ledger-branch BRANCH
+    ");
 }
 
 #[test]

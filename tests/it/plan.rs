@@ -188,10 +188,27 @@ fn apply_converges_and_a_second_plan_is_empty() {
     );
 }
 
-/// Plans 150,000 global entries inserted at `date(i)`, all with a reason, none with a
+/// The offset cap of the sandboxes below: the reader splits scopes past `CAP + 1000` entries
+/// exactly as it splits the API's past 101,000, with a few thousand entries instead.
+const CAP: u32 = 1000;
+/// Entries of the crowded scopes: three times what one filter exposes under `CAP`.
+const CROWD: u32 = 3 * CAP;
+
+fn capped(entries: impl IntoIterator<Item = SeedEntry>) -> Sandbox {
+    Sandbox::start_seeded(entries, &["--max-offset", &CAP.to_string()])
+}
+
+/// The day `n` days before today: the reader searches every day from the earliest insert
+/// date through tomorrow, so recent dates keep the number of day searches small.
+fn days_ago(n: u32) -> String {
+    let day = chrono::Utc::now().date_naive() - chrono::Days::new(n.into());
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// Plans `CROWD` global entries inserted at `date(i)`, all with a reason, none with a
 /// purpose, and asserts the read was complete; returns the plan's JSON.
-fn plan_150k_read_completely(date: impl Fn(u32) -> String) -> serde_json::Value {
-    let entries = (0..150_000u32).map(|i| SeedEntry {
+fn plan_crowd_read_completely(date: impl Fn(u32) -> String) -> serde_json::Value {
+    let entries = (0..CROWD).map(|i| SeedEntry {
         insert_date: date(i),
         ..seed(
             &format!("2{:02}{:07}", 1 + i % 98, 2_000_000 + i),
@@ -204,7 +221,7 @@ fn plan_150k_read_completely(date: impl Fn(u32) -> String) -> serde_json::Value 
         &config(false, 10),
         &[("lists/global.yaml", "entries: []\n")],
     );
-    let sandbox = Sandbox::start_seeded(entries, &[]);
+    let sandbox = capped(entries);
     let json = plan_json(&project, &sandbox, &[]);
     let global = &json["scopes"][0];
     assert_eq!(
@@ -213,57 +230,54 @@ fn plan_150k_read_completely(date: impl Fn(u32) -> String) -> serde_json::Value 
         "{}",
         global["incomplete"]
     );
-    assert_eq!(global["remote_total"], 150_000);
+    assert_eq!(global["remote_total"], CROWD);
     assert_eq!(json["complete"], true);
     json
 }
 
 #[test]
 fn a_scope_past_the_offset_cap_is_read_completely() {
-    // Over 60 days: one filter exposes only 101,000, so the reader splits by day.
-    let json = plan_150k_read_completely(|i| {
-        format!(
-            "2026-0{}-{:02} 12:00:00",
-            1 + (i % 60) / 28,
-            1 + (i % 60) % 28
-        )
-    });
+    // Over 60 days: one filter exposes only CAP + 1000, so the reader splits by day.
+    let json = plan_crowd_read_completely(|i| format!("{} 12:00:00", days_ago(1 + i % 60)));
     assert_eq!(
         json["scopes"][0]["unmanaged"].as_array().unwrap().len(),
-        150_000
+        CROWD as usize
     );
 }
 
 #[test]
 fn one_crowded_day_is_read_second_by_second() {
     // All on one day: only the second of insertion (`insert_date=YYYY-MM-DD hh:mm:ss`)
-    // narrows them enough.
-    let json = plan_150k_read_completely(|i| {
-        format!("2026-03-03 10:{:02}:{:02}", i / 500 / 60, i / 500 % 60)
-    });
+    // narrows them enough (300 seconds of 10 entries).
+    let day = days_ago(1);
+    let json =
+        plan_crowd_read_completely(|i| format!("{day} 10:{:02}:{:02}", i / 10 / 60, i / 10 % 60));
     assert_eq!(counts(&json), [0, 0, 0, 0]);
 }
 
 #[test]
 fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
-    // 102,000 entries in one second, one code, all with reasons: no filter narrows them enough.
-    let entries = (0..102_000u32).map(|i| {
-        seed(
+    // 2,040 entries in one second, one code, all with reasons: no filter narrows them below
+    // the 2,000 that paging reaches under CAP.
+    let second = format!("{} 10:30:00", days_ago(1));
+    let entries = (0..2040u32).map(|i| SeedEntry {
+        insert_date: second.clone(),
+        ..seed(
             &format!("2{:02}{:07}", 1 + i % 98, 3_000_000 + i),
             0,
             Some("x"),
             None,
         )
     });
-    // 271-310-1500 is the 101,501st entry: no page reaches it, only an exact search does.
+    // 271-300-2030 is the 2,031st entry: no page reaches it, only an exact search does.
     let project = Project::new(
         &config(true, 1_000_000),
         &[(
             "lists/global.yaml",
-            "entries:\n  - number: \"271-310-1500\"\n    scope: global\n    reason: x\nremovals:\n  - number: \"201-300-0000\"\n    scope: global\n    removal_reason: test\n",
+            "entries:\n  - number: \"271-300-2030\"\n    scope: global\n    reason: x\nremovals:\n  - number: \"201-300-0000\"\n    scope: global\n    removal_reason: test\n",
         )],
     );
-    let sandbox = Sandbox::start_seeded(entries, &[]);
+    let sandbox = capped(entries);
     let out = project.dnc(&sandbox, &["plan", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "an incomplete plan is an error");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
@@ -272,7 +286,10 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
     let why = global["incomplete"]
         .as_str()
         .expect("the read is incomplete");
-    assert!(why.contains("102000 entries match"), "{why}");
+    assert!(
+        why.contains("2040 entries match") && why.contains("only the first 2000"),
+        "{why}"
+    );
     assert_eq!(
         counts(&json),
         [0, 0, 0, 0],

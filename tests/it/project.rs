@@ -38,11 +38,13 @@ impl Project {
         self.dir.path().join(rel)
     }
 
-    /// `dnc ARGS` in the project directory against `sandbox`, without color or CI.
+    /// `dnc ARGS` in the project directory against `sandbox` (and its offset cap), without
+    /// color or CI.
     pub fn dnc(&self, sandbox: &Sandbox, args: &[&str]) -> Output {
         self.command(args)
             .env("DNC_API_URL", sandbox.url.as_str())
             .env("DNC_AUTH_TOKEN", TOKEN)
+            .env("DNC_API_MAX_OFFSET", sandbox.max_offset.to_string())
             .output()
             .expect("run dnc")
     }

@@ -702,6 +702,24 @@ async fn pagination_edges() {
     assert_eq!((l, ids.len(), ids[0]), (json!(100), 100, 6));
 }
 
+/// `--max-offset` lowers the offset cap, so tests page past it with a few thousand entries.
+#[tokio::test]
+async fn the_offset_cap_is_configurable() {
+    let s = Sandbox::start(&["--max-offset", "1000"]);
+    let (status, body) = s
+        .raw("search", Style::FormBody, &[("offset", "1000")])
+        .await;
+    assert_eq!(
+        (status, &body["data"]["offset"]),
+        (200, &json!(1000)),
+        "{body}"
+    );
+    let (status, body) = s
+        .raw("search", Style::FormBody, &[("offset", "1001")])
+        .await;
+    assert_eq!(code_of(status, &body), 7231);
+}
+
 #[tokio::test]
 async fn entries_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();

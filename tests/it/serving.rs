@@ -17,6 +17,7 @@ async fn start(dir: &std::path::Path, limits: Limits) -> Sandbox {
         reasons: None,
         purposes: None,
         faults: Faults::default(),
+        max_offset: dnc::state::MAX_OFFSET,
     };
     Sandbox::start_with(cfg, "127.0.0.1:0".parse().unwrap(), limits)
         .await

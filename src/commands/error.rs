@@ -1,0 +1,66 @@
+//! The commands' own errors: input a user gave on the command line, or a config that does
+//! not load. Each has a stable code and, where there is something to do, help.
+
+use crate::entry::CampaignId;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CommandError {
+    #[error("the config is invalid; fix the errors above first")]
+    #[diagnostic(code(dnc::config::invalid))]
+    InvalidConfig,
+    #[error("the manifests are invalid; fix the errors above (dnc validate shows them too)")]
+    #[diagnostic(code(dnc::manifest::invalid))]
+    InvalidManifests,
+    #[error("the config or manifests are invalid; fix the errors above first")]
+    #[diagnostic(code(dnc::manifest::invalid))]
+    InvalidConfigOrManifests,
+    #[error("{0}")]
+    #[diagnostic(
+        code(dnc::number::argument),
+        help("write the number with `+` and its country code, or pass --phone-code")
+    )]
+    Number(crate::phone::PhoneError),
+    #[error("--number: {0}")]
+    #[diagnostic(
+        code(dnc::number::argument),
+        help("write the number with `+` and its country code, or pass --phone-code")
+    )]
+    NumberFlag(crate::phone::PhoneError),
+    #[error("{refused} manifest(s) could not be formatted safely and were left as they are")]
+    #[diagnostic(
+        code(dnc::fmt::refused),
+        help("fix what is named above by hand, then run dnc fmt again")
+    )]
+    FmtRefused { refused: usize },
+    #[error("{scope} is not a scope this config manages")]
+    #[diagnostic(
+        code(dnc::import::unknown_scope),
+        help("managed scopes: {managed}; add it to `scopes` in the config first")
+    )]
+    ImportScope { scope: CampaignId, managed: String },
+    #[error("writing the import under {}: {reason}", root.display())]
+    #[diagnostic(
+        code(dnc::import::write),
+        help("check that the output directory is writable; nothing was written")
+    )]
+    ImportWrite { root: PathBuf, reason: String },
+    #[error("`{}` is a ledger, not a config: `dnc ledger` takes the config, like every command", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::not_a_config),
+        help("run `dnc ledger --ledger {}`", path.display())
+    )]
+    LedgerNotConfig { path: PathBuf },
+    #[error("recording the ledger on {branch}: {reason}")]
+    #[diagnostic(
+        code(dnc::ledger::push),
+        help("check that the remote is reachable and the token may push to {branch}")
+    )]
+    LedgerPush { branch: String, reason: String },
+    #[error("--since {since} is after --until {until}: the period is empty")]
+    #[diagnostic(code(dnc::report::period), help("give a --since on or before --until"))]
+    EmptyPeriod { since: String, until: String },
+    #[error("{0}")]
+    #[diagnostic(code(dnc::report::ledger))]
+    Report(String),
+}
