@@ -259,8 +259,8 @@ pub struct EarlyRemoval {
     #[serde(flatten)]
     pub key: Key,
     pub change: ChangeKind,
-    /// `None` when the remote list gives no readable day.
-    pub requested_at: Option<chrono::NaiveDate>,
+    /// The day the entry entered the remote list; `None` when the list gives no readable day.
+    pub listed_since: Option<chrono::NaiveDate>,
     pub retained_until: Option<chrono::NaiveDate>,
 }
 

@@ -44,11 +44,11 @@ pub(super) fn early_removals(
             let Some(&change) = removed.get(&e.id) else {
                 continue;
             };
-            let requested_at = e
+            let listed_since = e
                 .insert_date
                 .get(..10)
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let retained_until = requested_at.and_then(|r| honor.deadlines.retained_until(r));
+            let retained_until = listed_since.and_then(|r| honor.deadlines.retained_until(r));
             if retained_until.is_some_and(|end| honor.today >= end) {
                 continue;
             }
@@ -56,7 +56,7 @@ pub(super) fn early_removals(
                 id: e.id,
                 key: e.key.clone(),
                 change,
-                requested_at,
+                listed_since,
                 retained_until,
             });
         }

@@ -120,7 +120,7 @@ removals:
     let plan = dnc_at(&project, &sandbox, TODAY, &["plan"]);
     let text = stdout(&plan);
     assert!(
-        text.contains("RETENTION: 1 removal(s) of entries still inside the retention period:\n    +1 202-555-0143 in global (id 1, remove): requested 2026-03-03, honored until 2031-03-03\n"),
+        text.contains("RETENTION: 1 removal(s) of entries still inside the retention period:\n    +1 202-555-0143 in global (id 1, remove): on the list since 2026-03-03, honored until 2031-03-03\n"),
         "{text}"
     );
     assert!(!text.contains("202-555-0144 in global (id"), "{text}");

@@ -338,7 +338,7 @@ fn normalize(text: &str) -> String {
     let fake = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
     let retained = |day: chrono::NaiveDate| {
         let until = day.checked_add_months(chrono::Months::new(12 * RETENTION_YEARS));
-        format!("requested {day}, honored until {}", until.unwrap())
+        format!("on the list since {day}, honored until {}", until.unwrap())
     };
     let replacements = [
         (

@@ -2,7 +2,7 @@
 //! and the `Config` the plan uses.
 
 use super::schemas::Which;
-use super::{Check, ManifestFiles, head, relative};
+use super::{Check, ManifestFiles, head};
 use crate::calendar::Calendar;
 use crate::entry::CampaignId;
 use crate::manifest::diagnostics::{At, Severity, SourceFile};
@@ -43,7 +43,7 @@ impl Check<'_> {
     }
 
     fn config_text(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
-        let name = relative(self.root, path);
+        let name = crate::paths::relative(self.root, path);
         let read = |p: &Path| files::read_regular(p, files::DEFAULT_MAX_FILE_BYTES);
         self.read(path, &name, None, &read)
     }

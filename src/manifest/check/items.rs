@@ -2,7 +2,7 @@
 //! include read into a `Row` (or an `Include`) for the entry checks.
 
 use super::schemas::Which;
-use super::{Check, Include, Inherited, head, outside, relative};
+use super::{Check, Include, Inherited, head, outside};
 use crate::manifest::Config;
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
 use crate::manifest::files;
@@ -176,7 +176,7 @@ impl Check<'_> {
                 };
                 self.includes.push(Include {
                     path: config.root.join(&rel),
-                    name: relative(Path::new(""), &rel),
+                    name: crate::paths::slashed(&rel),
                     from: (file.clone(), span("csv")),
                     inherited,
                 });

@@ -1,7 +1,7 @@
 //! The manifest files a config names: its `manifests` globs expanded, confined to the
 //! config's directory, and read.
 
-use super::{Check, ManifestFiles, ReadFile, outside, relative};
+use super::{Check, ManifestFiles, ReadFile, outside};
 use crate::manifest::Config;
 use crate::manifest::diagnostics::{At, Severity, SourceFile};
 use crate::manifest::yaml::{Node, Value as Y};
@@ -76,7 +76,7 @@ impl Check<'_> {
         }
         let mut out = Vec::new();
         for (path, span) in paths {
-            let name = relative(&config.root, &path);
+            let name = crate::paths::relative(&config.root, &path);
             if let Some(f) = self.read(&path, &name, Some((file, span)), files) {
                 out.push((name, f));
             }

@@ -101,16 +101,6 @@ impl Inherited {
     }
 }
 
-/// `path` relative to `root` with `/` separators: how files are named in diagnostics and
-/// in `Source::file`.
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// The first line of a span: where to point when a whole item is at fault.
 fn head(text: &str, span: &Range<usize>) -> Range<usize> {
     let end = text[span.start..span.end.min(text.len())]

@@ -158,16 +158,16 @@ pub fn deadline_text(d: &Deadline) -> String {
     format!("requested {}, due {}: {state}", d.requested_at, d.due)
 }
 
-/// `+1 202-555-0143 in global (id 5, prune): requested 2026-03-03, honored until 2031-03-03`.
+/// `+1 202-555-0143 in global (id 5, prune): on the list since 2026-03-03, honored until 2031-03-03`.
 pub(crate) fn early_removal_text(e: &EarlyRemoval, opts: Options) -> String {
     let change = serde_json::to_value(e.change)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let when = match (e.requested_at, e.retained_until) {
-        (Some(r), Some(u)) => format!("requested {r}, honored until {u}"),
-        (Some(r), None) => format!("requested {r}"),
-        _ => "request date unknown".to_string(),
+    let when = match (e.listed_since, e.retained_until) {
+        (Some(r), Some(u)) => format!("on the list since {r}, honored until {u}"),
+        (Some(r), None) => format!("on the list since {r}"),
+        _ => "date it was listed unknown".to_string(),
     };
     format!(
         "{} in {} (id {}, {change}): {when}",
