@@ -234,7 +234,10 @@ fn dnc_maybe_under_perf(sandbox: &Sandbox) -> Command {
         return dnc;
     };
     let mut perf = Command::new("perf");
-    perf.args(["record", "-g", "-o"]).arg(out).arg("--").arg(common::DNC);
+    perf.args(["record", "-g", "-o"])
+        .arg(out)
+        .arg("--")
+        .arg(common::DNC);
     for (k, v) in dnc.get_envs() {
         match v {
             Some(v) => perf.env(k, v),
@@ -251,7 +254,10 @@ fn measure_read_only(sandbox: &Sandbox, remote: u64) -> common::Measured {
             .args([READ_ONLY, &sandbox.url, &remote.to_string()])
             .stderr(Stdio::null()),
     );
-    assert!(run.success, "the read-only run failed (its count is checked)");
+    assert!(
+        run.success,
+        "the read-only run failed (its count is checked)"
+    );
     run
 }
 
