@@ -101,11 +101,12 @@ fn main() {
     );
     match wrk {
         Some((count, secs)) => println!(
-            "dnc apply at concurrency {n}: {:.0} % of the sandbox's capacity under wrk (target >= 80 %)",
+            "dnc apply at concurrency {n}: {:.0} % of the sandbox's capacity under wrk (target >= 90 %, issue 15)",
             100.0 * apply_rate / (count as f64 / secs)
         ),
         None => println!("(b) skipped: `wrk` is not installed (apt-get install wrk)"),
     }
+    println!("load average at the end: {}", common::loadavg());
 }
 
 /// One `dnc apply --yes --concurrency n` of `inserts` creates on a fresh sandbox: its

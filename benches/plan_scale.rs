@@ -5,14 +5,22 @@
 //! removals and drift, runs `dnc plan --format json --out plan.json --timings` as its own
 //! process against a `dnc sandbox` process, checks every count in the plan, and prints wall
 //! time, the phases `dnc plan --timings` reports, and the `dnc` process's peak memory.
-//! `DNC_BENCH_ENTRIES` scales the run down (default 1000000) for a quick check.
+//! Issue 15: before and after the plan, the same remote state is read alone (no manifests,
+//! no diff: `dnc::state::read` in a child process of this bench, its entry count checked), and
+//! the plan's wall time is compared with that floor.
+//! `DNC_BENCH_ENTRIES` scales the run down (default 1000000) for a quick check;
+//! `DNC_BENCH_PERF=FILE` runs the plan under `perf record -g -o FILE` (figures then include
+//! perf's overhead).
 
 // Each bench uses part of the shared module.
 #[allow(dead_code)]
 mod common;
 
 use common::{Numbers, Sandbox, written};
+use dnc::api::{Client, ClientConfig};
+use dnc::entry::CampaignId;
 use dnc::sandbox::SeedEntry;
+use dnc::state::ReadOptions;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde_json::Value;
@@ -20,6 +28,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The managed scopes and their share of the entries, in config order.
@@ -48,6 +57,13 @@ const DRIFT: u64 = 1_500;
 const DAYS: u64 = 720;
 const TARGET_WALL: Duration = Duration::from_secs(15);
 const TARGET_RSS_KIB: u64 = 1024 * 1024;
+/// Issue 15: the plan within this multiple of the read alone, the diff phase within
+/// `TARGET_DIFF_SECS`, and peak memory within `TARGET_RSS_15_KIB`.
+const TARGET_READ_RATIO: f64 = 1.5;
+const TARGET_DIFF_SECS: f64 = 0.5;
+const TARGET_RSS_15_KIB: u64 = 256 * 1024;
+/// The child mode reading the state alone: `--read-only URL EXPECTED_ENTRIES`.
+const READ_ONLY: &str = "--read-only";
 
 /// What the generated data is, and so what the plan must say.
 struct Layout {
@@ -137,6 +153,11 @@ impl Layout {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == READ_ONLY) {
+        read_only(&args[i + 1], args[i + 2].parse().expect("expected entries"));
+        return;
+    }
     let entries: u64 = std::env::var("DNC_BENCH_ENTRIES")
         .ok()
         .map(|v| v.parse().expect("DNC_BENCH_ENTRIES is a number"))
@@ -168,12 +189,13 @@ fn main() {
     );
 
     let sandbox = Sandbox::start(&db, &["111=Sales", "222=Renewals"]);
+    let read_before = measure_read_only(&sandbox, remote);
     let stdout = dir.path().join("plan.stdout.json");
     let stderr = dir.path().join("plan.stderr");
     let saved = dir.path().join("plan.json");
+    let mut plan_cmd = dnc_maybe_under_perf(&sandbox);
     let run = common::measure(
-        sandbox
-            .dnc()
+        plan_cmd
             .arg("plan")
             .arg(&config)
             .args(["--format", "json", "--timings", "--out"])
@@ -181,6 +203,7 @@ fn main() {
             .stdout(File::create(&stdout).expect("stdout file"))
             .stderr(File::create(&stderr).expect("stderr file")),
     );
+    let read_after = measure_read_only(&sandbox, remote);
     drop(sandbox);
     let errors = std::fs::read_to_string(&stderr).unwrap_or_default();
     assert!(run.success, "dnc plan failed:\n{errors}");
@@ -195,7 +218,70 @@ fn main() {
         .expect("the saved plan is JSON");
     assert_eq!(saved_plan["plan"]["hash"], plan["hash"], "saved plan hash");
 
-    report(&layout, &expected, &run, &timings(&errors));
+    report(
+        &layout,
+        &expected,
+        &run,
+        &timings(&errors),
+        [&read_before, &read_after],
+    );
+}
+
+/// `sandbox.dnc()`, or with `DNC_BENCH_PERF=FILE` the same under `perf record -g`.
+fn dnc_maybe_under_perf(sandbox: &Sandbox) -> Command {
+    let dnc = sandbox.dnc();
+    let Some(out) = std::env::var_os("DNC_BENCH_PERF") else {
+        return dnc;
+    };
+    let mut perf = Command::new("perf");
+    perf.args(["record", "-g", "-o"])
+        .arg(out)
+        .arg("--")
+        .arg(common::DNC);
+    for (k, v) in dnc.get_envs() {
+        match v {
+            Some(v) => perf.env(k, v),
+            None => perf.env_remove(k),
+        };
+    }
+    perf
+}
+
+/// Runs this bench as a child reading the sandbox's state alone, measured like the plan.
+fn measure_read_only(sandbox: &Sandbox, remote: u64) -> common::Measured {
+    let run = common::measure(
+        Command::new(std::env::current_exe().expect("this bench"))
+            .args([READ_ONLY, &sandbox.url, &remote.to_string()])
+            .stderr(Stdio::null()),
+    );
+    assert!(
+        run.success,
+        "the read-only run failed (its count is checked)"
+    );
+    run
+}
+
+/// The child: reads every managed scope as `dnc plan` does (same concurrency, no manifests,
+/// so no numbers looked up one by one) and checks the entry count.
+fn read_only(url: &str, expected: u64) {
+    let client = Client::new(ClientConfig {
+        base_url: url::Url::parse(url).expect("a URL"),
+        token: common::TOKEN.to_string().into(),
+        timeout: Duration::from_secs(30),
+        retry: dnc::http::RetryPolicy::at_most(0),
+        max_rps: None,
+    })
+    .expect("client");
+    let scopes: Vec<CampaignId> = SCOPES.iter().map(|&(id, _, _)| CampaignId(id)).collect();
+    let state = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(dnc::state::read(&client, &scopes, &ReadOptions::default()))
+        .expect("read the state");
+    for (scope, st) in &state.scopes {
+        assert!(st.incomplete.is_none(), "{scope} read incompletely");
+    }
+    let read: usize = state.scopes.iter().map(|(_, st)| st.entries.len()).sum();
+    assert_eq!(read as u64, expected, "entries read");
 }
 
 /// The config, one bulk manifest per scope including its CSV files, one hand-kept YAML
@@ -395,6 +481,7 @@ fn report(
     expected: &[Expected],
     run: &common::Measured,
     phases: &[(String, f64)],
+    reads: [&common::Measured; 2],
 ) {
     println!("\nThe plan's counts match the seeded data:");
     let rows: Vec<Vec<String>> = expected
@@ -460,7 +547,47 @@ fn report(
             verdict(run.max_rss_kib < TARGET_RSS_KIB)
         ),
     ]);
+    for (when, read) in ["before", "after"].iter().zip(reads) {
+        rows.push(vec![
+            format!("read alone ({when} the plan): wall / CPU / peak RSS"),
+            format!("{:.2} s", read.wall.as_secs_f64()),
+            format!(
+                "{:.2} s CPU, {:.0} MiB",
+                read.cpu.as_secs_f64(),
+                read.max_rss_kib as f64 / 1024.0
+            ),
+        ]);
+    }
+    let read_wall = (reads[0].wall + reads[1].wall).as_secs_f64() / 2.0;
+    let ratio = run.wall.as_secs_f64() / read_wall;
+    rows.push(vec![
+        "plan wall / read alone (mean)".into(),
+        format!("{ratio:.2}x"),
+        format!(
+            "target <= {TARGET_READ_RATIO}x: {}",
+            verdict(ratio <= TARGET_READ_RATIO)
+        ),
+    ]);
+    if let Some((_, diff)) = phases.iter().find(|(name, _)| name == "diff") {
+        rows.push(vec![
+            "diff phase".into(),
+            format!("{diff:.2} s"),
+            format!(
+                "target <= {TARGET_DIFF_SECS} s: {}",
+                verdict(*diff <= TARGET_DIFF_SECS)
+            ),
+        ]);
+    }
+    rows.push(vec![
+        "peak RSS of the plan (issue 15)".into(),
+        format!("{:.0} MiB", run.max_rss_kib as f64 / 1024.0),
+        format!(
+            "target <= 256 MiB: {}",
+            verdict(run.max_rss_kib <= TARGET_RSS_15_KIB)
+        ),
+    ]);
     common::table(&["measure", "value", "share / target"], &rows);
+    println!("load average at the end: {}", common::loadavg());
     let counts: BTreeMap<&str, u64> = [
         ("create", expected.iter().map(|e| e.create).sum()),
         ("update", expected.iter().map(|e| e.update).sum()),

@@ -7,6 +7,10 @@
 //! Run: `cargo bench --bench validate_scale` (ENTRIES=n to change the size).
 //! Profile one phase: `validate_scale --generate DIR`, then `validate_scale --phase validate DIR`.
 
+// Uses only the load average of the shared module.
+#[allow(dead_code)]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -24,10 +28,7 @@ fn main() {
         phase(&args[i + 1], Path::new(&args[i + 2]));
         return;
     }
-    let total: usize = std::env::var("ENTRIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let total = total_entries();
     // `--generate DIR` only writes the data set (for profiling a phase by hand).
     if let Some(i) = args.iter().position(|a| a == "--generate") {
         generate(Path::new(&args[i + 1]), total);
@@ -88,11 +89,36 @@ fn main() {
             median(p, 2)
         );
     }
+    let cpu_ratio = median(2, 1) / median(0, 1);
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
-        "validate / parse: {:.2}x wall, {:.2}x CPU",
+        "validate / parse: {:.2}x wall, {cpu_ratio:.2}x CPU (issue 15 target: CPU <= 1.5x: {})",
         median(2, 0) / median(0, 0),
-        median(2, 1) / median(0, 1)
+        verdict(cpu_ratio <= 1.5)
     );
+    println!(
+        "validate peak RSS: {:.0} MiB (issue 15 target <= 200 MiB: {})",
+        median(2, 2),
+        verdict(median(2, 2) <= 200.0)
+    );
+    println!("load average at the end: {}", common::loadavg());
+}
+
+/// How many entries the generated data holds: (YAML entries, CSV rows).
+fn expected_entries(total: usize) -> (usize, usize) {
+    let yaml_total = total / 2;
+    (
+        yaml_total / YAML_FILES * YAML_FILES,
+        (total - yaml_total) / CSV_FILES * CSV_FILES,
+    )
+}
+
+/// The data set size the phases check their counts against (`ENTRIES`, default 1,000,000).
+fn total_entries() -> usize {
+    std::env::var("ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 /// Exchanges libphonenumber treats as ordinary (no N11, 555, or special services).
@@ -200,7 +226,9 @@ fn csv_rows(dir: &Path) -> usize {
     rows
 }
 
+/// Runs one phase and checks its count against the generated data before printing a figure.
 fn phase(name: &str, dir: &Path) {
+    let (yaml_entries, csv_entries) = expected_entries(total_entries());
     let started = Instant::now();
     let detail = match name {
         "parse" => {
@@ -212,7 +240,11 @@ fn phase(name: &str, dir: &Path) {
                     events += 1;
                 }
             }
-            format!("{events} YAML events, {} CSV rows", csv_rows(dir))
+            let rows = csv_rows(dir);
+            assert_eq!(rows, csv_entries, "CSV rows read");
+            // At least a mapping start, a key and a value per entry.
+            assert!(events > 3 * yaml_entries, "{events} YAML events");
+            format!("{events} YAML events, {rows} CSV rows")
         }
         "serde" => {
             let mut nodes = 0usize;
@@ -226,7 +258,9 @@ fn phase(name: &str, dir: &Path) {
                     .and_then(|e| e.as_array())
                     .map_or(0, Vec::len);
             }
-            format!("{nodes} YAML entries, {} CSV rows", csv_rows(dir))
+            let rows = csv_rows(dir);
+            assert_eq!((nodes, rows), (yaml_entries, csv_entries), "entries read");
+            format!("{nodes} YAML entries, {rows} CSV rows")
         }
         _ => {
             let loaded = dnc::manifest::load(dir, false);
@@ -234,6 +268,11 @@ fn phase(name: &str, dir: &Path) {
                 !loaded.has_errors(),
                 "{}",
                 dnc::manifest::render_github(&loaded.diagnostics)
+            );
+            assert_eq!(
+                loaded.desired.entries.len(),
+                yaml_entries + csv_entries,
+                "entries loaded"
             );
             format!(
                 "{} entries, {} warnings",

@@ -241,3 +241,11 @@ pub fn cpus() -> usize {
 pub fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
+
+/// The machine's 1, 5 and 15 minute load averages, for the report: a shared machine's
+/// figures mean little without them.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
