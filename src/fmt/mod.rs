@@ -17,16 +17,7 @@ use std::ops::Range;
 
 const TOP: &[&str] = &["defaults", "include", "entries", "removals"];
 const DEFAULTS: &[&str] = &["scope", "phone_code", "reason", "purpose"];
-const ENTRY: &[&str] = &[
-    "number",
-    "phone_code",
-    "scope",
-    "reason",
-    "purpose",
-    "ticket",
-    "requested_at",
-    "source",
-];
+const ENTRY: &[&str] = &crate::manifest::model::ENTRY_FIELDS;
 const REMOVAL: &[&str] = &[
     "number",
     "phone_code",

@@ -3,23 +3,13 @@
 //! rows only; the entry checks (scope, reason, number…) are the caller's.
 
 use super::diagnostics::{At, Diagnostic, Severity, SourceFile, excerpt};
+use super::model::ENTRY_FIELDS as COLUMNS;
 use super::model::ScopeRef;
 use super::row::Row;
 use std::ops::Range;
 
 /// Longest number accepted, as in the manifest schema.
 const MAX_NUMBER: usize = 64;
-
-const COLUMNS: [&str; 8] = [
-    "number",
-    "phone_code",
-    "scope",
-    "reason",
-    "purpose",
-    "ticket",
-    "requested_at",
-    "source",
-];
 
 /// What reading a CSV file yields, in file order.
 pub(super) enum Parsed {

@@ -282,6 +282,18 @@ pub struct Defaults {
     pub purpose: Option<String>,
 }
 
+/// An entry's fields in their canonical order: the CSV columns, and `dnc fmt`'s key order.
+pub const ENTRY_FIELDS: [&str; 8] = [
+    "number",
+    "phone_code",
+    "scope",
+    "reason",
+    "purpose",
+    "ticket",
+    "requested_at",
+    "source",
+];
+
 /// A number that must be on a DNC list.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
