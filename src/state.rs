@@ -173,6 +173,9 @@ struct Outcome {
     records: Vec<RemoteRecord>,
     total: u64,
     problem: Option<String>,
+    /// Some filter matched more than the API pages through and nothing narrower split it:
+    /// reading the scope again cannot help.
+    unsplittable: bool,
 }
 
 impl Outcome {
@@ -181,6 +184,7 @@ impl Outcome {
             records: Vec::new(),
             total: 0,
             problem: Some(problem),
+            unsplittable: false,
         }
     }
 }
@@ -197,6 +201,7 @@ impl Reader<'_> {
         let mut last = None;
         for _ in 0..self.opts.attempts.max(1) {
             let outcome = self.read_filter(index, root.clone()).await;
+            let settled = outcome.unsplittable;
             let records = dedupe(outcome.records);
             let problem = outcome.problem.or_else(|| {
                 (records.len() as u64 != outcome.total).then(|| {
@@ -212,7 +217,7 @@ impl Reader<'_> {
                 incomplete: problem,
             };
             let stop = self.failed[index].load(Ordering::Relaxed) || self.is_fatal();
-            if state.incomplete.is_none() || stop {
+            if state.incomplete.is_none() || stop || settled {
                 return state;
             }
             last = Some(state);
@@ -305,6 +310,7 @@ impl Reader<'_> {
             records: Vec::new(),
             total: first.total,
             problem: None,
+            unsplittable: false,
         };
         let mut covered = 0;
         for batch in order.chunks(SECONDS_AT_ONCE) {
@@ -322,6 +328,7 @@ impl Reader<'_> {
             });
             for o in join_all(reads).await {
                 covered += o.total;
+                out.unsplittable |= o.unsplittable;
                 out.records.extend(o.records);
                 if let Some(p) = o.problem {
                     out.problem.get_or_insert(p);
@@ -363,6 +370,7 @@ impl Reader<'_> {
             total: first.total,
             problem: Some(problem),
             records: first.entries,
+            unsplittable: true,
         };
         for found in lookups {
             match found {
@@ -394,6 +402,7 @@ impl Reader<'_> {
             records: first.entries,
             total,
             problem: None,
+            unsplittable: false,
         };
         for (offset, page) in pages {
             match page {
@@ -427,10 +436,12 @@ impl Reader<'_> {
             records: Vec::new(),
             total: parent_total,
             problem: None,
+            unsplittable: false,
         };
         let mut covered = 0;
         for o in outcomes {
             covered += o.total;
+            out.unsplittable |= o.unsplittable;
             out.records.extend(o.records);
             if let Some(p) = o.problem {
                 out.problem.get_or_insert(p);

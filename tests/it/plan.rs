@@ -279,6 +279,13 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
     );
     let sandbox = capped(entries);
     let out = project.dnc(&sandbox, &["plan", "--format", "json"]);
+    // One pass (pages, splits, the day by second, the exact lookups): reading it again
+    // cannot split it, so it is not read three times.
+    let requests = sandbox.requests();
+    assert!(
+        requests <= 300,
+        "{requests} requests for one unsplittable scope"
+    );
     assert_eq!(out.status.code(), Some(1), "an incomplete plan is an error");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
     assert_eq!(json["complete"], false);
