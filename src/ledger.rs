@@ -4,12 +4,51 @@
 use crate::entry::{CampaignId, Key};
 use crate::phone::Phone;
 use crate::plan::ChangeKind;
-use miette::{Context, IntoDiagnostic, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// What can go wrong with a ledger file: each names the file and what to check.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LedgerError {
+    #[error("cannot open the ledger {}", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::open),
+        help("check the path (--ledger) and that its directory can be created and written")
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write the ledger {}", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::write),
+        help(
+            "check free disk space and permissions, then run apply again: it finishes what was \
+             interrupted"
+        )
+    )]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the ledger {}", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::read),
+        help("check the path (--ledger) and that it is readable")
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, LedgerError>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,18 +134,19 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn open(path: &Path) -> Result<Ledger> {
+        let failed = |source| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(failed)?;
         }
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
-        let opened_at = file.metadata().into_diagnostic()?.len();
+            .map_err(failed)?;
+        let opened_at = file.metadata().map_err(failed)?.len();
         Ok(Ledger {
             file,
             path: path.to_path_buf(),
@@ -117,35 +157,47 @@ impl Ledger {
     /// Appends one line with a single write, so lines never interleave or half-appear
     /// on a clean stop.
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        let mut line = serde_json::to_vec(record).into_diagnostic()?;
+        let mut line = serde_json::to_vec(record).expect("records always serialize");
         line.push(b'\n');
         self.file
             .write_all(&line)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("writing the ledger {}", self.path.display()))
+            .map_err(|source| self.write_error(source))
     }
 
     /// Forces the lines to disk (the end of a run).
     pub fn sync(&self) -> Result<()> {
-        self.file.sync_data().into_diagnostic()
+        self.file
+            .sync_data()
+            .map_err(|source| self.write_error(source))
+    }
+
+    fn write_error(&self, source: std::io::Error) -> LedgerError {
+        LedgerError::Write {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 
 impl Ledger {
     /// The lines this run appended, read back from the file.
     pub fn this_run(&self) -> Result<Vec<Record>> {
-        let mut file = File::open(&self.path).into_diagnostic()?;
-        file.seek(SeekFrom::Start(self.opened_at))
-            .into_diagnostic()?;
+        let failed = |source| LedgerError::Read {
+            path: self.path.clone(),
+            source,
+        };
+        let mut file = File::open(&self.path).map_err(failed)?;
+        file.seek(SeekFrom::Start(self.opened_at)).map_err(failed)?;
         Ok(parse(BufReader::new(file), &self.path)?.0)
     }
 }
 
 /// Reads a ledger; a torn last line (a crash mid-write) is skipped and counted.
 pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
-    let file = File::open(path)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("opening the ledger {}", path.display()))?;
+    let file = File::open(path).map_err(|source| LedgerError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse(BufReader::new(file), path)
 }
 
@@ -153,9 +205,10 @@ fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, usize)> {
     let mut records = Vec::new();
     let mut torn = 0;
     for (n, line) in reader.lines().enumerate() {
-        let line = line
-            .into_diagnostic()
-            .wrap_err_with(|| format!("reading {}", path.display()))?;
+        let line = line.map_err(|source| LedgerError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }

@@ -63,4 +63,42 @@ pub enum CommandError {
     #[error("{0}")]
     #[diagnostic(code(dnc::report::ledger))]
     Report(String),
+    #[error("cannot read {}", path.display())]
+    #[diagnostic(
+        code(dnc::file::unreadable),
+        help("check that the file exists and is readable")
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}", path.display())]
+    #[diagnostic(
+        code(dnc::file::unwritable),
+        help("check that the directory exists and is writable, and that the disk has room")
+    )]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CommandError {
+    /// For `map_err`: an I/O failure reading `path`.
+    pub fn read(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CommandError + '_ {
+        move |source| CommandError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// For `map_err`: an I/O failure writing `path`.
+    pub fn write(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CommandError + '_ {
+        move |source| CommandError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }

@@ -1,13 +1,14 @@
 //! `dnc fmt`: rewrite the manifests the config names in the canonical layout (`crate::fmt`);
 //! `--check` changes nothing and fails when one is not formatted, `--diff` shows the changes.
 
+use super::CommandError;
 use super::Output;
 use crate::cli::FmtArgs;
 use crate::exit::Exit;
 use crate::fmt::{self, modeline};
 use crate::manifest;
 use anstyle::{AnsiColor, Style};
-use miette::{IntoDiagnostic, Result, WrapErr};
+use miette::Result;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
@@ -20,9 +21,7 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
     let mut refused = 0;
     for file in manifest_files(&config.root, &config.manifests) {
         let name = file.strip_prefix(&config.root).unwrap_or(&file);
-        let bytes = std::fs::read(&file)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("reading {}", file.display()))?;
+        let bytes = std::fs::read(&file).map_err(CommandError::read(&file))?;
         let line = modeline::find(&config.root, name, modeline::MANIFEST_SCHEMA);
         let text = String::from_utf8_lossy(&bytes);
         let formatted = match std::str::from_utf8(&bytes)
@@ -54,9 +53,7 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
             print!("{}", diff(name, &text, &formatted, out.color));
         }
         if !args.check {
-            std::fs::write(&file, &formatted)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("writing {}", file.display()))?;
+            std::fs::write(&file, &formatted).map_err(CommandError::write(&file))?;
             eprintln!("formatted {}", name.display());
         }
         unformatted.push(name.display().to_string());

@@ -1,9 +1,10 @@
 //! `dnc man`: man pages (roff) generated from the CLI by clap_mangen.
 
+use super::CommandError;
 use crate::cli::{Cli, ManArgs};
 use crate::exit::Exit;
 use clap::CommandFactory;
-use miette::{IntoDiagnostic, Result, WrapErr};
+use miette::{IntoDiagnostic, Result};
 
 pub fn run(args: ManArgs) -> Result<Exit> {
     let command = Cli::command();
@@ -11,8 +12,7 @@ pub fn run(args: ManArgs) -> Result<Exit> {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .and_then(|()| clap_mangen::generate_to(command, dir))
-                .into_diagnostic()
-                .wrap_err_with(|| format!("writing the man pages into {}", dir.display()))?;
+                .map_err(CommandError::write(dir))?;
             println!("wrote the man pages into {}", dir.display());
         }
         None => clap_mangen::Man::new(command)

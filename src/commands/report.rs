@@ -1,11 +1,12 @@
 //! `dnc report`: the evidence for a period, from the manifests' git history and the ledger.
 
+use super::CommandError;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
 use crate::history::LedgerSource;
 use crate::manifest;
 use crate::report::{self, Options};
-use miette::{IntoDiagnostic, Result, WrapErr};
+use miette::{IntoDiagnostic, Result};
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
@@ -42,9 +43,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         ReportFormat::Csv => report::csv(&built).into_diagnostic()?,
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("writing {}", path.display()))?,
+        Some(path) => std::fs::write(path, text).map_err(CommandError::write(path))?,
         None => print!("{text}"),
     }
     Ok(Exit::Success)

@@ -1,17 +1,16 @@
 //! `dnc sandbox`: serve the emulated API until Ctrl-C or SIGTERM.
 
+use super::CommandError;
 use crate::cli::SandboxArgs;
 use crate::exit::Exit;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
-use miette::{IntoDiagnostic, WrapErr};
+use miette::IntoDiagnostic;
 use std::io::Write;
 use std::time::Duration;
 
 pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
     if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(CommandError::write(dir))?;
     }
     let cfg = SandboxConfig {
         db: args.db,

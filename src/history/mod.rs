@@ -203,8 +203,8 @@ impl<'a> LedgerSource<'a> {
 }
 
 /// An error and its causes on one line (`opening the ledger x: No such file or directory`).
-fn chain(e: &miette::Report) -> String {
-    e.chain()
+fn chain(e: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(e), |e| e.source())
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ")

@@ -277,7 +277,7 @@ fn a_number_never_written_has_an_empty_timeline_and_no_ledger_is_a_note() {
     insta::assert_snapshot!(missing.stderr, @r"
     dnc::history::ledger
 
-      × opening the ledger nope.jsonl: No such file or directory (os error 2)
+      × cannot read the ledger nope.jsonl: No such file or directory (os error 2)
       help: name an existing ledger with --ledger FILE or --ledger-branch BRANCH
     ");
 }
