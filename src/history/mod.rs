@@ -455,8 +455,8 @@ fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
             let item = Item {
                 file: crate::paths::slashed(Path::new(e.source.file.as_ref())),
                 held: Held::Entry {
-                    reason: e.reason,
-                    purpose: e.purpose,
+                    reason: e.reason.to_string(),
+                    purpose: e.purpose.as_deref().map(str::to_string),
                 },
             };
             (e.key.scope, item)
@@ -469,7 +469,7 @@ fn found(desired: manifest::Desired, phone: &Phone) -> Vec<(CampaignId, Item)> {
             let item = Item {
                 file: crate::paths::slashed(Path::new(t.source.file.as_ref())),
                 held: Held::Tombstone {
-                    removal_reason: t.removal_reason,
+                    removal_reason: t.removal_reason.to_string(),
                 },
             };
             (t.key.scope, item)

@@ -303,7 +303,7 @@ mod tests {
             );
             let d = crate::manifest::load_file("x.yaml", &text, Some(1), &nothing, &|_| true);
             assert_eq!(d.entries.len(), 1, "{s:?} as {text}");
-            assert_eq!(d.entries[0].reason, s);
+            assert_eq!(&*d.entries[0].reason, s);
         }
     }
 

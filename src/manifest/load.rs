@@ -176,13 +176,11 @@ fn root_of(path: &Path) -> PathBuf {
     }
 }
 
-/// Where a key was first seen: its place in the desired set and the span to label. The hash
-/// is kept so growing the table does not read every key again.
+/// Where a key was first seen: `index << 1 | tombstone` into the desired set. The hash is
+/// kept so growing the table does not read every key again.
 struct Seen {
     hash: u64,
-    tombstone: bool,
-    index: usize,
-    head: Range<usize>,
+    at: usize,
 }
 
 /// The desired set, built from checked files in reading order.
@@ -192,6 +190,8 @@ struct Merge {
     desired: Desired,
     /// Indexes into `desired`, so a million keys are not stored twice.
     seen: hashbrown::HashTable<Seen>,
+    /// The span to label, per entry and per tombstone (by index), when a key comes again.
+    heads: [Vec<Range<usize>>; 2],
     /// foldhash: several times faster than SipHash over a million keys, and the input is
     /// the user's own files, not an adversary's.
     hasher: foldhash::fast::RandomState,
@@ -235,26 +235,21 @@ impl Merge {
         let Merge {
             desired,
             seen,
+            heads,
             hasher,
             diags,
         } = self;
         let hash = hasher.hash_one(&c.key);
-        if let Some(prev) = seen.find(hash, |s| *placed(desired, s).0 == c.key) {
-            let source = placed(desired, prev).1;
-            diags.push(duplicate(&c, prev.tombstone, source, &prev.head));
+        if let Some(prev) = seen.find(hash, |s| *placed(desired, s.at).0 == c.key) {
+            let source = placed(desired, prev.at).1;
+            let tombstone = prev.at & 1 == 1;
+            let head = &heads[prev.at & 1][prev.at >> 1];
+            diags.push(duplicate(&c, tombstone, source, head));
             return;
         }
-        let index = if c.tombstone {
-            desired.tombstones.len()
-        } else {
-            desired.entries.len()
-        };
-        let new = Seen {
-            hash,
-            tombstone: c.tombstone,
-            index,
-            head: c.head,
-        };
+        let kind = usize::from(c.tombstone);
+        heads[kind].push(c.head);
+        let at = (heads[kind].len() - 1) << 1 | kind;
         if c.tombstone {
             desired.tombstones.push(Tombstone {
                 key: c.key,
@@ -271,17 +266,17 @@ impl Merge {
                 requested_at: c.requested_at,
             });
         }
-        seen.insert_unique(hash, new, |s| s.hash);
+        seen.insert_unique(hash, Seen { hash, at }, |s| s.hash);
     }
 }
 
-/// The key and source of what `seen` points at.
-fn placed<'d>(desired: &'d Desired, seen: &Seen) -> (&'d Key, &'d Source) {
-    if seen.tombstone {
-        let t = &desired.tombstones[seen.index];
+/// The key and source `index << 1 | tombstone` points at.
+fn placed(desired: &Desired, at: usize) -> (&Key, &Source) {
+    if at & 1 == 1 {
+        let t = &desired.tombstones[at >> 1];
         (&t.key, &t.source)
     } else {
-        let e = &desired.entries[seen.index];
+        let e = &desired.entries[at >> 1];
         (&e.key, &e.source)
     }
 }

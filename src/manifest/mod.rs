@@ -41,8 +41,9 @@ impl std::fmt::Display for Source {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredEntry {
     pub key: Key,
-    pub reason: String,
-    pub purpose: Option<String>,
+    /// Shared by the entries that say the same (a million entries hold a few reasons).
+    pub reason: Arc<str>,
+    pub purpose: Option<Arc<str>>,
     pub source: Source,
     /// The day the request was made, when the manifest says.
     pub requested_at: Option<chrono::NaiveDate>,
@@ -52,7 +53,7 @@ pub struct DesiredEntry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tombstone {
     pub key: Key,
-    pub removal_reason: String,
+    pub removal_reason: Arc<str>,
     pub source: Source,
     /// The day the removal was requested, when the manifest says.
     pub requested_at: Option<chrono::NaiveDate>,

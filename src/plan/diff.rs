@@ -76,8 +76,8 @@ fn diff_scope(
         match by_key.get(&entry.key).and_then(|v| v.first()) {
             None => plan.changes.push(Change::Create {
                 key: entry.key.clone(),
-                reason: entry.reason.clone(),
-                purpose: entry.purpose.clone(),
+                reason: entry.reason.to_string(),
+                purpose: entry.purpose.as_deref().map(str::to_string),
                 source: entry.source.clone(),
                 deadline: entry.requested_at.map(|r| honor.deadline(r)),
             }),
@@ -94,7 +94,7 @@ fn diff_scope(
                 plan.changes.extend(remotes.iter().map(|r| Change::Remove {
                     id: r.id,
                     key: tomb.key.clone(),
-                    removal_reason: tomb.removal_reason.clone(),
+                    removal_reason: tomb.removal_reason.to_string(),
                     source: tomb.source.clone(),
                     effect: not_looked_up(),
                 }))
@@ -158,11 +158,11 @@ impl Honor<'_> {
 fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
     let reason = Edit {
         old: remote.reason.clone(),
-        new: Some(entry.reason.clone()),
+        new: Some(entry.reason.to_string()),
     };
     let purpose = Edit {
         old: remote.purpose.clone(),
-        new: entry.purpose.clone(),
+        new: entry.purpose.as_deref().map(str::to_string),
     };
     (reason.changed() || purpose.changed()).then(|| Change::Update {
         id: remote.id,

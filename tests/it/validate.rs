@@ -220,11 +220,11 @@ fn loaded_examples_are_normalized_and_placed() {
         .unwrap();
     assert_eq!(&*csv.source.file, "lists/bulk/state-dnc-2026q1.csv");
     assert_eq!(csv.source.line, 5);
-    assert_eq!(csv.reason, "State DNC import");
+    assert_eq!(&*csv.reason, "State DNC import");
     assert_eq!(csv.purpose.as_deref(), Some("TELEMKT"));
     let t = &loaded.desired.tombstones[0];
     assert_eq!(
-        t.removal_reason,
+        &*t.removal_reason,
         "Entered in error (wrong digit), see SALES-91"
     );
 }

@@ -172,18 +172,18 @@ impl Check<'_> {
             }
         };
         let tombstone = row.removal_reason.is_some();
-        let mut reason = String::new();
+        let mut reason = None;
         if let Some((r, span)) = &row.removal_reason {
             ok &= self.check_text(file, "removal_reason", r, span.clone(), None);
-            reason = r.clone();
+            reason = Some(self.intern(r));
         } else {
             match (&row.reason, &inherited.reason) {
                 (Some((r, span)), _) => {
                     ok &=
                         self.check_text(file, "reason", r, span.clone(), config.reasons.as_deref());
-                    reason = r.clone();
+                    reason = Some(self.intern(r));
                 }
-                (None, Some(r)) => reason = r.clone(),
+                (None, Some(r)) => reason = Some(r.clone()),
                 (None, None) => {
                     self.error(at.diag(Severity::Error, "dnc::entry::no_reason", "no reason for this entry", row.head.clone(), "no `reason`").with_help("every entry needs a reason: set `reason` here or in the file's `defaults`"));
                     ok = false;
@@ -193,7 +193,7 @@ impl Check<'_> {
         let purpose = match (&row.purpose, &inherited.purpose) {
             (Some((p, span)), _) => {
                 ok &= self.check_text(file, "purpose", p, span.clone(), config.purposes.as_deref());
-                Some(p.clone())
+                Some(self.intern(p))
             }
             (None, p) => p.clone(),
         };
@@ -278,7 +278,7 @@ impl Check<'_> {
                 None
             }
         };
-        let (Some(scope), Some(phone), true) = (scope, phone, ok) else {
+        let (Some(scope), Some(phone), Some(reason), true) = (scope, phone, reason, ok) else {
             return;
         };
         let loc = file.locate(row.head.clone());

@@ -6,11 +6,12 @@ use super::{Check, Include, Inherited, head, outside};
 use crate::manifest::Config;
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
 use crate::manifest::files;
-use crate::manifest::model::{Defaults, EntrySpec, IncludeSpec, RemovalSpec};
+use crate::manifest::model::{Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeName, ScopeRef};
 use crate::manifest::row::Row;
 use crate::manifest::schema::Item;
 use crate::manifest::yaml::{self, Node, Value as Y};
 use serde_json::Value;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -87,6 +88,12 @@ impl Check<'_> {
                 if skip {
                     continue;
                 }
+                if kind == Item::Entry
+                    && let Some(row) = plain_entry(&file.text, item)
+                {
+                    self.accept(config, file, row, &inherited);
+                    continue;
+                }
                 let json = item.to_json();
                 if !self.check_schema(file, item, &json, Which::Item(index)) {
                     continue;
@@ -115,11 +122,7 @@ impl Check<'_> {
         kind: Item,
         inherited: &Inherited,
     ) {
-        let span = |key: &str| {
-            node.get(key)
-                .map(|(_, v)| v.span.clone())
-                .unwrap_or_else(|| head(&file.text, &node.span))
-        };
+        let span = |key: &str| span(&file.text, node, key);
         let text = |v: &Option<String>, key: &str| v.clone().map(|s| (s, span(key)));
         match kind {
             Item::Entry => {
@@ -209,6 +212,85 @@ impl Check<'_> {
     }
 }
 
+/// Where a field's value is written; the item's first line when it is not.
+fn span(text: &str, node: &Node, key: &str) -> Range<usize> {
+    node.get(key)
+        .map_or_else(|| head(text, &node.span), |(_, v)| v.span.clone())
+}
+
+/// An entry read straight from its YAML when every field is plainly what the entry schema
+/// accepts, which spares the schema pass its JSON round trip (most items of a large file).
+/// Anything else is `None` and goes through the schema pass, which reports what is wrong:
+/// this accepts a subset of what the schema does and reads it as `EntrySpec` would.
+fn plain_entry(text: &str, node: &Node) -> Option<Row> {
+    let Y::Map(pairs) = &node.value else {
+        return None;
+    };
+    let mut row = Row {
+        head: head(text, &node.span),
+        ..Row::default()
+    };
+    let mut number = None;
+    for (k, v) in pairs {
+        let value = match &v.value {
+            Y::Scalar { text, plain: true } => yaml::core_schema(text),
+            Y::Scalar { text, plain: false } => Value::String(text.to_string()),
+            _ => return None,
+        };
+        let at = || v.span.clone();
+        match (k.scalar()?, value) {
+            (
+                "phone_code" | "scope" | "reason" | "purpose" | "ticket" | "requested_at"
+                | "source",
+                Value::Null,
+            ) => {}
+            ("number", Value::String(s)) if (1..=64).contains(&s.chars().count()) => {
+                number = Some((s, at()));
+            }
+            ("number", Value::Number(n)) => number = Some((n.as_u64()?.to_string(), at())),
+            ("phone_code", Value::Number(n)) => {
+                row.phone_code = Some(n.as_u64().filter(|c| (1..=999).contains(c))? as u16);
+            }
+            ("scope", value) => row.scope = Some((plain_scope(value)?, at())),
+            ("reason", Value::String(s)) => row.reason = Some((s, at())),
+            ("purpose", Value::String(s)) => row.purpose = Some((s, at())),
+            ("requested_at", Value::String(s)) if plain_date(&s) => {
+                row.requested_at = Some((s, at()));
+            }
+            ("ticket" | "source", Value::String(_)) => {}
+            _ => return None,
+        }
+    }
+    row.number = number?;
+    Some(row)
+}
+
+/// A scope as the schema's `ScopeRef` takes it: a name, or a campaign id from -1 up.
+fn plain_scope(value: Value) -> Option<ScopeRef> {
+    match value {
+        Value::String(s) if s == "global" => Some(ScopeRef::Named(ScopeName::Global)),
+        Value::String(s) if s == "purpose-type" => Some(ScopeRef::Named(ScopeName::PurposeType)),
+        Value::Number(n) => n.as_i64().filter(|&id| id >= -1).map(ScopeRef::Id),
+        _ => None,
+    }
+}
+
+/// Matches the schema's `^\d{4}-\d{2}-\d{2}([Tt].*)?$`, with ASCII digits and no line
+/// break after the `T` (the reading every regex dialect agrees on).
+fn plain_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && (b.len() == 10
+            || (matches!(b[10], b'T' | b't')
+                && !s[11..].contains(['\n', '\r', '\u{2028}', '\u{2029}'])))
+}
+
 /// The readable fields of a file's `defaults`: a bad field is reported by the schema pass,
 /// and the items that need it then fail on their own instead of being skipped.
 fn readable_defaults(value: &Value) -> Defaults {
@@ -222,5 +304,94 @@ fn readable_defaults(value: &Value) -> Defaults {
         phone_code: field("phone_code").and_then(|d| d.phone_code),
         reason: field("reason").and_then(|d| d.reason),
         purpose: field("purpose").and_then(|d| d.purpose),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plain_entry` reads an item only when the schema pass would accept it, and then reads
+    /// it as the schema pass and `EntrySpec` do; everything else is left to the schema pass.
+    #[test]
+    fn plain_entries_read_as_the_schema_pass_does() {
+        let items = [
+            (r#"{number: "(202) 555-0143"}"#, true),
+            (r#"{number: 2025550143, scope: 111, phone_code: 1}"#, true),
+            (
+                r#"{number: +12025550143, scope: global, reason: DNC, purpose: P}"#,
+                true,
+            ),
+            (
+                r#"{number: "1", scope: purpose-type, ticket: T-1, source: call}"#,
+                true,
+            ),
+            (
+                r#"{number: "1", scope: -1, reason: null, requested_at: 2026-03-01}"#,
+                true,
+            ),
+            (
+                r#"{number: "1", requested_at: "2026-03-01T14:30:00-05:00"}"#,
+                true,
+            ),
+            (r#"{number: "1", reason: ""}"#, true),
+            (r#"{number: "1", scope: ~, purpose: ~, ticket: ~}"#, true),
+            (r#"{number: "1", requested_at: "2026-03-01T1\n2"}"#, false),
+            (r#"{number: "1", requested_at: "2026-3-01"}"#, false),
+            (r#"{number: "1", requested_at: "２０２６-03-01"}"#, false),
+            (r#"{number: ""}"#, false),
+            (
+                r#"{number: "12345678901234567890123456789012345678901234567890123456789012345"}"#,
+                false,
+            ),
+            (r#"{number: 2025550143.0}"#, false),
+            (r#"{number: -2025550143}"#, false),
+            (r#"{number: null}"#, false),
+            (r#"{number: true}"#, false),
+            (r#"{number: [1]}"#, false),
+            (r#"{scope: global}"#, false),
+            (r#"{number: "1", scope: "111"}"#, false),
+            (r#"{number: "1", scope: Global}"#, false),
+            (r#"{number: "1", scope: -2}"#, false),
+            (r#"{number: "1", scope: 1.5}"#, false),
+            (r#"{number: "1", phone_code: 0}"#, false),
+            (r#"{number: "1", phone_code: 1000}"#, false),
+            (r#"{number: "1", phone_code: "1"}"#, false),
+            (r#"{number: "1", reason: 5}"#, false),
+            (r#"{number: "1", ticket: 5}"#, false),
+            (r#"{number: "1", colour: red}"#, false),
+            (r#"{number: "1", colour: null}"#, false),
+            (r#"{number: "1", reason: {a: b}}"#, false),
+            (r#"[number]"#, false),
+        ];
+        for (text, plain) in items {
+            let doc = yaml::read(text);
+            let node = doc.root.expect(text);
+            let file = SourceFile::new(Arc::from("t.yaml"), Arc::from(text));
+            let mut check = Check::new(Path::new(""), false, None);
+            let json = node.to_json();
+            let spec = check
+                .check_schema(&file, &node, &json, Which::Item(0))
+                .then(|| check.spec::<EntrySpec>(&file, &node, json))
+                .flatten();
+            let Some(row) = plain_entry(text, &node) else {
+                assert!(!plain, "{text} is read by the schema pass");
+                continue;
+            };
+            assert!(plain, "{text} is not plainly valid");
+            let e = spec.unwrap_or_else(|| panic!("{text} fails the schema pass"));
+            let field = |key| node.get(key).map(|(_, v)| v.span.clone());
+            let text_of = |v: Option<String>, key| v.map(|s| (s, field(key).unwrap()));
+            assert_eq!(
+                row.number,
+                (e.number.into_string(), field("number").unwrap())
+            );
+            assert_eq!(row.phone_code, e.phone_code, "{text}");
+            assert_eq!(row.scope, e.scope.map(|s| (s, field("scope").unwrap())));
+            assert_eq!(row.reason, text_of(e.reason, "reason"), "{text}");
+            assert_eq!(row.purpose, text_of(e.purpose, "purpose"), "{text}");
+            assert_eq!(row.requested_at, text_of(e.requested_at, "requested_at"));
+            assert_eq!(row.head, head(text, &node.span));
+        }
     }
 }

@@ -35,8 +35,8 @@ pub(super) type ReadFile<'r> = &'r dyn Fn(&Path) -> std::io::Result<Vec<u8>>;
 pub(super) struct Candidate {
     pub key: Key,
     /// The reason, or a tombstone's removal reason.
-    pub reason: String,
-    pub purpose: Option<String>,
+    pub reason: Arc<str>,
+    pub purpose: Option<Arc<str>>,
     pub tombstone: bool,
     pub source: Source,
     pub requested_at: Option<chrono::NaiveDate>,
@@ -73,6 +73,8 @@ pub(super) struct Check<'a> {
     includes: Vec<Include>,
     /// Offsets of values reported as not whole numbers, ascending.
     inexact: Vec<usize>,
+    /// The reasons and purposes this file's items wrote, each held once.
+    texts: hashbrown::HashSet<Arc<str>, foldhash::fast::RandomState>,
 }
 
 /// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
@@ -80,8 +82,8 @@ pub(super) struct Check<'a> {
 pub(super) struct Inherited {
     scope: Option<ScopeRef>,
     phone_code: Option<u16>,
-    reason: Option<String>,
-    purpose: Option<String>,
+    reason: Option<Arc<str>>,
+    purpose: Option<Arc<str>>,
 }
 
 impl Inherited {
@@ -95,8 +97,14 @@ impl Inherited {
         Inherited {
             scope: scope.or(self.scope),
             phone_code: code.or(self.phone_code),
-            reason: reason.clone().or_else(|| self.reason.clone()),
-            purpose: purpose.clone().or_else(|| self.purpose.clone()),
+            reason: reason
+                .as_deref()
+                .map(Arc::from)
+                .or_else(|| self.reason.clone()),
+            purpose: purpose
+                .as_deref()
+                .map(Arc::from)
+                .or_else(|| self.purpose.clone()),
         }
     }
 }
@@ -123,6 +131,7 @@ impl<'a> Check<'a> {
             out: Checked::default(),
             includes: Vec::new(),
             inexact: Vec::new(),
+            texts: Default::default(),
         }
     }
 
@@ -134,6 +143,13 @@ impl<'a> Check<'a> {
     /// What was found so far; the check goes on empty.
     pub(super) fn take(&mut self) -> Checked {
         std::mem::take(&mut self.out)
+    }
+
+    /// `text` as an `Arc` shared with every earlier item of this file that wrote the same.
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        self.texts
+            .get_or_insert_with(text, |t| Arc::from(t))
+            .clone()
     }
 
     fn error(&mut self, d: Diagnostic) {
