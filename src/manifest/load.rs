@@ -2,18 +2,18 @@
 //! as many threads as there are cores), then merge what they hold in reading order, finding
 //! the same key written twice across files.
 
-use super::check::{Candidate, Check, Checked, ManifestFiles, ReadFile};
+use super::check::{Candidate, Check, Checked, Include, ManifestFiles, ReadFile};
 use super::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
 use super::files::Disk;
 use super::yaml;
 use super::{Config, Deadlines, Desired, DesiredEntry, Safety, Source, Tombstone};
 use crate::entry::Key;
-use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::hash::BuildHasher;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, Sender};
 
 /// What `load` found: the config (when it is valid), the desired set (every item that passed
@@ -78,30 +78,79 @@ fn check_manifests(
     if let Some(code) = config.phone_code {
         rayon::spawn(move || crate::phone::prepare(code));
     }
-    // A send fails only when the receiving thread has panicked; there is nothing to do then.
-    files
-        .par_iter()
-        .enumerate()
-        .for_each_with(tx, |tx, (i, (name, file))| {
-            let mut one = check.fresh();
-            one.manifest(config, name, file, yaml::read(&file.text));
-            let includes = one.take_includes();
-            let _ = tx.send(Unit {
-                place: (i, 0),
-                includes: includes.len(),
-                checked: one.take(),
-            });
-            includes
-                .into_par_iter()
-                .enumerate()
-                .for_each_with(tx.clone(), |tx, (j, include)| {
-                    let _ = tx.send(Unit {
-                        place: (i, j + 1),
-                        includes: 0,
-                        checked: check.include(config, include, read),
-                    });
+    let queue = Queue::default();
+    rayon::scope(|s| {
+        for _ in 0..rayon::current_num_threads() {
+            let (queue, tx) = (&queue, tx.clone());
+            s.spawn(move |_| queue.work(check, config, files, read, &tx));
+        }
+    });
+}
+
+/// The files still to check, taken in reading order (a manifest's includes before the next
+/// manifest), so the merge can take each result as it comes instead of holding later files'
+/// entries until earlier ones are done.
+#[derive(Default)]
+struct Queue {
+    /// The next manifest to check.
+    next: AtomicUsize,
+    /// Manifests being checked, whose includes may still come.
+    checking: AtomicUsize,
+    includes: Mutex<VecDeque<((usize, usize), Include)>>,
+}
+
+impl Queue {
+    fn work(
+        &self,
+        check: &Check,
+        config: &Config,
+        files: &ManifestFiles,
+        read: &(dyn Fn(&Path) -> std::io::Result<Vec<u8>> + Sync),
+        tx: &Sender<Unit>,
+    ) {
+        // A send fails only when the receiving thread has panicked; there is nothing to do then.
+        loop {
+            let include = self.includes.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            if let Some((place, include)) = include {
+                let checked = check.include(config, include, read);
+                let _ = tx.send(Unit {
+                    place,
+                    includes: 0,
+                    checked,
                 });
-        });
+                continue;
+            }
+            self.checking.fetch_add(1, Ordering::SeqCst);
+            let i = self.next.fetch_add(1, Ordering::SeqCst);
+            if let Some((name, file)) = files.get(i) {
+                let mut one = check.fresh();
+                one.manifest(config, name, file, yaml::read(&file.text));
+                let includes = one.take_includes();
+                let unit = Unit {
+                    place: (i, 0),
+                    includes: includes.len(),
+                    checked: one.take(),
+                };
+                let places = (1..).map(|j| (i, j));
+                self.includes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(places.zip(includes));
+                self.checking.fetch_sub(1, Ordering::SeqCst);
+                let _ = tx.send(unit);
+                continue;
+            }
+            // Nothing left but what manifests still being checked may include.
+            if self.checking.fetch_sub(1, Ordering::SeqCst) == 1 {
+                let queued = self.includes.lock().unwrap_or_else(|e| e.into_inner());
+                if queued.is_empty() {
+                    return;
+                }
+            }
+            // Rare and short (a manifest's own check); sleeping spends no CPU on the wait.
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
 }
 
 /// Loads only the root config, without reading the manifests its globs name.

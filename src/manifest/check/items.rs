@@ -80,6 +80,9 @@ impl Check<'_> {
                 continue;
             };
             let kind = Item::ALL[index].0;
+            if kind != Item::Include {
+                self.out.items.reserve(items.len());
+            }
             for item in items {
                 let skip = self.keep.is_some_and(|keep| {
                     kind != Item::Include
