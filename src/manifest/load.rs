@@ -13,8 +13,8 @@ use std::hash::BuildHasher;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 /// What `load` found: the config (when it is valid), the desired set (every item that passed
 /// its checks) and all diagnostics.
@@ -110,7 +110,11 @@ impl Queue {
     ) {
         // A send fails only when the receiving thread has panicked; there is nothing to do then.
         loop {
-            let include = self.includes.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            let include = self
+                .includes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
             if let Some((place, include)) = include {
                 let checked = check.include(config, include, read);
                 let _ = tx.send(Unit {
