@@ -1,7 +1,7 @@
 //! The API client against the real sandbox: typed calls, per-endpoint error kinds, retries
 //! through injected faults, hostile answers, and a token that never shows.
 
-use crate::harness::{Sandbox, TOKEN, client_for};
+use crate::common::{Sandbox, TOKEN, client_for};
 use dnc::api::{
     ApiError, Client, ClientConfig, DeleteRequest, Endpoint, ErrorKind, InsertRequest, SearchQuery,
     TextFilter, UpdateRequest,

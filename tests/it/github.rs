@@ -1,6 +1,7 @@
 //! GitHub integration: the sticky PR comment against a GitHub-API-shaped server on loopback,
 //! the event file, the step summary and the step outputs.
 
+use crate::common;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -117,7 +118,7 @@ impl FakeGithub {
             ("GITHUB_API_URL", self.api_url.as_str()),
             ("GITHUB_REPOSITORY", REPO),
             ("GITHUB_TOKEN", TOKEN),
-            // Retry backoff in milliseconds, as `run::command` sets it for the binary.
+            // Retry backoff in milliseconds, as `common::command` sets it for the binary.
             ("DNC_RETRY_BASE_DELAY_MS", "1"),
         ]
         .into_iter()
@@ -836,29 +837,26 @@ fn comment_markers_are_one_per_config_and_well_formed() {
 async fn the_retry_budget_flag_governs_the_github_calls() {
     let server = FakeGithub::start().await;
     server.fail_next(StatusCode::BAD_GATEWAY, "Bad Gateway");
-    let sandbox = crate::harness::Sandbox::start(&[]);
-    let project = crate::project::Project::new(
-        &crate::project::config(false, 25),
+    let sandbox = common::Sandbox::start(&[]);
+    let project = common::Project::new(
+        &common::Config::pruning(false, 25),
         &[(
             "lists/global.yaml",
             "entries:\n  - number: \"202-555-0143\"\n    scope: global\n    reason: DNC\n",
         )],
     );
     let event = pr_event(project.dir.path());
-    let mut cmd = project.command(&["plan", "--comment", "--retry-budget", "0"]);
-    cmd.env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
-        .env("DNC_RETRY_BUDGET", "60")
+    let mut cmd = project.targeting(&sandbox, &["plan", "--comment", "--retry-budget", "0"]);
+    cmd.env("DNC_RETRY_BUDGET", "60")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_API_URL", &server.api_url)
         .env("GITHUB_REPOSITORY", REPO)
         .env("GITHUB_TOKEN", TOKEN)
         .env("GITHUB_EVENT_PATH", &event);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    let out = tokio::task::spawn_blocking(move || common::run(&mut cmd).fails(1))
         .await
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = out.stderr;
     assert!(err.contains("502"), "{err}");
     assert!(server.comments().is_empty(), "{err}");
     // The failed attempt is not counted; a retry would have listed the comments once.
