@@ -68,7 +68,13 @@ fn removals_over_the_limit_need_the_exact_count() {
     );
 
     let refused = project.dnc_fail(&sandbox, 1, &["apply", "--yes"]);
-    insta::assert_snapshot!("apply_over_limit", refused.stderr);
+    insta::assert_snapshot!(refused.stderr, @"
+    dnc::apply::removals
+
+      × the plan breaches the safety limits; nothing was applied:
+      │   - 3 removals in this plan (limit 1)
+      help: if these removals are intended, run again with --allow-removals 3
+    ");
     let wrong = project.dnc_fail(&sandbox, 1, &["apply", "--yes", "--allow-removals", "2"]);
     assert!(
         wrong
@@ -231,7 +237,11 @@ fn the_ledger_answers_an_auditor() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    insta::assert_snapshot!("ledger_table", stable);
+    insta::assert_snapshot!(stable, @"
+    [time] outcome change scope number reason source actor commit plan id attempts error
+    [time] done create global +1 202-555-0101 Asked on the phone lists/a.yaml:2 compliance-bot 2 1
+    [time] done remove global +1 202-555-0102 Consent re-obtained, COMP-7 lists/a.yaml:6 compliance-bot 1 1
+    ");
     let none = run(&mut project.command(&["ledger", "--until", "2000-01-01"]));
     assert_eq!(none.stdout, "no operations match\n");
 }

@@ -229,7 +229,15 @@ fn an_incomplete_plan_is_flagged_in_every_format_and_in_github() {
 fn a_usage_error_never_exits_with_the_changes_code() {
     let project = Project::new(&config(), &[("lists/global.yaml", LIST)]);
     let out = run(&mut project.command(&["plan", "--detailed-exitcod"])).fails(1);
-    insta::assert_snapshot!("usage_error", out.stderr);
+    insta::assert_snapshot!(out.stderr, @"
+    error: unexpected argument '--detailed-exitcod' found
+
+      tip: a similar argument exists: '--detailed-exitcode'
+
+    Usage: dnc plan --detailed-exitcode [PATH]
+
+    For more information, try '--help'.
+    ");
     run(&mut project.command(&["--help"])).ok();
 }
 

@@ -498,7 +498,14 @@ async fn forbidden_is_a_clear_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, GithubError::Forbidden { .. }), "{err:?}");
-    insta::assert_snapshot!(render(&err));
+    insta::assert_snapshot!(render(&err), @r#"
+    dnc::github::forbidden
+
+      × GitHub refused to create the plan comment on pull request #7 in acme/dnc-lists (403
+      │ Forbidden); GitHub says: "Resource not accessible by integration"
+      help: the job needs `permissions: pull-requests: write`; on pull requests from forks GitHub
+            hands out a read-only token, so run without `comment` there
+    "#);
     assert_eq!(server.counts(), (1, 0, 0));
     assert!(server.comments().is_empty());
 }
@@ -513,7 +520,13 @@ async fn a_rejected_token_is_reported_and_redacted() {
     assert!(matches!(err, GithubError::Unauthorized { .. }), "{err:?}");
     let shown = format!("{} {err:?}", render(&err));
     assert!(!shown.contains("ghp_wrong_token_value"), "{shown}");
-    insta::assert_snapshot!(render(&err));
+    insta::assert_snapshot!(render(&err), @r#"
+    dnc::github::unauthorized
+
+      × GitHub rejected the token when asked to list the comments of pull request #7 in acme/dnc-lists
+      │ (401 Unauthorized); GitHub says: "Bad credentials (Bearer [REDACTED])"
+      help: check the `github-token` input: the token may be expired, revoked or mistyped
+    "#);
 }
 
 #[tokio::test]
@@ -566,7 +579,12 @@ async fn an_oversized_comment_is_refused_before_any_request() {
         "{err:?}"
     );
     assert_eq!(server.counts(), (0, 0, 0));
-    insta::assert_snapshot!(render(&err));
+    insta::assert_snapshot!(render(&err), @"
+    dnc::github::comment_too_long
+
+      × the plan comment is 65572 characters long; GitHub allows at most 65,535
+      help: the full plan is in the step summary and the saved plan file
+    ");
 }
 
 #[tokio::test]

@@ -24,7 +24,42 @@ fn help_texts() {
         };
         insta::assert_snapshot!(name, help(command));
     }
-    insta::assert_snapshot!("schema_help", help("schema"));
-    insta::assert_snapshot!("completions_help", help("completions"));
-    insta::assert_snapshot!("man_help", help("man"));
+    insta::assert_snapshot!(help("schema"), @"
+    Print the JSON Schemas of the config and manifest files
+
+    Usage: dnc schema [OPTIONS] [KIND]
+
+    Arguments:
+      [KIND]  Which schema to print [default: config] [possible values: config, manifest]
+
+    Options:
+          --color <COLOR>  When to color output (NO_COLOR is honoured under `auto`) [default: auto]
+                           [possible values: auto, always, never]
+      -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help("completions"), @"
+    Print the shell completion script for dnc
+
+    Usage: dnc completions [OPTIONS] <SHELL>
+
+    Arguments:
+      <SHELL>  The shell to complete in [possible values: bash, elvish, fish, powershell, zsh]
+
+    Options:
+          --color <COLOR>  When to color output (NO_COLOR is honoured under `auto`) [default: auto]
+                           [possible values: auto, always, never]
+      -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help("man"), @"
+    Print dnc's man page, or write one page per command into a directory
+
+    Usage: dnc man [OPTIONS]
+
+    Options:
+          --color <COLOR>  When to color output (NO_COLOR is honoured under `auto`) [default: auto]
+                           [possible values: auto, always, never]
+          --out <DIR>      Write `dnc.1` and one page per command (`dnc-plan.1`, …) into this directory
+                           instead
+      -h, --help           Print help
+    ");
 }

@@ -241,7 +241,13 @@ fn the_json_timeline_has_a_stable_shape() {
 fn a_number_never_written_has_an_empty_timeline_and_no_ledger_is_a_note() {
     let r = scripted();
     let out = history(r.path(), "202-555-0199", &[]);
-    insta::assert_snapshot!("history_empty", out.stdout);
+    insta::assert_snapshot!(out.stdout, @"
+    History of +1 202-555-0199
+
+    No manifest change or applied operation mentions this number.
+
+    note: no ledger at ./.dnc/ledger.jsonl: no applied operations
+    ");
     let missing = dnc_fail(
         r.path(),
         1,

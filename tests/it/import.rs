@@ -71,7 +71,15 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
 
     let import = p.dnc_ok(&s, &["import", ".", "--csv-threshold", "5"]);
     assert!(import.stderr.is_empty(), "{}", import.stderr);
-    insta::assert_snapshot!("import_stdout", normalize(&import.stdout));
+    insta::assert_snapshot!(normalize(&import.stdout), @r#"
+    Target: Convoso API at [sandbox]/
+    global: 10 entries in Convoso; imported 8 entries into lists/imported-global.yaml + lists/imported-global.csv
+      1 entry without a reason in Convoso: not imported, left unmanaged (--blank-reason TEXT adopts them)
+      1 entry with a number no manifest can hold (+1 12345): not imported, left unmanaged
+    campaign 111 "Sales Campaign": 3 entries in Convoso; imported 3 entries into lists/imported-campaign-111.yaml
+    purpose-type: 1 entry in Convoso; imported 1 entry into lists/imported-purpose-type.yaml
+    Wrote 4 file(s). `dnc plan` now shows no changes for these entries.
+    "#);
     let mut written: Vec<String> = std::fs::read_dir(d.join("lists"))
         .expect("lists/ was created")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -165,7 +173,15 @@ fn reasons_the_config_does_not_allow_stop_the_import() {
     let config = Config::standard().with("reasons: [DNC, Customer Request]\npurposes: [TELEMKT]\n");
     let p = Project::new(&config, &[]);
     let out = p.dnc_fail(&s, 1, &["import", "."]);
-    insta::assert_snapshot!("import_not_allowed", normalize(&out.stderr));
+    insta::assert_snapshot!(normalize(&out.stderr), @r#"
+    dnc::import::not_allowed
+
+      × the config does not allow the remote reasons " padded reason ",
+      │ "ConsentRevoked", "Litigator", "said \"stop\" \\ ünï\tcödé # not a
+      │ comment" and purposes "COLLECT"
+      help: if the account accepts them, add them to `reasons:` / `purposes:` in
+            the config, then import again; nothing was written
+    "#);
     assert!(!p.path("lists").exists(), "nothing is written");
 }
 

@@ -134,7 +134,12 @@ fn a_scope_can_set_its_own_removal_limits() {
         .skip_while(|l| !l.starts_with("Safety:"))
         .take_while(|l| !l.is_empty())
         .collect();
-    insta::assert_snapshot!("plan_scope_limits", safety.join("\n"));
+    insta::assert_snapshot!(safety.join("\n"), @"
+    Safety: 3 removal(s); limits 10 per plan, 100% of a scope (global: 10%; campaign 222: 100%, at most 0)
+      LIMIT BREACHED: 1 removals in global are 20.0% of its 5 entries (limit 10%)
+      LIMIT BREACHED: 1 removals in campaign 222 (limit 0 for this scope)
+      apply refuses this plan unless run with --allow-removals 3
+    ");
     let json = plan_json(&project, &sandbox, &[]);
     assert_eq!(json["safety"]["scopes"][1]["max_removals"], 0);
 }
@@ -335,7 +340,13 @@ fn ci_needs_a_target_or_an_explicit_sandbox() {
         &[("lists/global.yaml", GLOBAL)],
     );
     let out = run(project.command(&["plan"]).env("CI", "true")).fails(1);
-    insta::assert_snapshot!("plan_ci_without_target", out.stderr);
+    insta::assert_snapshot!(out.stderr, @"
+    dnc::target::none_in_ci
+
+      × CI=true and no DNC API target is configured
+      help: configure DNC_API_URL and DNC_AUTH_TOKEN, or pass --sandbox to use the
+            embedded sandbox on purpose
+    ");
 
     let out = run(project.command(&["plan", "--sandbox"]).env("CI", "true")).ok();
     let first = out.stdout.lines().next().unwrap_or_default().to_string();

@@ -795,5 +795,17 @@ fn bad_sandbox_arguments_are_refused() {
         run(&["--campaign", "111"]),
         run(&["--fault-5xx", "1.5"]),
     ];
-    insta::assert_snapshot!(shown.join("\n"));
+    insta::assert_snapshot!(shown.join("\n"), @"
+    error: invalid value '0=Everything' for '--campaign <ID=NAME>': campaign 0 is built in; name campaigns with positive ids
+
+    For more information, try '--help'.
+
+    error: invalid value '111' for '--campaign <ID=NAME>': `111` is not ID=NAME
+
+    For more information, try '--help'.
+
+    error: invalid value '1.5' for '--fault-5xx <RATE>': `1.5` is not a rate between 0 and 1
+
+    For more information, try '--help'.
+    ");
 }
