@@ -287,7 +287,7 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
 #[test]
 fn a_failed_read_is_not_an_empty_list() {
     let project = Project::new(
-        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes:\n  - scope: global\n    prune: true\n",
+        &Config::new().scope("global", &[("prune", "true")]),
         &[(
             "lists/global.yaml",
             "entries:\n  - number: \"202-555-0101\"\n    scope: global\n    reason: r\n",

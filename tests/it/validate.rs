@@ -1,7 +1,7 @@
 //! `dnc validate` through the real binary: every invalid fixture's diagnostics in all three
 //! formats (insta), the examples, strictness, and the loaded desired set.
 
-use crate::common::{Project, command, dnc_fail, dnc_ok, run};
+use crate::common::{Config, Project, command, dnc_fail, dnc_ok, run};
 use std::path::{Path, PathBuf};
 
 fn dir(rel: &str) -> PathBuf {
@@ -89,8 +89,9 @@ fn special_and_oversized_files_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("dnc.yaml"),
-        "version: 1\nmanifests: ['*.yaml']\nphone_code: 1\nscopes: [{scope: global}]\n\
-         max_file_bytes: 100\n",
+        &*Config::reading("*.yaml")
+            .scope("global", &[])
+            .with("max_file_bytes: 100\n"),
     )
     .unwrap();
     std::fs::write(
@@ -152,7 +153,7 @@ fn strict_turns_unassigned_numbers_into_errors() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("dnc.yaml"),
-        "version: 1\nmanifests: [a.yaml]\nphone_code: 1\nscopes: [{scope: global}]\n",
+        &*Config::reading("a.yaml").scope("global", &[]),
     )
     .unwrap();
     std::fs::write(
@@ -210,8 +211,7 @@ fn loaded_examples_are_normalized_and_placed() {
 /// (each manifest, then the CSV files it includes), so "first listed here" is the first.
 #[test]
 fn files_checked_in_parallel_merge_in_reading_order() {
-    let config =
-        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes: [{scope: global}]\n";
+    let config = Config::new().scope("global", &[]);
     let mut files = Vec::new();
     for m in 0..6 {
         // The first manifest is the largest, so its check finishes after later files'.
@@ -241,7 +241,7 @@ fn files_checked_in_parallel_merge_in_reading_order() {
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
-    let project = Project::new(config, &refs);
+    let project = Project::new(&config, &refs);
     let loaded = dnc::manifest::load(project.dir.path(), false);
 
     let mut order: Vec<&str> = loaded
@@ -290,7 +290,7 @@ fn hostile_shapes_are_bounded_and_reported() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("dnc.yaml"),
-        "version: 1\nmanifests: ['*.yaml']\nphone_code: 1\nscopes: [{scope: global}]\n",
+        &*Config::reading("*.yaml").scope("global", &[]),
     )
     .unwrap();
     // A 10 MB single line, and nesting far past any real file.

@@ -8,9 +8,16 @@ use std::fmt::Write;
 pub struct Config(String);
 
 impl Config {
-    /// No scopes yet.
+    /// Manifests `lists/*.yaml`, no scopes yet.
     pub fn new() -> Config {
-        Config("version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes:\n".into())
+        Config::reading("lists/*.yaml")
+    }
+
+    /// Manifests matching `glob`, no scopes yet.
+    pub fn reading(glob: &str) -> Config {
+        Config(format!(
+            "version: 1\nmanifests: [\"{glob}\"]\nphone_code: 1\nscopes:\n"
+        ))
     }
 
     /// Global, campaign 111 (Sales Campaign) and purpose-type: what most tests manage.
