@@ -1,5 +1,5 @@
-//! `git` for the tests' scripted repositories: a fixed identity and date, no user or system
-//! config, nothing above the repository.
+//! `git` for the tests' scripted repositories, from an empty environment: a fixed identity
+//! and date, no user or system config, nothing above the repository.
 
 use std::path::Path;
 use std::process::Command;
@@ -10,9 +10,12 @@ use std::process::Command;
 pub fn git(dir: &Path, args: &[&str], author: &str, date: &str) -> String {
     let first = author.split(' ').next().unwrap_or(author);
     let email = format!("{}@example.com", first.to_lowercase());
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
+    let mut git = Command::new("git");
+    git.current_dir(dir).args(args).env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        git.env("PATH", path);
+    }
+    let out = git
         .env("HOME", dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
