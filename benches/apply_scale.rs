@@ -119,7 +119,7 @@ fn apply_run(
 ) -> (f64, Vec<String>) {
     let dir = common::workdir("apply");
     let config = write_manifests(numbers, inserts, dir.path());
-    let sandbox = Sandbox::start(&dir.path().join("sandbox.db"), &["111=Sales"]);
+    let sandbox = Sandbox::with_campaigns(&dir.path().join("sandbox.db"), &["111=Sales"]);
     let ledger = dir.path().join("ledger.jsonl");
     let stderr = dir.path().join("apply.stderr");
     let run = common::measure(
@@ -199,7 +199,7 @@ strict: true
 /// How many entries the sandbox holds, through the API.
 fn remote_total(sandbox: &Sandbox, rt: &tokio::runtime::Runtime) -> u64 {
     let client = Client::new(ClientConfig {
-        base_url: url::Url::parse(&sandbox.url).expect("a URL"),
+        base_url: sandbox.url.clone(),
         token: common::TOKEN.to_string().into(),
         timeout: Duration::from_secs(60),
         retry: dnc::http::RetryPolicy::at_most(0),
@@ -252,7 +252,7 @@ fn ledger_window(ledger: &Path, inserts: u64) -> Duration {
 /// kept-alive connection (kinder than the vendor's example, which opens one per request).
 fn sequential_run(numbers: &Numbers, count: u64, rt: &tokio::runtime::Runtime) -> f64 {
     let dir = common::workdir("sequential");
-    let sandbox = Sandbox::start(&dir.path().join("sandbox.db"), &["111=Sales"]);
+    let sandbox = Sandbox::with_campaigns(&dir.path().join("sandbox.db"), &["111=Sales"]);
     let url = format!("{}dnc/insert", sandbox.url);
     let http = reqwest::Client::new();
     let elapsed = rt.block_on(async {
@@ -305,8 +305,8 @@ fn wrk_run(
     let threads = n.min(2);
     let dir = common::workdir("wrk");
     let script = common::write(dir.path(), "insert.lua", &wrk_script(numbers, threads));
-    let sandbox = Sandbox::start(&dir.path().join("sandbox.db"), &["111=Sales"]);
-    let base = sandbox.url.trim_end_matches("v1/").to_string();
+    let sandbox = Sandbox::with_campaigns(&dir.path().join("sandbox.db"), &["111=Sales"]);
+    let base = sandbox.url.as_str().trim_end_matches("v1/").to_string();
     let out = Command::new("wrk")
         .args(["-t", &threads.to_string(), "-c", &n.to_string()])
         .args(["-d", &format!("{secs}s"), "--timeout", "10s", "-s"])

@@ -188,7 +188,7 @@ fn main() {
         common::secs(started.elapsed())
     );
 
-    let sandbox = Sandbox::start(&db, &["111=Sales", "222=Renewals"]);
+    let sandbox = Sandbox::with_campaigns(&db, &["111=Sales", "222=Renewals"]);
     let read_before = measure_read_only(&sandbox, remote);
     let stdout = dir.path().join("plan.stdout.json");
     let stderr = dir.path().join("plan.stderr");
@@ -251,7 +251,7 @@ fn dnc_maybe_under_perf(sandbox: &Sandbox) -> Command {
 fn measure_read_only(sandbox: &Sandbox, remote: u64) -> common::Measured {
     let run = common::measure(
         Command::new(std::env::current_exe().expect("this bench"))
-            .args([READ_ONLY, &sandbox.url, &remote.to_string()])
+            .args([READ_ONLY, sandbox.url.as_str(), &remote.to_string()])
             .stderr(Stdio::null()),
     );
     assert!(

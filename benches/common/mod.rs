@@ -2,73 +2,43 @@
 //! server and the command under test), valid phone numbers, and result tables.
 
 use dnc::phone::{self, Assignment};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-pub const TOKEN: &str = "bench-token-7c1e";
+/// The launcher the integration tests use: one way to start `dnc sandbox`.
+#[path = "../../tests/it/common/sandbox.rs"]
+mod sandbox;
+
+pub use sandbox::{Sandbox, TOKEN};
+
 pub const DNC: &str = env!("CARGO_BIN_EXE_dnc");
 
-/// A `dnc sandbox` process on 127.0.0.1:0, killed when dropped.
-pub struct Sandbox {
-    child: Child,
-    /// `http://127.0.0.1:PORT/v1/`
-    pub url: String,
-}
-
 impl Sandbox {
-    /// Serves `db` with the given campaigns (`ID=NAME`) registered besides 0 and -1.
-    pub fn start(db: &Path, campaigns: &[&str]) -> Sandbox {
-        let mut cmd = Command::new(DNC);
-        cmd.args(["sandbox", "--listen", "127.0.0.1:0", "--token", TOKEN])
-            .arg("--db")
-            .arg(db);
+    /// Serves `db` with the given campaigns (`ID=NAME`) registered besides 0 and -1, with
+    /// `DNC_BENCH_LATENCY_MS` of emulated network latency per request (loopback has none).
+    pub fn with_campaigns(db: &Path, campaigns: &[&str]) -> Sandbox {
+        let mut args = Vec::new();
         for c in campaigns {
-            cmd.args(["--campaign", c]);
+            args.extend(["--campaign", *c]);
         }
-        // Emulated network latency per request (`DNC_BENCH_LATENCY_MS`): loopback has none.
-        if let Ok(ms) = std::env::var("DNC_BENCH_LATENCY_MS") {
-            cmd.args(["--latency-ms", &ms]);
+        let latency = std::env::var("DNC_BENCH_LATENCY_MS");
+        if let Ok(ms) = &latency {
+            args.extend(["--latency-ms", ms.as_str()]);
         }
-        let mut child = cmd
-            .env_remove("DNC_SANDBOX_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn dnc sandbox");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("read the sandbox's first line");
-        let Some(url) = line.trim().strip_prefix("dnc sandbox listening on ") else {
-            let _ = child.kill();
-            panic!("unexpected first line from dnc sandbox: {line:?}");
-        };
-        Sandbox {
-            url: url.to_string(),
-            child,
-        }
+        Sandbox::launch(db, &args)
     }
 
     /// A `dnc` command aimed at this sandbox, with GitHub and CI variables removed.
     pub fn dnc(&self) -> Command {
         let mut cmd = Command::new(DNC);
-        cmd.env("DNC_API_URL", &self.url)
+        cmd.env("DNC_API_URL", self.url.as_str())
             .env("DNC_AUTH_TOKEN", TOKEN)
             .env("NO_COLOR", "1");
         for var in ["CI", "GITHUB_ACTIONS", "DNC_COMMENT", "DNC_MASK_NUMBERS"] {
             cmd.env_remove(var);
         }
         cmd
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,7 +1,6 @@
 //! `dnc apply` end to end: safety limits, confirmation, crash safety, faults, the ledger.
 
-use crate::harness::{Sandbox, TOKEN, client_for};
-use crate::project::{Project, config, seed, stderr, stdout};
+use crate::common::{Config, Project, Sandbox, TOKEN, client_for, run, seed};
 use dnc::api::SearchQuery;
 use std::collections::HashSet;
 use std::process::Stdio;
@@ -20,7 +19,7 @@ fn bulk(n: u32) -> Project {
     }
     let manifest = "include:\n  - csv: bulk.csv\n    scope: global\n";
     Project::new(
-        &config(false, 10),
+        &Config::pruning(false, 10),
         &[("lists/bulk.yaml", manifest), ("lists/bulk.csv", &csv)],
     )
 }
@@ -60,28 +59,33 @@ fn removals_over_the_limit_need_the_exact_count() {
         .map(|i| format!("  - number: \"202-555-010{i}\"\n    scope: global\n    removal_reason: Consent given\n"))
         .collect();
     let project = Project::new(
-        &config(false, 1),
+        &Config::pruning(false, 1),
         &[("lists/out.yaml", &format!("removals:\n{tombstones}"))],
     );
     let sandbox = Sandbox::start_seeded(
-        (1..=3).map(|i| seed(&format!("202555010{i}"), 0, Some("DNC"), None)),
+        (1..=3).map(|i| seed(&format!("202555010{i}"), 0).reason("DNC")),
         &[],
     );
 
-    let refused = project.dnc(&sandbox, &["apply", "--yes"]);
-    assert_eq!(refused.status.code(), Some(1));
-    insta::assert_snapshot!("apply_over_limit", stderr(&refused));
-    let wrong = project.dnc(&sandbox, &["apply", "--yes", "--allow-removals", "2"]);
-    assert_eq!(wrong.status.code(), Some(1));
+    let refused = project.dnc_fail(&sandbox, 1, &["apply", "--yes"]);
+    insta::assert_snapshot!(refused.stderr, @"
+    dnc::apply::removals
+
+      × the plan breaches the safety limits; nothing was applied:
+      │   - 3 removals in this plan (limit 1)
+      help: if these removals are intended, run again with --allow-removals 3
+    ");
+    let wrong = project.dnc_fail(&sandbox, 1, &["apply", "--yes", "--allow-removals", "2"]);
     assert!(
-        stderr(&wrong).contains("--allow-removals 2 does not match this plan's 3 removals"),
+        wrong
+            .stderr
+            .contains("--allow-removals 2 does not match this plan's 3 removals"),
         "{}",
-        stderr(&wrong)
+        wrong.stderr
     );
     assert_eq!(remote_numbers(&sandbox).len(), 3, "nothing was removed");
 
-    let ok = project.dnc(&sandbox, &["apply", "--yes", "--allow-removals", "3"]);
-    assert!(ok.status.success(), "{}", stderr(&ok));
+    project.dnc_ok(&sandbox, &["apply", "--yes", "--allow-removals", "3"]);
     assert!(remote_numbers(&sandbox).is_empty());
 }
 
@@ -89,9 +93,8 @@ fn removals_over_the_limit_need_the_exact_count() {
 fn without_a_terminal_apply_needs_yes() {
     let project = bulk(3);
     let sandbox = Sandbox::start(&[]);
-    let out = project.dnc(&sandbox, &["apply"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    let out = project.dnc_fail(&sandbox, 1, &["apply"]);
+    assert!(out.stderr.contains("pass --yes"), "{}", out.stderr);
     assert!(remote_numbers(&sandbox).is_empty());
 }
 
@@ -101,9 +104,7 @@ fn a_killed_apply_is_finished_by_running_it_again() {
     let project = bulk(N);
     let sandbox = Sandbox::start(&["--latency-ms", "1"]);
     let mut child = project
-        .command(&["apply", "--yes", "--concurrency", "8"])
-        .env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", TOKEN)
+        .targeting(&sandbox, &["apply", "--yes", "--concurrency", "8"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -125,10 +126,8 @@ fn a_killed_apply_is_finished_by_running_it_again() {
         "killed mid-run: {before} of {N} applied"
     );
 
-    let rerun = project.dnc(&sandbox, &["apply", "--yes"]);
-    assert!(rerun.status.success(), "{}", stderr(&rerun));
-    let plan = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    project.dnc_ok(&sandbox, &["apply", "--yes"]);
+    project.dnc_ok(&sandbox, &["plan", "--detailed-exitcode"]);
 
     let remote = remote_numbers(&sandbox);
     let distinct: HashSet<&String> = remote.iter().collect();
@@ -169,9 +168,8 @@ fn apply_converges_through_faults() {
         "7",
     ];
     let sandbox = Sandbox::start(&faults);
-    let out = project.dnc(&sandbox, &["apply", "--yes", "--concurrency", "16"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains(", 0 failed."), "{}", stdout(&out));
+    let out = project.dnc_ok(&sandbox, &["apply", "--yes", "--concurrency", "16"]);
+    assert!(out.stdout.contains(", 0 failed."), "{}", out.stdout);
     let retried = ledger_lines(&project)
         .iter()
         .filter(|r| r["attempts"].as_u64().is_some_and(|a| a > 1))
@@ -180,40 +178,33 @@ fn apply_converges_through_faults() {
         retried > 100,
         "the faults were really met and retried: {retried}"
     );
-    let plan = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    project.dnc_ok(&sandbox, &["plan", "--detailed-exitcode"]);
     assert_eq!(remote_numbers(&sandbox).len(), 1000);
 }
 
 #[test]
 fn the_ledger_answers_an_auditor() {
     let project = Project::new(
-        &config(false, 10),
+        &Config::pruning(false, 10),
         &[(
             "lists/a.yaml",
             "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n",
         )],
     );
-    let sandbox = Sandbox::start_seeded([seed("2025550102", 0, Some("DNC"), None)], &[]);
-    let out = project
-        .command(&["apply", "--yes"])
-        .env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", TOKEN)
+    let sandbox = Sandbox::start_seeded([seed("2025550102", 0).reason("DNC")], &[]);
+    run(project
+        .targeting(&sandbox, &["apply", "--yes"])
         .env("GITHUB_ACTOR", "compliance-bot")
-        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"))
+    .ok();
     let lines = ledger_lines(&project);
     assert_eq!(lines.len(), 4, "a start and a finish line per operation");
     assert!(lines.iter().all(|l| !l.to_string().contains(TOKEN)));
 
-    let csv = project
-        .command(&["ledger", "--format", "csv", "--number", "+1 202 555 0102"])
-        .output()
-        .unwrap();
-    assert!(csv.status.success(), "{}", stderr(&csv));
-    let text = stdout(&csv);
+    let csv =
+        run(&mut project.command(&["ledger", "--format", "csv", "--number", "+1 202 555 0102"]))
+            .ok();
+    let text = csv.stdout;
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 2, "{text}");
     let fields: Vec<&str> = rows[1].split(',').collect();
@@ -230,11 +221,9 @@ fn the_ledger_answers_an_auditor() {
             "compliance-bot"
         ]
     );
-    let table = project
-        .command(&["ledger", "--since", "2000-01-01"])
-        .output()
-        .unwrap();
-    let stable: String = stdout(&table)
+    let table = run(&mut project.command(&["ledger", "--since", "2000-01-01"]));
+    let stable: String = table
+        .stdout
         .lines()
         .map(|l| {
             l.split_once("  ")
@@ -248,10 +237,11 @@ fn the_ledger_answers_an_auditor() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    insta::assert_snapshot!("ledger_table", stable);
-    let none = project
-        .command(&["ledger", "--until", "2000-01-01"])
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&none), "no operations match\n");
+    insta::assert_snapshot!(stable, @"
+    [time] outcome change scope number reason source actor commit plan id attempts error
+    [time] done create global +1 202-555-0101 Asked on the phone lists/a.yaml:2 compliance-bot 2 1
+    [time] done remove global +1 202-555-0102 Consent re-obtained, COMP-7 lists/a.yaml:6 compliance-bot 1 1
+    ");
+    let none = run(&mut project.command(&["ledger", "--until", "2000-01-01"]));
+    assert_eq!(none.stdout, "no operations match\n");
 }

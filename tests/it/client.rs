@@ -1,7 +1,7 @@
 //! The API client against the real sandbox: typed calls, per-endpoint error kinds, retries
 //! through injected faults, hostile answers, and a token that never shows.
 
-use crate::harness::{Sandbox, TOKEN, client_for};
+use crate::common::{Sandbox, TOKEN, client_for};
 use dnc::api::{
     ApiError, Client, ClientConfig, DeleteRequest, Endpoint, ErrorKind, InsertRequest, SearchQuery,
     TextFilter, UpdateRequest,
@@ -383,5 +383,9 @@ async fn error_messages() {
         .iter()
         .map(|e| e.to_string())
         .collect();
-    insta::assert_snapshot!(shown.join("\n"));
+    insta::assert_snapshot!(shown.join("\n"), @"
+    dnc/insert refused the request: code 6008 (AlreadyExists): Phone already in DNC
+    dnc/delete refused the request: code 6001 (NotFound): Phone not found in DNC
+    dnc/search: the API refused the auth token (HTTP 401); nothing further was sent
+    ");
 }

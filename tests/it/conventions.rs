@@ -2,9 +2,7 @@
 //! the final error too, `--format json` on apply and import, and one way to find the config
 //! and the `.dnc/` beside it from anywhere in the repository.
 
-use crate::harness::{Sandbox, TOKEN};
-use crate::project::{Project, config, seed, stderr, stdout};
-use crate::run::{CONFIG, dnc};
+use crate::common::{Config, Project, Sandbox, command, dnc, dnc_fail, dnc_ok, git, run, seed};
 use serde_json::Value;
 use std::process::Command;
 
@@ -12,8 +10,7 @@ use std::process::Command;
 fn completions_for_each_shell() {
     let dir = tempfile::tempdir().unwrap();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = dnc(dir.path(), &["completions", shell], &[]);
-        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        let out = dnc_ok(dir.path(), &["completions", shell]);
         assert!(
             out.stdout.contains("validate"),
             "{shell} completes subcommands"
@@ -23,22 +20,19 @@ fn completions_for_each_shell() {
             "{shell} completes flags"
         );
     }
-    let fish = dnc(dir.path(), &["completions", "fish"], &[]);
+    let fish = dnc_ok(dir.path(), &["completions", "fish"]);
     insta::assert_snapshot!("completions_fish", fish.stdout);
-    let bad = dnc(dir.path(), &["completions", "cmd"], &[]);
-    assert_eq!(bad.code, 1, "a usage error: {}", bad.stderr);
+    dnc_fail(dir.path(), 1, &["completions", "cmd"]);
 }
 
 #[test]
 fn man_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let page = dnc(dir.path(), &["man"], &[]);
-    assert_eq!(page.code, 0, "{}", page.stderr);
+    let page = dnc_ok(dir.path(), &["man"]);
     let version = env!("CARGO_PKG_VERSION");
     insta::assert_snapshot!("man_dnc", page.stdout.replace(version, "[version]"));
 
-    let out = dnc(dir.path(), &["man", "--out", "man/man1"], &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    dnc_ok(dir.path(), &["man", "--out", "man/man1"]);
     let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man/man1"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -53,16 +47,14 @@ fn man_pages() {
 /// FORCE_COLOR set (which the final report used to obey over `--color`).
 fn final_error(choice: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
+    let out = run(Command::new(env!("CARGO_BIN_EXE_dnc"))
         .current_dir(dir.path())
         .args(["--color", choice, "plan", "missing.yaml"])
-        .env_remove("NO_COLOR")
+        .env_clear()
         .env("FORCE_COLOR", "1")
-        .env("CLICOLOR_FORCE", "1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    stderr(&out)
+        .env("CLICOLOR_FORCE", "1"))
+    .fails(1);
+    out.stderr
 }
 
 #[test]
@@ -72,13 +64,6 @@ fn color_never_holds_for_the_final_error_and_always_colors_it() {
     assert!(!never.contains('\x1b'), "no escape codes: {never:?}");
     let always = final_error("always");
     assert!(always.contains("\x1b["), "colored: {always:?}");
-}
-
-fn sandbox_env(sandbox: &Sandbox) -> [(&'static str, String); 2] {
-    [
-        ("DNC_API_URL", sandbox.url.to_string()),
-        ("DNC_AUTH_TOKEN", TOKEN.to_string()),
-    ]
 }
 
 fn json(text: &str) -> Value {
@@ -101,33 +86,28 @@ fn stable(mut v: Value) -> Value {
 #[test]
 fn apply_reports_every_operation_as_json() {
     let project = Project::new(
-        &config(false, 10),
+        &Config::pruning(false, 10),
         &[(
             "lists/a.yaml",
             "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n  - number: \"202-555-0103\"\n    scope: global\n    removal_reason: Never was on it\n",
         )],
     );
-    let sandbox = Sandbox::start_seeded([seed("2025550102", 0, Some("DNC"), None)], &[]);
-    let env = sandbox_env(&sandbox);
-    let run = |args: &[&str]| {
-        project
-            .command(args)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("GITHUB_ACTOR", "compliance-bot")
-            .output()
-            .unwrap()
+    let sandbox = Sandbox::start_seeded([seed("2025550102", 0).reason("DNC")], &[]);
+    let apply = |args: &[&str]| {
+        run(project
+            .targeting(&sandbox, args)
+            .env("GITHUB_ACTOR", "compliance-bot"))
+        .ok()
     };
-    let first = run(&["apply", "--yes", "--format", "json"]);
-    assert!(first.status.success(), "{}", stderr(&first));
+    let first = apply(&["apply", "--yes", "--format", "json"]);
     assert!(
-        stderr(&first).contains("Target: "),
+        first.stderr.contains("Target: "),
         "people's text goes to stderr"
     );
-    insta::assert_json_snapshot!("apply_json", stable(json(&stdout(&first))));
+    insta::assert_json_snapshot!("apply_json", stable(json(&first.stdout)));
 
-    let again = run(&["apply", "--yes", "--format", "json"]);
-    assert!(again.status.success(), "{}", stderr(&again));
-    let again = json(&stdout(&again));
+    let again = apply(&["apply", "--yes", "--format", "json"]);
+    let again = json(&again.stdout);
     assert_eq!(
         again["operations"],
         Value::Array(vec![]),
@@ -142,19 +122,16 @@ fn apply_reports_every_operation_as_json() {
 #[test]
 fn import_reports_files_and_counts_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("dnc.yaml"), &*Config::standard()).unwrap();
     let sandbox = Sandbox::start_seeded(
         [
-            seed("2025550101", 0, Some("DNC"), None),
-            seed("2025550102", 0, None, None),
-            seed("2025550143", 111, Some("DNC"), Some("TELEMKT")),
+            seed("2025550101", 0).reason("DNC"),
+            seed("2025550102", 0),
+            seed("2025550143", 111).reason("DNC").purpose("TELEMKT"),
         ],
         &[],
     );
-    let env = sandbox_env(&sandbox);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = dnc(dir.path(), &["import", "--format", "json"], &env);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(command(dir.path(), &["import", "--format", "json"]).envs(sandbox.target())).ok();
     let mut report = json(&out.stdout);
     assert_eq!(report["root"], ".");
     report["root"] = "[root]".into();
@@ -167,15 +144,15 @@ fn import_reports_files_and_counts_as_json() {
 /// A git repository holding the schemas at its root and a dnc config in `ops/dnc/`.
 fn repository_with_config_in_a_subfolder() -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
-    let git = Command::new("git")
-        .args(["init", "--quiet"])
-        .current_dir(repo.path())
-        .status()
-        .unwrap();
-    assert!(git.success());
+    git(
+        repo.path(),
+        &["init", "--quiet"],
+        "Alice Compliance",
+        "2026-03-02T09:00:00+00:00",
+    );
     let sub = repo.path().join("ops/dnc");
     std::fs::create_dir_all(sub.join("lists")).unwrap();
-    std::fs::write(sub.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(sub.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::write(
         sub.join("lists/a.yaml"),
         "entries:\n  - number: \"+1 202-555-0101\"\n    scope: nowhere\n    reason: DNC\n",
@@ -194,8 +171,8 @@ fn github_annotations_name_files_from_the_repository_root() {
             &cwd,
             &["validate", config, "--format", "github"],
             &[("GIT_CEILING_DIRECTORIES", ceiling)],
-        );
-        assert_eq!(out.code, 1, "{}", out.stderr);
+        )
+        .fails(1);
         assert!(
             out.stdout
                 .starts_with("::error file=ops/dnc/lists/a.yaml,line="),
@@ -242,7 +219,7 @@ fn ledger_and_history_find_the_ledger_beside_the_config_from_anywhere() {
     let sub = repo.path().join("ops");
     let line = r#"{"time":"2026-11-27T11:52:27.806Z","event":"finish","plan_hash":"abc","op":0,"change":"create","campaign_id":0,"phone_code":1,"phone_number":"2025550143","outcome":"done","id":6,"attempts":1}"#;
     std::fs::create_dir_all(sub.join(".dnc")).unwrap();
-    std::fs::write(sub.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(sub.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::write(sub.join(".dnc/ledger.jsonl"), format!("{line}\n")).unwrap();
     for (cwd, args) in [
         (repo.path(), vec!["ledger", "ops", "--format", "json"]),
@@ -262,23 +239,20 @@ fn ledger_and_history_find_the_ledger_beside_the_config_from_anywhere() {
             ],
         ),
     ] {
-        let out = dnc(cwd, &args, &[]);
-        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        let out = dnc_ok(cwd, &args);
         assert!(
             out.stdout.contains("+1 202-555-0143"),
             "{args:?}: {}",
             out.stdout
         );
     }
-    let history = dnc(repo.path(), &["history", "+1 202 555 0143", "ops"], &[]);
-    assert_eq!(history.code, 0, "{}", history.stderr);
+    let history = dnc_ok(repo.path(), &["history", "+1 202 555 0143", "ops"]);
     assert!(
         history.stdout.contains("create: done, id 6"),
         "{}",
         history.stdout
     );
-    let old = dnc(repo.path(), &["ledger", "ops/.dnc/ledger.jsonl"], &[]);
-    assert_eq!(old.code, 1);
+    let old = dnc_fail(repo.path(), 1, &["ledger", "ops/.dnc/ledger.jsonl"]);
     assert!(
         old.stderr
             .contains("dnc ledger --ledger ops/.dnc/ledger.jsonl"),
@@ -293,15 +267,13 @@ fn imported_manifests_reference_the_repository_schema_by_a_path_that_resolves() 
     let root = repo.path();
     std::fs::remove_file(root.join("ops/dnc/lists/a.yaml")).unwrap();
     std::fs::create_dir_all(root.join("schema")).unwrap();
-    let schema = dnc(root, &["schema", "manifest"], &[]);
+    let schema = dnc_ok(root, &["schema", "manifest"]);
     std::fs::write(root.join("schema/manifest.schema.json"), &schema.stdout).unwrap();
-    let sandbox = Sandbox::start_seeded([seed("2025550101", 0, Some("DNC"), None)], &[]);
-    let env = sandbox_env(&sandbox);
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let ceiling = root.parent().unwrap().to_str().unwrap().to_owned();
-    env.push(("GIT_CEILING_DIRECTORIES", &ceiling));
-    let out = dnc(root, &["import", "ops/dnc", "--scope", "global"], &env);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sandbox = Sandbox::start_seeded([seed("2025550101", 0).reason("DNC")], &[]);
+    run(command(root, &["import", "ops/dnc", "--scope", "global"])
+        .envs(sandbox.target())
+        .env("GIT_CEILING_DIRECTORIES", root.parent().unwrap()))
+    .ok();
     let manifest = root.join("ops/dnc/lists/imported-global.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let first = text.lines().next().unwrap();

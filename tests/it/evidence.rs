@@ -2,11 +2,11 @@
 //! ledger kept on a git branch (two clones racing, a force-pushed main, a run that died) and
 //! `dnc report` in every format, the HTML rendered by a real headless Chromium.
 
-use crate::harness::{Sandbox, TOKEN};
-use crate::project::{Project, seed, stderr, stdout};
-use crate::run::{CONFIG, Run, command};
+use crate::common::{
+    self, Config, Project, Run, Sandbox, TOKEN, command, counts, normalize, run, seed,
+};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// A day after the deadline of the 2026-03-02 request (due 2026-03-16).
 const TODAY: &str = "2026-03-20";
@@ -23,39 +23,28 @@ entries:
   - number: \"202-555-0199\"
 ";
 
-fn dnc_at(project: &Project, sandbox: &Sandbox, today: &str, args: &[&str]) -> Output {
-    project
-        .command(args)
-        .env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", TOKEN)
-        .env("DNC_TODAY", today)
-        .output()
-        .expect("run dnc")
+fn dnc_at(project: &Project, sandbox: &Sandbox, today: &str, args: &[&str]) -> Run {
+    run(project.targeting(sandbox, args).env("DNC_TODAY", today))
 }
 
 #[test]
 fn each_create_shows_its_deadline_and_overdue_ones_lead_the_comment() {
-    let project = Project::new(CONFIG, &[("lists/opt-outs.yaml", OPT_OUTS)]);
+    let project = Project::new(&Config::standard(), &[("lists/opt-outs.yaml", OPT_OUTS)]);
     let sandbox = Sandbox::start(&[]);
-    let human = dnc_at(&project, &sandbox, TODAY, &["plan"]);
-    assert!(human.status.success(), "{}", stderr(&human));
-    insta::with_settings!({filters => vec![(r"Plan [0-9a-f]{12}", "Plan [hash]"), (r"127\.0\.0\.1:\d+", "[sandbox]")]}, {
-        insta::assert_snapshot!("evidence_plan_deadlines", stdout(&human));
-    });
+    let human = dnc_at(&project, &sandbox, TODAY, &["plan"]).ok();
+    insta::assert_snapshot!("evidence_plan_deadlines", normalize(&human.stdout));
 
     let markdown = dnc_at(&project, &sandbox, TODAY, &["plan", "--format", "markdown"]);
-    let text = stdout(&markdown);
+    let text = markdown.stdout;
     let body = text.split_once("\n\n").expect("a heading").1;
     assert!(
         body.starts_with("> [!CAUTION]\n> **1 opt-out(s) past the deadline"),
         "{text}"
     );
-    insta::with_settings!({filters => vec![(r"`[0-9a-f]{12}`", "`[hash]`")]}, {
-        insta::assert_snapshot!("evidence_plan_deadlines_markdown", text);
-    });
+    insta::assert_snapshot!("evidence_plan_deadlines_markdown", normalize(&text));
 
     let json = dnc_at(&project, &sandbox, TODAY, &["plan", "--format", "json"]);
-    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON");
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan JSON");
     let creates: Vec<&serde_json::Value> = plan["scopes"][0]["changes"]
         .as_array()
         .unwrap()
@@ -81,18 +70,17 @@ fn each_create_shows_its_deadline_and_overdue_ones_lead_the_comment() {
 
 #[test]
 fn a_drift_run_fails_while_an_opt_out_is_missing_past_its_due_date() {
-    let project = Project::new(CONFIG, &[("lists/opt-outs.yaml", OPT_OUTS)]);
+    let project = Project::new(&Config::standard(), &[("lists/opt-outs.yaml", OPT_OUTS)]);
     let sandbox = Sandbox::start(&[]);
-    let before = dnc_at(
+    dnc_at(
         &project,
         &sandbox,
         "2026-03-16",
         &["plan", "--detailed-exitcode"],
-    );
-    assert_eq!(before.status.code(), Some(2), "{}", stderr(&before));
-    let after = dnc_at(&project, &sandbox, TODAY, &["plan", "--detailed-exitcode"]);
-    assert_eq!(after.status.code(), Some(1));
-    let err = stderr(&after);
+    )
+    .fails(2);
+    let after = dnc_at(&project, &sandbox, TODAY, &["plan", "--detailed-exitcode"]).fails(1);
+    let err = after.stderr;
     assert!(err.contains("dnc::plan::overdue"), "{err}");
     assert!(
         err.contains("1 desired entry is still missing past its due date: create +1 202-555-0143"),
@@ -102,7 +90,7 @@ fn a_drift_run_fails_while_an_opt_out_is_missing_past_its_due_date() {
 
 #[test]
 fn removals_inside_the_retention_period_need_their_exact_count() {
-    let config = format!("{CONFIG}safety:\n  max_removals: 10\n  max_removal_percent: 100\n");
+    let config = Config::standard().safety(10);
     let tombstones = "\
 removals:
   - number: \"202-555-0143\"
@@ -114,70 +102,52 @@ removals:
 ";
     let project = Project::new(&config, &[("lists/removals.yaml", tombstones)]);
     // Entered on 2026-03-03, inside the retention period; the other (2020) is past it.
-    let mut young = seed("2025550143", 0, Some("DNC"), None);
-    young.insert_date = "2026-03-03 10:30:00".into();
-    let sandbox = Sandbox::start_seeded([young, seed("2025550144", 0, Some("DNC"), None)], &[]);
+    let young = seed("2025550143", 0)
+        .reason("DNC")
+        .at("2026-03-03 10:30:00");
+    let sandbox = Sandbox::start_seeded([young, seed("2025550144", 0).reason("DNC")], &[]);
     let plan = dnc_at(&project, &sandbox, TODAY, &["plan"]);
-    let text = stdout(&plan);
+    let text = plan.stdout;
     assert!(
         text.contains("RETENTION: 1 removal(s) of entries still inside the retention period:\n    +1 202-555-0143 in global (id 1, remove): on the list since 2026-03-03, honored until 2031-03-03\n"),
         "{text}"
     );
     assert!(!text.contains("202-555-0144 in global (id"), "{text}");
 
-    let refused = dnc_at(&project, &sandbox, TODAY, &["apply", "--yes"]);
-    assert_eq!(refused.status.code(), Some(1));
+    let refused = dnc_at(&project, &sandbox, TODAY, &["apply", "--yes"]).fails(1);
     assert!(
-        stderr(&refused).contains("--allow-early-removals 1"),
+        refused.stderr.contains("--allow-early-removals 1"),
         "{}",
-        stderr(&refused)
+        refused.stderr
     );
     let wrong = dnc_at(
         &project,
         &sandbox,
         TODAY,
         &["apply", "--yes", "--allow-early-removals", "2"],
+    )
+    .fails(1);
+    assert!(
+        wrong
+            .stderr
+            .contains("does not match this plan's 1 removals")
     );
-    assert_eq!(wrong.status.code(), Some(1));
-    assert!(stderr(&wrong).contains("does not match this plan's 1 removals"));
     let replan = dnc_at(&project, &sandbox, TODAY, &["plan", "--format", "json"]);
-    let replan: serde_json::Value = serde_json::from_slice(&replan.stdout).unwrap();
-    assert_eq!(
-        crate::project::counts(&replan),
-        [0, 0, 2, 0],
-        "nothing was removed"
-    );
+    let replan: serde_json::Value = serde_json::from_str(&replan.stdout).unwrap();
+    assert_eq!(counts(&replan), [0, 0, 2, 0], "nothing was removed");
 
-    let applied = dnc_at(
+    dnc_at(
         &project,
         &sandbox,
         TODAY,
         &["apply", "--yes", "--allow-early-removals", "1"],
-    );
-    assert!(applied.status.success(), "{}", stderr(&applied));
+    )
+    .ok();
 }
 
-/// `git ARGS` in `dir` with a fixed identity and no user or system config.
+/// `git ARGS` in `dir` as Alice, on the morning of 2026-03-02.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Alice Compliance")
-        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
-        .env("GIT_COMMITTER_NAME", "Alice Compliance")
-        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
-        .env("GIT_AUTHOR_DATE", "2026-03-02T09:00:00+00:00")
-        .env("GIT_COMMITTER_DATE", "2026-03-02T09:00:00+00:00")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::git(dir, args, "Alice Compliance", "2026-03-02T09:00:00+00:00")
 }
 
 /// A bare "origin" and a clone of it holding one commit on main.
@@ -214,24 +184,56 @@ fn ledger_lines(clone: &str, n: usize) -> String {
         + "\n"
 }
 
+/// `dnc ARGS` in the git repository `dir`, with no user or system git config.
+fn in_repo(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = command(dir, args);
+    cmd.env("HOME", dir).env("GIT_CONFIG_NOSYSTEM", "1");
+    cmd
+}
+
 fn dnc_in(dir: &Path, args: &[&str]) -> Run {
-    let out = command(dir, args)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("run dnc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(&mut in_repo(dir, args))
+}
+
+/// `dnc ledger --ledger ledger.jsonl --push-to dnc-ledger` in `dir`.
+fn push_ledger(dir: &Path) -> Run {
+    dnc_in(
+        dir,
+        &[
+            "ledger",
+            "--ledger",
+            "ledger.jsonl",
+            "--push-to",
+            "dnc-ledger",
+        ],
+    )
+}
+
+/// The outcome of each operation on the fetched ledger branch, in order.
+fn ledger_outcomes(dir: &Path) -> Vec<String> {
+    let csv = dnc_in(
+        dir,
+        &[
+            "ledger",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+            "--format",
+            "csv",
+        ],
+    )
+    .ok();
+    csv.stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect()
 }
 
 #[test]
 fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     let root = tempfile::tempdir().unwrap();
     let a = origin_and_clone(root.path(), "a");
-    std::fs::write(a.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(a.join("dnc.yaml"), &*Config::standard()).unwrap();
     git(&a, &["add", "-A"]);
     git(&a, &["commit", "-q", "-m", "config"]);
     git(&a, &["push", "-q", "origin", "main"]);
@@ -244,37 +246,14 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
         std::fs::write(b.join("ledger.jsonl"), ledger_lines(&lb, 5)).unwrap();
         let runs: Vec<std::thread::JoinHandle<Run>> = [a.clone(), b.clone()]
             .into_iter()
-            .map(|dir| {
-                std::thread::spawn(move || {
-                    dnc_in(
-                        &dir,
-                        &[
-                            "ledger",
-                            "--ledger",
-                            "ledger.jsonl",
-                            "--push-to",
-                            "dnc-ledger",
-                        ],
-                    )
-                })
-            })
+            .map(|dir| std::thread::spawn(move || push_ledger(&dir)))
             .collect();
         for run in runs {
-            let run = run.join().unwrap();
-            assert_eq!(run.code, 0, "{}", run.stderr);
+            run.join().unwrap().ok();
         }
     }
     // Pushing the same file again records nothing twice.
-    let again = dnc_in(
-        &a,
-        &[
-            "ledger",
-            "--ledger",
-            "ledger.jsonl",
-            "--push-to",
-            "dnc-ledger",
-        ],
-    );
+    let again = push_ledger(&a);
     assert!(
         again.stdout.contains("nothing to record"),
         "{}",
@@ -296,8 +275,8 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
             "--format",
             "json",
         ],
-    );
-    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    )
+    .ok();
     let rows: Vec<serde_json::Value> = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(rows.len(), 30, "every operation exactly once");
     let files = git(&b, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
@@ -312,57 +291,31 @@ fn start_lines_of_a_run_that_died_are_recorded_and_read_as_interrupted() {
     // The runner stopped after sending the second request: no finish line for it.
     let cut: Vec<&str> = lines.lines().take(3).collect();
     std::fs::write(a.join("ledger.jsonl"), cut.join("\n") + "\n").unwrap();
-    let pushed = dnc_in(
-        &a,
-        &[
-            "ledger",
-            "--ledger",
-            "ledger.jsonl",
-            "--push-to",
-            "dnc-ledger",
-        ],
-    );
-    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
+    push_ledger(&a).ok();
     git(&a, &["fetch", "-q", "origin"]);
-    let shown = dnc_in(
-        &a,
-        &[
-            "ledger",
-            "--ledger-branch",
-            "origin/dnc-ledger",
-            "--format",
-            "csv",
-        ],
-    );
-    let outcomes: Vec<&str> = shown
-        .stdout
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap())
-        .collect();
-    assert_eq!(outcomes, ["done", "interrupted"], "{}", shown.stdout);
+    let outcomes = ledger_outcomes(&a);
+    assert_eq!(outcomes, ["done", "interrupted"]);
 }
 
 #[test]
 fn apply_records_its_ledger_on_the_branch_naming_the_applied_commit() {
     let root = tempfile::tempdir().unwrap();
     let dir = origin_and_clone(root.path(), "manifests");
-    std::fs::write(dir.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(dir.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(dir.join("lists")).unwrap();
     std::fs::write(dir.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "Three opt-outs"]);
     let head = git(&dir, &["rev-parse", "HEAD"]).trim().to_string();
     let sandbox = Sandbox::start(&[]);
-    let out = command(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
-        .env("HOME", &dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", TOKEN)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Ledger recorded on dnc-ledger (origin): commit "));
+    let out = run(
+        in_repo(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"]).envs(sandbox.target()),
+    )
+    .ok();
+    assert!(
+        out.stdout
+            .contains("Ledger recorded on dnc-ledger (origin): commit ")
+    );
     git(&dir, &["fetch", "-q", "origin"]);
     let message = git(&dir, &["log", "-1", "--format=%B", "origin/dnc-ledger"]);
     assert!(
@@ -405,7 +358,7 @@ fn audited_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
-    std::fs::write(d.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(d.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(d.join("lists")).unwrap();
     std::fs::write(d.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
     git(d, &["add", "-A"]);
@@ -505,15 +458,12 @@ fn audited_repo() -> tempfile::TempDir {
 fn report(dir: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["report", "--since", "2026-03-01", "--until", "2026-03-31"];
     args.extend_from_slice(extra);
-    let run = dnc_in(dir, &args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run
+    dnc_in(dir, &args).ok()
 }
 
 #[test]
 fn the_report_in_json_and_csv() {
     let repo = audited_repo();
-    let filters = vec![(r"\b[0-9a-f]{40}\b", "[commit]")];
     let json = report(repo.path(), &["--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(value["totals"]["operations"], 5);
@@ -528,14 +478,17 @@ fn the_report_in_json_and_csv() {
     assert_eq!(late[0]["number"], "+1 202-***-0143", "masked by default");
     assert_eq!(late[0]["business_days_to_honor"], 12);
     assert_eq!(late[0]["asked_by"], "Alice Compliance");
-    insta::with_settings!({filters => filters.clone()}, {
-        insta::assert_snapshot!("evidence_report_json", json.stdout);
-    });
+    insta::assert_snapshot!("evidence_report_json", normalize(&json.stdout));
     let csv = report(repo.path(), &["--format", "csv", "--unmask"]);
     assert!(csv.stdout.contains("+1 202-555-0143"), "{}", csv.stdout);
-    insta::with_settings!({filters => filters}, {
-        insta::assert_snapshot!("evidence_report_csv", csv.stdout);
-    });
+    insta::assert_snapshot!(normalize(&csv.stdout), @r#"
+    applied_at,change,scope,number,reason,removal_reason,requested_at,due,business_days_to_honor,late,asked_in,asked_by,applied_commit,actor,convoso_id,outcome,error
+    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0178,Customer Request,,2026-03-13,2026-03-27,1,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5101,done,
+    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0199,Customer Request,,,,,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5102,converged,
+    2026-03-18T09:00:01.000Z,create,global,+1 202-555-0143,Customer Request,,2026-03-02,2026-03-16,12,true,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5103,done,
+    2026-03-19T09:00:01.000Z,remove,global,+1 202-555-0100,,"Consent re-obtained in writing, COMP-1301",,,,false,,,0123456789abcdef0123,ci-bot,4001,done,
+    2026-03-19T09:00:00.000Z,prune,global,+1 202-555-0111,,prune: in no manifest,,,,false,,,0123456789abcdef0123,ci-bot,,interrupted,
+    "#);
 }
 
 /// Renders a file in Debian's Chromium, headless and offline, and returns the DOM it built.
@@ -613,7 +566,7 @@ fn the_html_report_renders_in_headless_chromium() {
 fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     let root = tempfile::tempdir().unwrap();
     let dir = origin_and_clone(root.path(), "manifests");
-    std::fs::write(dir.join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(dir.join("dnc.yaml"), &*Config::standard()).unwrap();
     let entries: String = (0..20)
         .map(|i| format!("  - number: \"202-555-01{i:02}\"\n"))
         .collect();
@@ -626,7 +579,7 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "Twenty opt-outs"]);
     let sandbox = Sandbox::start(&["--latency-ms", "400"]);
-    let child = command(
+    let child = in_repo(
         &dir,
         &[
             "apply",
@@ -637,10 +590,7 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
             "dnc-ledger",
         ],
     )
-    .env("HOME", &dir)
-    .env("GIT_CONFIG_NOSYSTEM", "1")
-    .env("DNC_API_URL", sandbox.url.as_str())
-    .env("DNC_AUTH_TOKEN", TOKEN)
+    .envs(sandbox.target())
     .stdout(std::process::Stdio::null())
     .stderr(std::process::Stdio::piped())
     .spawn()
@@ -659,32 +609,10 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("stopped by a signal"),
-        "{}",
-        stderr(&out)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stopped by a signal"), "{err}");
     git(&dir, &["fetch", "-q", "origin"]);
-    let shown = dnc_in(
-        &dir,
-        &[
-            "ledger",
-            "--ledger-branch",
-            "origin/dnc-ledger",
-            "--format",
-            "csv",
-        ],
-    );
-    let outcomes: Vec<&str> = shown
-        .stdout
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap())
-        .collect();
-    assert!(outcomes.contains(&"interrupted"), "{}", shown.stdout);
-    assert!(
-        outcomes.len() < 20,
-        "the apply stopped early: {}",
-        shown.stdout
-    );
+    let outcomes = ledger_outcomes(&dir);
+    assert!(outcomes.iter().any(|o| o == "interrupted"), "{outcomes:?}");
+    assert!(outcomes.len() < 20, "the apply stopped early: {outcomes:?}");
 }

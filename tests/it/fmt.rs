@@ -2,7 +2,7 @@
 //! the diagnostics) is the same before and after, a second run changes nothing, and
 //! `--check` fails with a diff without touching a file.
 
-use crate::run::dnc;
+use crate::common::{dnc, dnc_fail, dnc_ok, run};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -98,8 +98,7 @@ fn check_fails_with_a_diff_and_changes_nothing() {
     let messy = "# Numbers from the March audit.\nentries:\n    - reason: DNC   # as they asked\n      number: 2025550190\n      scope: 111\ndefaults: {purpose: TELEMKT}\n";
     std::fs::write(dir.join("lists/messy.yaml"), messy).unwrap();
     let before = files(&dir);
-    let check = dnc(&dir, &["fmt", "--check"], &[]);
-    assert_eq!(check.code, 1, "{}", check.stderr);
+    let check = dnc_fail(&dir, 1, &["fmt", "--check"]);
     insta::assert_snapshot!("fmt_check_examples", check.stdout);
     assert!(
         check.stderr.contains("run `dnc fmt` to format them"),
@@ -108,18 +107,17 @@ fn check_fails_with_a_diff_and_changes_nothing() {
     );
     assert_eq!(files(&dir), before, "--check writes nothing");
 
-    let colored = std::process::Command::new(env!("CARGO_BIN_EXE_dnc"))
+    let colored = run(std::process::Command::new(env!("CARGO_BIN_EXE_dnc"))
         .current_dir(&dir)
         .args(["--color", "always", "fmt", "--check"])
-        .output()
-        .unwrap();
-    let colored = String::from_utf8(colored.stdout).unwrap();
+        .env_clear())
+    .fails(1)
+    .stdout;
     assert!(colored.contains("\x1b[32m+"), "{colored:?}");
 
-    let fixed = dnc(&dir, &["fmt", "--diff"], &[]);
-    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    let fixed = dnc_ok(&dir, &["fmt", "--diff"]);
     assert_eq!(fixed.stdout, check.stdout, "--diff shows what it wrote");
-    assert_eq!(dnc(&dir, &["fmt", "--check"], &[]).code, 0);
+    dnc_ok(&dir, &["fmt", "--check"]);
 }
 
 #[test]
@@ -128,8 +126,7 @@ fn refused_files_are_named_and_left_as_they_are() {
     let block =
         "entries:\n  - number: \"+1 202 555 0188\"\n    reason: |\n      two\n      lines\n";
     std::fs::write(dir.join("lists/block.yaml"), block).unwrap();
-    let out = dnc(&dir, &["fmt"], &[]);
-    assert_eq!(out.code, 1);
+    let out = dnc_fail(&dir, 1, &["fmt"]);
     assert!(
         out.stderr
             .contains("error: lists/block.yaml:3: not formatted: a value over several lines"),
@@ -146,10 +143,9 @@ fn refused_files_are_named_and_left_as_they_are() {
 fn the_modeline_is_pointed_at_the_schema_that_exists() {
     let (_temp, dir) = copy("examples");
     std::fs::create_dir_all(dir.join("schema")).unwrap();
-    let schema = dnc(&dir, &["schema", "manifest"], &[]);
+    let schema = dnc_ok(&dir, &["schema", "manifest"]);
     std::fs::write(dir.join("schema/manifest.schema.json"), &schema.stdout).unwrap();
-    let out = dnc(&dir, &["fmt"], &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    dnc_ok(&dir, &["fmt"]);
     let text = std::fs::read_to_string(dir.join("lists/campaigns.yaml")).unwrap();
     assert!(
         text.starts_with(
@@ -162,6 +158,5 @@ fn the_modeline_is_pointed_at_the_schema_that_exists() {
 #[test]
 fn the_examples_are_formatted() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = dnc(root, &["fmt", "--check", "examples"], &[]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    dnc_ok(root, &["fmt", "--check", "examples"]);
 }

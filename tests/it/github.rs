@@ -1,6 +1,7 @@
 //! GitHub integration: the sticky PR comment against a GitHub-API-shaped server on loopback,
 //! the event file, the step summary and the step outputs.
 
+use crate::common;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -117,7 +118,7 @@ impl FakeGithub {
             ("GITHUB_API_URL", self.api_url.as_str()),
             ("GITHUB_REPOSITORY", REPO),
             ("GITHUB_TOKEN", TOKEN),
-            // Retry backoff in milliseconds, as `run::command` sets it for the binary.
+            // Retry backoff in milliseconds, as `common::command` sets it for the binary.
             ("DNC_RETRY_BASE_DELAY_MS", "1"),
         ]
         .into_iter()
@@ -497,7 +498,14 @@ async fn forbidden_is_a_clear_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, GithubError::Forbidden { .. }), "{err:?}");
-    insta::assert_snapshot!(render(&err));
+    insta::assert_snapshot!(render(&err), @r#"
+    dnc::github::forbidden
+
+      × GitHub refused to create the plan comment on pull request #7 in acme/dnc-lists (403
+      │ Forbidden); GitHub says: "Resource not accessible by integration"
+      help: the job needs `permissions: pull-requests: write`; on pull requests from forks GitHub
+            hands out a read-only token, so run without `comment` there
+    "#);
     assert_eq!(server.counts(), (1, 0, 0));
     assert!(server.comments().is_empty());
 }
@@ -512,7 +520,13 @@ async fn a_rejected_token_is_reported_and_redacted() {
     assert!(matches!(err, GithubError::Unauthorized { .. }), "{err:?}");
     let shown = format!("{} {err:?}", render(&err));
     assert!(!shown.contains("ghp_wrong_token_value"), "{shown}");
-    insta::assert_snapshot!(render(&err));
+    insta::assert_snapshot!(render(&err), @r#"
+    dnc::github::unauthorized
+
+      × GitHub rejected the token when asked to list the comments of pull request #7 in acme/dnc-lists
+      │ (401 Unauthorized); GitHub says: "Bad credentials (Bearer [REDACTED])"
+      help: check the `github-token` input: the token may be expired, revoked or mistyped
+    "#);
 }
 
 #[tokio::test]
@@ -565,7 +579,12 @@ async fn an_oversized_comment_is_refused_before_any_request() {
         "{err:?}"
     );
     assert_eq!(server.counts(), (0, 0, 0));
-    insta::assert_snapshot!(render(&err));
+    insta::assert_snapshot!(render(&err), @"
+    dnc::github::comment_too_long
+
+      × the plan comment is 65572 characters long; GitHub allows at most 65,535
+      help: the full plan is in the step summary and the saved plan file
+    ");
 }
 
 #[tokio::test]
@@ -836,29 +855,26 @@ fn comment_markers_are_one_per_config_and_well_formed() {
 async fn the_retry_budget_flag_governs_the_github_calls() {
     let server = FakeGithub::start().await;
     server.fail_next(StatusCode::BAD_GATEWAY, "Bad Gateway");
-    let sandbox = crate::harness::Sandbox::start(&[]);
-    let project = crate::project::Project::new(
-        &crate::project::config(false, 25),
+    let sandbox = common::Sandbox::start(&[]);
+    let project = common::Project::new(
+        &common::Config::pruning(false, 25),
         &[(
             "lists/global.yaml",
             "entries:\n  - number: \"202-555-0143\"\n    scope: global\n    reason: DNC\n",
         )],
     );
     let event = pr_event(project.dir.path());
-    let mut cmd = project.command(&["plan", "--comment", "--retry-budget", "0"]);
-    cmd.env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
-        .env("DNC_RETRY_BUDGET", "60")
+    let mut cmd = project.targeting(&sandbox, &["plan", "--comment", "--retry-budget", "0"]);
+    cmd.env("DNC_RETRY_BUDGET", "60")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_API_URL", &server.api_url)
         .env("GITHUB_REPOSITORY", REPO)
         .env("GITHUB_TOKEN", TOKEN)
         .env("GITHUB_EVENT_PATH", &event);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    let out = tokio::task::spawn_blocking(move || common::run(&mut cmd).fails(1))
         .await
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = out.stderr;
     assert!(err.contains("502"), "{err}");
     assert!(server.comments().is_empty(), "{err}");
     // The failed attempt is not counted; a retry would have listed the comments once.

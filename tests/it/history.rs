@@ -2,9 +2,8 @@
 //! reason changed on another line, its file renamed and split, moved into a CSV in another
 //! notation, tombstoned and unlisted; a ledger records what was applied.
 
-use crate::run::{CONFIG, Run, dnc};
+use crate::common::{Config, Run, dnc_fail, dnc_ok, git, normalize};
 use std::path::Path;
-use std::process::Command;
 
 struct Repo {
     dir: tempfile::TempDir,
@@ -23,31 +22,10 @@ impl Repo {
         self.dir.path()
     }
 
+    /// `git ARGS` as `author` on the repository's current day.
     fn git(&self, args: &[&str], author: &str) -> String {
         let date = format!("2026-01-{:02}T09:00:00+00:00", self.day.max(1));
-        let email = format!(
-            "{}@example.com",
-            author.split(' ').next().unwrap().to_lowercase()
-        );
-        let out = Command::new("git")
-            .current_dir(self.path())
-            .args(args)
-            .env("HOME", self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", author)
-            .env("GIT_AUTHOR_EMAIL", &email)
-            .env("GIT_COMMITTER_NAME", author)
-            .env("GIT_COMMITTER_EMAIL", &email)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        git(self.path(), args, author, &date)
     }
 
     fn write(&self, rel: &str, text: &str) {
@@ -71,7 +49,7 @@ impl Repo {
 /// The scripted history; returns the repository.
 fn scripted() -> Repo {
     let mut r = Repo::new();
-    r.write("dnc.yaml", CONFIG);
+    r.write("dnc.yaml", &Config::standard());
     r.write(
         "lists/opt-outs.yaml",
         "defaults:\n  scope: global\nentries:\n  - number: \"(202) 555-0143\"\n    reason: Customer Request\n    ticket: COMP-1234\n  - number: \"202-555-0178\"\n    reason: DNC\n",
@@ -204,9 +182,7 @@ fn write_ledger(r: &Repo) {
 fn history(dir: &Path, number: &str, extra: &[&str]) -> Run {
     let mut args = vec!["history", number];
     args.extend_from_slice(extra);
-    let out = dnc(dir, &args, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    out
+    dnc_ok(dir, &args)
 }
 
 #[test]
@@ -214,9 +190,7 @@ fn the_timeline_follows_the_number_through_edits_moves_csv_and_tombstone() {
     let r = scripted();
     write_ledger(&r);
     let out = history(r.path(), "(202) 555-0143", &[]);
-    insta::with_settings!({filters => vec![(r"commit [0-9a-f]{12}  ", "commit [hash]  ")]}, {
-        insta::assert_snapshot!("history_human", out.stdout);
-    });
+    insta::assert_snapshot!("history_human", normalize(&out.stdout));
     let text = &out.stdout;
     for expected in [
         "global         changed in lists/opt-outs.yaml: reason \"Customer Request\" -> \"Litigator\"",
@@ -228,6 +202,7 @@ fn the_timeline_follows_the_number_through_edits_moves_csv_and_tombstone() {
         "campaign 111   UNLISTED from lists/bulk/litigators.csv without a tombstone",
         "create: done, id 5083",
         "remove: interrupted",
+        "applied  plan 3f9a2c1d0a1b, by ci-bot, from commit 0123456789ab",
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
@@ -266,13 +241,18 @@ fn the_json_timeline_has_a_stable_shape() {
 fn a_number_never_written_has_an_empty_timeline_and_no_ledger_is_a_note() {
     let r = scripted();
     let out = history(r.path(), "202-555-0199", &[]);
-    insta::assert_snapshot!("history_empty", out.stdout);
-    let missing = dnc(
+    insta::assert_snapshot!(out.stdout, @"
+    History of +1 202-555-0199
+
+    No manifest change or applied operation mentions this number.
+
+    note: no ledger at ./.dnc/ledger.jsonl: no applied operations
+    ");
+    let missing = dnc_fail(
         r.path(),
+        1,
         &["history", "2025550143", "--ledger", "nope.jsonl"],
-        &[],
     );
-    assert_eq!(missing.code, 1);
     // One diagnostic with its code and help, not a rendered report inside another (`×   ×`).
     insta::assert_snapshot!(missing.stderr, @r"
     dnc::history::ledger
@@ -285,7 +265,7 @@ fn a_number_never_written_has_an_empty_timeline_and_no_ledger_is_a_note() {
 #[test]
 fn a_directory_outside_git_still_shows_the_ledger() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("dnc.yaml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("dnc.yaml"), &*Config::standard()).unwrap();
     let r = Repo { dir, day: 0 };
     write_ledger(&r);
     let out = history(r.path(), "2025550143", &[]);
@@ -304,8 +284,7 @@ fn a_directory_outside_git_still_shows_the_ledger() {
 #[test]
 fn bad_numbers_are_clear_errors() {
     let r = scripted();
-    let out = dnc(r.path(), &["history", "hello"], &[]);
-    assert_eq!(out.code, 1);
+    let out = dnc_fail(r.path(), 1, &["history", "hello"]);
     assert!(
         out.stderr.contains("`hello` contains 'h' (U+0068)"),
         "{}",
@@ -316,7 +295,6 @@ fn bad_numbers_are_clear_errors() {
 #[test]
 fn help() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dnc(dir.path(), &["history", "--help"], &[]);
-    assert_eq!(out.code, 0);
+    let out = dnc_ok(dir.path(), &["history", "--help"]);
     insta::assert_snapshot!("history_help", out.stdout);
 }

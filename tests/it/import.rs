@@ -1,74 +1,49 @@
 //! `dnc import` against the real sandbox: what it writes validates, the next plan shows no
 //! changes, and whatever it cannot adopt honestly is left out and said.
 
-use crate::harness::{Sandbox, TOKEN};
-use crate::run::{CONFIG, Run, dnc};
-use dnc::sandbox::SeedEntry;
+use crate::common::{Config, Project, Sandbox, Seed, dnc_ok, normalize, seed};
 use std::path::Path;
 
-fn seed(code: u16, number: &str, campaign_id: i64, reason: &str, purpose: &str) -> SeedEntry {
-    SeedEntry {
-        phone_code: code,
-        phone_number: number.into(),
-        campaign_id,
-        reason: (!reason.is_empty()).then(|| reason.into()),
-        purpose: (!purpose.is_empty()).then(|| purpose.into()),
-        insert_date: "2026-03-03 10:30:00".into(),
-    }
-}
+/// When the remote entries were inserted.
+const DATE: &str = "2026-03-03 10:30:00";
 
-fn remote() -> Vec<SeedEntry> {
+fn remote() -> Vec<Seed> {
     vec![
-        seed(1, "2025550101", 0, "Customer Request", ""),
-        seed(1, "2025550102", 0, "DNC", "TELEMKT"),
-        seed(1, "2025550103", 0, "Litigator", ""),
-        seed(1, "2025550104", 0, "ConsentRevoked", "COLLECT"),
-        seed(1, "2025550105", 0, "DNC", ""),
-        seed(1, "2025550106", 0, "Customer Request", ""),
+        seed("2025550101", 0).reason("Customer Request").at(DATE),
+        seed("2025550102", 0)
+            .reason("DNC")
+            .purpose("TELEMKT")
+            .at(DATE),
+        seed("2025550103", 0).reason("Litigator").at(DATE),
+        seed("2025550104", 0)
+            .reason("ConsentRevoked")
+            .purpose("COLLECT")
+            .at(DATE),
+        seed("2025550105", 0).reason("DNC").at(DATE),
+        seed("2025550106", 0).reason("Customer Request").at(DATE),
         // Text a CSV cell cannot keep (edge spaces) or that needs escaping in YAML.
-        seed(1, "2025550107", 0, " padded reason ", ""),
-        seed(
-            1,
-            "2025550108",
-            0,
-            "said \"stop\" \\ ünï\tcödé # not a comment",
-            "",
-        ),
+        seed("2025550107", 0).reason(" padded reason ").at(DATE),
+        seed("2025550108", 0)
+            .reason("said \"stop\" \\ ünï\tcödé # not a comment")
+            .at(DATE),
         // No reason: not importable without --blank-reason.
-        seed(1, "2025550109", 0, "", ""),
+        seed("2025550109", 0).at(DATE),
         // No phone rule accepts it.
-        seed(1, "12345", 0, "DNC", ""),
-        seed(1, "2025550143", 111, "DNC", "TELEMKT"),
-        seed(1, "2025550120", 111, "DNC", ""),
-        seed(44, "2079460018", 111, "Customer Request", ""),
-        seed(1, "2025550155", -1, "DNC", "COLLECT"),
+        seed("12345", 0).reason("DNC").at(DATE),
+        seed("2025550143", 111)
+            .reason("DNC")
+            .purpose("TELEMKT")
+            .at(DATE),
+        seed("2025550120", 111).reason("DNC").at(DATE),
+        seed("2079460018", 111)
+            .code(44)
+            .reason("Customer Request")
+            .at(DATE),
+        seed("2025550155", -1)
+            .reason("DNC")
+            .purpose("COLLECT")
+            .at(DATE),
     ]
-}
-
-fn project(config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("dnc.yaml"), config).expect("write config");
-    dir
-}
-
-fn env(s: &Sandbox) -> [(&'static str, String); 2] {
-    [
-        ("DNC_API_URL", s.url.to_string()),
-        ("DNC_AUTH_TOKEN", TOKEN.to_string()),
-    ]
-}
-
-fn run(dir: &Path, s: &Sandbox, args: &[&str]) -> Run {
-    let env = env(s);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    dnc(dir, args, &env)
-}
-
-/// Dates and the sandbox's port change from run to run.
-fn stable(text: &str, s: &Sandbox) -> String {
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    text.replace(&today, "[today]")
-        .replace(s.url.as_str(), "[sandbox]/")
 }
 
 /// Asserts `text` holds `needle`, showing all of `text` when it does not.
@@ -80,9 +55,8 @@ fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-fn plan_is_clean(dir: &Path, s: &Sandbox, unmanaged: usize) {
-    let plan = run(dir, s, &["plan", ".", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+fn plan_is_clean(p: &Project, s: &Sandbox, unmanaged: usize) {
+    let plan = p.dnc_ok(s, &["plan", ".", "--detailed-exitcode"]);
     has(
         &plan.stdout,
         &format!("Plan: 0 to create, 0 to update, 0 to remove, 0 to prune; {unmanaged} unmanaged"),
@@ -92,13 +66,20 @@ fn plan_is_clean(dir: &Path, s: &Sandbox, unmanaged: usize) {
 #[test]
 fn an_import_validates_and_the_next_plan_shows_no_changes() {
     let s = Sandbox::start_seeded(remote(), &[]);
-    let dir = project(CONFIG);
-    let d = dir.path();
+    let p = Project::new(&Config::standard(), &[]);
+    let d = p.dir.path();
 
-    let import = run(d, &s, &["import", ".", "--csv-threshold", "5"]);
-    assert_eq!(import.code, 0, "{}{}", import.stdout, import.stderr);
+    let import = p.dnc_ok(&s, &["import", ".", "--csv-threshold", "5"]);
     assert!(import.stderr.is_empty(), "{}", import.stderr);
-    insta::assert_snapshot!("import_stdout", stable(&import.stdout, &s));
+    insta::assert_snapshot!(normalize(&import.stdout), @r#"
+    Target: Convoso API at [sandbox]/
+    global: 10 entries in Convoso; imported 8 entries into lists/imported-global.yaml + lists/imported-global.csv
+      1 entry without a reason in Convoso: not imported, left unmanaged (--blank-reason TEXT adopts them)
+      1 entry with a number no manifest can hold (+1 12345): not imported, left unmanaged
+    campaign 111 "Sales Campaign": 3 entries in Convoso; imported 3 entries into lists/imported-campaign-111.yaml
+    purpose-type: 1 entry in Convoso; imported 1 entry into lists/imported-purpose-type.yaml
+    Wrote 4 file(s). `dnc plan` now shows no changes for these entries.
+    "#);
     let mut written: Vec<String> = std::fs::read_dir(d.join("lists"))
         .expect("lists/ was created")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -116,12 +97,11 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
     for f in &written {
         insta::assert_snapshot!(
             format!("import_{f}"),
-            stable(&read(d, &format!("lists/{f}")), &s)
+            normalize(&read(d, &format!("lists/{f}")))
         );
     }
 
-    let validate = dnc(d, &["validate", "."], &[]);
-    assert_eq!(validate.code, 0, "{}", validate.stdout);
+    let validate = dnc_ok(d, &["validate", "."]);
     assert!(
         validate
             .stdout
@@ -130,11 +110,10 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
         validate.stdout
     );
     // The entry without a reason and the unwritable number stay unmanaged drift.
-    plan_is_clean(d, &s, 2);
+    plan_is_clean(&p, &s, 2);
 
     // Importing everything again would list every entry twice: refused, nothing written.
-    let again = run(d, &s, &["import", "."]);
-    assert_eq!(again.code, 1);
+    let again = p.dnc_fail(&s, 1, &["import", "."]);
     assert!(
         again
             .stderr
@@ -143,8 +122,7 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
         again.stderr
     );
     let before = read(d, "lists/imported-global.yaml");
-    let same = run(d, &s, &["import", ".", "--only-unmanaged"]);
-    assert_eq!(same.code, 0, "{}", same.stderr);
+    let same = p.dnc_ok(&s, &["import", ".", "--only-unmanaged"]);
     has(
         &same.stdout,
         "global: 10 entries in Convoso; nothing to import\n  8 entries already in manifests",
@@ -155,10 +133,9 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
 #[test]
 fn drift_is_adopted_with_only_unmanaged_and_force() {
     let s = Sandbox::start_seeded(remote(), &[]);
-    let dir = project(CONFIG);
-    let d = dir.path();
-    let first = run(d, &s, &["import", "."]);
-    assert_eq!(first.code, 0, "{}", first.stderr);
+    let p = Project::new(&Config::standard(), &[]);
+    let d = p.dir.path();
+    p.dnc_ok(&s, &["import", "."]);
     let before = read(d, "lists/imported-global.yaml");
     let insert = dnc::api::InsertRequest {
         phone_code: 1,
@@ -172,8 +149,7 @@ fn drift_is_adopted_with_only_unmanaged_and_force() {
         .block_on(s.client().insert(&insert))
         .expect("insert drift");
 
-    let refused = run(d, &s, &["import", ".", "--only-unmanaged"]);
-    assert_eq!(refused.code, 1);
+    let refused = p.dnc_fail(&s, 1, &["import", ".", "--only-unmanaged"]);
     assert!(
         refused
             .stderr
@@ -184,48 +160,54 @@ fn drift_is_adopted_with_only_unmanaged_and_force() {
     );
     assert_eq!(read(d, "lists/imported-global.yaml"), before);
 
-    let adopted = run(d, &s, &["import", ".", "--only-unmanaged", "--force"]);
-    assert_eq!(adopted.code, 0, "{}", adopted.stderr);
+    p.dnc_ok(&s, &["import", ".", "--only-unmanaged", "--force"]);
     let after = read(d, "lists/imported-global.yaml");
     assert!(after.contains("\"+1 202-555-0199\""), "{after}");
     assert_eq!(after.matches("- number:").count(), 9, "{after}");
-    plan_is_clean(d, &s, 2);
+    plan_is_clean(&p, &s, 2);
 }
 
 #[test]
 fn reasons_the_config_does_not_allow_stop_the_import() {
     let s = Sandbox::start_seeded(remote(), &[]);
-    let config = format!("{CONFIG}reasons: [DNC, Customer Request]\npurposes: [TELEMKT]\n");
-    let dir = project(&config);
-    let out = run(dir.path(), &s, &["import", "."]);
-    assert_eq!(out.code, 1);
-    insta::assert_snapshot!("import_not_allowed", stable(&out.stderr, &s));
-    assert!(!dir.path().join("lists").exists(), "nothing is written");
+    let config = Config::standard().with("reasons: [DNC, Customer Request]\npurposes: [TELEMKT]\n");
+    let p = Project::new(&config, &[]);
+    let out = p.dnc_fail(&s, 1, &["import", "."]);
+    insta::assert_snapshot!(normalize(&out.stderr), @r#"
+    dnc::import::not_allowed
+
+      × the config does not allow the remote reasons " padded reason ",
+      │ "ConsentRevoked", "Litigator", "said \"stop\" \\ ünï\tcödé # not a
+      │ comment" and purposes "COLLECT"
+      help: if the account accepts them, add them to `reasons:` / `purposes:` in
+            the config, then import again; nothing was written
+    "#);
+    assert!(!p.path("lists").exists(), "nothing is written");
 }
 
 #[test]
 fn a_scope_the_account_does_not_have_stops_the_import() {
     let s = Sandbox::start_seeded(remote(), &[]);
     // The sandbox knows no campaign 333: the config names a scope that does not exist.
-    let config = CONFIG.replace("  - scope: purpose-type\n", "  - scope: 333\n");
-    let dir = project(&config);
-    let out = run(dir.path(), &s, &["import", "."]);
-    assert_eq!(out.code, 1, "{}", out.stdout);
+    let config = Config::new()
+        .scope("global", &[])
+        .scope("111", &[("name", "Sales Campaign")])
+        .scope("333", &[]);
+    let p = Project::new(&config, &[]);
+    let out = p.dnc_fail(&s, 1, &["import", "."]);
     has(&out.stderr, "dnc::config::unknown_scope");
     has(
         &out.stderr,
         "campaign 333 is not a campaign of this account",
     );
-    assert!(!dir.path().join("lists/imported-global.yaml").exists());
+    assert!(!p.path("lists/imported-global.yaml").exists());
 }
 
 #[test]
 fn blank_reasons_are_adopted_only_with_a_reason_given_and_the_plan_then_sets_it() {
     let s = Sandbox::start_seeded(remote(), &[]);
-    let dir = project(CONFIG);
-    let d = dir.path();
-    let out = run(
-        d,
+    let p = Project::new(&Config::standard(), &[]);
+    let out = p.dnc_ok(
         &s,
         &[
             "import",
@@ -238,23 +220,20 @@ fn blank_reasons_are_adopted_only_with_a_reason_given_and_the_plan_then_sets_it(
             "Imported without a reason",
         ],
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
     has(
         &out.stdout,
         "1 entry without a reason in Convoso: written with the --blank-reason reason",
     );
     has(&out.stdout, "1 update(s) setting the --blank-reason reason");
-    let plan = run(d, &s, &["plan", ".", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    let plan = p.dnc_fail(&s, 2, &["plan", ".", "--detailed-exitcode"]);
     has(&plan.stdout, "Plan: 0 to create, 1 to update, 0 to remove");
 }
 
 #[test]
 fn an_out_path_the_globs_miss_is_written_with_a_warning() {
     let s = Sandbox::start_seeded(remote(), &[]);
-    let dir = project(CONFIG);
-    let out = run(
-        dir.path(),
+    let p = Project::new(&Config::standard(), &[]);
+    let out = p.dnc_ok(
         &s,
         &[
             "import",
@@ -265,7 +244,6 @@ fn an_out_path_the_globs_miss_is_written_with_a_warning() {
             "elsewhere",
         ],
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
     has(
         &out.stderr,
         "warning: elsewhere/imported-purpose-type.yaml is not matched by the config's `manifests` globs (lists/*.yaml)",
@@ -275,7 +253,6 @@ fn an_out_path_the_globs_miss_is_written_with_a_warning() {
 #[test]
 fn help() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dnc(dir.path(), &["import", "--help"], &[]);
-    assert_eq!(out.code, 0);
+    let out = dnc_ok(dir.path(), &["import", "--help"]);
     insta::assert_snapshot!("import_help", out.stdout);
 }

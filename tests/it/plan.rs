@@ -1,9 +1,9 @@
 //! `dnc plan` end to end against the sandbox: every kind of change, scopes left alone,
 //! complete reads past the offset cap, partial reads, targets, saved plans.
 
-use crate::harness::Sandbox;
-use crate::project::{Project, config, counts, plan_json, seed, stderr, stdout};
-use dnc::sandbox::SeedEntry;
+use crate::common::{
+    Config, Project, Sandbox, Seed, Style, TOKEN, counts, normalize, plan_json, run, seed, send,
+};
 
 const GLOBAL: &str = "defaults:
   scope: global
@@ -33,24 +33,24 @@ removals:
     removal_reason: Purpose consent given
 ";
 
-fn remote() -> Vec<SeedEntry> {
+fn remote() -> Vec<Seed> {
     vec![
-        seed("2025550102", 0, Some("Old reason from the phone"), None),
-        seed("2025550103", 0, Some("Same"), None),
-        seed("2025550104", 0, Some("Customer Request"), None),
-        seed("2025550104", 111, Some("DNC"), None),
-        seed("2025550106", 0, Some("legacy import"), None),
-        seed("2025550107", 111, Some("DNC"), None),
-        seed("2025550108", 222, Some("old campaign entry"), None),
-        seed("2025550109", -1, Some("DNC"), Some("COLLECT")),
-        seed("2025550109", 0, Some("legacy import"), None),
-        seed("2025550110", 333, Some("not managed here"), None),
+        seed("2025550102", 0).reason("Old reason from the phone"),
+        seed("2025550103", 0).reason("Same"),
+        seed("2025550104", 0).reason("Customer Request"),
+        seed("2025550104", 111).reason("DNC"),
+        seed("2025550106", 0).reason("legacy import"),
+        seed("2025550107", 111).reason("DNC"),
+        seed("2025550108", 222).reason("old campaign entry"),
+        seed("2025550109", -1).reason("DNC").purpose("COLLECT"),
+        seed("2025550109", 0).reason("legacy import"),
+        seed("2025550110", 333).reason("not managed here"),
     ]
 }
 
 fn scenario() -> (Project, Sandbox) {
     let project = Project::new(
-        &config(false, 10),
+        &Config::pruning(false, 10),
         &[
             ("lists/global.yaml", GLOBAL),
             ("lists/campaigns.yaml", CAMPAIGNS),
@@ -63,53 +63,26 @@ fn scenario() -> (Project, Sandbox) {
     (project, sandbox)
 }
 
-/// Hashes change with every run's data; the rest of the output must not. Replaces 12- and
-/// 64-hex-digit runs with placeholders.
-fn stable(text: &str) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        match run.len() {
-            64 => out.push_str("[hash]"),
-            12 => out.push_str("[short-hash]"),
-            _ => out.push_str(run),
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_hexdigit() && (c.is_ascii_digit() || c.is_ascii_lowercase()) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
 #[test]
 fn every_kind_of_change_in_three_formats() {
     let (project, sandbox) = scenario();
-    let human = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
-    assert_eq!(human.status.code(), Some(2), "{}", stderr(&human));
-    let text = stdout(&human).replace(sandbox.url.as_str(), "[sandbox]/");
+    let human = project.dnc_fail(&sandbox, 2, &["plan", "--detailed-exitcode"]);
+    let text = human.stdout.replace(sandbox.url.as_str(), "[sandbox]/");
     assert!(
         !text.contains("2025550110") && !text.contains("555-0110"),
         "scope 333 is not managed: {text}"
     );
-    insta::assert_snapshot!("plan_human", stable(&text));
+    insta::assert_snapshot!("plan_human", normalize(&text));
 
-    let md = project.dnc(&sandbox, &["plan", "--format", "markdown"]);
-    assert!(md.status.success(), "{}", stderr(&md));
-    insta::assert_snapshot!("plan_markdown", stable(&stdout(&md)));
+    let md = project.dnc_ok(&sandbox, &["plan", "--format", "markdown"]);
+    insta::assert_snapshot!("plan_markdown", normalize(&md.stdout));
 
     let json = plan_json(&project, &sandbox, &[]);
     assert_eq!(json["format_version"], 1);
     assert_eq!(counts(&json), [1, 2, 2, 1]);
     insta::assert_snapshot!(
         "plan_json",
-        stable(&serde_json::to_string_pretty(&json).unwrap())
+        normalize(&serde_json::to_string_pretty(&json).unwrap())
     );
 }
 
@@ -131,7 +104,7 @@ fn prune_is_opt_in_per_scope_and_unmanaged_entries_stay() {
         (Some("prune"), Some("2025550108"))
     );
 
-    project.write("dnc.yaml", &config(true, 10));
+    project.write("dnc.yaml", &Config::pruning(true, 10));
     let json = plan_json(&project, &sandbox, &[]);
     assert_eq!(
         counts(&json),
@@ -143,7 +116,7 @@ fn prune_is_opt_in_per_scope_and_unmanaged_entries_stay() {
 #[test]
 fn a_scope_can_set_its_own_removal_limits() {
     let (project, sandbox) = scenario();
-    let own = config(false, 10)
+    let own = Config::pruning(false, 10)
         .replace(
             "  - scope: global\n    prune: false\n",
             "  - scope: global\n    prune: false\n    safety: {max_removal_percent: 10}\n",
@@ -152,17 +125,21 @@ fn a_scope_can_set_its_own_removal_limits() {
             "    prune: true\n",
             "    prune: true\n    safety:\n      max_removals: 0\n",
         );
-    assert_ne!(own, config(false, 10));
+    assert_ne!(*own, *Config::pruning(false, 10));
     project.write("dnc.yaml", &own);
-    let out = project.dnc(&sandbox, &["plan"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let out = project.dnc_ok(&sandbox, &["plan"]);
+    let text = out.stdout;
     let safety: Vec<&str> = text
         .lines()
         .skip_while(|l| !l.starts_with("Safety:"))
         .take_while(|l| !l.is_empty())
         .collect();
-    insta::assert_snapshot!("plan_scope_limits", safety.join("\n"));
+    insta::assert_snapshot!(safety.join("\n"), @"
+    Safety: 3 removal(s); limits 10 per plan, 100% of a scope (global: 10%; campaign 222: 100%, at most 0)
+      LIMIT BREACHED: 1 removals in global are 20.0% of its 5 entries (limit 10%)
+      LIMIT BREACHED: 1 removals in campaign 222 (limit 0 for this scope)
+      apply refuses this plan unless run with --allow-removals 3
+    ");
     let json = plan_json(&project, &sandbox, &[]);
     assert_eq!(json["safety"]["scopes"][1]["max_removals"], 0);
 }
@@ -170,21 +147,24 @@ fn a_scope_can_set_its_own_removal_limits() {
 #[test]
 fn apply_converges_and_a_second_plan_is_empty() {
     let (project, sandbox) = scenario();
-    let out = project.dnc(&sandbox, &["apply", "--yes"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let out = project.dnc_ok(&sandbox, &["apply", "--yes"]);
     assert!(
-        stdout(&out).contains("Applied: 6 done, 0 already converged, 0 failed"),
+        out.stdout
+            .contains("Applied: 6 done, 0 already converged, 0 failed"),
         "{}",
-        stdout(&out)
+        out.stdout
     );
-    let again = project.dnc(&sandbox, &["plan", "--detailed-exitcode"]);
-    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
-    assert!(stdout(&again).contains("0 to create, 0 to update, 0 to remove, 0 to prune"));
+    let again = project.dnc_ok(&sandbox, &["plan", "--detailed-exitcode"]);
+    assert!(
+        again
+            .stdout
+            .contains("0 to create, 0 to update, 0 to remove, 0 to prune")
+    );
     let twice = project.dnc(&sandbox, &["apply", "--yes"]);
     assert!(
-        stdout(&twice).contains("Nothing to apply."),
+        twice.stdout.contains("Nothing to apply."),
         "{}",
-        stdout(&twice)
+        twice.stdout
     );
 }
 
@@ -194,7 +174,7 @@ const CAP: u32 = 1000;
 /// Entries of the crowded scopes: three times what one filter exposes under `CAP`.
 const CROWD: u32 = 3 * CAP;
 
-fn capped(entries: impl IntoIterator<Item = SeedEntry>) -> Sandbox {
+fn capped(entries: impl IntoIterator<Item = Seed>) -> Sandbox {
     Sandbox::start_seeded(entries, &["--max-offset", &CAP.to_string()])
 }
 
@@ -208,17 +188,13 @@ fn days_ago(n: u32) -> String {
 /// Plans `CROWD` global entries inserted at `date(i)`, all with a reason, none with a
 /// purpose, and asserts the read was complete; returns the plan's JSON.
 fn plan_crowd_read_completely(date: impl Fn(u32) -> String) -> serde_json::Value {
-    let entries = (0..CROWD).map(|i| SeedEntry {
-        insert_date: date(i),
-        ..seed(
-            &format!("2{:02}{:07}", 1 + i % 98, 2_000_000 + i),
-            0,
-            Some("bulk"),
-            None,
-        )
+    let entries = (0..CROWD).map(|i| {
+        seed(&format!("2{:02}{:07}", 1 + i % 98, 2_000_000 + i), 0)
+            .reason("bulk")
+            .at(&date(i))
     });
     let project = Project::new(
-        &config(false, 10),
+        &Config::pruning(false, 10),
         &[("lists/global.yaml", "entries: []\n")],
     );
     let sandbox = capped(entries);
@@ -260,18 +236,14 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
     // 2,040 entries in one second, one code, all with reasons: no filter narrows them below
     // the 2,000 that paging reaches under CAP.
     let second = format!("{} 10:30:00", days_ago(1));
-    let entries = (0..2040u32).map(|i| SeedEntry {
-        insert_date: second.clone(),
-        ..seed(
-            &format!("2{:02}{:07}", 1 + i % 98, 3_000_000 + i),
-            0,
-            Some("x"),
-            None,
-        )
+    let entries = (0..2040u32).map(|i| {
+        seed(&format!("2{:02}{:07}", 1 + i % 98, 3_000_000 + i), 0)
+            .reason("x")
+            .at(&second)
     });
     // 271-300-2030 is the 2,031st entry: no page reaches it, only an exact search does.
     let project = Project::new(
-        &config(true, 1_000_000),
+        &Config::pruning(true, 1_000_000),
         &[(
             "lists/global.yaml",
             "entries:\n  - number: \"271-300-2030\"\n    scope: global\n    reason: x\nremovals:\n  - number: \"201-300-0000\"\n    scope: global\n    removal_reason: test\n",
@@ -286,8 +258,8 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
         requests <= 300,
         "{requests} requests for one unsplittable scope"
     );
-    assert_eq!(out.status.code(), Some(1), "an incomplete plan is an error");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    assert_eq!(out.code, 1, "an incomplete plan is an error");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
     assert_eq!(json["complete"], false);
     let global = &json["scopes"][0];
     let why = global["incomplete"]
@@ -304,36 +276,30 @@ fn an_unsplittable_scope_is_incomplete_and_plans_no_removals() {
     );
     assert_eq!(global["unchanged"], 1);
     let human = project.dnc(&sandbox, &["plan"]);
+    assert!(human.stdout.contains("INCOMPLETE READ"), "{}", human.stdout);
     assert!(
-        stdout(&human).contains("INCOMPLETE READ"),
+        human.stderr.contains("dnc::plan::incomplete"),
         "{}",
-        stdout(&human)
-    );
-    assert!(
-        stderr(&human).contains("dnc::plan::incomplete"),
-        "{}",
-        stderr(&human)
+        human.stderr
     );
 }
 
 #[test]
 fn a_failed_read_is_not_an_empty_list() {
     let project = Project::new(
-        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes:\n  - scope: global\n    prune: true\n",
+        &Config::new().scope("global", &[("prune", "true")]),
         &[(
             "lists/global.yaml",
             "entries:\n  - number: \"202-555-0101\"\n    scope: global\n    reason: r\n",
         )],
     );
     let sandbox = Sandbox::start(&["--fault-5xx", "1.0", "--seed", "1"]);
-    let out = project
-        .command(&["plan", "--format", "json", "--detailed-exitcode"])
-        .env("DNC_API_URL", sandbox.url.as_str())
-        .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    let out = project.dnc_fail(
+        &sandbox,
+        1,
+        &["plan", "--format", "json", "--detailed-exitcode"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
     let why = json["scopes"][0]["incomplete"]
         .as_str()
         .expect("incomplete");
@@ -344,11 +310,11 @@ fn a_failed_read_is_not_an_empty_list() {
 #[test]
 fn a_malformed_remote_number_is_shown_and_never_removed() {
     let project = Project::new(
-        &config(true, 100),
+        &Config::pruning(true, 100),
         &[("lists/global.yaml", "entries: []\n")],
     );
     let sandbox = Sandbox::start_seeded(
-        [seed("12345", 222, Some("legacy"), None)],
+        [seed("12345", 222).reason("legacy")],
         &["--campaign", "222=Renewals"],
     );
     let json = plan_json(&project, &sandbox, &[]);
@@ -361,30 +327,29 @@ fn a_malformed_remote_number_is_shown_and_never_removed() {
     assert_eq!(renewals["unmanaged"][0]["malformed"], true, "{renewals}");
     let human = project.dnc(&sandbox, &["plan"]);
     assert!(
-        stdout(&human).contains("malformed remote entry"),
+        human.stdout.contains("malformed remote entry"),
         "{}",
-        stdout(&human)
+        human.stdout
     );
 }
 
 #[test]
 fn ci_needs_a_target_or_an_explicit_sandbox() {
-    let project = Project::new(&config(false, 10), &[("lists/global.yaml", GLOBAL)]);
-    let out = project
-        .command(&["plan"])
-        .env("CI", "true")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("plan_ci_without_target", stderr(&out));
+    let project = Project::new(
+        &Config::pruning(false, 10),
+        &[("lists/global.yaml", GLOBAL)],
+    );
+    let out = run(project.command(&["plan"]).env("CI", "true")).fails(1);
+    insta::assert_snapshot!(out.stderr, @"
+    dnc::target::none_in_ci
 
-    let out = project
-        .command(&["plan", "--sandbox"])
-        .env("CI", "true")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let first = stdout(&out).lines().next().unwrap_or_default().to_string();
+      × CI=true and no DNC API target is configured
+      help: configure DNC_API_URL and DNC_AUTH_TOKEN, or pass --sandbox to use the
+            embedded sandbox on purpose
+    ");
+
+    let out = run(project.command(&["plan", "--sandbox"]).env("CI", "true")).ok();
+    let first = out.stdout.lines().next().unwrap_or_default().to_string();
     assert_eq!(
         first,
         "Target: embedded sandbox (no DNC_API_URL configured), state in .dnc/sandbox.db"
@@ -397,37 +362,33 @@ fn the_token_never_appears_in_output() {
     let (project, sandbox) = scenario();
     for format in ["human", "markdown", "json"] {
         let out = project.dnc(&sandbox, &["plan", "--format", format, "--out", "p.json"]);
-        let all = format!("{}{}", stdout(&out), stderr(&out));
-        assert!(!all.contains(crate::harness::TOKEN), "{format}: {all}");
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(!all.contains(TOKEN), "{format}: {all}");
     }
     let saved = std::fs::read_to_string(project.path("p.json")).unwrap();
-    assert!(!saved.contains(crate::harness::TOKEN));
+    assert!(!saved.contains(TOKEN));
 }
 
 /// Adds an entry the way someone outside dnc would, straight through the API.
 fn insert_by_hand(sandbox: &Sandbox, number: &str, campaign: &str) {
     let params = [
-        ("auth_token", crate::harness::TOKEN),
+        ("auth_token", TOKEN),
         ("phone_number", number),
         ("phone_code", "1"),
         ("campaign_id", campaign),
         ("reason", "added by hand"),
     ];
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (_, body) = rt.block_on(crate::harness::send(
-        sandbox.endpoint("insert"),
-        crate::harness::Style::FormBody,
-        &params,
-    ));
+    let (_, body) = rt.block_on(send(sandbox.endpoint("insert"), Style::FormBody, &params));
     assert_eq!(body["success"], true, "{body}");
 }
 
 /// Applies the saved plan `file`, which must be refused; returns the differences listed and
 /// all of stderr.
 fn refusal(project: &Project, sandbox: &Sandbox, file: &str) -> (Vec<String>, String) {
-    let stale = project.dnc(sandbox, &["apply", file, "--yes"]);
-    assert_eq!(stale.status.code(), Some(1));
-    let err = stderr(&stale);
+    let err = project
+        .dnc_fail(sandbox, 1, &["apply", file, "--yes"])
+        .stderr;
     let listed = err
         .lines()
         .filter(|l| l.starts_with("  - "))
@@ -439,8 +400,7 @@ fn refusal(project: &Project, sandbox: &Sandbox, file: &str) -> (Vec<String>, St
 #[test]
 fn a_saved_plan_applies_only_while_it_holds() {
     let (project, sandbox) = scenario();
-    let out = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    project.dnc_ok(&sandbox, &["plan", "--out", "reviewed.json"]);
     // Someone changes the list after review: the reviewed plan no longer describes the change.
     insert_by_hand(&sandbox, "2025550101", "0");
     let (listed, err) = refusal(&project, &sandbox, "reviewed.json");
@@ -454,17 +414,14 @@ fn a_saved_plan_applies_only_while_it_holds() {
     );
     assert!(err.contains("is stale (3 differences above)"), "{err}");
 
-    let fresh = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
-    assert!(fresh.status.success());
-    let ok = project.dnc(&sandbox, &["apply", "reviewed.json", "--yes"]);
-    assert!(ok.status.success(), "{}\n{}", stdout(&ok), stderr(&ok));
+    project.dnc_ok(&sandbox, &["plan", "--out", "reviewed.json"]);
+    project.dnc_ok(&sandbox, &["apply", "reviewed.json", "--yes"]);
 }
 
 #[test]
 fn a_saved_plan_must_match_its_hash_and_the_remote_state() {
     let (project, sandbox) = scenario();
-    let out = project.dnc(&sandbox, &["plan", "--out", "reviewed.json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    project.dnc_ok(&sandbox, &["plan", "--out", "reviewed.json"]);
     let text = std::fs::read_to_string(project.path("reviewed.json")).unwrap();
 
     // Only the hash edited: the content no longer matches it.
@@ -472,12 +429,11 @@ fn a_saved_plan_must_match_its_hash_and_the_remote_state() {
     let hash = saved["plan"]["hash"].as_str().unwrap();
     let forged = text.replace(hash, &"0".repeat(64));
     project.write("forged.json", &forged);
-    let refused = project.dnc(&sandbox, &["apply", "forged.json", "--yes"]);
-    assert_eq!(refused.status.code(), Some(1));
+    let refused = project.dnc_fail(&sandbox, 1, &["apply", "forged.json", "--yes"]);
     assert!(
-        stderr(&refused).contains("dnc::plan::tampered"),
+        refused.stderr.contains("dnc::plan::tampered"),
         "{}",
-        stderr(&refused)
+        refused.stderr
     );
 
     // An unmanaged entry appears after review: the changes are the same, the remote is not.
@@ -496,20 +452,12 @@ fn a_saved_plan_must_match_its_hash_and_the_remote_state() {
 fn inside_github_actions_the_plan_fills_summary_and_outputs() {
     let (project, sandbox) = scenario();
     let (summary, outputs) = (project.path("summary.md"), project.path("outputs.txt"));
-    let run = |args: &[&str]| {
-        project
-            .command(args)
-            .env("DNC_API_URL", sandbox.url.as_str())
-            .env("DNC_AUTH_TOKEN", crate::harness::TOKEN)
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_REPOSITORY", "acme/dnc-lists")
-            .env("GITHUB_STEP_SUMMARY", &summary)
-            .env("GITHUB_OUTPUT", &outputs)
-            .output()
-            .unwrap()
+    let step = |args: &[&str]| {
+        run(project
+            .targeting(&sandbox, args)
+            .envs(project.github_step()))
     };
-    let out = run(&["plan", "--detailed-exitcode", "--mask-numbers"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    step(&["plan", "--detailed-exitcode", "--mask-numbers"]).fails(2);
     let written = std::fs::read_to_string(&outputs).unwrap();
     let lines: Vec<&str> = written.lines().collect();
     assert_eq!(lines[0], "has_changes=true");
@@ -527,7 +475,6 @@ fn inside_github_actions_the_plan_fills_summary_and_outputs() {
     );
 
     std::fs::remove_file(&outputs).unwrap();
-    let invalid = run(&["validate", "missing.yaml"]);
-    assert_eq!(invalid.status.code(), Some(1));
+    step(&["validate", "missing.yaml"]).fails(1);
     assert_eq!(std::fs::read_to_string(&outputs).unwrap(), "exitcode=1\n");
 }

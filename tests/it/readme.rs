@@ -6,10 +6,11 @@
 //! `DNC_TODAY`), renders each named output and compares it with the block. On a difference it
 //! fails with a diff; `DNC_README_UPDATE=1 cargo test --test it readme` rewrites the blocks.
 
+use crate::common::{command, git};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// "Today" for every run: due dates and business days left stay put.
 const TODAY: &str = "2026-03-09";
@@ -21,7 +22,8 @@ const RETENTION_YEARS: u32 = 5;
 const ADOPTED: &str = "2026-03-09T10:00:00Z";
 const WITHDRAWN: &str = "2026-03-09T11:30:00Z";
 const ACTOR: &str = "dana-compliance";
-const AUTHOR: (&str, &str) = ("Dana Compliance", "dana@example.com");
+/// The commits' author (dana@example.com).
+const AUTHOR: &str = "Dana Compliance";
 const MARKER: &str = "<!-- readme-output: ";
 
 /// The README's walk: a copy of `examples/` in `root`, the only directory its commands name.
@@ -52,7 +54,7 @@ impl Walk {
     /// code, and returns the console text: the command line, then the normalized output.
     fn dnc(&self, args: &[&str], code: i32) -> String {
         let log = tempfile::tempfile().expect("temp file");
-        let status = crate::run::command(self.root.path(), args)
+        let status = command(self.root.path(), args)
             .env("DNC_TODAY", TODAY)
             .env("GITHUB_ACTOR", ACTOR)
             .env(
@@ -66,7 +68,7 @@ impl Walk {
             .expect("run dnc");
         let text = read_all(log);
         assert_eq!(status.code(), Some(code), "dnc {args:?}:\n{text}");
-        format!("$ dnc {}\n{}", shell_line(args), normalize(&text))
+        format!("$ dnc {}\n{}", shell_line(args), at_fixed_clock(&text))
     }
 
     /// Records `text` as the output named `name`.
@@ -75,24 +77,7 @@ impl Walk {
     }
 
     fn git(&self, args: &[&str], date: &str) {
-        let out = Command::new("git")
-            .current_dir(self.root.path())
-            .args(args)
-            .env("HOME", self.root.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env(
-                "GIT_CEILING_DIRECTORIES",
-                self.root.path().parent().unwrap(),
-            )
-            .env("GIT_AUTHOR_NAME", AUTHOR.0)
-            .env("GIT_AUTHOR_EMAIL", AUTHOR.1)
-            .env("GIT_COMMITTER_NAME", AUTHOR.0)
-            .env("GIT_COMMITTER_EMAIL", AUTHOR.1)
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .output()
-            .expect("run git");
-        assert!(out.status.success(), "git {args:?}: {out:?}");
+        git(self.root.path(), args, AUTHOR, date);
     }
 
     fn commit(&self, message: &str, date: &str) {
@@ -332,8 +317,9 @@ fn shell_line(args: &[&str]) -> String {
 
 /// Output with the real clock's readings replaced by `TODAY` at `APPLIED_AT`: the times of
 /// ledger lines and applies, and an applied entry's date in the retention check. Only those
-/// places: a manifest's own date that happens to be today's stays as it is.
-fn normalize(text: &str) -> String {
+/// places: a manifest's own date that happens to be today's stays as it is. Not
+/// `common::normalize`: the README shows real-looking values, not placeholders.
+fn at_fixed_clock(text: &str) -> String {
     let real = chrono::Utc::now().date_naive();
     let fake = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
     let retained = |day: chrono::NaiveDate| {

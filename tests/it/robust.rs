@@ -2,13 +2,16 @@
 //! no item ever vanishes, and no input makes validation or rendering panic. Every crash
 //! found is kept as a fixture under tests/fixtures/fuzz/ and replayed first.
 
+use crate::common::Config;
 use dnc::manifest::{self, Severity};
 use proptest::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-const CONFIG: &str = "version: 1\nmanifests: ['lists/*.yaml']\nphone_code: 1\n\
-                      scopes: [{scope: global}, {scope: 111}]\n";
+/// Global and campaign 111.
+fn config() -> Config {
+    Config::new().scope("global", &[]).scope("111", &[])
+}
 
 /// Cases per property: a bounded count in the normal suite, more with `PROPTEST_CASES=n`.
 fn cases(default: u32) -> u32 {
@@ -123,7 +126,7 @@ proptest! {
         let tmp = tempfile::tempdir().unwrap();
         let (yaml, csv, places) = layout(&items, &rows);
         write(tmp.path(), &[
-            ("dnc.yaml", CONFIG.as_bytes()),
+            ("dnc.yaml", config().as_bytes()),
             ("lists/m.yaml", yaml.as_bytes()),
             ("lists/rows.csv", csv.as_bytes()),
         ]);
@@ -258,12 +261,12 @@ fn case(target: u8, bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
             ("lists/rows.csv", csv),
         ],
         1 => vec![
-            ("dnc.yaml", CONFIG.into()),
+            ("dnc.yaml", config().as_bytes().into()),
             ("lists/m.yaml", bytes.to_vec()),
             ("lists/rows.csv", csv),
         ],
         _ => vec![
-            ("dnc.yaml", CONFIG.into()),
+            ("dnc.yaml", config().as_bytes().into()),
             ("lists/m.yaml", manifest),
             ("lists/rows.csv", bytes.to_vec()),
         ],

@@ -1,19 +1,13 @@
 //! `dnc sandbox` over raw HTTP: request styles, exact answer shapes, every error code an
 //! input can trigger, search filters, pagination edges, persistence and concurrency.
 
-use crate::harness::{STYLES, Sandbox, Style, code_of, send};
+use crate::common::{STYLES, Sandbox, Seed, Style, code_of, seed, send};
 use dnc::sandbox::SeedEntry;
 use serde_json::json;
 
-fn entry(n: u32, campaign_id: i64, date: &str) -> SeedEntry {
-    SeedEntry {
-        phone_code: 1,
-        phone_number: format!("202555{n:04}"),
-        campaign_id,
-        reason: None,
-        purpose: None,
-        insert_date: date.to_string(),
-    }
+/// The `n`-th test number, 202-555-nnnn.
+fn number(n: u32) -> String {
+    format!("202555{n:04}")
 }
 
 /// The params naming one entry.
@@ -94,7 +88,7 @@ async fn body_params_override_query_params() {
         url,
         Style::FormBody,
         &[
-            ("auth_token", crate::harness::TOKEN),
+            ("auth_token", crate::common::TOKEN),
             ("phone_number", "2025550143"),
         ],
     )
@@ -444,13 +438,13 @@ async fn protocol_errors_are_json() {
     for params in [
         vec![],
         vec![("auth_token", "nope")],
-        vec![("token", crate::harness::TOKEN)],
+        vec![("token", crate::common::TOKEN)],
     ] {
         let (status, body) = send(s.endpoint("search"), Style::FormBody, &params).await;
         assert_eq!(status, 401, "{params:?}");
         assert_eq!(body["success"], false);
     }
-    let (status, body) = crate::harness::decode(
+    let (status, body) = crate::common::decode(
         http.get(s.url.join("dnc/nothing").unwrap())
             .send()
             .await
@@ -459,14 +453,14 @@ async fn protocol_errors_are_json() {
     .await;
     assert_eq!((status, &body["success"]), (404, &json!(false)));
     let (status, _) =
-        crate::harness::decode(http.put(s.endpoint("insert")).send().await.unwrap()).await;
+        crate::common::decode(http.put(s.endpoint("insert")).send().await.unwrap()).await;
     assert_eq!(status, 405);
     let huge = format!(
         "auth_token={}&reason={}",
-        crate::harness::TOKEN,
+        crate::common::TOKEN,
         "x".repeat(70_000)
     );
-    let (status, _) = crate::harness::decode(
+    let (status, _) = crate::common::decode(
         http.post(s.endpoint("insert"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(huge)
@@ -491,7 +485,7 @@ async fn protocol_errors_are_json() {
         ),
         ("application/json", b"[1, 2".to_vec()),
     ] {
-        let (status, body) = crate::harness::decode(
+        let (status, body) = crate::common::decode(
             http.post(s.endpoint("search"))
                 .header("content-type", ct)
                 .body(body)
@@ -503,9 +497,9 @@ async fn protocol_errors_are_json() {
         assert_eq!(status, 400, "{body}");
     }
     // A flat JSON body is read like a form.
-    let (status, body) = crate::harness::decode(
+    let (status, body) = crate::common::decode(
         http.post(s.endpoint("search"))
-            .json(&json!({"auth_token": crate::harness::TOKEN, "limit": 5}))
+            .json(&json!({"auth_token": crate::common::TOKEN, "limit": 5}))
             .send()
             .await
             .unwrap(),
@@ -517,29 +511,22 @@ async fn protocol_errors_are_json() {
     assert_eq!(body["data"]["total"], 0);
 }
 
-fn seeded_filters() -> Vec<SeedEntry> {
-    let mut v = Vec::new();
-    let mut add = |n: u32, campaign: i64, date: &str, reason: &str, purpose: &str, code: u16| {
-        let mut e = entry(n, campaign, date);
-        e.reason = Some(reason.to_string()).filter(|r| !r.is_empty());
-        e.purpose = Some(purpose.to_string()).filter(|p| !p.is_empty());
-        e.phone_code = code;
-        if code == 44 {
-            e.phone_number = format!("207946{n:04}");
-        }
-        v.push(e);
-    };
-    add(1, 0, "2026-03-03 10:30:00", "DNC", "", 1);
-    add(2, 0, "2026-03-03 14:30:00", "", "TELEMKT", 1);
-    add(3, 0, "2026-03-04 00:00:00", "DNC", "VERIFY", 1);
-    add(4, 111, "2026-03-03 10:30:00", "", "", 1);
-    add(5, 111, "2026-03-02 23:59:59", "Customer Request", "", 1);
-    add(6, -1, "2026-03-03 10:30:00", "", "TELEMKT", 1);
-    add(7, 0, "2026-03-03 10:30:00", "", "", 44);
-    add(1, 111, "2026-03-05 08:00:00", "", "", 1);
-    // A campaign nobody registered (seeded from elsewhere): listed without a name.
-    add(8, 444, "2026-03-05 08:00:00", "", "", 1);
-    v
+fn seeded_filters() -> Vec<Seed> {
+    let on = |n: u32, campaign: i64, date: &str| seed(&number(n), campaign).at(date);
+    vec![
+        on(1, 0, "2026-03-03 10:30:00").reason("DNC"),
+        on(2, 0, "2026-03-03 14:30:00").purpose("TELEMKT"),
+        on(3, 0, "2026-03-04 00:00:00")
+            .reason("DNC")
+            .purpose("VERIFY"),
+        on(4, 111, "2026-03-03 10:30:00"),
+        on(5, 111, "2026-03-02 23:59:59").reason("Customer Request"),
+        on(6, -1, "2026-03-03 10:30:00").purpose("TELEMKT"),
+        seed("2079460007", 0).code(44).at("2026-03-03 10:30:00"),
+        on(1, 111, "2026-03-05 08:00:00"),
+        // A campaign nobody registered (seeded from elsewhere): listed without a name.
+        on(8, 444, "2026-03-05 08:00:00"),
+    ]
 }
 
 type Params<'a> = &'a [(&'a str, &'a str)];
@@ -649,7 +636,7 @@ async fn search_filters() {
 
 #[tokio::test]
 async fn pagination_edges() {
-    let rows = (0..2500).map(|n| entry(n, 0, "2026-03-03 10:30:00"));
+    let rows = (0..2500).map(|n| seed(&number(n), 0).at("2026-03-03 10:30:00"));
     let s = Sandbox::start_seeded(rows, &[]);
     let page = |offset: &'static str, limit: &'static str| {
         let s = &s;
@@ -737,7 +724,8 @@ async fn entries_survive_a_restart() {
     let (status, body) = s.raw("insert", Style::FormBody, INSERT_OK).await;
     assert_eq!(code_of(status, &body), 6008);
     // Rows loaded into the file of a running sandbox are served too.
-    dnc::sandbox::seed(&s.db, [entry(9, 111, "2026-03-03 10:30:00")]).unwrap();
+    let late = seed(&number(9), 111).at("2026-03-03 10:30:00");
+    dnc::sandbox::seed(&s.db, [SeedEntry::from(late)]).unwrap();
     let (_, body) = s
         .raw("search", Style::FormBody, &[("campaign_id", "111")])
         .await;
@@ -796,6 +784,7 @@ fn bad_sandbox_arguments_are_refused() {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_dnc"))
             .args(["sandbox", "--token", "T"])
             .args(args)
+            .env_clear()
             .output()
             .unwrap();
         assert!(!out.status.success(), "{args:?}");
@@ -806,5 +795,17 @@ fn bad_sandbox_arguments_are_refused() {
         run(&["--campaign", "111"]),
         run(&["--fault-5xx", "1.5"]),
     ];
-    insta::assert_snapshot!(shown.join("\n"));
+    insta::assert_snapshot!(shown.join("\n"), @"
+    error: invalid value '0=Everything' for '--campaign <ID=NAME>': campaign 0 is built in; name campaigns with positive ids
+
+    For more information, try '--help'.
+
+    error: invalid value '111' for '--campaign <ID=NAME>': `111` is not ID=NAME
+
+    For more information, try '--help'.
+
+    error: invalid value '1.5' for '--fault-5xx <RATE>': `1.5` is not a rate between 0 and 1
+
+    For more information, try '--help'.
+    ");
 }

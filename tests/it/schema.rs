@@ -1,8 +1,8 @@
 //! The checked-in JSON Schemas match the types, `dnc schema` prints them, and every example
 //! validates against them with the jsonschema crate.
 
+use crate::common::dnc_ok;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,13 +27,9 @@ fn checked_in_schemas_match_the_types() {
 #[test]
 fn dnc_schema_prints_the_checked_in_files() {
     for kind in ["config", "manifest"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
-            .args(["schema", kind])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+        let out = dnc_ok(root(), &["schema", kind]);
         let file = std::fs::read(root().join(format!("schema/{kind}.schema.json"))).unwrap();
-        assert_eq!(out.stdout, file, "{kind}");
+        assert_eq!(out.stdout.as_bytes(), file, "{kind}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! `dnc validate` through the real binary: every invalid fixture's diagnostics in all three
 //! formats (insta), the examples, strictness, and the loaded desired set.
 
+use crate::common::{Config, Project, command, dnc_fail, dnc_ok, run};
 use std::path::{Path, PathBuf};
 
 fn dir(rel: &str) -> PathBuf {
@@ -10,20 +11,11 @@ fn dir(rel: &str) -> PathBuf {
 /// Runs `dnc validate` inside `rel` (so paths in the output are relative; GitHub annotations
 /// name them from this repository's root) and returns the exit code and stdout.
 fn validate(rel: &str, extra: &[&str]) -> (i32, String) {
-    let out = crate::run::command(&dir(rel), &["validate", "dnc.yaml"])
+    let out = run(command(&dir(rel), &["validate", "dnc.yaml"])
         .args(extra)
-        .env("GITHUB_WORKSPACE", env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("dnc runs");
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.code().expect("exit code"),
-        String::from_utf8(out.stdout).expect("utf-8 output"),
-    )
+        .env("GITHUB_WORKSPACE", env!("CARGO_MANIFEST_DIR")));
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    (out.code, out.stdout)
 }
 
 fn snapshot_all_formats(case: &str) {
@@ -79,15 +71,12 @@ fn human_output_shows_the_first_problems_of_each_file() {
 fn reads_stay_inside_the_config_directory() {
     snapshot_all_formats("confined");
     for format in ["human", "json", "github"] {
-        let out = crate::run::command(
+        let out = run(command(
             &dir("tests/fixtures/invalid/confined"),
             &["validate", "--format", format],
         )
-        .env("DNC_AUTH_TOKEN", "token-that-must-not-leak")
-        .output()
-        .unwrap();
-        let all = [out.stdout, out.stderr].concat();
-        let all = String::from_utf8_lossy(&all);
+        .env("DNC_AUTH_TOKEN", "token-that-must-not-leak"));
+        let all = out.stdout + &out.stderr;
         assert!(!all.contains("token-that-must-not-leak"), "{all}");
         assert!(!all.contains("root:"), "{all}");
     }
@@ -100,8 +89,9 @@ fn special_and_oversized_files_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("dnc.yaml"),
-        "version: 1\nmanifests: ['*.yaml']\nphone_code: 1\nscopes: [{scope: global}]\n\
-         max_file_bytes: 100\n",
+        &*Config::reading("*.yaml")
+            .scope("global", &[])
+            .with("max_file_bytes: 100\n"),
     )
     .unwrap();
     std::fs::write(
@@ -122,11 +112,7 @@ fn special_and_oversized_files_are_refused() {
         format!("number\n{}", "2025550143\n".repeat(20)),
     )
     .unwrap();
-    let out = crate::run::command(tmp.path(), &["validate", "--format", "github"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = dnc_fail(tmp.path(), 1, &["validate", "--format", "github"]).stdout;
     insta::assert_snapshot!(stdout, @r"
     ::error file=m.yaml,line=2,col=17,title=dnc%3A%3Afile%3A%3Anot_regular::cannot read fifo.csv: it is not a regular file%0Ahelp: name a regular file, not a FIFO, device or directory
     ::error file=m.yaml,line=2,col=34,title=dnc%3A%3Afile%3A%3Atoo_large::cannot read big.csv: it is larger than 100 bytes (`max_file_bytes` in the config)%0Ahelp: split the file, or raise `max_file_bytes` in the config
@@ -167,7 +153,7 @@ fn strict_turns_unassigned_numbers_into_errors() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("dnc.yaml"),
-        "version: 1\nmanifests: [a.yaml]\nphone_code: 1\nscopes: [{scope: global}]\n",
+        &*Config::reading("a.yaml").scope("global", &[]),
     )
     .unwrap();
     std::fs::write(
@@ -175,25 +161,17 @@ fn strict_turns_unassigned_numbers_into_errors() {
         "entries:\n  - {number: 555-123-4567, scope: global, reason: DNC}\n",
     )
     .unwrap();
-    let run = |strict: bool| {
-        let mut cmd = crate::run::command(tmp.path(), &["validate", "--format", "github"]);
-        if strict {
-            cmd.arg("--strict");
-        }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code().unwrap(),
-            String::from_utf8(out.stdout).unwrap(),
-        )
-    };
-    let (code, out) = run(false);
-    assert_eq!(code, 0);
+    let out = dnc_ok(tmp.path(), &["validate", "--format", "github"]).stdout;
     assert!(
         out.starts_with("::warning file=a.yaml,line=2,col=14,"),
         "{out}"
     );
-    let (code, out) = run(true);
-    assert_eq!(code, 1);
+    let out = dnc_fail(
+        tmp.path(),
+        1,
+        &["validate", "--format", "github", "--strict"],
+    )
+    .stdout;
     assert!(
         out.starts_with("::error file=a.yaml,line=2,col=14,"),
         "{out}"
@@ -233,8 +211,7 @@ fn loaded_examples_are_normalized_and_placed() {
 /// (each manifest, then the CSV files it includes), so "first listed here" is the first.
 #[test]
 fn files_checked_in_parallel_merge_in_reading_order() {
-    let config =
-        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes: [{scope: global}]\n";
+    let config = Config::new().scope("global", &[]);
     let mut files = Vec::new();
     for m in 0..6 {
         // The first manifest is the largest, so its check finishes after later files'.
@@ -264,7 +241,7 @@ fn files_checked_in_parallel_merge_in_reading_order() {
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
-    let project = crate::project::Project::new(config, &refs);
+    let project = Project::new(&config, &refs);
     let loaded = dnc::manifest::load(project.dir.path(), false);
 
     let mut order: Vec<&str> = loaded
@@ -313,7 +290,7 @@ fn hostile_shapes_are_bounded_and_reported() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("dnc.yaml"),
-        "version: 1\nmanifests: ['*.yaml']\nphone_code: 1\nscopes: [{scope: global}]\n",
+        &*Config::reading("*.yaml").scope("global", &[]),
     )
     .unwrap();
     // A 10 MB single line, and nesting far past any real file.
@@ -324,11 +301,7 @@ fn hostile_shapes_are_bounded_and_reported() {
     std::fs::write(tmp.path().join("long.yaml"), long).unwrap();
     let deep = format!("entries: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
     std::fs::write(tmp.path().join("deep.yaml"), deep).unwrap();
-    let out = crate::run::command(tmp.path(), &["validate", "--format", "github"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = dnc_fail(tmp.path(), 1, &["validate", "--format", "github"]).stdout;
     assert!(
         stdout.starts_with("::error file=deep.yaml,line=1,col=")
             && (stdout.contains("nesting deeper than 32 levels")

@@ -1,0 +1,21 @@
+//! The one test environment: the sandbox launcher, `dnc` runs from an empty environment,
+//! the project, config and seed fixtures, `git` for scripted repositories, and the one
+//! snapshot normalizer.
+
+mod api;
+mod config;
+mod git;
+mod normalize;
+mod project;
+mod run;
+mod sandbox;
+mod seed;
+
+pub use api::{STYLES, Style, client_for, code_of, decode, send};
+pub use config::Config;
+pub use git::git;
+pub use normalize::normalize;
+pub use project::{Project, counts, plan_json};
+pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
+pub use sandbox::{Sandbox, TOKEN};
+pub use seed::{Seed, seed};
