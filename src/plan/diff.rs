@@ -5,18 +5,24 @@ use super::{
 };
 use super::{hash, safety};
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Deadlines, Desired, DesiredEntry, ScopeConfig, Tombstone};
+use crate::manifest::{Config, Deadlines, Desired, DesiredEntry, ScopeConfig};
 use crate::phone::Phone;
 use crate::state::{RemoteEntry, RemoteState, ScopeState};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 
+/// foldhash, not SipHash: a plan looks up millions of keys, and a key is no secret.
+type FastSet<K> = hashbrown::HashSet<K, foldhash::fast::RandomState>;
+type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Computes the plan. Removal effects start as unknown; fill them with [`Plan::set_effects`].
 pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
-    let wanted: HashMap<&Key, &DesiredEntry> =
-        desired.entries.iter().map(|e| (&e.key, e)).collect();
-    let tombstones: HashMap<&Key, &Tombstone> =
-        desired.tombstones.iter().map(|t| (&t.key, t)).collect();
+    let managed: FastSet<&Key> = desired
+        .entries
+        .iter()
+        .map(|e| &e.key)
+        .chain(desired.tombstones.iter().map(|t| &t.key))
+        .collect();
     let empty = ScopeState::default();
     let honor = Honor {
         deadlines: &config.deadlines,
@@ -27,7 +33,7 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
         .iter()
         .map(|sc| {
             let state = remote.scope(sc.id).unwrap_or(&empty);
-            diff_scope(sc, state, desired, &wanted, &tombstones, &honor)
+            diff_scope(sc, state, desired, &managed, &honor)
         })
         .collect();
     let mut safety = safety::measure(config, &scopes);
@@ -47,18 +53,67 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
     plan
 }
 
+/// The remote entries of one scope by key: the first entry of each key by index, and the
+/// rare keys held more than once with all their entries, in read order.
+struct ByKey<'s> {
+    entries: &'s [RemoteEntry],
+    first: FastMap<&'s Key, usize>,
+    repeated: FastMap<&'s Key, Vec<usize>>,
+}
+
+impl<'s> ByKey<'s> {
+    fn new(entries: &'s [RemoteEntry]) -> Self {
+        let mut first = FastMap::with_capacity_and_hasher(entries.len(), Default::default());
+        let mut repeated: FastMap<&Key, Vec<usize>> = FastMap::default();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(&at) = first.get(&e.key) {
+                repeated.entry(&e.key).or_insert_with(|| vec![at]).push(i);
+            } else {
+                first.insert(&e.key, i);
+            }
+        }
+        ByKey {
+            entries,
+            first,
+            repeated,
+        }
+    }
+
+    fn first(&self, key: &Key) -> Option<&'s RemoteEntry> {
+        self.first.get(key).map(|&i| &self.entries[i])
+    }
+
+    /// Every entry of `key`, in read order; `None` when the scope does not hold it.
+    fn all(&self, key: &Key) -> Option<Vec<&'s RemoteEntry>> {
+        let &at = self.first.get(key)?;
+        Some(match self.repeated.get(key) {
+            Some(all) => all.iter().map(|&i| &self.entries[i]).collect(),
+            None => vec![&self.entries[at]],
+        })
+    }
+
+    fn duplicates(&self) -> Vec<Duplicate> {
+        let mut duplicates: Vec<Duplicate> = self
+            .repeated
+            .iter()
+            .map(|(k, all)| Duplicate {
+                key: (*k).clone(),
+                ids: all.iter().map(|&i| self.entries[i].id).collect(),
+            })
+            .collect();
+        duplicates.sort_by(|a, b| a.key.cmp(&b.key));
+        duplicates
+    }
+}
+
 fn diff_scope(
     sc: &ScopeConfig,
     state: &ScopeState,
     desired: &Desired,
-    wanted: &HashMap<&Key, &DesiredEntry>,
-    tombstones: &HashMap<&Key, &Tombstone>,
+    managed: &FastSet<&Key>,
     honor: &Honor,
 ) -> ScopePlan {
-    let mut by_key: HashMap<&Key, Vec<&RemoteEntry>> = HashMap::with_capacity(state.entries.len());
-    for e in &state.entries {
-        by_key.entry(&e.key).or_default().push(e);
-    }
+    let by_key = ByKey::new(&state.entries);
     let complete = state.incomplete.is_none();
     let mut plan = ScopePlan {
         campaign_id: sc.id,
@@ -73,7 +128,7 @@ fn diff_scope(
         duplicates: Vec::new(),
     };
     for entry in desired.entries.iter().filter(|e| e.key.scope == sc.id) {
-        match by_key.get(&entry.key).and_then(|v| v.first()) {
+        match by_key.first(&entry.key) {
             None => plan.changes.push(Change::Create {
                 key: entry.key.clone(),
                 reason: entry.reason.clone(),
@@ -88,7 +143,7 @@ fn diff_scope(
         }
     }
     for tomb in desired.tombstones.iter().filter(|t| t.key.scope == sc.id) {
-        match by_key.get(&tomb.key) {
+        match by_key.all(&tomb.key) {
             // A partial read plans no removals: the entry's absence proves nothing either way.
             Some(remotes) if complete => {
                 plan.changes.extend(remotes.iter().map(|r| Change::Remove {
@@ -104,29 +159,21 @@ fn diff_scope(
         }
     }
     for e in &state.entries {
-        if wanted.contains_key(&e.key) || tombstones.contains_key(&e.key) {
+        if managed.contains(&e.key) {
             continue;
         }
         if sc.prune && complete && !e.malformed {
             plan.changes.push(Change::Prune {
                 id: e.id,
                 key: e.key.clone(),
-                reason: e.reason.clone(),
+                reason: owned(&e.reason),
                 effect: not_looked_up(),
             });
         } else {
             plan.unmanaged.push(snapshot(e));
         }
     }
-    plan.duplicates = by_key
-        .into_iter()
-        .filter(|(_, v)| v.len() > 1)
-        .map(|(k, v)| Duplicate {
-            key: k.clone(),
-            ids: v.iter().map(|e| e.id).collect(),
-        })
-        .collect();
-    plan.duplicates.sort_by(|a, b| a.key.cmp(&b.key));
+    plan.duplicates = by_key.duplicates();
     plan.unmanaged
         .sort_by(|a, b| a.key.cmp(&b.key).then(a.id.cmp(&b.id)));
     plan.changes
@@ -155,30 +202,36 @@ impl Honor<'_> {
     }
 }
 
+/// An update when the reason or purpose differs; compared before anything is copied, since
+/// nearly every entry matches.
 fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
-    let reason = Edit {
-        old: remote.reason.clone(),
-        new: Some(entry.reason.clone()),
-    };
-    let purpose = Edit {
-        old: remote.purpose.clone(),
-        new: entry.purpose.clone(),
-    };
-    (reason.changed() || purpose.changed()).then(|| Change::Update {
+    let same = remote.reason.as_deref() == Some(entry.reason.as_str())
+        && remote.purpose.as_deref() == entry.purpose.as_deref();
+    (!same).then(|| Change::Update {
         id: remote.id,
         key: entry.key.clone(),
-        reason,
-        purpose,
+        reason: Edit {
+            old: owned(&remote.reason),
+            new: Some(entry.reason.clone()),
+        },
+        purpose: Edit {
+            old: owned(&remote.purpose),
+            new: entry.purpose.clone(),
+        },
         source: entry.source.clone(),
     })
+}
+
+fn owned(text: &Option<std::sync::Arc<str>>) -> Option<String> {
+    text.as_deref().map(str::to_string)
 }
 
 fn snapshot(e: &RemoteEntry) -> RemoteSnapshot {
     RemoteSnapshot {
         id: e.id,
         key: e.key.clone(),
-        reason: e.reason.clone(),
-        purpose: e.purpose.clone(),
+        reason: owned(&e.reason),
+        purpose: owned(&e.purpose),
         malformed: e.malformed,
     }
 }
@@ -250,7 +303,7 @@ fn effect_of(scope: CampaignId, remaining: Vec<CampaignId>) -> Effect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Safety as Limits, ScopeSafety, Source};
+    use crate::manifest::{Safety as Limits, ScopeSafety, Source, Tombstone};
     use crate::plan::ScopeLimits;
 
     fn key(scope: i64, national: &str) -> Key {
@@ -346,7 +399,7 @@ mod tests {
     fn kinds(s: &ScopePlan) -> Vec<(super::super::ChangeKind, String)> {
         s.changes
             .iter()
-            .map(|c| (c.kind(), c.key().phone.national.clone()))
+            .map(|c| (c.kind(), c.key().phone.national.to_string()))
             .collect()
     }
 
