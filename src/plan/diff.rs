@@ -17,29 +17,17 @@ type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Computes the plan. Removal effects start as unknown; fill them with [`Plan::set_effects`].
 pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
-    let managed: FastSet<&Key> = desired
-        .entries
-        .iter()
-        .map(|e| &e.key)
-        .chain(desired.tombstones.iter().map(|t| &t.key))
-        .collect();
-    let empty = ScopeState::default();
     let honor = Honor {
         deadlines: &config.deadlines,
         today: crate::calendar::today(),
     };
-    let scopes: Vec<ScopePlan> = config
-        .scopes
-        .iter()
-        .map(|sc| {
-            let state = remote.scope(sc.id).unwrap_or(&empty);
-            diff_scope(sc, state, desired, &managed, &honor)
-        })
-        .collect();
+    // The hashes read both sides once more: on the other core, while the scopes are diffed.
+    let (scopes, (manifests_hash, remote_hash)) = rayon::join(
+        || diff_scopes(config, desired, remote, &honor),
+        || rayon::join(|| hash::desired(desired), || hash::remote(remote)),
+    );
     let mut safety = safety::measure(config, &scopes);
     safety.early_removals = safety::early_removals(&scopes, remote, &honor);
-    let manifests_hash = hash::desired(desired);
-    let remote_hash = hash::remote(remote);
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -51,6 +39,29 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
     };
     plan.hash = hash::plan_hash(&plan);
     plan
+}
+
+fn diff_scopes(
+    config: &Config,
+    desired: &Desired,
+    remote: &RemoteState,
+    honor: &Honor,
+) -> Vec<ScopePlan> {
+    let managed: FastSet<&Key> = desired
+        .entries
+        .iter()
+        .map(|e| &e.key)
+        .chain(desired.tombstones.iter().map(|t| &t.key))
+        .collect();
+    let empty = ScopeState::default();
+    config
+        .scopes
+        .iter()
+        .map(|sc| {
+            let state = remote.scope(sc.id).unwrap_or(&empty);
+            diff_scope(sc, state, desired, &managed, honor)
+        })
+        .collect()
 }
 
 /// The remote entries of one scope by key: the first entry of each key by index, and the
