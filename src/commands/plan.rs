@@ -142,10 +142,12 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
             laps.resume();
             let (connected, remote) = read?;
             announce(args, &connected);
-            let opts = super::read_options(&args.target, &desired);
             let remote = match remote {
                 Ok(Some(remote)) => Ok(remote),
-                Ok(None) => state::read(&connected.client, &scopes, &opts).await,
+                Ok(None) => {
+                    let opts = super::read_options(&args.target, &desired);
+                    state::read(&connected.client, &scopes, &opts).await
+                }
                 Err(e) => Err(e),
             };
             let plan = match remote {
@@ -154,7 +156,7 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
                     &config,
                     &desired,
                     remote,
-                    opts.concurrency,
+                    early.concurrency,
                     |p| laps.lap(p),
                 )
                 .await),

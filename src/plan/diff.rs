@@ -5,7 +5,7 @@ use super::{
 };
 use super::{hash, safety};
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Deadlines, Desired, DesiredEntry, ScopeConfig};
+use crate::manifest::{Config, Deadlines, Desired, DesiredEntry, ScopeConfig, Tombstone};
 use crate::phone::Phone;
 use crate::state::{RemoteEntry, RemoteState, ScopeState};
 use chrono::NaiveDate;
@@ -47,21 +47,36 @@ fn diff_scopes(
     remote: &RemoteState,
     honor: &Honor,
 ) -> Vec<ScopePlan> {
-    let managed: FastSet<&Key> = desired
-        .entries
-        .iter()
-        .map(|e| &e.key)
-        .chain(desired.tombstones.iter().map(|t| &t.key))
-        .collect();
+    // One pass sorts the desired set by scope (in config order).
+    let mut by_scope: Vec<Wanted> = config.scopes.iter().map(|_| Wanted::default()).collect();
+    let slot = |key: &Key| config.scopes.iter().position(|s| s.id == key.scope);
+    for e in &desired.entries {
+        if let Some(i) = slot(&e.key) {
+            by_scope[i].entries.push(e);
+        }
+    }
+    for t in &desired.tombstones {
+        if let Some(i) = slot(&t.key) {
+            by_scope[i].tombstones.push(t);
+        }
+    }
     let empty = ScopeState::default();
     config
         .scopes
         .iter()
-        .map(|sc| {
+        .zip(&by_scope)
+        .map(|(sc, wanted)| {
             let state = remote.scope(sc.id).unwrap_or(&empty);
-            diff_scope(sc, state, desired, &managed, honor)
+            diff_scope(sc, state, wanted, desired, honor)
         })
         .collect()
+}
+
+/// What the manifests say about one scope.
+#[derive(Default)]
+struct Wanted<'d> {
+    entries: Vec<&'d DesiredEntry>,
+    tombstones: Vec<&'d Tombstone>,
 }
 
 /// The remote entries of one scope by key: the first entry of each key by index, and the
@@ -90,8 +105,16 @@ impl<'s> ByKey<'s> {
         }
     }
 
-    fn first(&self, key: &Key) -> Option<&'s RemoteEntry> {
-        self.first.get(key).map(|&i| &self.entries[i])
+    /// The first entry of `key`, each of its entries marked in `named`.
+    fn mark(&self, key: &Key, named: &mut [bool]) -> Option<&'s RemoteEntry> {
+        let &at = self.first.get(key)?;
+        named[at] = true;
+        if !self.repeated.is_empty()
+            && let Some(all) = self.repeated.get(key)
+        {
+            all.iter().for_each(|&i| named[i] = true);
+        }
+        Some(&self.entries[at])
     }
 
     /// Every entry of `key`, in read order; `None` when the scope does not hold it.
@@ -120,11 +143,13 @@ impl<'s> ByKey<'s> {
 fn diff_scope(
     sc: &ScopeConfig,
     state: &ScopeState,
+    wanted: &Wanted,
     desired: &Desired,
-    managed: &FastSet<&Key>,
     honor: &Honor,
 ) -> ScopePlan {
     let by_key = ByKey::new(&state.entries);
+    // Remote entries some manifest names, by index.
+    let mut named = vec![false; state.entries.len()];
     let complete = state.incomplete.is_none();
     let mut plan = ScopePlan {
         campaign_id: sc.id,
@@ -138,8 +163,8 @@ fn diff_scope(
         unmanaged: Vec::new(),
         duplicates: Vec::new(),
     };
-    for entry in desired.entries.iter().filter(|e| e.key.scope == sc.id) {
-        match by_key.first(&entry.key) {
+    for &entry in &wanted.entries {
+        match by_key.mark(&entry.key, &mut named) {
             None => plan.changes.push(Change::Create {
                 key: entry.key.clone(),
                 reason: entry.reason.clone(),
@@ -153,7 +178,8 @@ fn diff_scope(
             },
         }
     }
-    for tomb in desired.tombstones.iter().filter(|t| t.key.scope == sc.id) {
+    for &tomb in &wanted.tombstones {
+        by_key.mark(&tomb.key, &mut named);
         match by_key.all(&tomb.key) {
             // A partial read plans no removals: the entry's absence proves nothing either way.
             Some(remotes) if complete => {
@@ -169,8 +195,20 @@ fn diff_scope(
             None => plan.already_absent += 1,
         }
     }
-    for e in &state.entries {
-        if managed.contains(&e.key) {
+    // An entry the API lists under another campaign is managed if any manifest names its key.
+    let elsewhere: Option<FastSet<&Key>> =
+        state.entries.iter().any(|e| e.key.scope != sc.id).then(|| {
+            let entries = desired.entries.iter().map(|e| &e.key);
+            entries
+                .chain(desired.tombstones.iter().map(|t| &t.key))
+                .collect()
+        });
+    for (e, &named) in state.entries.iter().zip(&named) {
+        let managed = match &elsewhere {
+            Some(keys) if e.key.scope != sc.id => keys.contains(&e.key),
+            _ => named,
+        };
+        if managed {
             continue;
         }
         if sc.prune && complete && !e.malformed {
@@ -314,7 +352,7 @@ fn effect_of(scope: CampaignId, remaining: Vec<CampaignId>) -> Effect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Safety as Limits, ScopeSafety, Source, Tombstone};
+    use crate::manifest::{Safety as Limits, ScopeSafety, Source};
     use crate::plan::ScopeLimits;
 
     fn key(scope: i64, national: &str) -> Key {
@@ -474,6 +512,33 @@ mod tests {
             plan.safety.breaches.is_empty(),
             "{:?}",
             plan.safety.breaches
+        );
+    }
+
+    /// A remote entry the API lists under another campaign than the one searched is left
+    /// alone when some manifest names its key, and reported as drift when none does.
+    #[test]
+    fn an_entry_listed_under_another_campaign_is_managed_if_named() {
+        let desired = Desired {
+            entries: vec![want(111, "2025550107", "DNC")],
+            tombstones: vec![],
+        };
+        let remote = state(
+            vec![
+                remote(1, 111, "2025550107", "DNC"),
+                remote(2, 111, "2025550108", "DNC"),
+            ],
+            vec![],
+        );
+        let plan = diff(&config(false), &desired, &remote);
+        assert!(plan.scopes[0].changes.is_empty());
+        assert_eq!(
+            plan.scopes[0]
+                .unmanaged
+                .iter()
+                .map(|u| u.id)
+                .collect::<Vec<_>>(),
+            [2]
         );
     }
 
