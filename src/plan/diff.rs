@@ -89,13 +89,19 @@ struct ByKey<'s> {
 
 impl<'s> ByKey<'s> {
     fn new(entries: &'s [RemoteEntry]) -> Self {
-        let mut first = FastMap::with_capacity_and_hasher(entries.len(), Default::default());
+        let mut first: FastMap<&Key, usize> =
+            FastMap::with_capacity_and_hasher(entries.len(), Default::default());
         let mut repeated: FastMap<&Key, Vec<usize>> = FastMap::default();
         for (i, e) in entries.iter().enumerate() {
-            if let Some(&at) = first.get(&e.key) {
-                repeated.entry(&e.key).or_insert_with(|| vec![at]).push(i);
-            } else {
-                first.insert(&e.key, i);
+            // One hash and probe per entry: a million of them.
+            match first.entry(&e.key) {
+                hashbrown::hash_map::Entry::Occupied(at) => {
+                    let at = *at.get();
+                    repeated.entry(&e.key).or_insert_with(|| vec![at]).push(i);
+                }
+                hashbrown::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
             }
         }
         ByKey {
