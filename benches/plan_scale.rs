@@ -11,6 +11,9 @@
 //! `DNC_BENCH_ENTRIES` scales the run down (default 1000000) for a quick check;
 //! `DNC_BENCH_PERF=FILE` runs the plan under `perf record -g -o FILE` (figures then include
 //! perf's overhead).
+//! Issue 15, item 3: `DNC_BENCH_KEEP_PLAN=FILE` keeps the JSON plan `dnc plan` printed;
+//! `DNC_BENCH_EXPECT_PLAN=FILE` fails the run unless the plan is byte for byte that file (a
+//! plan kept by an earlier build, the same day: deadlines count business days from today).
 
 // Each bench uses part of the shared module.
 #[allow(dead_code)]
@@ -214,6 +217,7 @@ fn main() {
     let plan: Value = serde_json::from_reader(File::open(&stdout).expect("plan output"))
         .expect("the plan is JSON");
     check(&plan, &expected);
+    keep_or_compare_plan(&stdout);
     let saved_plan: Value = serde_json::from_reader(File::open(&saved).expect("saved plan"))
         .expect("the saved plan is JSON");
     assert_eq!(saved_plan["plan"]["hash"], plan["hash"], "saved plan hash");
@@ -224,6 +228,43 @@ fn main() {
         &run,
         &timings(&errors),
         [&read_before, &read_after],
+    );
+}
+
+/// `DNC_BENCH_KEEP_PLAN` copies the printed plan; `DNC_BENCH_EXPECT_PLAN` asserts it is
+/// byte for byte the one an earlier build printed.
+fn keep_or_compare_plan(printed: &Path) {
+    if let Some(keep) = std::env::var_os("DNC_BENCH_KEEP_PLAN") {
+        std::fs::copy(printed, &keep).expect("keep the plan");
+        println!("plan kept in {}", Path::new(&keep).display());
+    }
+    let Some(expect) = std::env::var_os("DNC_BENCH_EXPECT_PLAN") else {
+        return;
+    };
+    let want = std::fs::read_to_string(&expect).expect("DNC_BENCH_EXPECT_PLAN is readable");
+    let got = std::fs::read_to_string(printed).expect("the printed plan");
+    if let Some((line, (w, g))) = want
+        .lines()
+        .zip(got.lines())
+        .enumerate()
+        .find(|(_, (w, g))| w != g)
+    {
+        panic!(
+            "the plan differs from {} at line {}:\n  expected: {w}\n  got:      {g}",
+            Path::new(&expect).display(),
+            line + 1
+        );
+    }
+    assert_eq!(
+        want.len(),
+        got.len(),
+        "the plan differs from {} in length",
+        Path::new(&expect).display()
+    );
+    println!(
+        "plan identical to {} ({} bytes)",
+        Path::new(&expect).display(),
+        got.len()
     );
 }
 

@@ -170,7 +170,7 @@ async fn run(client: &Client, change: &Change) -> Finished {
 async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<String>) -> Finished {
     let req = InsertRequest {
         phone_code: key.phone.code,
-        phone_number: key.phone.national.clone(),
+        phone_number: key.phone.national.to_string(),
         campaign_id: key.scope,
         reason: Some(reason.to_string()),
         purpose: purpose.clone(),
@@ -244,7 +244,7 @@ async fn remove(client: &Client, key: &Key) -> Finished {
 /// The remote entry with exactly this key, if any.
 async fn find(client: &Client, key: &Key) -> Result<Option<crate::api::RemoteRecord>, ApiError> {
     let q = SearchQuery {
-        phone_number: Some(key.phone.national.clone()),
+        phone_number: Some(key.phone.national.to_string()),
         phone_code: Some(key.phone.code),
         campaign_id: Some(key.scope),
         limit: 1000,
@@ -298,7 +298,7 @@ fn record_for(
         change: change.kind(),
         campaign_id: key.scope.0,
         phone_code: key.phone.code,
-        phone_number: key.phone.national.clone(),
+        phone_number: key.phone.national.to_string(),
         reason,
         purpose,
         removal_reason,

@@ -119,7 +119,7 @@ impl Record {
             scope: CampaignId(self.campaign_id),
             phone: Phone {
                 code: self.phone_code,
-                national: self.phone_number.clone(),
+                national: self.phone_number.as_str().into(),
             },
         }
     }

@@ -3,6 +3,7 @@
 
 mod fast;
 
+use compact_str::CompactString;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -12,8 +13,9 @@ use std::str::FromStr;
 pub struct Phone {
     #[serde(rename = "phone_code")]
     pub code: u16,
+    /// Inline (no heap allocation) up to 24 digits: a plan holds millions of keys.
     #[serde(rename = "phone_number")]
-    pub national: String,
+    pub national: CompactString,
 }
 
 impl Phone {
@@ -138,7 +140,7 @@ fn slow(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError>
             given,
         });
     }
-    let national = parsed.national().to_string();
+    let national = CompactString::from(parsed.national().to_string());
     // By code, not by the number's region: an unassigned number has no region.
     let meta = main_metadata(written).ok_or(PhoneError::UnknownCode(written))?;
     if !possible_length(meta, national.len()) {

@@ -1,15 +1,19 @@
 //! Remote state: every entry of every managed scope, read completely or marked incomplete.
 
 use crate::entry::{CampaignId, Key};
+use compact_str::CompactString;
+use std::sync::Arc;
 
-/// One entry as the API holds it, with its number normalized.
+/// One entry as the API holds it, with its number normalized. A million of them are held
+/// at once: reasons and purposes repeat, so each distinct text is stored once per read, and
+/// the number and date sit inline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteEntry {
     pub id: u64,
     pub key: Key,
-    pub reason: Option<String>,
-    pub purpose: Option<String>,
-    pub insert_date: String,
+    pub reason: Option<Arc<str>>,
+    pub purpose: Option<Arc<str>>,
+    pub insert_date: CompactString,
     /// The phone rules reject the number: its key keeps the raw digits, and dnc never plans
     /// its removal (a delete of a number the API cannot parse would fail on every apply).
     pub malformed: bool,
@@ -43,8 +47,8 @@ use futures::future::join_all;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 /// A read that must stop the command rather than yield a partial state.
@@ -103,12 +107,41 @@ pub async fn read(
     scopes: &[CampaignId],
     opts: &ReadOptions,
 ) -> Result<RemoteState, ReadError> {
+    read_all(client, scopes, opts, false)
+        .await
+        .map(|(state, _)| state)
+}
+
+/// [`read`] while the manifests are still loading, with no phone codes or numbers from
+/// them: `None` when the read came to need them (a day split by phone code, numbers looked
+/// up one by one), so it must be read again once they are known. Otherwise the state is the
+/// one [`read`] returns.
+pub async fn read_before_manifests(
+    client: &Client,
+    scopes: &[CampaignId],
+    opts: &ReadOptions,
+) -> Result<Option<RemoteState>, ReadError> {
+    read_all(client, scopes, opts, true)
+        .await
+        .map(|(state, needed)| (!needed).then_some(state))
+}
+
+/// The state, and whether the read used the manifests' phone codes or numbers.
+async fn read_all(
+    client: &Client,
+    scopes: &[CampaignId],
+    opts: &ReadOptions,
+    early: bool,
+) -> Result<(RemoteState, bool), ReadError> {
     let names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
     let reader = Reader {
         client,
         permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
         opts,
         progress: Reading::start(&names),
+        texts: Mutex::default(),
+        used_manifests: AtomicBool::new(false),
+        early,
         fatal: Mutex::new(None),
         failed: scopes.iter().map(|_| AtomicBool::new(false)).collect(),
     };
@@ -120,9 +153,10 @@ pub async fn read(
     if let Some(fatal) = reader.fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(fatal);
     }
-    Ok(RemoteState {
+    let state = RemoteState {
         scopes: scopes.iter().copied().zip(states).collect(),
-    })
+    };
+    Ok((state, reader.used_manifests.into_inner()))
 }
 
 /// Every campaign currently holding each number, managed or not: what a removal leaves behind.
@@ -137,7 +171,7 @@ pub async fn holders(
         async move {
             let _permit = permits.acquire().await.ok()?;
             let q = SearchQuery {
-                phone_number: Some(phone.national.clone()),
+                phone_number: Some(phone.national.to_string()),
                 phone_code: Some(phone.code),
                 limit: PAGE,
                 ..SearchQuery::default()
@@ -160,6 +194,12 @@ struct Reader<'a> {
     permits: Arc<Semaphore>,
     opts: &'a ReadOptions,
     progress: Reading,
+    /// Every distinct reason and purpose read so far, stored once.
+    texts: Mutex<Texts>,
+    /// The read reached a step that uses `opts.phone_codes` or `opts.wanted`.
+    used_manifests: AtomicBool,
+    /// Reading before the manifests are known: a step that needs them ends the scope's read.
+    early: bool,
     /// The first error that ends the whole read.
     fatal: Mutex<Option<ReadError>>,
     /// Per scope: a request failed after its retries, so reading the scope again would
@@ -167,10 +207,10 @@ struct Reader<'a> {
     failed: Vec<AtomicBool>,
 }
 
-/// What reading one filter produced: its records, the total the API reported, and what
+/// What reading one filter produced: its entries, the total the API reported, and what
 /// kept the read from being complete.
 struct Outcome {
-    records: Vec<RemoteRecord>,
+    records: Vec<RemoteEntry>,
     total: u64,
     problem: Option<String>,
     /// Some filter matched more than the API pages through and nothing narrower split it:
@@ -213,10 +253,12 @@ impl Reader<'_> {
                 })
             });
             let state = ScopeState {
-                entries: records.into_iter().map(normalize).collect(),
+                entries: records,
                 incomplete: problem,
             };
-            let stop = self.failed[index].load(Ordering::Relaxed) || self.is_fatal();
+            let stop = self.failed[index].load(Ordering::Relaxed)
+                || self.is_fatal()
+                || self.early && self.used_manifests.load(Ordering::Relaxed);
             if state.incomplete.is_none() || stop || settled {
                 return state;
             }
@@ -228,6 +270,23 @@ impl Reader<'_> {
     /// The most matches one filter can expose: the last page starts at the offset cap.
     fn readable(&self) -> u64 {
         self.opts.max_offset + PAGE
+    }
+
+    /// A page's records as entries: normalized as each page arrives, so the read never
+    /// holds a scope's raw records.
+    fn entries(&self, records: Vec<RemoteRecord>) -> Vec<RemoteEntry> {
+        let mut texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+        records
+            .into_iter()
+            .map(|r| normalize(r, &mut texts))
+            .collect()
+    }
+
+    /// Notes that the read needs the manifests' phone codes or numbers; true when they are
+    /// not known yet, so the step is cut short and the read will be done again.
+    fn needs_manifests(&self) -> bool {
+        self.used_manifests.store(true, Ordering::Relaxed);
+        self.early
     }
 
     fn is_fatal(&self) -> bool {
@@ -351,6 +410,7 @@ impl Reader<'_> {
             describe(&q),
             self.readable()
         );
+        self.needs_manifests();
         let wanted = q
             .campaign_id
             .and_then(|scope| self.opts.wanted.get(&scope))
@@ -358,7 +418,7 @@ impl Reader<'_> {
             .unwrap_or_default();
         let lookups = join_all(wanted.iter().map(|phone| {
             let exact = SearchQuery {
-                phone_number: Some(phone.national.clone()),
+                phone_number: Some(phone.national.to_string()),
                 phone_code: Some(phone.code),
                 offset: 0,
                 ..q.clone()
@@ -369,12 +429,15 @@ impl Reader<'_> {
         let mut out = Outcome {
             total: first.total,
             problem: Some(problem),
-            records: first.entries,
+            records: self.entries(first.entries),
             unsplittable: true,
         };
         for found in lookups {
             match found {
-                Ok(page) => out.records.extend(page.entries),
+                Ok(page) => {
+                    let entries = self.entries(page.entries);
+                    out.records.extend(entries);
+                }
                 Err(e) => {
                     out.problem = Some(format!(
                         "{}; looking up a wanted number failed too: {e}",
@@ -399,14 +462,17 @@ impl Reader<'_> {
         }))
         .await;
         let mut out = Outcome {
-            records: first.entries,
+            records: self.entries(first.entries),
             total,
             problem: None,
             unsplittable: false,
         };
         for (offset, page) in pages {
             match page {
-                Ok(page) if page.total == total => out.records.extend(page.entries),
+                Ok(page) if page.total == total => {
+                    let entries = self.entries(page.entries);
+                    out.records.extend(entries);
+                }
                 Ok(page) => {
                     out.problem.get_or_insert(format!(
                         "the count for {} moved from {total} to {} during the read",
@@ -476,6 +542,9 @@ impl Reader<'_> {
             );
         }
         if q.phone_code.is_none() {
+            if self.needs_manifests() {
+                return Some(Vec::new());
+            }
             let codes: BTreeSet<u16> = self
                 .opts
                 .phone_codes
@@ -608,9 +677,12 @@ fn describe(q: &SearchQuery) -> String {
     format!("[{}]", parts.join(" "))
 }
 
-fn dedupe(mut records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
+/// The entries without repeats of an id, the vector's spare capacity given back: a scope's
+/// entries are held for the rest of the command.
+fn dedupe(mut records: Vec<RemoteEntry>) -> Vec<RemoteEntry> {
     let mut seen = HashSet::with_capacity(records.len());
     records.retain(|r| seen.insert(r.id));
+    records.shrink_to_fit();
     records
 }
 
@@ -639,14 +711,29 @@ pub fn key_of(r: &RemoteRecord) -> (Key, bool) {
     (key, malformed)
 }
 
-fn normalize(r: RemoteRecord) -> RemoteEntry {
+fn normalize(r: RemoteRecord, texts: &mut Texts) -> RemoteEntry {
     let (key, malformed) = key_of(&r);
     RemoteEntry {
         id: r.id,
         key,
-        reason: r.reason,
-        purpose: r.purpose,
-        insert_date: r.insert_date,
+        reason: r.reason.map(|t| texts.intern(t)),
+        purpose: r.purpose.map(|t| texts.intern(t)),
+        insert_date: r.insert_date.into(),
         malformed,
+    }
+}
+
+/// Reasons and purposes, each distinct text stored once.
+#[derive(Default)]
+struct Texts(hashbrown::HashSet<Arc<str>>);
+
+impl Texts {
+    fn intern(&mut self, text: String) -> Arc<str> {
+        if let Some(known) = self.0.get(text.as_str()) {
+            return known.clone();
+        }
+        let text: Arc<str> = text.into();
+        self.0.insert(text.clone());
+        text
     }
 }

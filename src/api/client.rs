@@ -219,7 +219,17 @@ impl Client {
                 attempts: 0,
             }));
         }
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        // Decoded once, straight into the typed answer; a document that is not JSON at all is
+        // garbled, one whose values do not fit is a decode error (below).
+        let decoded = serde_json::from_slice::<Envelope>(&bytes);
+        let is_json = match &decoded {
+            Ok(_) => true,
+            Err(e) if e.is_data() => {
+                serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+            }
+            Err(_) => false,
+        };
+        if !is_json {
             let error = ApiError::Garbled {
                 endpoint,
                 status,
@@ -243,10 +253,10 @@ impl Client {
                 })
             });
         }
-        let env: Envelope = serde_json::from_value(value).map_err(|e| {
+        let env = decoded.map_err(|e| {
             failed(decode_error(
                 endpoint,
-                &self.redact(&e.to_string()),
+                &self.redact(&without_position(&e)),
                 &self.snippet(&bytes),
                 0,
             ))
@@ -301,6 +311,14 @@ impl Client {
             .collect();
         self.redact(&short)
     }
+}
+
+/// serde_json's message without the ` at line L column C` it adds when reading bytes: the
+/// snippet shows the answer, and the message reads the same as before decoding was direct.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&position).unwrap_or(&text).to_string()
 }
 
 /// An attempt failed with `error`, retried when the error is transient.

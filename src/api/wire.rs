@@ -161,6 +161,7 @@ fn push_opt(f: &mut Form, name: &'static str, v: &Option<String>) {
 }
 
 /// Every answer's fields, all optional: which must be present depends on the endpoint.
+/// Read straight from the answer's bytes: a search page holds a thousand entries.
 #[derive(Debug, Deserialize)]
 pub(super) struct Envelope {
     #[serde(default, deserialize_with = "opt_flag")]
@@ -178,15 +179,34 @@ pub(super) struct Envelope {
     message: Option<serde_json::Value>,
     #[serde(default)]
     error: Option<serde_json::Value>,
-    /// A search answer without the `data` wrapper, as a public client expects it.
-    #[serde(flatten)]
-    top: Option<PageWire>,
+    /// A search answer without the `data` wrapper, as a public client expects it: its
+    /// fields at the top level, a page only when they all read as one.
+    #[serde(default)]
+    offset: Option<serde_json::Value>,
+    #[serde(default)]
+    limit: Option<serde_json::Value>,
+    #[serde(default)]
+    total: Option<serde_json::Value>,
+    #[serde(default)]
+    entries: Option<serde_json::Value>,
 }
 
 impl Envelope {
     /// The search page, wrapped in `data` or at the top level.
     pub fn page(self) -> Option<PageWire> {
-        self.data.or(self.top)
+        if self.data.is_some() {
+            return self.data;
+        }
+        let top: serde_json::Map<String, serde_json::Value> = [
+            ("offset", self.offset),
+            ("limit", self.limit),
+            ("total", self.total),
+            ("entries", self.entries),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value?)))
+        .collect();
+        PageWire::deserialize(serde_json::Value::Object(top)).ok()
     }
 
     /// The error text from `text`, `message` or `error`, whichever is a string.

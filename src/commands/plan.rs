@@ -2,37 +2,26 @@
 
 use super::{Output, load_valid, runtime};
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::github::{self, CommentOutcome, GithubContext, PlanPublication};
+use crate::manifest::{self, Config, Desired};
 use crate::plan::Plan;
 use crate::plan::render::{self, Options};
-use crate::plan::saved::{self, SavedPlan};
+use crate::plan::saved;
+use crate::state;
 use crate::target;
+use crate::target::Connected;
 use miette::Result;
 use std::cell::Cell;
 use std::time::Instant;
 
 pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
     let laps = Laps::new(args.timings);
-    let (config, desired) = load_valid(&args.path, out)?;
-    laps.lap("load");
-    let opts = super::read_options(&args.target, &desired);
-    let plan = runtime()?.block_on(async {
-        let connected = target::connect(&args.target, &config).await?;
-        // People see first where the plan comes from; machine formats keep stdout clean.
-        let announce = format!("Target: {}", connected.description);
-        match args.format {
-            PlanFormat::Human => println!("{announce}"),
-            _ => eprintln!("{announce}"),
-        }
-        laps.lap("connect");
-        let plan = crate::plan::make_with_laps(&connected.client, &config, &desired, &opts, |p| {
-            laps.lap(p)
-        })
-        .await;
-        connected.close().await;
-        plan.map_err(|e| super::read_failed(e, &args.path))
-    })?;
+    let plan = match early_config(&args) {
+        Some(config) => plan_while_loading(&args, out, &laps, &config)?,
+        None => plan_after_loading(&args, out, &laps)?,
+    };
     let render_opts = Options {
         color: out.color,
         mask_numbers: args.mask_numbers,
@@ -43,13 +32,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         PlanFormat::Json => println!("{}", render::json(&plan)),
     }
     if let Some(path) = &args.out {
-        saved::save(
-            path,
-            &SavedPlan {
-                config: args.path.clone(),
-                plan: plan.clone(),
-            },
-        )?;
+        saved::save(path, &args.path, &plan)?;
         eprintln!("Saved plan {} to {}", plan.hash, path.display());
     }
     laps.lap("render");
@@ -76,6 +59,112 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         Exit::Changes
     } else {
         Exit::Success
+    })
+}
+
+/// The config, when the remote read may start before the manifests are loaded: it is
+/// valid and names a Convoso API (the embedded sandbox keeps its state next to the config,
+/// so it is only started for valid manifests).
+fn early_config(args: &PlanArgs) -> Option<Config> {
+    let api = args
+        .target
+        .api_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty());
+    if !api || args.target.sandbox {
+        return None;
+    }
+    let (config, diagnostics) = manifest::load_config(&args.path);
+    config.filter(|_| diagnostics.errors() == 0)
+}
+
+/// People see first where the plan comes from; machine formats keep stdout clean.
+fn announce(args: &PlanArgs, connected: &Connected) {
+    let announce = format!("Target: {}", connected.description);
+    match args.format {
+        PlanFormat::Human => println!("{announce}"),
+        _ => eprintln!("{announce}"),
+    }
+}
+
+/// Loads the manifests, then reads the remote state and plans.
+fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan> {
+    let (config, desired) = load_valid(&args.path, out)?;
+    laps.lap("load");
+    let opts = super::read_options(&args.target, &desired);
+    runtime()?.block_on(async {
+        let connected = target::connect(&args.target, &config).await?;
+        announce(args, &connected);
+        laps.lap("connect");
+        let plan = crate::plan::make_with_laps(&connected.client, &config, &desired, &opts, |p| {
+            laps.lap(p)
+        })
+        .await;
+        connected.close().await;
+        plan.map_err(|e| super::read_failed(e, &args.path))
+    })
+}
+
+/// Reads the remote state while the manifests load on another thread: the read needs only
+/// the config, and waiting on the API is most of a plan's time. What the user sees is what
+/// [`plan_after_loading`] shows: invalid manifests end the command first, and a read that
+/// came to need the manifests' numbers is done again with them.
+fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config) -> Result<Plan> {
+    let runtime = runtime()?;
+    std::thread::scope(|threads| {
+        let (loaded_tx, loaded) = tokio::sync::oneshot::channel();
+        threads.spawn(move || {
+            let started = Instant::now();
+            let loaded = load_valid(&args.path, out);
+            let _ = loaded_tx.send((loaded, started.elapsed()));
+        });
+        runtime.block_on(async {
+            let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
+            let early = super::read_options(&args.target, &Desired::default());
+            let read = async {
+                let connected = target::connect(&args.target, config).await?;
+                laps.lap("connect");
+                let remote = state::read_before_manifests(&connected.client, &scopes, &early).await;
+                laps.lap("read");
+                Ok::<_, target::TargetError>((connected, remote))
+            };
+            let loaded = async {
+                let (loaded, took) = loaded.await.expect("the loading thread always answers");
+                laps.took("load", took);
+                loaded
+            };
+            let (mut read, mut loaded) = (std::pin::pin!(read), std::pin::pin!(loaded));
+            // Invalid manifests end the command as soon as they are known.
+            let ((config, desired), read) = tokio::select! {
+                loaded = &mut loaded => (loaded?, read.await),
+                read = &mut read => (loaded.await?, read),
+            };
+            laps.resume();
+            let (connected, remote) = read?;
+            announce(args, &connected);
+            let remote = match remote {
+                Ok(Some(remote)) => Ok(remote),
+                Ok(None) => {
+                    let opts = super::read_options(&args.target, &desired);
+                    state::read(&connected.client, &scopes, &opts).await
+                }
+                Err(e) => Err(e),
+            };
+            let plan = match remote {
+                Ok(remote) => Ok(crate::plan::from_remote(
+                    &connected.client,
+                    &config,
+                    &desired,
+                    remote,
+                    early.concurrency,
+                    |p| laps.lap(p),
+                )
+                .await),
+                Err(e) => Err(super::read_failed(e, &args.path)),
+            };
+            connected.close().await;
+            plan
+        })
     })
 }
 
@@ -133,6 +222,20 @@ impl Laps {
             let now = Instant::now();
             eprintln!("timing: {phase} {:.3}s", (now - last.get()).as_secs_f64());
             last.set(now);
+        }
+    }
+
+    /// The next phase starts now (after waiting on phases that ran alongside).
+    fn resume(&self) {
+        if let Some(last) = &self.last {
+            last.set(Instant::now());
+        }
+    }
+
+    /// A phase that ran alongside the others, and took `took`.
+    fn took(&self, phase: &str, took: std::time::Duration) {
+        if self.last.is_some() {
+            eprintln!("timing: {phase} {:.3}s", took.as_secs_f64());
         }
     }
 }

@@ -66,7 +66,7 @@ pub(super) fn scope_rows(
             continue;
         };
         let reason = match (&e.reason, &opts.blank_reason) {
-            (Some(r), _) if !r.trim().is_empty() => r.clone(),
+            (Some(r), _) if !r.trim().is_empty() => r.to_string(),
             (_, Some(given)) => {
                 report.given_reason += 1;
                 given.clone()
@@ -82,7 +82,7 @@ pub(super) fn scope_rows(
             number,
             phone_code,
             reason,
-            purpose: e.purpose.clone(),
+            purpose: e.purpose.as_deref().map(str::to_string),
             source: format!("imported from Convoso on {}, id {}", opts.date, e.id),
         });
     }

@@ -182,7 +182,7 @@ pub(super) fn normalize(given: Option<u16>, raw: &str) -> Option<(Phone, Assignm
         }
         None => (given?, raw),
     };
-    let national: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let national: compact_str::CompactString = rest.chars().filter(char::is_ascii_digit).collect();
     let plan = code(code_num)?;
     if national.is_empty()
         || !plan.lengths.contains(&(national.len() as u16))

@@ -11,29 +11,23 @@ use crate::state::{RemoteEntry, RemoteState, ScopeState};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 
+/// foldhash, not SipHash: a plan looks up millions of keys, and a key is no secret.
+type FastSet<K> = hashbrown::HashSet<K, foldhash::fast::RandomState>;
+type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Computes the plan. Removal effects start as unknown; fill them with [`Plan::set_effects`].
 pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
-    let wanted: HashMap<&Key, &DesiredEntry> =
-        desired.entries.iter().map(|e| (&e.key, e)).collect();
-    let tombstones: HashMap<&Key, &Tombstone> =
-        desired.tombstones.iter().map(|t| (&t.key, t)).collect();
-    let empty = ScopeState::default();
     let honor = Honor {
         deadlines: &config.deadlines,
         today: crate::calendar::today(),
     };
-    let scopes: Vec<ScopePlan> = config
-        .scopes
-        .iter()
-        .map(|sc| {
-            let state = remote.scope(sc.id).unwrap_or(&empty);
-            diff_scope(sc, state, desired, &wanted, &tombstones, &honor)
-        })
-        .collect();
+    // The hashes read both sides once more: on the other core, while the scopes are diffed.
+    let (scopes, (manifests_hash, remote_hash)) = rayon::join(
+        || diff_scopes(config, desired, remote, &honor),
+        || rayon::join(|| hash::desired(desired), || hash::remote(remote)),
+    );
     let mut safety = safety::measure(config, &scopes);
     safety.early_removals = safety::early_removals(&scopes, remote, &honor);
-    let manifests_hash = hash::desired(desired);
-    let remote_hash = hash::remote(remote);
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -47,18 +41,121 @@ pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
     plan
 }
 
+fn diff_scopes(
+    config: &Config,
+    desired: &Desired,
+    remote: &RemoteState,
+    honor: &Honor,
+) -> Vec<ScopePlan> {
+    // One pass sorts the desired set by scope (in config order).
+    let mut by_scope: Vec<Wanted> = config.scopes.iter().map(|_| Wanted::default()).collect();
+    let slot = |key: &Key| config.scopes.iter().position(|s| s.id == key.scope);
+    for e in &desired.entries {
+        if let Some(i) = slot(&e.key) {
+            by_scope[i].entries.push(e);
+        }
+    }
+    for t in &desired.tombstones {
+        if let Some(i) = slot(&t.key) {
+            by_scope[i].tombstones.push(t);
+        }
+    }
+    let empty = ScopeState::default();
+    config
+        .scopes
+        .iter()
+        .zip(&by_scope)
+        .map(|(sc, wanted)| {
+            let state = remote.scope(sc.id).unwrap_or(&empty);
+            diff_scope(sc, state, wanted, desired, honor)
+        })
+        .collect()
+}
+
+/// What the manifests say about one scope.
+#[derive(Default)]
+struct Wanted<'d> {
+    entries: Vec<&'d DesiredEntry>,
+    tombstones: Vec<&'d Tombstone>,
+}
+
+/// The remote entries of one scope by key: the first entry of each key by index, and the
+/// rare keys held more than once with all their entries, in read order.
+struct ByKey<'s> {
+    entries: &'s [RemoteEntry],
+    first: FastMap<&'s Key, usize>,
+    repeated: FastMap<&'s Key, Vec<usize>>,
+}
+
+impl<'s> ByKey<'s> {
+    fn new(entries: &'s [RemoteEntry]) -> Self {
+        let mut first: FastMap<&Key, usize> =
+            FastMap::with_capacity_and_hasher(entries.len(), Default::default());
+        let mut repeated: FastMap<&Key, Vec<usize>> = FastMap::default();
+        for (i, e) in entries.iter().enumerate() {
+            // One hash and probe per entry: a million of them.
+            match first.entry(&e.key) {
+                hashbrown::hash_map::Entry::Occupied(at) => {
+                    let at = *at.get();
+                    repeated.entry(&e.key).or_insert_with(|| vec![at]).push(i);
+                }
+                hashbrown::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
+        }
+        ByKey {
+            entries,
+            first,
+            repeated,
+        }
+    }
+
+    /// The first entry of `key`, each of its entries marked in `named`.
+    fn mark(&self, key: &Key, named: &mut [bool]) -> Option<&'s RemoteEntry> {
+        let &at = self.first.get(key)?;
+        named[at] = true;
+        if !self.repeated.is_empty()
+            && let Some(all) = self.repeated.get(key)
+        {
+            all.iter().for_each(|&i| named[i] = true);
+        }
+        Some(&self.entries[at])
+    }
+
+    /// Every entry of `key`, in read order; `None` when the scope does not hold it.
+    fn all(&self, key: &Key) -> Option<Vec<&'s RemoteEntry>> {
+        let &at = self.first.get(key)?;
+        Some(match self.repeated.get(key) {
+            Some(all) => all.iter().map(|&i| &self.entries[i]).collect(),
+            None => vec![&self.entries[at]],
+        })
+    }
+
+    fn duplicates(&self) -> Vec<Duplicate> {
+        let mut duplicates: Vec<Duplicate> = self
+            .repeated
+            .iter()
+            .map(|(k, all)| Duplicate {
+                key: (*k).clone(),
+                ids: all.iter().map(|&i| self.entries[i].id).collect(),
+            })
+            .collect();
+        duplicates.sort_by(|a, b| a.key.cmp(&b.key));
+        duplicates
+    }
+}
+
 fn diff_scope(
     sc: &ScopeConfig,
     state: &ScopeState,
+    wanted: &Wanted,
     desired: &Desired,
-    wanted: &HashMap<&Key, &DesiredEntry>,
-    tombstones: &HashMap<&Key, &Tombstone>,
     honor: &Honor,
 ) -> ScopePlan {
-    let mut by_key: HashMap<&Key, Vec<&RemoteEntry>> = HashMap::with_capacity(state.entries.len());
-    for e in &state.entries {
-        by_key.entry(&e.key).or_default().push(e);
-    }
+    let by_key = ByKey::new(&state.entries);
+    // Remote entries some manifest names, by index.
+    let mut named = vec![false; state.entries.len()];
     let complete = state.incomplete.is_none();
     let mut plan = ScopePlan {
         campaign_id: sc.id,
@@ -72,8 +169,8 @@ fn diff_scope(
         unmanaged: Vec::new(),
         duplicates: Vec::new(),
     };
-    for entry in desired.entries.iter().filter(|e| e.key.scope == sc.id) {
-        match by_key.get(&entry.key).and_then(|v| v.first()) {
+    for &entry in &wanted.entries {
+        match by_key.mark(&entry.key, &mut named) {
             None => plan.changes.push(Change::Create {
                 key: entry.key.clone(),
                 reason: entry.reason.to_string(),
@@ -87,8 +184,9 @@ fn diff_scope(
             },
         }
     }
-    for tomb in desired.tombstones.iter().filter(|t| t.key.scope == sc.id) {
-        match by_key.get(&tomb.key) {
+    for &tomb in &wanted.tombstones {
+        by_key.mark(&tomb.key, &mut named);
+        match by_key.all(&tomb.key) {
             // A partial read plans no removals: the entry's absence proves nothing either way.
             Some(remotes) if complete => {
                 plan.changes.extend(remotes.iter().map(|r| Change::Remove {
@@ -103,30 +201,34 @@ fn diff_scope(
             None => plan.already_absent += 1,
         }
     }
-    for e in &state.entries {
-        if wanted.contains_key(&e.key) || tombstones.contains_key(&e.key) {
+    // An entry the API lists under another campaign is managed if any manifest names its key.
+    let elsewhere: Option<FastSet<&Key>> =
+        state.entries.iter().any(|e| e.key.scope != sc.id).then(|| {
+            let entries = desired.entries.iter().map(|e| &e.key);
+            entries
+                .chain(desired.tombstones.iter().map(|t| &t.key))
+                .collect()
+        });
+    for (e, &named) in state.entries.iter().zip(&named) {
+        let managed = match &elsewhere {
+            Some(keys) if e.key.scope != sc.id => keys.contains(&e.key),
+            _ => named,
+        };
+        if managed {
             continue;
         }
         if sc.prune && complete && !e.malformed {
             plan.changes.push(Change::Prune {
                 id: e.id,
                 key: e.key.clone(),
-                reason: e.reason.clone(),
+                reason: owned(&e.reason),
                 effect: not_looked_up(),
             });
         } else {
             plan.unmanaged.push(snapshot(e));
         }
     }
-    plan.duplicates = by_key
-        .into_iter()
-        .filter(|(_, v)| v.len() > 1)
-        .map(|(k, v)| Duplicate {
-            key: k.clone(),
-            ids: v.iter().map(|e| e.id).collect(),
-        })
-        .collect();
-    plan.duplicates.sort_by(|a, b| a.key.cmp(&b.key));
+    plan.duplicates = by_key.duplicates();
     plan.unmanaged
         .sort_by(|a, b| a.key.cmp(&b.key).then(a.id.cmp(&b.id)));
     plan.changes
@@ -155,30 +257,36 @@ impl Honor<'_> {
     }
 }
 
+/// An update when the reason or purpose differs; compared before anything is copied, since
+/// nearly every entry matches.
 fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
-    let reason = Edit {
-        old: remote.reason.clone(),
-        new: Some(entry.reason.to_string()),
-    };
-    let purpose = Edit {
-        old: remote.purpose.clone(),
-        new: entry.purpose.as_deref().map(str::to_string),
-    };
-    (reason.changed() || purpose.changed()).then(|| Change::Update {
+    let same = remote.reason.as_deref() == Some(&*entry.reason)
+        && remote.purpose.as_deref() == entry.purpose.as_deref();
+    (!same).then(|| Change::Update {
         id: remote.id,
         key: entry.key.clone(),
-        reason,
-        purpose,
+        reason: Edit {
+            old: owned(&remote.reason),
+            new: Some(entry.reason.to_string()),
+        },
+        purpose: Edit {
+            old: owned(&remote.purpose),
+            new: owned(&entry.purpose),
+        },
         source: entry.source.clone(),
     })
+}
+
+fn owned(text: &Option<std::sync::Arc<str>>) -> Option<String> {
+    text.as_deref().map(str::to_string)
 }
 
 fn snapshot(e: &RemoteEntry) -> RemoteSnapshot {
     RemoteSnapshot {
         id: e.id,
         key: e.key.clone(),
-        reason: e.reason.clone(),
-        purpose: e.purpose.clone(),
+        reason: owned(&e.reason),
+        purpose: owned(&e.purpose),
         malformed: e.malformed,
     }
 }
@@ -346,7 +454,7 @@ mod tests {
     fn kinds(s: &ScopePlan) -> Vec<(super::super::ChangeKind, String)> {
         s.changes
             .iter()
-            .map(|c| (c.kind(), c.key().phone.national.clone()))
+            .map(|c| (c.kind(), c.key().phone.national.to_string()))
             .collect()
     }
 
@@ -410,6 +518,33 @@ mod tests {
             plan.safety.breaches.is_empty(),
             "{:?}",
             plan.safety.breaches
+        );
+    }
+
+    /// A remote entry the API lists under another campaign than the one searched is left
+    /// alone when some manifest names its key, and reported as drift when none does.
+    #[test]
+    fn an_entry_listed_under_another_campaign_is_managed_if_named() {
+        let desired = Desired {
+            entries: vec![want(111, "2025550107", "DNC")],
+            tombstones: vec![],
+        };
+        let remote = state(
+            vec![
+                remote(1, 111, "2025550107", "DNC"),
+                remote(2, 111, "2025550108", "DNC"),
+            ],
+            vec![],
+        );
+        let plan = diff(&config(false), &desired, &remote);
+        assert!(plan.scopes[0].changes.is_empty());
+        assert_eq!(
+            plan.scopes[0]
+                .unmanaged
+                .iter()
+                .map(|u| u.id)
+                .collect::<Vec<_>>(),
+            [2]
         );
     }
 

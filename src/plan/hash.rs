@@ -49,10 +49,7 @@ impl Feed for Sha256 {
 
 /// The hash of the desired set, independent of file order.
 pub(super) fn desired(desired: &Desired) -> String {
-    let mut entries: Vec<&DesiredEntry> = desired.entries.iter().collect();
-    entries.sort_unstable_by(|a, b| {
-        (&a.key, &a.reason, &a.purpose).cmp(&(&b.key, &b.reason, &b.purpose))
-    });
+    let entries = sorted(&desired.entries);
     let mut tombstones: Vec<&Tombstone> = desired.tombstones.iter().collect();
     tombstones
         .sort_unstable_by(|a, b| (&a.key, &a.removal_reason).cmp(&(&b.key, &b.removal_reason)));
@@ -65,6 +62,49 @@ pub(super) fn desired(desired: &Desired) -> String {
         for t in tombstones {
             h.key(&t.key).text(&t.removal_reason);
         }
+    })
+}
+
+/// A key as `(scope, phone code, packed national number)`.
+type PackedKey = (i64, u16, u64);
+
+/// Desired entries in `(key, reason, purpose)` order. Keys compare as integers where every
+/// number packs into one (a million entries are sorted on every plan), else as text.
+fn sorted(entries: &[DesiredEntry]) -> Vec<&DesiredEntry> {
+    let by_text = |a: &DesiredEntry, b: &DesiredEntry| {
+        (&a.key, &a.reason, &a.purpose).cmp(&(&b.key, &b.reason, &b.purpose))
+    };
+    let packed: Option<Vec<(PackedKey, &DesiredEntry)>> = entries
+        .iter()
+        .map(|e| {
+            Some((
+                (
+                    e.key.scope.0,
+                    e.key.phone.code,
+                    packed(&e.key.phone.national)?,
+                ),
+                e,
+            ))
+        })
+        .collect();
+    let Some(mut packed) = packed else {
+        let mut entries: Vec<&DesiredEntry> = entries.iter().collect();
+        entries.sort_unstable_by(|a, b| by_text(a, b));
+        return entries;
+    };
+    packed.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| by_text(a, b)));
+    packed.into_iter().map(|(_, e)| e).collect()
+}
+
+/// 1 to 16 ASCII digits as one integer that sorts like the text: each digit `d` is the
+/// nibble `d + 1`, from the top, so a shorter number (zero nibbles after it) sorts first.
+fn packed(national: &str) -> Option<u64> {
+    if national.is_empty() || national.len() > 16 {
+        return None;
+    }
+    national.bytes().enumerate().try_fold(0, |acc, (i, b)| {
+        b.is_ascii_digit()
+            .then(|| acc | u64::from(b - b'0' + 1) << (60 - 4 * i))
     })
 }
 
@@ -95,4 +135,36 @@ pub fn plan_hash(plan: &Plan) -> String {
         h.update(plan.remote_hash.as_bytes());
         h.update(&changes);
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packed numbers sort exactly as their text, prefixes and lengths included.
+    #[test]
+    fn packed_numbers_sort_like_text() {
+        let mut texts = vec![
+            "2",
+            "12",
+            "123",
+            "13",
+            "1",
+            "0",
+            "00",
+            "09",
+            "9999999999999999",
+            "2025550143",
+            "202555014",
+            "20255501430",
+            "1000000000000000",
+        ];
+        let mut by_packed = texts.clone();
+        by_packed.sort_by_key(|t| packed(t).unwrap());
+        texts.sort();
+        assert_eq!(by_packed, texts);
+        for refused in ["", "12345678901234567", "12a", "+1"] {
+            assert_eq!(packed(refused), None, "{refused}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ pub mod saved;
 use crate::api::Client;
 use crate::entry::{CampaignId, Key};
 use crate::manifest::{Config, Desired, Source};
-use crate::state::{self, ReadError, ReadOptions};
+use crate::state::{self, ReadError, ReadOptions, RemoteState};
 use serde::{Deserialize, Serialize};
 
 /// Reads the managed scopes, diffs them against `desired`, and looks up what each removal
@@ -35,12 +35,26 @@ pub async fn make_with_laps(
     let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
     let remote = state::read(client, &scopes, opts).await?;
     lap("read");
+    Ok(from_remote(client, config, desired, remote, opts.concurrency, lap).await)
+}
+
+/// The plan from a remote state already read: the diff, then what each removal leaves
+/// behind (looked up `concurrency` at a time). Calls `lap` after `diff` and `effects`.
+pub async fn from_remote(
+    client: &Client,
+    config: &Config,
+    desired: &Desired,
+    remote: RemoteState,
+    concurrency: usize,
+    mut lap: impl FnMut(&'static str),
+) -> Plan {
     let mut plan = diff::diff(config, desired, &remote);
+    drop(remote);
     lap("diff");
-    let holders = state::holders(client, &plan.removed_phones(), opts.concurrency).await;
+    let holders = state::holders(client, &plan.removed_phones(), concurrency).await;
     plan.set_effects(&holders);
     lap("effects");
-    Ok(plan)
+    plan
 }
 
 /// Bumped whenever the JSON shape of a plan changes in a way that breaks a reader; a new

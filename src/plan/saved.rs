@@ -63,8 +63,15 @@ pub enum SavedPlanError {
     },
 }
 
-/// Writes atomically: a reader never sees half a plan.
-pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
+/// Writes `plan`, made from `config`, as a [`SavedPlan`], atomically: a reader never sees
+/// half a plan.
+pub fn save(path: &Path, config: &Path, plan: &Plan) -> Result<(), SavedPlanError> {
+    /// A `SavedPlan` by reference: the plan is not copied to be written.
+    #[derive(Serialize)]
+    struct Saving<'a> {
+        config: &'a Path,
+        plan: &'a Plan,
+    }
     let failed = |source| SavedPlanError::Write {
         path: path.to_path_buf(),
         source,
@@ -74,9 +81,13 @@ pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(failed)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    serde_json::to_writer_pretty(&mut tmp, saved).map_err(|e| failed(e.into()))?;
-    tmp.write_all(b"\n").map_err(failed)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
+    // Buffered: serde writes a JSON document in many small pieces.
+    let mut out = std::io::BufWriter::new(tmp);
+    serde_json::to_writer_pretty(&mut out, &Saving { config, plan })
+        .map_err(|e| failed(e.into()))?;
+    out.write_all(b"\n").map_err(failed)?;
+    let tmp = out.into_inner().map_err(|e| failed(e.into_error()))?;
     tmp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
 }

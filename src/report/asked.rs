@@ -23,7 +23,7 @@ impl Asked {
     pub fn before(&self, phone: &Phone, time: &str) -> Option<&CommitRef> {
         let at = instant(time);
         self.commits
-            .get(&phone.national)?
+            .get(phone.national.as_str())?
             .iter()
             .rev()
             .find(|c| at.is_none() || c.time <= at)

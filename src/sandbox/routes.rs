@@ -282,7 +282,7 @@ fn parse_phone(code: Option<&str>, number: Option<&str>) -> Result<(u16, String)
         .ok_or(BadPhone::Code)?;
     let number = number.ok_or(BadPhone::Number)?;
     match phone::normalize(Some(code), number).map(|(p, _)| p) {
-        Ok(p) => Ok((p.code, p.national)),
+        Ok(p) => Ok((p.code, p.national.into_string())),
         Err(PhoneError::UnknownCode(_)) => Err(BadPhone::Code),
         Err(_) => Err(BadPhone::Number),
     }
@@ -503,7 +503,7 @@ fn search(app: &App, p: &Params) -> Result<Response, Failure> {
                 .map(|(p, _)| p)
                 .map_err(|_| bad_phone())?;
             phone_code = Some(phone.code);
-            Some(phone.national)
+            Some(phone.national.into_string())
         }
         Some(raw) => Some(bare_digits(raw).ok_or_else(bad_phone)?),
     };

@@ -478,3 +478,31 @@ fn inside_github_actions_the_plan_fills_summary_and_outputs() {
     step(&["validate", "missing.yaml"]).fails(1);
     assert_eq!(std::fs::read_to_string(&outputs).unwrap(), "exitcode=1\n");
 }
+
+/// Against an API the read starts while the manifests load: invalid manifests must still
+/// end the plan with their diagnostics and nothing else, and an unknown scope (found by the
+/// read) must wait for them.
+#[test]
+fn invalid_manifests_end_the_plan_before_the_read_shows() {
+    let project = Project::new(
+        "version: 1\nmanifests: [\"lists/*.yaml\"]\nphone_code: 1\nscopes:\n  - scope: global\n  - scope: 999\n",
+        &[(
+            "lists/global.yaml",
+            "entries:\n  - number: \"202-555-01\"\n    scope: global\n    reason: r\n",
+        )],
+    );
+    let sandbox = Sandbox::start(&[]);
+    let out = project.dnc(&sandbox, &["plan", "--timings"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "no Target line, no plan");
+    let err = stderr(&out);
+    assert!(err.contains("dnc::manifest::invalid"), "{err}");
+    assert!(
+        !err.contains("is not a campaign"),
+        "the read's error waits for the manifests: {err}"
+    );
+    assert!(
+        !err.contains("timing: diff"),
+        "nothing is planned from invalid manifests: {err}"
+    );
+}

@@ -313,7 +313,7 @@ mod tests {
                     scope: CampaignId(0),
                     phone: Phone {
                         code: 1,
-                        national: format!("202555{i:04}"),
+                        national: format!("202555{i:04}").into(),
                     },
                 },
                 reason: reason.into(),
