@@ -159,7 +159,10 @@ pub enum ApplyError {
     #[error(
         "--allow-early-removals {allowed} does not match this plan's {early} removals inside the retention period; nothing was applied"
     )]
-    #[diagnostic(code(dnc::apply::early_removals))]
+    #[diagnostic(
+        code(dnc::apply::early_removals),
+        help("pass the plan's exact number of early removals: --allow-early-removals {early}")
+    )]
     EarlyRemovalsMismatch { allowed: u64, early: u64 },
     #[error(
         "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
@@ -177,6 +180,12 @@ pub enum ApplyError {
     #[error("not confirmed; nothing was applied")]
     #[diagnostic(code(dnc::apply::not_confirmed))]
     NotConfirmed,
+    #[error("cannot read the answer to the prompt; nothing was applied")]
+    #[diagnostic(
+        code(dnc::apply::answer),
+        help("type yes and press Enter, or pass --yes to apply without a prompt")
+    )]
+    Answer(#[source] std::io::Error),
 }
 
 /// Appends this run's ledger lines to the ledger branch and pushes it.
@@ -219,7 +228,7 @@ fn record_in_git(
 fn saved_plan(path: &Path) -> Result<Option<SavedPlan>> {
     let is_plan = path.is_file()
         && std::fs::read(path)
-            .into_diagnostic()?
+            .map_err(super::CommandError::read(path))?
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             == Some(&b'{');
@@ -285,12 +294,14 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
         "\nApply {}? Only 'yes' is accepted: ",
         render::summary(plan)
     );
-    std::io::stdout().flush().into_diagnostic()?;
+    std::io::stdout()
+        .flush()
+        .map_err(super::CommandError::output)?;
     let mut answer = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .into_diagnostic()?;
+        .map_err(ApplyError::Answer)?;
     if answer.trim() == "yes" {
         Ok(())
     } else {
@@ -335,6 +346,7 @@ fn print_json(
         failed: summary.failed,
         operations,
     };
+    // Serializing our own struct cannot fail.
     println!(
         "{}",
         serde_json::to_string_pretty(&report).into_diagnostic()?
