@@ -174,11 +174,14 @@ pub enum ApplyError {
         )
     )]
     EarlyRemovals { early: u64 },
-    #[error("not on a terminal: pass --yes to apply without a prompt; nothing was applied")]
-    #[diagnostic(code(dnc::apply::no_terminal))]
+    #[error("not on a terminal, so no one can confirm; nothing was applied")]
+    #[diagnostic(
+        code(dnc::apply::no_terminal),
+        help("pass --yes to apply without a prompt")
+    )]
     NoTerminal,
     #[error("not confirmed; nothing was applied")]
-    #[diagnostic(code(dnc::apply::not_confirmed))]
+    #[diagnostic(code(dnc::apply::not_confirmed), help("answer exactly `yes` to apply"))]
     NotConfirmed,
     #[error("cannot read the answer to the prompt; nothing was applied")]
     #[diagnostic(

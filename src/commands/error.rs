@@ -62,9 +62,10 @@ pub enum CommandError {
     #[error("--since {since} is after --until {until}: the period is empty")]
     #[diagnostic(code(dnc::report::period), help("give a --since on or before --until"))]
     EmptyPeriod { since: String, until: String },
-    #[error("{0}")]
-    #[diagnostic(code(dnc::report::ledger))]
-    Report(String),
+    /// The ledger a report reads, with the history's codes and help.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Report(crate::history::HistoryError),
     #[error("{error}")]
     #[diagnostic(
         code(dnc::config::unknown_scope),
