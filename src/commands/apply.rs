@@ -1,6 +1,6 @@
 //! `dnc apply`: plan afresh (or check a saved plan still holds), confirm, execute, record.
 
-use super::{Output, load_valid, runtime};
+use super::{Output, load_valid};
 use crate::apply::{self, Provenance, Summary};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::Exit;
@@ -40,7 +40,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             print!("{text}");
         }
     };
-    runtime()?.block_on(async {
+    one_thread()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description));
         let plan = crate::plan::make(&connected.client, &config, &desired, &opts)
@@ -110,6 +110,17 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         }
         Ok(Exit::error_if(summary.failed + summary.not_sent > 0))
     })
+}
+
+/// The executor's work per request is small next to the API's: one thread drives the
+/// requests and their connections, which spares a thread wake-up per answer and leaves the
+/// other cores to the API when it runs on this machine (benches/apply_scale.rs).
+fn one_thread() -> Result<tokio::runtime::Runtime> {
+    // Fails only when the OS refuses an event loop: nothing a user can fix here.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
 }
 
 /// Why an apply stopped or sent nothing: each names what the operator can do.
