@@ -130,6 +130,8 @@ pub struct Ledger {
     path: PathBuf,
     /// The file's length when opened: this run's lines follow it.
     opened_at: u64,
+    /// The line being written, kept to spare an allocation per line.
+    line: Vec<u8>,
 }
 
 impl Ledger {
@@ -151,16 +153,18 @@ impl Ledger {
             file,
             path: path.to_path_buf(),
             opened_at,
+            line: Vec::new(),
         })
     }
 
     /// Appends one line with a single write, so lines never interleave or half-appear
     /// on a clean stop.
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        let mut line = serde_json::to_vec(record).expect("records always serialize");
-        line.push(b'\n');
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, record).expect("records always serialize");
+        self.line.push(b'\n');
         self.file
-            .write_all(&line)
+            .write_all(&self.line)
             .map_err(|source| self.write_error(source))
     }
 

@@ -8,6 +8,7 @@ use super::wire::{
 use crate::http::{self, Attempt, BodyError, Redactor, Retrier, RetryPolicy};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock};
@@ -41,6 +42,8 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base_url: url::Url,
+    /// Each endpoint's URL, joined once rather than parsed again for every request.
+    urls: HashMap<Endpoint, url::Url>,
     token: SecretString,
     redactor: Redactor,
     retrier: Arc<Retrier>,
@@ -81,6 +84,20 @@ impl Client {
             base_url.set_path(&path);
         }
         let http = http::client(cfg.timeout).map_err(|e| ApiError::Config(e.to_string()))?;
+        let urls = [
+            Endpoint::Insert,
+            Endpoint::Update,
+            Endpoint::Search,
+            Endpoint::Delete,
+        ]
+        .into_iter()
+        .map(|e| {
+            let url = base_url
+                .join(e.path())
+                .expect("a fixed relative path joins any base");
+            (e, url)
+        })
+        .collect();
         let limiter = cfg
             .max_rps
             .map(|rps| RateLimiter::direct(Quota::per_second(rps)));
@@ -88,6 +105,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base_url,
+                urls,
                 redactor: Redactor::new(cfg.token.expose_secret()),
                 token: cfg.token,
                 retrier: Retrier::new("Convoso API", cfg.retry),
@@ -185,10 +203,7 @@ impl Client {
         if let Some(limiter) = &inner.limiter {
             limiter.until_ready().await;
         }
-        let url = inner
-            .base_url
-            .join(endpoint.path())
-            .expect("a fixed relative path joins any base");
+        let url = inner.urls[&endpoint].clone();
         let mut body: Vec<(&str, &str)> = vec![("auth_token", inner.token.expose_secret())];
         body.extend(form.iter().map(|(k, v)| (*k, v.as_str())));
         let resp = inner

@@ -100,7 +100,12 @@ impl ErrorKind {
 #[derive(Clone, Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ApiError {
     #[error("{endpoint} refused the request: code {code} ({kind:?}): {text}")]
-    #[diagnostic(code(dnc::api::rejected))]
+    #[diagnostic(
+        code(dnc::api::rejected),
+        help(
+            "the code and text are the API's reason: fix what they name, or check that DNC_API_URL is the Convoso DNC API"
+        )
+    )]
     Rejected {
         endpoint: Endpoint,
         code: i64,
@@ -122,7 +127,10 @@ pub enum ApiError {
         attempts: u32,
     },
     #[error("{endpoint}: HTTP {status} after {attempts} attempt(s): {snippet}")]
-    #[diagnostic(code(dnc::api::status))]
+    #[diagnostic(
+        code(dnc::api::status),
+        help("the API is having trouble: run again later, or give it longer with --retry-budget")
+    )]
     Status {
         endpoint: Endpoint,
         status: u16,
@@ -130,10 +138,18 @@ pub enum ApiError {
         attempts: u32,
     },
     #[error("{endpoint}: no answer within the timeout, {attempts} attempt(s)")]
-    #[diagnostic(code(dnc::api::timeout))]
+    #[diagnostic(
+        code(dnc::api::timeout),
+        help(
+            "the API or the network is slow: run again later, or give it longer with --retry-budget"
+        )
+    )]
     Timeout { endpoint: Endpoint, attempts: u32 },
     #[error("{endpoint}: cannot reach the API after {attempts} attempt(s): {message}")]
-    #[diagnostic(code(dnc::api::transport))]
+    #[diagnostic(
+        code(dnc::api::transport),
+        help("check DNC_API_URL and the network between here and the API")
+    )]
     Transport {
         endpoint: Endpoint,
         message: String,
@@ -157,7 +173,10 @@ pub enum ApiError {
         attempts: u32,
     },
     #[error("{endpoint}: unreadable answer ({message}): {snippet}")]
-    #[diagnostic(code(dnc::api::decode))]
+    #[diagnostic(
+        code(dnc::api::decode),
+        help("check that DNC_API_URL is the Convoso DNC API, not a proxy or another service")
+    )]
     Decode {
         endpoint: Endpoint,
         message: String,
@@ -165,7 +184,10 @@ pub enum ApiError {
         attempts: u32,
     },
     #[error("invalid API client configuration: {0}")]
-    #[diagnostic(code(dnc::api::config))]
+    #[diagnostic(
+        code(dnc::api::config),
+        help("check DNC_API_URL (or --api-url): it must be the API's http(s) base URL")
+    )]
     Config(String),
 }
 

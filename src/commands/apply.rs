@@ -1,6 +1,6 @@
 //! `dnc apply`: plan afresh (or check a saved plan still holds), confirm, execute, record.
 
-use super::{Output, load_valid, runtime};
+use super::{Output, load_valid};
 use crate::apply::{self, Provenance, Summary};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::Exit;
@@ -40,7 +40,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             print!("{text}");
         }
     };
-    runtime()?.block_on(async {
+    one_thread()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description));
         let plan = crate::plan::make(&connected.client, &config, &desired, &opts)
@@ -112,6 +112,17 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     })
 }
 
+/// The executor's work per request is small next to the API's: one thread drives the
+/// requests and their connections, which spares a thread wake-up per answer and leaves the
+/// other cores to the API when it runs on this machine (benches/apply_scale.rs).
+fn one_thread() -> Result<tokio::runtime::Runtime> {
+    // Fails only when the OS refuses an event loop: nothing a user can fix here.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+}
+
 /// Why an apply stopped or sent nothing: each names what the operator can do.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ApplyError {
@@ -159,7 +170,10 @@ pub enum ApplyError {
     #[error(
         "--allow-early-removals {allowed} does not match this plan's {early} removals inside the retention period; nothing was applied"
     )]
-    #[diagnostic(code(dnc::apply::early_removals))]
+    #[diagnostic(
+        code(dnc::apply::early_removals),
+        help("pass the plan's exact number of early removals: --allow-early-removals {early}")
+    )]
     EarlyRemovalsMismatch { allowed: u64, early: u64 },
     #[error(
         "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
@@ -171,12 +185,21 @@ pub enum ApplyError {
         )
     )]
     EarlyRemovals { early: u64 },
-    #[error("not on a terminal: pass --yes to apply without a prompt; nothing was applied")]
-    #[diagnostic(code(dnc::apply::no_terminal))]
+    #[error("not on a terminal, so no one can confirm; nothing was applied")]
+    #[diagnostic(
+        code(dnc::apply::no_terminal),
+        help("pass --yes to apply without a prompt")
+    )]
     NoTerminal,
     #[error("not confirmed; nothing was applied")]
-    #[diagnostic(code(dnc::apply::not_confirmed))]
+    #[diagnostic(code(dnc::apply::not_confirmed), help("answer exactly `yes` to apply"))]
     NotConfirmed,
+    #[error("cannot read the answer to the prompt; nothing was applied")]
+    #[diagnostic(
+        code(dnc::apply::answer),
+        help("type yes and press Enter, or pass --yes to apply without a prompt")
+    )]
+    Answer(#[source] std::io::Error),
 }
 
 /// Appends this run's ledger lines to the ledger branch and pushes it.
@@ -219,7 +242,7 @@ fn record_in_git(
 fn saved_plan(path: &Path) -> Result<Option<SavedPlan>> {
     let is_plan = path.is_file()
         && std::fs::read(path)
-            .into_diagnostic()?
+            .map_err(super::CommandError::read(path))?
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             == Some(&b'{');
@@ -285,12 +308,14 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
         "\nApply {}? Only 'yes' is accepted: ",
         render::summary(plan)
     );
-    std::io::stdout().flush().into_diagnostic()?;
+    std::io::stdout()
+        .flush()
+        .map_err(super::CommandError::output)?;
     let mut answer = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .into_diagnostic()?;
+        .map_err(ApplyError::Answer)?;
     if answer.trim() == "yes" {
         Ok(())
     } else {
@@ -335,6 +360,7 @@ fn print_json(
         failed: summary.failed,
         operations,
     };
+    // Serializing our own struct cannot fail.
     println!(
         "{}",
         serde_json::to_string_pretty(&report).into_diagnostic()?

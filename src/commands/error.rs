@@ -2,6 +2,8 @@
 //! not load. Each has a stable code and, where there is something to do, help.
 
 use crate::entry::CampaignId;
+use crate::state::ReadError;
+use miette::{NamedSource, SourceSpan};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -60,9 +62,50 @@ pub enum CommandError {
     #[error("--since {since} is after --until {until}: the period is empty")]
     #[diagnostic(code(dnc::report::period), help("give a --since on or before --until"))]
     EmptyPeriod { since: String, until: String },
+    /// The ledger a report reads, with the history's codes and help.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Report(crate::history::HistoryError),
+    #[error("{error}")]
+    #[diagnostic(
+        code(dnc::config::unknown_scope),
+        help(
+            "remove the scope from the config, or check that DNC_API_URL and the token belong to the account that has it"
+        )
+    )]
+    UnknownScope {
+        error: ReadError,
+        #[source_code]
+        config: NamedSource<String>,
+        #[label("not a campaign of this account")]
+        at: Option<SourceSpan>,
+    },
+    #[error("{which} did not read every managed scope completely; {consequence}:\n  - {scopes}")]
+    #[diagnostic(
+        code(dnc::plan::incomplete),
+        help(
+            "fix what kept each read from completing (or wait out the API's trouble) and plan again"
+        )
+    )]
+    Incomplete {
+        which: &'static str,
+        consequence: &'static str,
+        scopes: String,
+    },
     #[error("{0}")]
-    #[diagnostic(code(dnc::report::ledger))]
-    Report(String),
+    #[diagnostic(
+        code(dnc::plan::overdue),
+        help("apply the manifests now; the ledger records when each entry took effect")
+    )]
+    Overdue(String),
+    #[error("cannot write the output: {reason}")]
+    #[diagnostic(
+        code(dnc::output::write),
+        help(
+            "check that the disk or device the output goes to has room and accepts writes; the output is incomplete"
+        )
+    )]
+    Output { reason: String },
     #[error("cannot read {}", path.display())]
     #[diagnostic(
         code(dnc::file::unreadable),
@@ -91,6 +134,13 @@ impl CommandError {
         move |source| CommandError::Read {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// For `map_err`: an I/O failure writing stdout.
+    pub fn output(e: std::io::Error) -> CommandError {
+        CommandError::Output {
+            reason: e.to_string(),
         }
     }
 

@@ -24,6 +24,7 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     let timeline = history::timeline(&config, &phone, ledger)?;
     match args.format {
         HistoryFormat::Human => print!("{}", history::render::human(&timeline)),
+        // Serializing our own struct cannot fail.
         HistoryFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&timeline).into_diagnostic()?

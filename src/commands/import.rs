@@ -52,6 +52,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
     })?;
     match args.format {
         OutputFormat::Human => print!("{}", summary(&config, &prepared, &opts)),
+        // Serializing our own struct cannot fail.
         OutputFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&JsonReport::new(&config.root, &prepared))

@@ -63,6 +63,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .filter(|(start, _)| in_range(&start.time, &args))
         .map(|(start, finish)| row(&start, finish.as_ref()))
         .collect();
+    // JSON and CSV are written to memory from our own rows: neither can fail.
     let text = match args.format {
         LedgerFormat::Json => serde_json::to_string_pretty(&rows).into_diagnostic()? + "\n",
         LedgerFormat::Csv => csv_text(&rows)?,

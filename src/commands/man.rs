@@ -15,9 +15,15 @@ pub fn run(args: ManArgs) -> Result<Exit> {
                 .map_err(CommandError::write(dir))?;
             println!("wrote the man pages into {}", dir.display());
         }
-        None => clap_mangen::Man::new(command)
-            .render(&mut std::io::stdout())
-            .into_diagnostic()?,
+        None => {
+            // Rendered in memory (which cannot fail) and printed like every other output, so a
+            // closed pipe or a full disk ends as it does there.
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .into_diagnostic()?;
+            print!("{}", String::from_utf8_lossy(&page));
+        }
     }
     Ok(Exit::Success)
 }

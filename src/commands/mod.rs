@@ -24,7 +24,7 @@ use crate::manifest::{self, Config, Desired};
 use crate::phone::Phone;
 use crate::plan::Plan;
 use crate::state::{ReadError, ReadOptions};
-use miette::{IntoDiagnostic, Result};
+use miette::{IntoDiagnostic, NamedSource, Result, SourceSpan};
 use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -116,6 +116,7 @@ fn step_output_exitcode(exit: Exit) -> Result<()> {
     Ok(())
 }
 
+/// Fails only when the OS refuses threads or an event loop: nothing a user can fix here.
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -179,24 +180,21 @@ fn read_failed(error: ReadError, config_path: &Path) -> miette::Report {
         r#"(?m)^\s*-?\s*scope:\s*["']?({})["']?\s*(#.*)?$"#,
         regex::escape(&token)
     );
-    let span = regex::Regex::new(&pattern)
+    let at = regex::Regex::new(&pattern)
         .ok()
         .and_then(|re| re.captures(&text)?.get(1))
-        .map(|m| miette::SourceSpan::from(m.start()..m.end()));
-    let report = miette::miette!(
-        code = "dnc::config::unknown_scope",
-        help = "remove the scope from the config, or check that DNC_API_URL and the token belong to the account that has it",
-        labels = span
-            .map(|s| vec![miette::LabeledSpan::at(s, "not a campaign of this account")])
-            .unwrap_or_default(),
-        "{error}"
-    );
-    report.with_source_code(miette::NamedSource::new(file.display().to_string(), text))
+        .map(|m| SourceSpan::from(m.start()..m.end()));
+    CommandError::UnknownScope {
+        error,
+        config: NamedSource::new(file.display().to_string(), text),
+        at,
+    }
+    .into()
 }
 
 /// A plan that did not see every managed entry may miss removals it needs or plan creates
 /// that exist: it is an error, never applied. Lists each incomplete scope with its reason.
-fn refuse_if_incomplete(plan: &Plan, which: &str, consequence: &str) -> Result<()> {
+fn refuse_if_incomplete(plan: &Plan, which: &'static str, consequence: &'static str) -> Result<()> {
     let scopes: Vec<String> = plan
         .incomplete()
         .map(|s| {
@@ -210,12 +208,12 @@ fn refuse_if_incomplete(plan: &Plan, which: &str, consequence: &str) -> Result<(
     if scopes.is_empty() {
         return Ok(());
     }
-    Err(miette::miette!(
-        code = "dnc::plan::incomplete",
-        help = "fix what kept each read from completing (or wait out the API's trouble) and plan again",
-        "{which} did not read every managed scope completely; {consequence}:\n  - {}",
-        scopes.join("\n  - ")
-    ))
+    Err(CommandError::Incomplete {
+        which,
+        consequence,
+        scopes: scopes.join("\n  - "),
+    }
+    .into())
 }
 
 /// Phone codes the manifests use, always including 1.

@@ -49,11 +49,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         .then(|| render::overdue_summary(&plan))
         .flatten()
     {
-        return Err(miette::miette!(
-            code = "dnc::plan::overdue",
-            help = "apply the manifests now; the ledger records when each entry took effect",
-            "{overdue}"
-        ));
+        return Err(super::CommandError::Overdue(overdue).into());
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Exit::Changes

@@ -28,13 +28,15 @@ pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
         },
         max_offset: args.max_offset,
     };
+    // Fails only when the OS refuses threads or an event loop: nothing a user can fix here.
     let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;
     runtime.block_on(async move {
         let sandbox = Sandbox::start(cfg, args.listen).await?;
         // The first stdout line is the contract with harnesses: they read the port from it.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "dnc sandbox listening on {}", sandbox.base_url()).into_diagnostic()?;
-        out.flush().into_diagnostic()?;
+        writeln!(out, "dnc sandbox listening on {}", sandbox.base_url())
+            .and_then(|()| out.flush())
+            .map_err(CommandError::output)?;
         drop(out);
         sandbox.shutdown_on(stop_signal()).await?;
         Ok(Exit::Success)

@@ -131,7 +131,12 @@ pub enum GithubError {
     MissingEnv { name: &'static str },
 
     #[error("{name} is not usable: {reason}")]
-    #[diagnostic(code(dnc::github::invalid_env))]
+    #[diagnostic(
+        code(dnc::github::invalid_env),
+        help(
+            "GitHub Actions sets it in every job; outside Actions, GITHUB_ACTIONS must not be `true`"
+        )
+    )]
     InvalidEnv { name: &'static str, reason: String },
 
     #[error("no GitHub token to post the plan comment with")]
@@ -144,7 +149,12 @@ pub enum GithubError {
     MissingToken,
 
     #[error("cannot read the GitHub event file {}", path.display())]
-    #[diagnostic(code(dnc::github::event_read))]
+    #[diagnostic(
+        code(dnc::github::event_read),
+        help(
+            "GitHub Actions writes it and names it in GITHUB_EVENT_PATH; outside Actions, unset GITHUB_EVENT_PATH"
+        )
+    )]
     EventRead {
         path: PathBuf,
         #[source]
@@ -152,11 +162,21 @@ pub enum GithubError {
     },
 
     #[error("the GitHub event file {} is not a valid event: {reason}", path.display())]
-    #[diagnostic(code(dnc::github::event_parse))]
+    #[diagnostic(
+        code(dnc::github::event_parse),
+        help(
+            "GitHub Actions writes it and names it in GITHUB_EVENT_PATH; outside Actions, unset GITHUB_EVENT_PATH"
+        )
+    )]
     EventParse { path: PathBuf, reason: String },
 
     #[error("cannot write {}", path.display())]
-    #[diagnostic(code(dnc::github::write))]
+    #[diagnostic(
+        code(dnc::github::write),
+        help(
+            "check that GITHUB_OUTPUT and GITHUB_STEP_SUMMARY name writable files and the runner's disk has room"
+        )
+    )]
     Write {
         path: PathBuf,
         #[source]
@@ -222,7 +242,10 @@ pub enum GithubError {
     RateLimited { action: String, message: GithubSaid },
 
     #[error("GitHub answered HTTP {status} when asked to {action}{message}")]
-    #[diagnostic(code(dnc::github::status))]
+    #[diagnostic(
+        code(dnc::github::status),
+        help("GitHub is having trouble: re-run the job later")
+    )]
     Status {
         action: String,
         status: u16,
@@ -241,6 +264,9 @@ pub enum GithubError {
     },
 
     #[error("GitHub's answer when asked to {action} makes no sense: {reason}")]
-    #[diagnostic(code(dnc::github::invalid_response))]
+    #[diagnostic(
+        code(dnc::github::invalid_response),
+        help("check GITHUB_API_URL: it must be GitHub's REST API")
+    )]
     InvalidResponse { action: String, reason: String },
 }

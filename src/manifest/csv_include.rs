@@ -60,13 +60,17 @@ pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
                     .with_help(format!("columns: {}", COLUMNS.join(", "))),
             ));
         } else if columns.contains(&known) {
-            out(Parsed::Problem(At(file).diag(
-                Severity::Error,
-                "dnc::csv::duplicate_column",
-                format!("column `{}` appears twice", excerpt(name)),
-                span.clone(),
-                "again here",
-            )));
+            out(Parsed::Problem(
+                At(file)
+                    .diag(
+                        Severity::Error,
+                        "dnc::csv::duplicate_column",
+                        format!("column `{}` appears twice", excerpt(name)),
+                        span.clone(),
+                        "again here",
+                    )
+                    .with_help("keep one of the two columns"),
+            ));
         }
         columns.push(known);
     }
@@ -91,17 +95,23 @@ pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
         let spans = cells(&text, start, record.len());
         let whole = start..spans.last().map_or(start, |s| s.end);
         if record.len() != columns.len() {
-            out(Parsed::Problem(At(file).diag(
-                Severity::Error,
-                "dnc::csv::width",
-                format!(
-                    "row has {} fields, the header has {}",
-                    record.len(),
-                    columns.len()
-                ),
-                whole,
-                "this row",
-            )));
+            out(Parsed::Problem(
+                At(file)
+                    .diag(
+                        Severity::Error,
+                        "dnc::csv::width",
+                        format!(
+                            "row has {} fields, the header has {}",
+                            record.len(),
+                            columns.len()
+                        ),
+                        whole,
+                        "this row",
+                    )
+                    .with_help(
+                        "give every row the header's columns; quote a field that holds a comma",
+                    ),
+            ));
             continue;
         }
         if let Some(row) = row(out, file, &record, &spans, &columns, whole) {
@@ -129,7 +139,8 @@ fn next(
                 format!("unreadable CSV: {e}"),
                 at..at,
                 "here",
-            )));
+            )
+            .with_help("check the quotes: a field that starts with `\"` ends with `\"`, and a `\"` inside it is written twice")));
             None
         }
     }
@@ -205,13 +216,17 @@ fn row(
         }
     }
     if row.number.0.is_empty() && !too_long {
-        out(Parsed::Problem(At(file).diag(
-            Severity::Error,
-            "dnc::csv::no_number",
-            "row has no number",
-            row.head.clone(),
-            "empty `number`",
-        )));
+        out(Parsed::Problem(
+            At(file)
+                .diag(
+                    Severity::Error,
+                    "dnc::csv::no_number",
+                    "row has no number",
+                    row.head.clone(),
+                    "empty `number`",
+                )
+                .with_help("fill in the number, or delete the row"),
+        ));
         ok = false;
     }
     ok.then_some(row)

@@ -100,12 +100,14 @@ pub fn read(text: &str) -> Document<'_> {
                 documents += 1;
                 if documents > 1 {
                     let at = range(&span);
-                    problems.push(Problem::new(
+                    let mut p = Problem::new(
                         "dnc::yaml::documents",
                         "a dnc file holds exactly one YAML document".into(),
                         at,
                         "second document starts here",
-                    ));
+                    );
+                    p.help = Some("move the second document into a file of its own".into());
+                    problems.push(p);
                     return Document { root, problems };
                 }
                 continue;
@@ -190,12 +192,14 @@ fn add_pair<'t>(
     problems: &mut Vec<Problem>,
 ) {
     let Value::Scalar { text, .. } = &key.value else {
-        problems.push(Problem::new(
+        let mut p = Problem::new(
             "dnc::yaml::key",
             "mapping keys must be plain text".into(),
             key.span,
             "complex key",
-        ));
+        );
+        p.help = Some("write the key as a plain word, e.g. `reason:`".into());
+        problems.push(p);
         return;
     };
     if let Some((first, _)) = pairs.iter().find(|(k, _)| k.scalar() == Some(text)) {

@@ -108,13 +108,9 @@ pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> Period {
     Period { since, until }
 }
 
-pub fn build(config: &Config, opts: Options) -> Result<Report, String> {
+pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::HistoryError> {
     let mut notes = Vec::new();
-    let records = match opts
-        .ledger
-        .records(&config.root)
-        .map_err(|e| e.to_string())?
-    {
+    let records = match opts.ledger.records(&config.root)? {
         Ok(r) => r,
         Err(note) => {
             notes.push(note);

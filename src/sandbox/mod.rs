@@ -39,14 +39,20 @@ pub struct SandboxConfig {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SandboxError {
     #[error("cannot open the sandbox database {}", path.display())]
-    #[diagnostic(code(dnc::sandbox::db))]
+    #[diagnostic(
+        code(dnc::sandbox::db),
+        help("check that --db names a sandbox database in a writable directory")
+    )]
     Db {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
     #[error("cannot listen on {addr}")]
-    #[diagnostic(code(dnc::sandbox::listen))]
+    #[diagnostic(
+        code(dnc::sandbox::listen),
+        help("pass another --listen address, or stop what already listens there")
+    )]
     Listen {
         addr: SocketAddr,
         #[source]

@@ -492,10 +492,9 @@ fn invalid_manifests_end_the_plan_before_the_read_shows() {
         )],
     );
     let sandbox = Sandbox::start(&[]);
-    let out = project.dnc(&sandbox, &["plan", "--timings"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "", "no Target line, no plan");
-    let err = stderr(&out);
+    let out = project.dnc_fail(&sandbox, 1, &["plan", "--timings"]);
+    assert_eq!(out.stdout, "", "no Target line, no plan");
+    let err = &out.stderr;
     assert!(err.contains("dnc::manifest::invalid"), "{err}");
     assert!(
         !err.contains("is not a campaign"),

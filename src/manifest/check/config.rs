@@ -113,6 +113,7 @@ impl Check<'_> {
                         span,
                         "listed again here",
                     )
+                    .with_help("list each scope once")
                     .with_label(file.locate(prev.clone()), "first listed here");
                 self.error(d);
             } else {
@@ -130,13 +131,17 @@ impl Check<'_> {
             {
                 for item in items {
                     if item.scalar().is_some_and(|s| s.trim().is_empty()) {
-                        self.error(At(file).diag(
-                            Severity::Error,
-                            "dnc::config::empty_value",
-                            format!("empty value in `{key}`"),
-                            item.span.clone(),
-                            "empty",
-                        ));
+                        self.error(
+                            At(file)
+                                .diag(
+                                    Severity::Error,
+                                    "dnc::config::empty_value",
+                                    format!("empty value in `{key}`"),
+                                    item.span.clone(),
+                                    "empty",
+                                )
+                                .with_help("write the value, or remove the empty item"),
+                        );
                     }
                 }
             }
@@ -191,13 +196,17 @@ impl Check<'_> {
                 Ok(d) => {
                     extra.insert(d);
                 }
-                Err(_) => self.error(At(file).diag(
-                    Severity::Error,
-                    "dnc::config::date",
-                    format!("`{}` is not a date", day.0),
-                    item.span.clone(),
-                    "no such day",
-                )),
+                Err(_) => self.error(
+                    At(file)
+                        .diag(
+                            Severity::Error,
+                            "dnc::config::date",
+                            format!("`{}` is not a date", day.0),
+                            item.span.clone(),
+                            "no such day",
+                        )
+                        .with_help("write the day as YYYY-MM-DD, e.g. 2026-12-24"),
+                ),
             }
         }
         Deadlines {

@@ -83,13 +83,17 @@ impl Check<'_> {
         allowed: Option<&[String]>,
     ) -> bool {
         if value.trim().is_empty() {
-            self.error(At(file).diag(
-                Severity::Error,
-                "dnc::entry::empty",
-                format!("`{what}` is empty"),
-                span,
-                "empty",
-            ));
+            self.error(
+                At(file)
+                    .diag(
+                        Severity::Error,
+                        "dnc::entry::empty",
+                        format!("`{what}` is empty"),
+                        span,
+                        "empty",
+                    )
+                    .with_help("write the value, or leave the key out"),
+            );
             return false;
         }
         // History reads what a file said, without the checks of today's account.

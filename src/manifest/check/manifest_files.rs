@@ -48,7 +48,8 @@ impl Check<'_> {
                         format!("bad pattern `{pattern}`: {}", e.msg),
                         p.span.clone(),
                         "here",
-                    ));
+                    )
+                    .with_help("patterns use `*`, `**`, `?` and `[...]`, relative to the directory of the config file"));
                     continue;
                 }
             };
