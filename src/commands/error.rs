@@ -98,6 +98,14 @@ pub enum CommandError {
         help("apply the manifests now; the ledger records when each entry took effect")
     )]
     Overdue(String),
+    #[error("DNC_TODAY is {value:?}, which is not a day")]
+    #[diagnostic(
+        code(dnc::env::today),
+        help(
+            "set DNC_TODAY to a date as YYYY-MM-DD (e.g. 2026-03-09), or unset it to count to today (UTC)"
+        )
+    )]
+    Today { value: String },
     #[error("cannot write the output: {reason}")]
     #[diagnostic(
         code(dnc::output::write),

@@ -71,7 +71,17 @@ pub fn run(cli: Cli) -> Result<Exit> {
         cli.command,
         Command::Validate(_) | Command::Plan(_) | Command::Apply(_)
     );
-    let result = match cli.command {
+    let result = crate::calendar::fixed_today()
+        .map_err(|value| CommandError::Today { value }.into())
+        .and_then(|_| dispatch(cli.command, out));
+    if in_workflow {
+        step_output_exitcode(result.as_ref().map_or(Exit::Error, |e| *e))?;
+    }
+    result
+}
+
+fn dispatch(command: Command, out: Output) -> Result<Exit> {
+    match command {
         Command::Validate(args) => validate::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out),
@@ -84,11 +94,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Fmt(args) => fmt::run(args, out),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
-    };
-    if in_workflow {
-        step_output_exitcode(result.as_ref().map_or(Exit::Error, |e| *e))?;
     }
-    result
 }
 
 /// Prints a failed parse (a usage error, or `--help`/`--version`) and how it exits: clap's own

@@ -294,11 +294,9 @@ fn imported_manifests_reference_the_repository_schema_by_a_path_that_resolves() 
 /// `dnc ARGS` in a fresh directory with stdout sent to `stdout`: its exit code and stderr.
 fn with_stdout(args: &[&str], stdout: impl Into<std::process::Stdio>) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
-    let out = crate::run::command(dir.path(), args)
-        .stdout(stdout)
-        .output()
-        .unwrap();
-    (out.status.code().unwrap_or(-1), stderr(&out))
+    let out = command(dir.path(), args).stdout(stdout).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8 stderr");
+    (out.status.code().unwrap_or(-1), stderr)
 }
 
 /// A full disk under stdout is a diagnostic with a code and help, whether dnc prints with

@@ -27,6 +27,23 @@ fn dnc_at(project: &Project, sandbox: &Sandbox, today: &str, args: &[&str]) -> R
     run(project.targeting(sandbox, args).env("DNC_TODAY", today))
 }
 
+/// A `DNC_TODAY` that names no day ends the command: deadlines quietly counted to the clock
+/// instead would make a drift check pass or fail on the wrong day.
+#[test]
+fn a_fixed_day_that_is_no_day_is_refused() {
+    let project = Project::new(&Config::standard(), &[("lists/opt-outs.yaml", OPT_OUTS)]);
+    let sandbox = Sandbox::start(&[]);
+    let refused = dnc_at(&project, &sandbox, "2026-02-30", &["plan"]).fails(1);
+    assert_eq!(refused.stdout, "", "no plan is printed");
+    insta::assert_snapshot!(refused.stderr, @r#"
+    dnc::env::today
+
+      × DNC_TODAY is "2026-02-30", which is not a day
+      help: set DNC_TODAY to a date as YYYY-MM-DD (e.g. 2026-03-09), or unset it
+            to count to today (UTC)
+    "#);
+}
+
 #[test]
 fn each_create_shows_its_deadline_and_overdue_ones_lead_the_comment() {
     let project = Project::new(&Config::standard(), &[("lists/opt-outs.yaml", OPT_OUTS)]);
