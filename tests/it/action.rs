@@ -638,7 +638,11 @@ fn a_later_use_in_the_same_job_reuses_the_installed_binary() {
     assert_eq!(first.status, 0, "{}", first.stdout);
     assert_eq!(outputs, "installed=true\n");
     let bin = job.path().join("dnc/bin");
-    assert_eq!(path, format!("{}\n", bin.display()), "dnc is on the job's PATH");
+    assert_eq!(
+        path,
+        format!("{}\n", bin.display()),
+        "dnc is on the job's PATH"
+    );
 
     // The release is gone: a second download would fail, so the next use must not download.
     fs::remove_dir_all(release.root.path().join("v9.8.7")).unwrap();
@@ -648,7 +652,10 @@ fn a_later_use_in_the_same_job_reuses_the_installed_binary() {
     assert_eq!(outputs, "version=v9.8.7\nrelease=true\npresent=true\n");
     let (second, outputs, path) = install_step("download", job.path(), &release, &given, &runner);
     assert_eq!(second.status, 0, "{}", second.stdout);
-    assert_eq!(second.stdout, format!("dnc: v9.8.7 is already installed in {}\n", bin.display()));
+    assert_eq!(
+        second.stdout,
+        format!("dnc: v9.8.7 is already installed in {}\n", bin.display())
+    );
     assert_eq!(outputs, "installed=true\n");
     assert_eq!(path, format!("{}\n", bin.display()));
     assert!(!ran.exists(), "nothing was downloaded or run again");
@@ -673,7 +680,11 @@ fn a_changed_binary_or_another_version_is_installed_again() {
     let (run, _, _) = install_step("download", job.path(), &release, &pinned, &runner);
     assert_eq!(run.status, 0, "{}", run.stdout);
     assert!(!run.stdout.contains("already installed"), "{}", run.stdout);
-    assert_eq!(fs::read(&binary).unwrap(), verified, "the verified bytes are back");
+    assert_eq!(
+        fs::read(&binary).unwrap(),
+        verified,
+        "the verified bytes are back"
+    );
 
     release.publish("v9.8.8", "x86_64-unknown-linux-musl", false);
     let newer = [("command", "plan"), ("version", "v9.8.8")];
@@ -749,5 +760,9 @@ fn the_release_cache_is_keyed_by_the_resolved_version_and_skipped_when_present()
         .iter()
         .filter_map(|step| step["id"].as_str())
         .collect();
-    assert_eq!(order[..2], ["version", "download"], "resolve, restore, then install");
+    assert_eq!(
+        order[..2],
+        ["version", "download"],
+        "resolve, restore, then install"
+    );
 }
