@@ -558,6 +558,11 @@ fn a_tagged_action_installs_its_release_binary_after_checking_the_checksum() {
     assert_eq!(got.run.status, 0, "{}", got.run.stdout);
     assert_eq!(got.outputs, "installed=true\n");
     assert!(got.installed.is_file());
+    assert_eq!(
+        got.path,
+        format!("{}\n", got.installed.parent().unwrap().display()),
+        "dnc is on the job's PATH"
+    );
     assert!(got.run.stdout.contains("dnc 9.8.7"), "{}", got.run.stdout);
     assert!(ran.exists(), "the installed binary answered --version");
 }
