@@ -1,7 +1,7 @@
 //! `dnc probe`: the first contact with an account reads one page per scope, writes nothing,
 //! and reports the answer shape the account speaks and what dnc does about it.
 
-use crate::common::{Config, Project, Sandbox, normalize, seed};
+use crate::common::{Config, Project, Sandbox, normalize, run, scripted_server, seed};
 use regex::Regex;
 
 /// Every sandbox shape the probe is snapshotted against: each entry's arguments, and the
@@ -98,4 +98,31 @@ fn probe_projects_a_full_plan_from_the_totals() {
     let projected = report["projected_plan_seconds"].as_f64().unwrap();
     // Three pages two at a time: two waves of one page's time.
     assert!((projected - 2.0 * page / 1000.0).abs() <= 0.1, "{report}");
+}
+
+/// The search answers documented in convoso-dnc-api.md and typed by the public SDK, served
+/// as they are (the sandbox serves them once it has profiles for them).
+const DOCUMENTED: &[(&str, &str)] = &[
+    (
+        "contract_documented",
+        r#"{"data":{"offset":0,"limit":100,"total":350,"entries":[{"id":"5083","phone_number":"5551234567","campaign_id":"0","insert_date":"2026-03-03","phone_code":"1","campaign_uid":"0","campaign_name":"Global DNC"}]}}"#,
+    ),
+    (
+        "sdk_typed",
+        r#"{"success":true,"data":{"offset":0,"limit":100,"total":"350","entries":[{"id":5083,"phone_number":"5551234567","campaign_id":0,"insert_date":"2026-03-03 10:30:00","phone_code":1,"campaign_uid":0,"campaign_name":"Global DNC","reason":"DNC","purpose":"","campaign_type":"DNC"}]}}"#,
+    ),
+];
+
+#[test]
+fn probe_reads_the_documented_shapes() {
+    let project = Project::new(&Config::new().scope("global", &[]), &[]);
+    for (name, answer) in DOCUMENTED {
+        let url = scripted_server(vec![("/v1/dnc/search", answer)]);
+        let out = run(project
+            .command(&["probe"])
+            .env("DNC_API_URL", url.as_str())
+            .env("DNC_AUTH_TOKEN", "tok"))
+        .ok();
+        insta::assert_snapshot!(format!("probe_{name}"), stable(&out.stdout));
+    }
 }
