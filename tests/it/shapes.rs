@@ -70,6 +70,12 @@ fn applied(project: &Project, sandbox: &Sandbox) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn success_without_ids_is_confirmed_by_search_and_converges() {
     let contract = applied(&project(), &sandbox_with("standard"));
+    // The contract's answers carry their fields: apply sends what its plan read sent, one
+    // request per operation and the removal's re-check, and no confirming search.
+    let planning = sandbox_with("standard");
+    let before = planning.requests();
+    project().dnc_ok(&planning, &["plan"]);
+    assert_eq!(contract, planning.requests() - before + 4 + 1);
     let project = project();
     let sandbox = sandbox_with("sparse-answers");
     // 2 inserts, 1 update and 1 delete, each answered without its fields: one confirming
