@@ -82,15 +82,18 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
-/// Where `s` would start a list item at the start of a block: its leading `-`, `+`, or the
-/// `.` or `)` after leading digits.
+/// Where `s` would start a list item at the start of a block: its leading `-` or `+`, or
+/// the `.` or `)` after leading digits, followed by a space or nothing (`+1 202` is no item).
 fn list_marker(s: &str) -> Option<usize> {
     let start = s.len() - s.trim_start_matches(' ').len();
     let rest = &s[start..];
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    match rest[digits..].chars().next()? {
-        '-' | '+' if digits == 0 => Some(start),
-        '.' | ')' if digits > 0 => Some(start + digits),
+    let mut after = rest[digits..].chars();
+    let marker = after.next()?;
+    let ends = after.next().is_none_or(char::is_whitespace);
+    match marker {
+        '-' | '+' if digits == 0 && ends => Some(start),
+        '.' | ')' if digits > 0 && ends => Some(start + digits),
         _ => None,
     }
 }
@@ -189,25 +192,28 @@ pub fn github_output(name: &str, value: &str, delimiter: impl FnMut() -> String)
     }
 }
 
-/// A CSV cell meant for a spreadsheet: a cell that a spreadsheet would run as a formula
-/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`, OWASP's advice. A cell
-/// that is only a number (digits, spaces, `+ - . ( ) *`, as a phone number or a negative
-/// count is written) has no function, reference or command to run and stays as it is.
+/// A CSV cell meant for a spreadsheet, as [`terminal`] shows it (one line, nothing hidden,
+/// since such a file is as often printed as opened) and with a formula neutralized: a cell
+/// that a spreadsheet would run (starting with `=`, `+`, `-` or `@`; a leading tab or CR is
+/// already escaped) gets a leading `'`, OWASP's advice. A cell that is only a number
+/// (digits, spaces, `+ - . ( ) *`, as a phone number or a negative count is written) has no
+/// function, reference or command to run and stays as it is.
 ///
 /// CSV files dnc reads back (import's CSV includes) are data, not spreadsheets: they are
 /// written exactly, without this.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
-    let formula = match s.chars().next() {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !s
+    let shown = terminal(s);
+    let formula = match shown.chars().next() {
+        Some('=' | '@') => true,
+        Some('+' | '-') => !shown
             .chars()
             .all(|c| c.is_ascii_digit() || " +-.()*".contains(c)),
         _ => false,
     };
     if formula {
-        Cow::Owned(format!("'{s}"))
+        Cow::Owned(format!("'{shown}"))
     } else {
-        Cow::Borrowed(s)
+        shown
     }
 }
 

@@ -216,6 +216,8 @@ fn each_medium_shows_hidden_characters_its_own_way() {
     assert_eq!(markdown("- item"), "\\- item");
     assert_eq!(markdown("12. item"), "12\\. item");
     assert_eq!(markdown("2026-03-02"), "2026-03-02");
+    assert_eq!(markdown("+1 202-555-0143"), "+1 202-555-0143");
+    assert_eq!(markdown("-"), "\\-");
     assert_eq!(html("<b a='1'>\u{1b}"), "&lt;b a=&#39;1&#39;&gt;\\u{1b}");
     assert_eq!(github_data("50%\r\nx\u{1b}"), "50%25%0D%0Ax\\u{1b}");
     assert_eq!(github_property("a:b,c"), "a%3Ab%2Cc");
@@ -225,6 +227,8 @@ fn each_medium_shows_hidden_characters_its_own_way() {
     assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
     assert_eq!(csv_cell("-2+cmd"), "'-2+cmd");
     assert_eq!(csv_cell("@SUM(1)"), "'@SUM(1)");
+    assert_eq!(csv_cell("\t=1"), "\\t=1");
+    assert_eq!(csv_cell("a\n::error::x"), "a\\n::error::x");
 }
 
 #[test]
@@ -343,6 +347,7 @@ proptest! {
     fn csv_cells_never_start_a_formula(s in hostile()) {
         let cell = csv_cell(&s);
         prop_assert!(!is_formula(&cell), "{:?}", cell);
+        assert_terminal_safe(&cell);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["header", "next"]).unwrap();
         w.write_record([cell.as_ref(), "next"]).unwrap();
