@@ -156,6 +156,32 @@ pub fn html(s: &str) -> String {
     out
 }
 
+/// Text inside an HTML comment (`<!-- … -->`, the sticky comment's marker): characters that
+/// could end the comment or hide in it (`--`, `>`, control and non-ASCII characters) are
+/// percent-encoded, so every text gives a well-formed comment that reads the same on every
+/// run.
+pub fn html_comment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut previous_dash = false;
+    for c in s.chars() {
+        let dash = c == '-';
+        if c.is_ascii_alphanumeric()
+            || matches!(c, '.' | '_' | '/' | ' ')
+            || (dash && !previous_dash)
+        {
+            out.push(c);
+            previous_dash = dash;
+        } else {
+            let mut utf8 = [0; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                let _ = write!(out, "%{byte:02X}");
+            }
+            previous_dash = false;
+        }
+    }
+    out
+}
+
 /// The message of a GitHub workflow command (`::error …::MESSAGE`): `%`, CR and LF encoded
 /// as the runner decodes them (so a message keeps its line breaks but stays on one log
 /// line), every other hidden character shown as its escape.

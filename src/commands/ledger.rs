@@ -181,7 +181,8 @@ fn fields(r: &Row) -> [&str; 13] {
     ]
 }
 
-/// For spreadsheets: formula cells neutralized ([`crate::escape::csv_cell`]).
+/// For spreadsheets: each cell as [`crate::escape::csv_cell`] writes it (one line, formulas
+/// neutralized).
 fn csv_text(rows: &[Row]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).into_diagnostic()?;

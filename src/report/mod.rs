@@ -263,8 +263,8 @@ const CSV_COLUMNS: [&str; 17] = [
     "error",
 ];
 
-/// The rows for a spreadsheet: cells a spreadsheet would run as formulas are neutralized
-/// ([`crate::escape::csv_cell`]).
+/// The rows for a spreadsheet: each cell as [`crate::escape::csv_cell`] writes it (one line,
+/// formulas neutralized).
 pub fn csv(report: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS)?;
