@@ -2,7 +2,7 @@
 //! nobody reviewed reach the plan, apply's output, the ledger and the step summary shown for
 //! what they are, never as terminal sequences, workflow commands, markup or formulas.
 
-use crate::common::{Config, Project, Sandbox, seed};
+use crate::common::{Config, Project, Sandbox, run, seed};
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
 /// A file name that ends a markdown table and opens a comment, with a backtick to close a
@@ -85,9 +85,34 @@ fn a_hostile_file_name_and_remote_reasons_stay_text_in_the_plan() {
         .dnc_ok(&sandbox, &["plan", "--format", "markdown"])
         .stdout;
     inert(&md);
+    rows_intact(&md);
+
+    // In GitHub Actions: the step summary holds the same rows, the outputs one value each.
+    let step = run(project
+        .targeting(&sandbox, &["plan", "--format", "markdown"])
+        .envs(project.github_step()))
+    .ok();
+    inert(&step.stdout);
+    rows_intact(&std::fs::read_to_string(project.path("summary.md")).unwrap());
+    let outputs = std::fs::read_to_string(project.path("outputs.txt")).unwrap();
+    let names: Vec<&str> = outputs
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .collect();
+    assert_eq!(
+        names,
+        ["has_changes", "plan_hash", "complete", "exitcode"],
+        "{outputs}"
+    );
+}
+
+/// The plan's changes table keeps its five rows (two removals, a create, two prunes), and
+/// nothing from the input became HTML or a link.
+#[track_caller]
+fn rows_intact(md: &str) {
     let (mut rows, mut html, mut links, mut removes) = (0, Vec::new(), 0, 0);
     let mut in_table = 0;
-    for event in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+    for event in Parser::new_ext(md, Options::ENABLE_TABLES) {
         match event {
             Event::Start(Tag::Table(_)) => in_table += 1,
             Event::Start(Tag::TableRow) if in_table == 2 => rows += 1,
@@ -114,6 +139,26 @@ fn a_hostile_file_name_and_remote_reasons_stay_text_in_the_plan() {
     }
 }
 
+/// GitHub annotations name the hostile file on one line each: nothing in it starts a command
+/// of its own.
+#[test]
+fn annotations_about_a_hostile_file_stay_one_line_each() {
+    let (project, _sandbox) = scenario();
+    project.write(
+        FILE,
+        "entries:\n  - number: 202-555-0199\n    scope: global\n    reason: \"\\e[2J\\n::error::fake\\t\"\n",
+    );
+    let out = run(&mut project.command(&["validate", "--format", "github"])).fails(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with("::error file=lists/a%0A<!--`%0A%3A%3Aerror%3A%3Ax.yaml,line=4,"),
+        "{}",
+        lines[0]
+    );
+    assert!(!out.stdout.contains('\u{1b}'), "{}", out.stdout);
+}
+
 #[test]
 fn apply_the_ledger_and_its_csv_show_remote_reasons_inertly() {
     let (project, sandbox) = scenario();
@@ -122,7 +167,7 @@ fn apply_the_ledger_and_its_csv_show_remote_reasons_inertly() {
     inert(&apply.stderr);
     assert!(apply.stdout.contains("Applied: 5 done"), "{}", apply.stdout);
 
-    let table = crate::common::run(&mut project.command(&["ledger"])).ok();
+    let table = run(&mut project.command(&["ledger"])).ok();
     inert(&table.stdout);
     assert!(
         table
@@ -132,7 +177,7 @@ fn apply_the_ledger_and_its_csv_show_remote_reasons_inertly() {
         table.stdout
     );
 
-    let csv = crate::common::run(&mut project.command(&["ledger", "--format", "csv"])).ok();
+    let csv = run(&mut project.command(&["ledger", "--format", "csv"])).ok();
     inert(&csv.stdout);
     let reasons: Vec<String> = csv::Reader::from_reader(csv.stdout.as_bytes())
         .records()
