@@ -633,6 +633,69 @@ mod renderers {
         }
     }
 
+    /// A number's timeline: a commit adding it and an applied operation, every text from `t`.
+    fn timeline(t: &[String]) -> crate::history::Timeline {
+        use crate::history::{CommitInfo, Event, Number, Timeline, What};
+        let event = |what, commit| Event {
+            time: t[0].clone(),
+            scope: CampaignId(0),
+            scope_name: t[1].clone(),
+            what,
+            commit,
+        };
+        Timeline {
+            format_version: 1,
+            number: Number {
+                phone: key(1).phone,
+                display: "+1 202-555-0001".into(),
+            },
+            notes: vec![t[2].clone()],
+            events: vec![
+                event(
+                    What::Added {
+                        file: t[3].clone(),
+                        reason: t[4].clone(),
+                        purpose: Some(t[5].clone()),
+                    },
+                    Some(CommitInfo {
+                        hash: t[6].clone(),
+                        author: t[7].clone(),
+                        email: t[5].clone(),
+                        subject: t[4].clone(),
+                    }),
+                ),
+                event(
+                    What::Applied {
+                        change: crate::plan::ChangeKind::Create,
+                        outcome: "done".into(),
+                        id: Some(5),
+                        actor: Some(t[7].clone()),
+                        plan_hash: t[6].clone(),
+                        git_commit: Some(t[6].clone()),
+                        reason: Some(t[4].clone()),
+                        purpose: None,
+                        removal_reason: None,
+                        source: Some(t[3].clone()),
+                        error: Some(t[2].clone()),
+                    },
+                    None,
+                ),
+            ],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases())]
+
+        #[test]
+        fn timelines_show_git_and_ledger_text_inertly(t in prop::collection::vec(hostile(), 8)) {
+            let shown = crate::history::render::human(&timeline(&t));
+            assert_terminal_safe(&shown);
+            let lines = crate::history::render::human(&timeline(&ordinary())).lines().count();
+            prop_assert_eq!(shown.lines().count(), lines, "{}", shown);
+        }
+    }
+
     #[test]
     fn a_huge_reason_keeps_the_plan_whole() {
         let mut t = ordinary();

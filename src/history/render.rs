@@ -154,7 +154,7 @@ fn edit_text(e: &Edit) -> String {
 }
 
 fn short(hash: &str) -> String {
-    clean(&hash[..hash.len().min(12)])
+    clean(&hash.chars().take(12).collect::<String>())
 }
 
 /// Text from git and the ledger, shown with its hidden characters escaped.
