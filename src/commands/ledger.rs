@@ -48,7 +48,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let records = match source.records(&root)? {
         Ok(records) => records,
         Err(note) => {
-            eprintln!("{note}");
+            eprintln!("{}", terminal(&note));
             Vec::new()
         }
     };
