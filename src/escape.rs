@@ -62,7 +62,8 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
 /// Text for a GitHub-flavored markdown paragraph or table cell: markup, HTML, pipes and `@`
 /// (no mentions) are escaped, hidden characters (line breaks included) are shown as their
 /// escapes, and a leading list marker (`-`, `+`, `1.`) is escaped, so a value stays inside
-/// its cell, its row and its list item.
+/// its cell, its row and its list item. A zero-width space after the `:` of `://` and
+/// before the `.` of `www.` keeps GitHub from making a bare address a link.
 pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut shown = String::new();
@@ -71,7 +72,13 @@ pub fn markdown(s: &str) -> String {
         if Some(i) == marker {
             out.push('\\');
         }
-        if hidden(c) {
+        let www = i >= 3 && s.as_bytes()[i - 3..i].eq_ignore_ascii_case(b"www");
+        if c == '.' && www {
+            out.push('\u{200b}');
+        }
+        if c == ':' && s[i..].starts_with("://") {
+            out.push_str(":\u{200b}");
+        } else if hidden(c) {
             shown.clear();
             show(&mut shown, c);
             shown.chars().for_each(|c| markdown_char(&mut out, c));

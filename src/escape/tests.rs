@@ -218,6 +218,10 @@ fn each_medium_shows_hidden_characters_its_own_way() {
     assert_eq!(markdown("2026-03-02"), "2026-03-02");
     assert_eq!(markdown("+1 202-555-0143"), "+1 202-555-0143");
     assert_eq!(markdown("-"), "\\-");
+    assert_eq!(
+        markdown("see https://evil.example or WWW.evil.example"),
+        "see https:\u{200b}//evil.example or WWW\u{200b}.evil.example"
+    );
     assert_eq!(html("<b a='1'>\u{1b}"), "&lt;b a=&#39;1&#39;&gt;\\u{1b}");
     assert_eq!(github_data("50%\r\nx\u{1b}"), "50%25%0D%0Ax\\u{1b}");
     assert_eq!(github_property("a:b,c"), "a%3Ab%2Cc");
