@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod entry;
+pub mod escape;
 pub mod exit;
 pub mod fmt;
 pub mod github;

@@ -256,7 +256,7 @@ fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
         return Ok(());
     }
     for d in &diffs {
-        eprintln!("  - {d}");
+        eprintln!("  - {}", crate::escape::terminal(d));
     }
     Err(ApplyError::Stale {
         hash: render::short_hash(saved).to_string(),
@@ -377,7 +377,7 @@ fn report(summary: &Summary, ledger: &Path) {
         ledger.display()
     );
     for f in &summary.failures {
-        eprintln!("  failed: {f}");
+        eprintln!("  failed: {}", crate::escape::terminal(f));
     }
     if summary.not_sent > 0 {
         eprintln!(

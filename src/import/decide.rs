@@ -30,6 +30,7 @@ pub(super) fn scope_rows(
         no_reason: 0,
         bad_number: Vec::new(),
         blank_purpose: 0,
+        unsendable: 0,
         duplicates: 0,
         refused: None,
         files: Vec::new(),
@@ -76,6 +77,12 @@ pub(super) fn scope_rows(
                 continue;
             }
         };
+        let unsendable =
+            |text: Option<&str>| text.and_then(crate::entry::api_text_problem).is_some();
+        if unsendable(Some(&reason)) || unsendable(e.purpose.as_deref()) {
+            report.unsendable += 1;
+            continue;
+        }
         report.imported += 1;
         rows.push(Row {
             key: e.key.clone(),

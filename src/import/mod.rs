@@ -71,6 +71,9 @@ pub struct ScopeReport {
     pub bad_number: Vec<String>,
     /// Left out: a purpose that is blank text.
     pub blank_purpose: usize,
+    /// Left out: a reason or purpose the API would refuse if dnc sent it (control
+    /// characters, too long, a keyword): validate would reject the manifest holding it.
+    pub unsendable: usize,
     /// Numbers held more than once; the first entry was imported.
     pub duplicates: usize,
     /// Why the scope was not imported at all: its read is incomplete.
