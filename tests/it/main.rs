@@ -12,6 +12,7 @@ mod github;
 mod help;
 mod history;
 mod import;
+mod ledger_file;
 mod plan;
 mod readme;
 mod robust;
