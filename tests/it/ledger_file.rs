@@ -381,6 +381,14 @@ fn a_remote_naming_a_command_transport_runs_nothing() {
         &[("GIT_ALLOW_PROTOCOL", "ext")],
     );
     assert!(!pwned.exists(), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1);
+    // The wrapped message holds the random temp path: checked for its cause, not snapshot.
+    assert!(
+        out.stderr.contains("dnc::ledger::push")
+            && out.stderr.contains("transport 'ext' not allowed"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
