@@ -220,17 +220,12 @@ impl PushTarget<'_> {
     }
 
     fn manifests_branches(&self, git: &Git, also: &[String]) -> Vec<String> {
-        let remote_head = format!("refs/remotes/{}/HEAD", self.remote);
+        let remote_refs = format!("refs/remotes/{}/", self.remote);
         let mut branches = also.to_vec();
         branches.extend(git.value(&["symbolic-ref", "--quiet", "--short", "HEAD"]));
-        branches.extend(
-            git.value(&["symbolic-ref", "--quiet", "--end-of-options", &remote_head])
-                .and_then(|r| {
-                    r.strip_prefix("refs/remotes/")?
-                        .split_once('/')
-                        .map(|(_, b)| b.to_string())
-                }),
-        );
+        let remote_default = git.value(&["symbolic-ref", "--quiet", &format!("{remote_refs}HEAD")]);
+        branches
+            .extend(remote_default.and_then(|r| Some(r.strip_prefix(&remote_refs)?.to_string())));
         branches
     }
 }

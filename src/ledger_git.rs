@@ -127,8 +127,8 @@ impl LedgerBranch {
             }
             .into());
         }
-        let verify = ["rev-parse", "--verify", "--end-of-options", tracking];
-        Ok(Some(self.git(&verify, None)?))
+        // `tracking` is refs/dnc/BRANCH, never an option.
+        Ok(Some(self.git(&["rev-parse", "--verify", tracking], None)?))
     }
 
     /// The tree of `parent` with the new lines appended to their month files, and how many
@@ -147,7 +147,7 @@ impl LedgerBranch {
         drop(index);
         let env = [("GIT_INDEX_FILE", index_path.as_path())];
         match parent {
-            Some(p) => self.git_env(&["read-tree", "--end-of-options", p], &env)?,
+            Some(p) => self.git_env(&["read-tree", p], &env)?,
             None => self.git_env(&["read-tree", "--empty"], &env)?,
         };
         let mut added = 0;
@@ -194,11 +194,12 @@ impl LedgerBranch {
         parent: Option<&str>,
         message: &str,
     ) -> Result<String, LedgerGitError> {
+        // `tree` and `parent` are object ids git just wrote or resolved.
         let mut args = vec!["commit-tree", "-F", "-"];
         if let Some(p) = parent {
             args.extend(["-p", p]);
         }
-        args.extend(["--end-of-options", tree]);
+        args.push(tree);
         self.git(&args, Some(message.as_bytes()))
     }
 
@@ -263,9 +264,18 @@ fn moved_meanwhile(text: &str) -> bool {
 
 /// `2026-12.jsonl` for a line written in December 2026 (UTC, as the ledger writes times).
 fn month_file(time: &str) -> String {
-    match time.get(..7) {
-        Some(m) if m.as_bytes().get(4) == Some(&b'-') => format!("{m}.jsonl"),
-        _ => "undated.jsonl".to_string(),
+    let month = time.get(..7).filter(|m| {
+        m.bytes().enumerate().all(|(i, b)| {
+            if i == 4 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+    });
+    match month {
+        Some(m) => format!("{m}.jsonl"),
+        None => "undated.jsonl".to_string(),
     }
 }
 
@@ -324,6 +334,8 @@ mod tests {
     fn months_and_refusals() {
         assert_eq!(month_file("2026-12-01T10:00:00.000Z"), "2026-12.jsonl");
         assert_eq!(month_file("garbage"), "undated.jsonl");
+        // A hostile time never names a path outside the month files.
+        assert_eq!(month_file("../-/../x"), "undated.jsonl");
         assert!(moved_meanwhile(
             " ! [rejected]        abc -> dnc-ledger (fetch first)"
         ));

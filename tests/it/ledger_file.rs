@@ -275,6 +275,9 @@ fn runs_never_mix_when_lines_interleave() {
         "{report}"
     );
     assert!(report.contains("\"interrupted\": 1"), "{report}");
+    let history = common::dnc_ok(project.dir.path(), &["history", "202-555-0101"]).stdout;
+    assert_eq!(history.matches(": interrupted").count(), 1, "{history}");
+    assert_eq!(history.matches(": done").count(), 1, "{history}");
 }
 
 /// A bare origin and a clone of it on main, holding the config and a list.
@@ -296,6 +299,8 @@ fn repo(root: &Path) -> std::path::PathBuf {
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "Two opt-outs"]);
     git(&dir, &["push", "-q", "origin", "main"]);
+    // What a clone of a non-empty origin has: the remote's default branch.
+    git(&dir, &["remote", "set-head", "origin", "main"]);
     dir
 }
 
@@ -345,6 +350,13 @@ fn a_ledger_branch_or_remote_git_would_misread_is_refused_before_sending() {
         errors.push_str(&format!("$ dnc apply {}\n{}", flags.join(" "), out.stderr));
     }
     assert!(!pwned.exists(), "a remote never reaches git as an option");
+    // On another branch, main is still the remote's default: refused all the same.
+    common::git(
+        &dir,
+        &["checkout", "-q", "-b", "work"],
+        "Alice",
+        "2026-03-02T09:00:00+00:00",
+    );
     let pushed = in_repo(
         &dir,
         &sandbox,
@@ -353,6 +365,7 @@ fn a_ledger_branch_or_remote_git_would_misread_is_refused_before_sending() {
     )
     .fails(1);
     errors.push_str(&format!("$ dnc ledger --push-to main\n{}", pushed.stderr));
+    assert_eq!(sandbox.requests(), 0);
     insta::assert_snapshot!(normalize(&errors));
 }
 
