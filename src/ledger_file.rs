@@ -210,3 +210,35 @@ fn terminate_torn(file: &mut File) -> io::Result<bool> {
     file.write_all(b"\n")?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_line_is_ended_once_and_a_whole_one_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":").unwrap();
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(&path)
+                .unwrap()
+        };
+        assert!(terminate_torn(&mut open()).unwrap());
+        assert!(!terminate_torn(&mut open()).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"b\":\n"
+        );
+    }
+
+    #[test]
+    fn each_run_id_is_new() {
+        let (a, b) = (run_id(), run_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "20261205T235632Z-c151b377".len(), "{a}");
+    }
+}
