@@ -229,6 +229,13 @@ impl Ledger {
     }
 }
 
+impl Drop for Ledger {
+    /// A run that wrote nothing leaves no ledger behind (it was created to be locked).
+    fn drop(&mut self) {
+        crate::ledger_file::discard_if_empty(&self.file, &self.path);
+    }
+}
+
 impl Ledger {
     /// The lines this run appended, read back from the file.
     pub fn this_run(&self) -> Result<Vec<Record>> {

@@ -65,24 +65,34 @@ impl Place {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(failed)?;
         }
-        let mut opts = OpenOptions::new();
-        opts.read(true).append(true).create(true);
-        let mut file =
-            open_regular(&self.path, &mut opts).map_err(|e| e.error(&self.path, failed))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(LedgerError::Locked {
-                    path: self.path.clone(),
-                });
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        let mut file = self.lock()?;
+        // An apply that wrote nothing removes the empty ledger as it ends: if it did so
+        // between this open and this lock, the file locked is no longer the ledger.
+        if !still_there(&file, &self.path) {
+            file = self.lock()?;
         }
         let torn = terminate_torn(&mut file).map_err(|source| LedgerError::Write {
             path: self.path.clone(),
             source,
         })?;
         Ok((file, torn))
+    }
+
+    fn lock(&self) -> Result<File, LedgerError> {
+        let failed = |source| LedgerError::Open {
+            path: self.path.clone(),
+            source,
+        };
+        let mut opts = OpenOptions::new();
+        opts.read(true).append(true).create(true);
+        let file = open_regular(&self.path, &mut opts).map_err(|e| e.error(&self.path, failed))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked {
+                path: self.path.clone(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
+        }
     }
 
     /// The default's `.dnc`, when it exists, must resolve inside the config's folder.
@@ -116,6 +126,31 @@ pub(crate) fn open_read(path: &Path) -> Result<File, LedgerError> {
             source,
         })
     })
+}
+
+/// Removes the ledger `file` (locked, at `path`) when it holds no line.
+pub(crate) fn discard_if_empty(file: &File, path: &Path) {
+    if file.metadata().is_ok_and(|m| m.len() == 0) && still_there(file, path) {
+        // Best effort: an empty ledger left behind says nothing false.
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Whether `path` still names the open `file`.
+fn still_there(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 /// A fresh run id: the UTC second it started and 32 random bits, sortable and unique
