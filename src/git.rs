@@ -150,8 +150,8 @@ pub enum NameError {
     #[diagnostic(
         code(dnc::git::remote_name),
         help(
-            "name a remote of the repository (e.g. origin) or its URL: not empty, not starting \
-             with `-`, no control characters"
+            "name one of the repository's remotes (`git remote`, e.g. origin) or a URL: not \
+             starting with `-`, no control characters, no ext:: or fd:: transport"
         )
     )]
     Remote { flag: &'static str, name: String },
@@ -206,6 +206,12 @@ impl PushTarget<'_> {
                 dir: dir.to_path_buf(),
             });
         }
+        if !self.known_remote(&git) {
+            return Err(NameError::Remote {
+                flag: self.remote_flag,
+                name: remote.to_string(),
+            });
+        }
         if self
             .manifests_branches(&git, also)
             .iter()
@@ -217,6 +223,20 @@ impl PushTarget<'_> {
             });
         }
         Ok(())
+    }
+
+    /// A plain name must be one of the repository's remotes (a typo is caught before
+    /// sending, not after); a URL or path passes, but never a transport that runs a command.
+    fn known_remote(&self, git: &Git) -> bool {
+        let remote = self.remote;
+        if remote.starts_with("ext::") || remote.starts_with("fd::") {
+            return false;
+        }
+        if remote.contains([':', '/', '\\']) {
+            return true;
+        }
+        git.text(&["remote"])
+            .is_ok_and(|names| names.lines().any(|n| n == remote))
     }
 
     fn manifests_branches(&self, git: &Git, also: &[String]) -> Vec<String> {

@@ -327,7 +327,7 @@ fn a_ledger_branch_or_remote_git_would_misread_is_refused_before_sending() {
         ("GITHUB_REF_TYPE", "branch"),
         ("GITHUB_REF_NAME", "release"),
     ];
-    let cases: [Case; 8] = [
+    let cases: [Case; 10] = [
         (&["--ledger-branch", "main"], &[]),
         (&["--ledger-branch", "release"], &ci),
         (&["--ledger-branch", "HEAD"], &[]),
@@ -336,6 +336,19 @@ fn a_ledger_branch_or_remote_git_would_misread_is_refused_before_sending() {
         (&["--ledger-branch", "@"], &[]),
         (&["--ledger-branch", "refs/heads/main"], &[]),
         (&["--ledger-branch", "dnc-ledger", &upload], &[]),
+        (
+            &["--ledger-branch", "dnc-ledger", "--ledger-remote", "orign"],
+            &[],
+        ),
+        (
+            &[
+                "--ledger-branch",
+                "dnc-ledger",
+                "--ledger-remote",
+                "ext::sh",
+            ],
+            &[],
+        ),
     ];
     let sandbox = Sandbox::start(&[]);
     let mut errors = String::new();
@@ -369,15 +382,22 @@ fn a_ledger_branch_or_remote_git_would_misread_is_refused_before_sending() {
     insta::assert_snapshot!(normalize(&errors));
 }
 
-/// A remote that passes the name check still cannot run a command: git gets it after
-/// `--end-of-options` and with the `ext::` transport off.
+/// A configured remote whose URL runs a command (an `ext::` remote in the repository's
+/// config) runs nothing: git is run with the `ext::` transport off, even when the caller's
+/// environment allows it.
 #[test]
-fn a_remote_naming_a_command_transport_runs_nothing() {
+fn a_remote_whose_url_runs_a_command_runs_nothing() {
     let root = tempfile::tempdir().unwrap();
     let dir = repo(root.path());
     let pwned = root.path().join("pwned");
+    let url = format!("ext::sh -c touch% {}", pwned.display());
+    common::git(
+        &dir,
+        &["remote", "add", "evil", &url],
+        "Alice",
+        "2026-03-02T09:00:00+00:00",
+    );
     std::fs::write(dir.join("ledger.jsonl"), "").unwrap();
-    let remote = format!("ext::sh -c touch% {}", pwned.display());
     let sandbox = Sandbox::start(&[]);
     let out = in_repo(
         &dir,
@@ -389,7 +409,7 @@ fn a_remote_naming_a_command_transport_runs_nothing() {
             "--push-to",
             "dnc-ledger",
             "--remote",
-            &remote,
+            "evil",
         ],
         &[("GIT_ALLOW_PROTOCOL", "ext")],
     );
