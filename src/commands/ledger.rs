@@ -39,12 +39,8 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         return push(&args, branch);
     }
     let root = config_dir(&args)?;
-    let default = root.join(".dnc").join("ledger.jsonl");
-    let source = LedgerSource::chosen(
-        args.sources.ledger_branch.as_deref(),
-        args.sources.ledger.as_deref(),
-        &default,
-    );
+    let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
+    let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
     let records = match source.records(&root)? {
         Ok(records) => records,
         Err(note) => {
@@ -90,9 +86,17 @@ fn config_dir(args: &LedgerArgs) -> Result<PathBuf> {
 /// Records a local ledger (a runner's, or one left by a run that died) on the ledger branch.
 fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let root = config_dir(args)?;
-    let path =
-        (args.sources.ledger.clone()).unwrap_or_else(|| root.join(".dnc").join("ledger.jsonl"));
-    let (records, _torn) = ledger::read(&path)?;
+    let target = crate::git::PushTarget {
+        branch,
+        branch_flag: "--push-to",
+        remote: &args.remote,
+        remote_flag: "--remote",
+    };
+    super::check_push_target(&target, &root)?;
+    let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
+    let path = place.path();
+    // The default must exist here too: reading it names the file when it does not.
+    let (records, _torn) = place.read()?.map_or_else(|| ledger::read(path), Ok)?;
     let target = LedgerBranch {
         repo: root,
         remote: args.remote.clone(),

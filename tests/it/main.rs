@@ -13,6 +13,7 @@ mod help;
 mod history;
 mod hostile;
 mod import;
+mod ledger_file;
 mod plan;
 mod probe;
 mod readme;
