@@ -36,12 +36,12 @@ pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
             keys.push(key);
         }
     }
-    let mut outcomes = Vec::new();
     let mut text = target.text.clone();
-    let mut added = Vec::new();
+    // Each number with where it is already listed, in the order given.
+    let mut numbers = Vec::new();
     for key in keys {
         match edit::placed(&desired, &key) {
-            Some((false, at)) => outcomes.push(Outcome::new(Action::AlreadyListed, &key, &at)),
+            Some((false, at)) => numbers.push((key, Some(at))),
             Some((true, at)) => {
                 return Err(CommandError::AddRemoved {
                     number: key.phone.display(),
@@ -56,22 +56,22 @@ pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
                     &target.name,
                     crate::edit::append(&text, "entries", &fields, &[]),
                 )?;
-                added.push(key);
+                numbers.push((key, None));
             }
         }
     }
-    if !added.is_empty() {
-        let now = edit::write(&args.edit, &target, &text, out)?;
-        for key in &added {
-            let at = edit::placed(&now, key).map(|(_, at)| at);
-            let at = at.unwrap_or_else(|| crate::manifest::Source {
-                file: target.name.as_str().into(),
-                line: 0,
-                column: 0,
-            });
-            outcomes.push(Outcome::new(Action::Added, key, &at));
-        }
-    }
+    let now = if numbers.iter().any(|(_, listed)| listed.is_none()) {
+        edit::write(&args.edit, &target, &text, out)?
+    } else {
+        desired
+    };
+    let outcomes: Vec<Outcome> = numbers
+        .into_iter()
+        .map(|(key, listed)| match listed {
+            Some(at) => Outcome::new(Action::AlreadyListed, &key, &at),
+            None => Outcome::new(Action::Added, &key, &edit::now_at(&now, &key, &target)),
+        })
+        .collect();
     edit::report(&outcomes, args.edit.format)?;
     Ok(Exit::Success)
 }

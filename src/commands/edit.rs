@@ -270,6 +270,18 @@ pub(super) fn placed(desired: &Desired, key: &Key) -> Option<(bool, manifest::So
     })
 }
 
+/// Where `key` is after an edit of `target` (always found there: the check read it back).
+pub(super) fn now_at(desired: &Desired, key: &Key, target: &Target) -> manifest::Source {
+    placed(desired, key).map_or_else(
+        || manifest::Source {
+            file: target.name.as_str().into(),
+            line: 0,
+            column: 0,
+        },
+        |(_, at)| at,
+    )
+}
+
 /// The numbers' keys as the manifests hold them, in one scope or all.
 pub(super) fn keys_of<'d>(
     desired: &'d Desired,

@@ -128,13 +128,5 @@ fn written_at(
     out: Output,
 ) -> Result<Outcome> {
     let now = edit::write(&args.edit, target, text, out)?;
-    let at = edit::placed(&now, key).map_or_else(
-        || Source {
-            file: target.name.as_str().into(),
-            line: 0,
-            column: 0,
-        },
-        |(_, at)| at,
-    );
-    Ok(Outcome::new(action, key, &at))
+    Ok(Outcome::new(action, key, &edit::now_at(&now, key, target)))
 }

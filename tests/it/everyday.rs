@@ -476,3 +476,103 @@ fn without_a_config_the_commands_name_the_path_and_the_fix() {
             or --config for add and remove), or run `dnc init` to start one here
     ");
 }
+
+#[test]
+fn remove_asks_which_scope_when_the_number_is_in_several() {
+    let p = project();
+    let dir = p.dir.path();
+    on_today(
+        dir,
+        &["add", "2025550143", "--reason", "DNC", "--scope", "111"],
+    )
+    .ok();
+    let both = on_today(dir, &["remove", "2025550143", "--reason", "Wrong digit"]).fails(1);
+    insta::assert_snapshot!(normalize(&both.stderr), @r"
+    dnc::remove::ambiguous
+
+      × +1 202-555-0143 is listed in several scopes: global at lists/opt-
+      │ outs.yaml:8, campaign 111 at lists/opt-outs.yaml:14
+      help: pass --scope to say which one to remove
+    ");
+    let one = on_today(
+        dir,
+        &[
+            "remove",
+            "2025550143",
+            "--reason",
+            "Wrong digit",
+            "--scope",
+            "111",
+        ],
+    )
+    .ok();
+    assert!(
+        one.stdout
+            .starts_with("removed +1 202-555-0143 from campaign 111"),
+        "{}",
+        one.stdout
+    );
+    let text = read(dir, "lists/opt-outs.yaml");
+    assert!(
+        text.contains(
+            "  - number: \"+1 202-555-0143\"\n    scope: 111\n    removal_reason: Wrong digit\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - number: \"(202) 555-0143\"\n    ticket: COMP-1234"),
+        "{text}"
+    );
+}
+
+#[test]
+fn requested_at_is_checked_and_written_as_given() {
+    let p = project();
+    let dir = p.dir.path();
+    let bad = on_today(
+        dir,
+        &[
+            "add",
+            "2025550111",
+            "--reason",
+            "DNC",
+            "--requested-at",
+            "03/09/2026",
+        ],
+    )
+    .fails(1);
+    assert!(
+        bad.stderr.contains("dnc::edit::requested_at"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(read(dir, "lists/opt-outs.yaml"), OPT_OUTS);
+    let when = "2026-03-06T16:45:00-05:00";
+    on_today(
+        dir,
+        &[
+            "add",
+            "2025550111",
+            "--reason",
+            "DNC",
+            "--requested-at",
+            when,
+        ],
+    )
+    .ok();
+    assert!(read(dir, "lists/opt-outs.yaml").contains(&format!("    requested_at: {when}\n")));
+    dnc_ok(dir, &["validate"]);
+}
+
+#[test]
+fn a_required_field_may_come_from_the_defaults_where_it_can() {
+    let config = Config::new()
+        .scope("global", &[])
+        .with("require: [purpose, requested_at]\n");
+    let manifest = "defaults:\n  scope: global\n  reason: DNC\n  purpose: TELEMKT\nentries:\n  - number: \"2025550143\"\n    requested_at: 2026-03-01\n";
+    let p = Project::new(&config, &[("lists/a.yaml", manifest)]);
+    dnc_ok(p.dir.path(), &["validate"]);
+    // `dnc add` writes `requested_at` itself, so a config that requires it takes the entry.
+    on_today(p.dir.path(), &["add", "2025550178", "--reason", "DNC"]).ok();
+    dnc_ok(p.dir.path(), &["validate"]);
+}
