@@ -139,6 +139,14 @@ removals:
 # end of file
 "#;
 
+/// `dnc ARGS` in `dir` fails with the error `code` and leaves the manifest as it was.
+#[track_caller]
+fn refused(dir: &Path, args: &[&str], code: &str) {
+    let run = on_today(dir, args).fails(1);
+    assert!(run.stderr.contains(code), "{}", run.stderr);
+    assert_eq!(read(dir, "lists/opt-outs.yaml"), OPT_OUTS);
+}
+
 fn project() -> Project {
     let config = Config::new()
         .scope("global", &[])
@@ -319,23 +327,15 @@ fn add_writes_nothing_when_the_number_or_the_result_is_invalid() {
 fn add_to_a_new_file_creates_it_when_the_config_reads_it() {
     let p = project();
     let dir = p.dir.path();
-    let outside = on_today(
-        dir,
-        &[
-            "add",
-            "2025550111",
-            "--reason",
-            "DNC",
-            "--to",
-            "other/x.yaml",
-        ],
-    )
-    .fails(1);
-    assert!(
-        outside.stderr.contains("dnc::edit::not_a_manifest"),
-        "{}",
-        outside.stderr
-    );
+    let outside = [
+        "add",
+        "2025550111",
+        "--reason",
+        "DNC",
+        "--to",
+        "other/x.yaml",
+    ];
+    refused(dir, &outside, "dnc::edit::not_a_manifest");
     let run = on_today(
         dir,
         &[
@@ -529,24 +529,15 @@ fn remove_asks_which_scope_when_the_number_is_in_several() {
 fn requested_at_is_checked_and_written_as_given() {
     let p = project();
     let dir = p.dir.path();
-    let bad = on_today(
-        dir,
-        &[
-            "add",
-            "2025550111",
-            "--reason",
-            "DNC",
-            "--requested-at",
-            "03/09/2026",
-        ],
-    )
-    .fails(1);
-    assert!(
-        bad.stderr.contains("dnc::edit::requested_at"),
-        "{}",
-        bad.stderr
-    );
-    assert_eq!(read(dir, "lists/opt-outs.yaml"), OPT_OUTS);
+    let bad = [
+        "add",
+        "2025550111",
+        "--reason",
+        "DNC",
+        "--requested-at",
+        "03/09/2026",
+    ];
+    refused(dir, &bad, "dnc::edit::requested_at");
     let when = "2026-03-06T16:45:00-05:00";
     on_today(
         dir,
