@@ -89,8 +89,8 @@ pub struct EditArgs {
     /// The scope: `global`, `purpose-type` or a campaign id [default: the manifest's]
     #[arg(long, value_parser = parse_scope)]
     pub scope: Option<crate::entry::CampaignId>,
-    /// The manifest to write in, relative to the config [default: the first manifest whose
-    /// `defaults` name the scope, else the first manifest]
+    /// The manifest to write in, relative to the config (a removed entry's tombstone stays in
+    /// its own) [default: the first manifest whose `defaults` name the scope, else the first]
     #[arg(long, value_name = "FILE")]
     pub to: Option<PathBuf>,
     /// Ticket or case id, kept in git.
