@@ -57,6 +57,86 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print dnc's man page, or write one page per command into a directory.
     Man(ManArgs),
+    // Everyday edits (issue 21): a new repository, one opt-out added, one removed.
+    /// Start a new repository: a config, a manifest, .gitignore, the GitHub workflows.
+    Init(InitArgs),
+    /// Add numbers to a manifest, keeping its comments and layout.
+    Add(AddArgs),
+    /// Turn a number's entry into a tombstone (a removal) with the reason it may be called.
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to start in (created if missing); nothing in it is overwritten.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Country calling code for numbers written without `+` (1: USA and Canada).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=999))]
+    pub phone_code: u16,
+    /// A scope dnc manages: `global`, `purpose-type` or a campaign id (repeatable); the
+    /// first is the manifest's default.
+    #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope, default_value = "global")]
+    pub scopes: Vec<crate::entry::CampaignId>,
+    /// The reasons entries may give (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "Customer Request,DNC")]
+    pub reasons: Vec<String>,
+}
+
+/// What `add` and `remove` share: where the config is and how to print.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(long, default_value = "dnc.yaml")]
+    pub config: PathBuf,
+    /// The scope: `global`, `purpose-type` or a campaign id [default: the manifest's]
+    #[arg(long, value_parser = parse_scope)]
+    pub scope: Option<crate::entry::CampaignId>,
+    /// The manifest to write in, relative to the config (a removed entry's tombstone stays in
+    /// its own) [default: the first manifest whose `defaults` name the scope, else the first]
+    #[arg(long, value_name = "FILE")]
+    pub to: Option<PathBuf>,
+    /// Ticket or case id, kept in git.
+    #[arg(long)]
+    pub ticket: Option<String>,
+    /// Where the request came from, kept in git (`inbound call`, `email`, …).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// When the request was made: YYYY-MM-DD or an RFC 3339 date-time [default: today]
+    #[arg(long, value_name = "WHEN")]
+    pub requested_at: Option<String>,
+    /// Country calling code for numbers written without `+` [default: the config's]
+    #[arg(long)]
+    pub phone_code: Option<u16>,
+    /// How to print what was written: lines for people, or JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The numbers, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
+    #[arg(required = true, value_name = "NUMBER")]
+    pub numbers: Vec<String>,
+    /// Why the numbers must not be called (one of the config's `reasons`, when it lists them).
+    #[arg(long)]
+    pub reason: String,
+    /// The purpose, when the entry applies to one.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    #[command(flatten)]
+    pub edit: EditArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The number, in any notation.
+    pub number: String,
+    /// Why the number may be called again (the tombstone's `removal_reason`).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub edit: EditArgs,
 }
 
 #[derive(Debug, Args)]

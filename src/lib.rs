@@ -5,6 +5,7 @@ pub mod apply;
 pub mod calendar;
 pub mod cli;
 pub mod commands;
+pub mod edit;
 pub mod entry;
 pub mod escape;
 pub mod exit;

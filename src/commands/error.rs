@@ -143,6 +143,94 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    // `dnc init`, `dnc add`, `dnc remove` and a missing config (issue 21).
+    #[error("no dnc config at {}", tried.display())]
+    #[diagnostic(code(dnc::config::not_found), help("{hint}"))]
+    NoConfig { tried: PathBuf, hint: String },
+    #[error("{} already exists; dnc init writes nothing over an existing file", path.display())]
+    #[diagnostic(
+        code(dnc::init::exists),
+        help(
+            "run dnc init in a new or empty directory, or move the file away; nothing was written"
+        )
+    )]
+    InitExists { path: PathBuf },
+    #[error("the result would be invalid; nothing was written")]
+    #[diagnostic(
+        code(dnc::edit::invalid),
+        help(
+            "fix what is named above (a reason the config allows, a scope it manages, …) and run the command again"
+        )
+    )]
+    EditInvalid,
+    #[error("{file} cannot be edited in place: {why}")]
+    #[diagnostic(code(dnc::edit::layout), help("{fix}"))]
+    EditLayout {
+        file: String,
+        why: &'static str,
+        fix: &'static str,
+    },
+    #[error("`{}` is not a manifest of this config", to.display())]
+    #[diagnostic(
+        code(dnc::edit::not_a_manifest),
+        help(
+            "name a YAML file the config's `manifests` patterns match ({patterns}), relative to the config"
+        )
+    )]
+    NotAManifest { to: PathBuf, patterns: String },
+    #[error("the config's manifests ({patterns}) match no file to write in")]
+    #[diagnostic(
+        code(dnc::edit::no_manifest),
+        help("pass --to FILE, a YAML file those patterns match (it is created)")
+    )]
+    NoManifest { patterns: String },
+    #[error("no scope for {number}: {file} has no `defaults: {{scope: …}}`")]
+    #[diagnostic(
+        code(dnc::edit::no_scope),
+        help("pass --scope global, purpose-type or a campaign id")
+    )]
+    NoScope { number: String, file: String },
+    #[error("--requested-at {value:?} is not a date")]
+    #[diagnostic(
+        code(dnc::edit::requested_at),
+        help(
+            "write the day (2026-03-01) or the moment with its offset (2026-03-01T14:30:00-05:00)"
+        )
+    )]
+    RequestedAt { value: String },
+    #[error("{number} ({scope}) has a tombstone at {at}: it was removed on purpose")]
+    #[diagnostic(
+        code(dnc::add::removed),
+        help(
+            "delete that tombstone first (its removal reason says why it was written), then add the number again"
+        )
+    )]
+    AddRemoved {
+        number: String,
+        scope: CampaignId,
+        at: String,
+    },
+    #[error(
+        "{number} ({scope}) is a row of the CSV file {at}; dnc remove edits YAML manifests only"
+    )]
+    #[diagnostic(
+        code(dnc::remove::in_csv),
+        help(
+            "delete that row from {file}, then run the same dnc remove again: it writes the tombstone"
+        )
+    )]
+    RemoveInCsv {
+        number: String,
+        scope: CampaignId,
+        at: String,
+        file: String,
+    },
+    #[error("{number} is listed in several scopes: {places}")]
+    #[diagnostic(
+        code(dnc::remove::ambiguous),
+        help("pass --scope to say which one to remove")
+    )]
+    RemoveAmbiguous { number: String, places: String },
 }
 
 impl CommandError {

@@ -12,6 +12,7 @@ use miette::Result;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
+    super::config_exists(&args.path)?;
     let (config, diagnostics) = manifest::load_config(&args.path);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, out.color_err));
@@ -73,7 +74,7 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
 }
 
 /// The files the `manifests` globs match, each once, in order.
-fn manifest_files(root: &Path, patterns: &[String]) -> Vec<PathBuf> {
+pub(super) fn manifest_files(root: &Path, patterns: &[String]) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
         let Ok(paths) = glob::glob(&root.join(pattern).to_string_lossy()) else {

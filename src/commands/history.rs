@@ -9,6 +9,7 @@ use crate::phone;
 use miette::{IntoDiagnostic, Result};
 
 pub fn run(args: HistoryArgs) -> Result<Exit> {
+    super::config_exists(&args.sources.config)?;
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, false));

@@ -81,6 +81,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
 /// The config and the manifests so far. Before the first import the `manifests` globs may
 /// match nothing: that alone does not stop an import, any other error does.
 fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
+    super::config_exists(&args.path)?;
     let loaded = manifest::load(&args.path, false);
     let blocking = loaded
         .diagnostics

@@ -14,6 +14,11 @@ mod report;
 mod sandbox;
 mod schema;
 mod validate;
+// Everyday edits (issue 21).
+mod add;
+mod edit;
+mod init;
+mod remove;
 
 pub use error::CommandError;
 
@@ -96,6 +101,9 @@ fn dispatch(command: Command, out: Output) -> Result<Exit> {
         Command::Fmt(args) => fmt::run(args, out),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Add(args) => add::run(args, out),
+        Command::Remove(args) => remove::run(args, out),
     }
 }
 
@@ -132,9 +140,37 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .into_diagnostic()
 }
 
+/// Fails with the path tried, and what to run instead, when there is no config at `path`
+/// (a config file, or a directory holding `dnc.yaml`).
+fn config_exists(path: &Path) -> Result<()> {
+    let tried = manifest::config_file(path);
+    if tried.exists() {
+        return Ok(());
+    }
+    let tried = std::path::absolute(&tried).unwrap_or(tried);
+    let dir = tried.parent().unwrap_or(Path::new("."));
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("dnc.yaml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let hint = match found.as_slice() {
+        [] => "run `dnc init` to start one here, or pass the config file or the directory that holds it".to_string(),
+        some => format!(
+            "pass the directory that holds it, e.g. `{}` (a path argument, or --config for add and remove), or run `dnc init` to start one here",
+            some.join("`, `")
+        ),
+    };
+    Err(CommandError::NoConfig { tried, hint }.into())
+}
+
 /// Loads the manifests, prints any diagnostics to stderr, and fails when there are errors:
 /// nothing is planned or applied from invalid manifests.
 fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
+    config_exists(path)?;
     let loaded = manifest::load(path, false);
     if !loaded.diagnostics.items.is_empty() {
         eprint!(
@@ -144,7 +180,8 @@ fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
     }
     match loaded.config {
         Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),
-        _ => Err(CommandError::InvalidManifests.into()),
+        Some(_) => Err(CommandError::InvalidManifests.into()),
+        None => Err(CommandError::InvalidConfig.into()),
     }
 }
 

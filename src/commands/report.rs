@@ -10,6 +10,7 @@ use crate::report::{self, Options};
 use miette::{IntoDiagnostic, Result};
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
+    super::config_exists(&args.sources.config)?;
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
         eprint!("{}", manifest::render_human(&diagnostics, false));

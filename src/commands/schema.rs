@@ -5,10 +5,15 @@ use crate::exit::Exit;
 use crate::manifest::schema;
 
 pub fn run(args: SchemaArgs) -> miette::Result<Exit> {
-    let value = match args.kind {
+    print!("{}", text(args.kind));
+    Ok(Exit::Success)
+}
+
+/// The schema as the files in `schema/` hold it.
+pub fn text(kind: SchemaKind) -> String {
+    let value = match kind {
         SchemaKind::Config => schema::config(),
         SchemaKind::Manifest => schema::manifest(),
     };
-    print!("{}", schema::pretty(&value));
-    Ok(Exit::Success)
+    schema::pretty(&value)
 }

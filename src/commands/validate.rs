@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn run(args: ValidateArgs, out: Output) -> miette::Result<Exit> {
+    super::config_exists(&args.path)?;
     let mut loaded = manifest::load(&args.path, args.strict);
     let out = match args.format {
         DiagnosticFormat::Human => {

@@ -166,7 +166,7 @@ fn comments(text: &str, line_starts: &[usize], scalars: &[Range<usize>]) -> Vec<
 }
 
 /// Where a node's last scalar ends: comments after it belong to what follows.
-fn content_end(node: &Node) -> usize {
+pub(crate) fn content_end(node: &Node) -> usize {
     let last = match &node.value {
         Value::Scalar { .. } => None,
         Value::Seq(items) => items.last().map(content_end),

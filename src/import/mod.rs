@@ -278,7 +278,7 @@ mod write;
 
 use decide::*;
 use render::*;
-pub use render::{entries, yaml_str};
+pub use render::{entries, scope_text, yaml_str};
 pub use write::write;
 
 #[cfg(test)]

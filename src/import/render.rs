@@ -118,7 +118,7 @@ pub(super) fn csv_text(rows: &[(CampaignId, Row)], with_scope: bool) -> String {
 }
 
 /// The scope as manifests and CSV files name it.
-pub(super) fn scope_text(scope: CampaignId) -> String {
+pub fn scope_text(scope: CampaignId) -> String {
     match scope {
         CampaignId::GLOBAL => "global".into(),
         CampaignId::PURPOSE_TYPE => "purpose-type".into(),

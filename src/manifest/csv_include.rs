@@ -212,6 +212,8 @@ fn row(
             Some("reason") => row.reason = Some(cell()),
             Some("purpose") => row.purpose = Some(cell()),
             Some("requested_at") => row.requested_at = Some(cell()),
+            Some("ticket") => row.ticket = true,
+            Some("source") => row.source = true,
             _ => {}
         }
     }

@@ -44,20 +44,32 @@ fn looks_like_drive(s: &str) -> bool {
 }
 
 /// Reads files on disk inside `root`.
-pub(super) struct Disk {
+pub(super) struct Disk<'o> {
     /// The root, canonical (symlinks resolved), or `None` when it cannot be resolved.
     root: Option<PathBuf>,
+    /// A file read as this text instead of from disk (which may not hold it yet): an edit
+    /// is checked with every other file before it is written.
+    overlay: Option<(&'o Path, &'o str)>,
 }
 
-impl Disk {
-    pub(super) fn new(root: &Path) -> Self {
+impl<'o> Disk<'o> {
+    pub(super) fn new(root: &Path, overlay: Option<(&'o Path, &'o str)>) -> Self {
         Disk {
             root: root.canonicalize().ok(),
+            overlay,
         }
+    }
+
+    /// The file read from the overlay, when it is `path`.
+    pub(super) fn overlay_path(&self) -> Option<&'o Path> {
+        self.overlay.map(|(p, _)| p)
     }
 
     /// Reads `path` if it resolves inside the root to a regular file of at most `cap` bytes.
     pub(super) fn read(&self, path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+        if let Some((_, text)) = self.overlay.filter(|(p, _)| same_path(p, path)) {
+            return Ok(text.as_bytes().to_vec());
+        }
         let real = path.canonicalize()?;
         if !self.root.as_ref().is_some_and(|r| real.starts_with(r)) {
             return Err(io::Error::new(
@@ -67,6 +79,11 @@ impl Disk {
         }
         read_regular(&real, cap)
     }
+}
+
+/// The same path written two ways (`./a/b` and `a/b`), compared without the filesystem.
+pub(super) fn same_path(a: &Path, b: &Path) -> bool {
+    crate::paths::slashed(a) == crate::paths::slashed(b)
 }
 
 /// Reads `path` if it is a regular file of at most `cap` bytes (the config file itself,

@@ -34,9 +34,20 @@ impl Loaded {
 /// Loads the config at `config_path` (or `config_path/dnc.yaml`) and the manifests it names.
 /// `strict_override` makes unassigned numbers errors whatever the config says.
 pub fn load(config_path: &Path, strict_override: bool) -> Loaded {
+    load_with(config_path, strict_override, None)
+}
+
+/// `load`, with the file at `overlay`'s path (the config's root joined with a manifest's
+/// name, which need not exist yet) read as `overlay`'s text: an edit checked with every
+/// other file before it is written.
+pub fn load_with(
+    config_path: &Path,
+    strict_override: bool,
+    overlay: Option<(&Path, &str)>,
+) -> Loaded {
     let path = config_file(config_path);
     let root = root_of(&path);
-    let disk = Disk::new(&root);
+    let disk = Disk::new(&root, overlay);
     let mut check = Check::new(&root, false, None);
     let config = check.config(&path, strict_override, &disk);
     let mut merge = Merge::default();
@@ -195,6 +206,7 @@ pub fn load_file(
         purposes: None,
         strict: false,
         deadlines: Deadlines::default(),
+        require: Vec::new(),
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));
@@ -208,7 +220,8 @@ pub fn load_file(
     merge.desired
 }
 
-fn config_file(config_path: &Path) -> PathBuf {
+/// The config file `config_path` names: itself, or `dnc.yaml` in it when it is a directory.
+pub fn config_file(config_path: &Path) -> PathBuf {
     if config_path.is_dir() {
         config_path.join("dnc.yaml")
     } else {

@@ -14,7 +14,7 @@ pub mod yaml;
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
-pub use load::{Loaded, config_root, load, load_config, load_file};
+pub use load::{Loaded, config_file, config_root, load, load_config, load_file, load_with};
 
 use crate::entry::{CampaignId, Key};
 use std::path::PathBuf;
@@ -106,6 +106,8 @@ pub struct Config {
     pub purposes: Option<Vec<String>>,
     pub strict: bool,
     pub deadlines: Deadlines,
+    /// Fields every entry must have besides number, scope and reason.
+    pub require: Vec<model::RequiredField>,
 }
 
 /// How long a request may take to honor, and how long it is honored.

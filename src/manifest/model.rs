@@ -117,6 +117,39 @@ pub struct ConfigFile {
     #[serde(default = "default_max_file_bytes")]
     #[schemars(range(min = 1))]
     pub max_file_bytes: u64,
+    /// Entry fields every entry must have (its own, or from `defaults` or its include), e.g.
+    /// `[requested_at, ticket]`: a missing one is an error at the entry.
+    #[serde(default)]
+    #[schemars(example = vec![RequiredField::RequestedAt, RequiredField::Ticket])]
+    pub require: Vec<RequiredField>,
+}
+
+/// An entry field a config can require (`number`, `scope` and `reason` always are).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredField {
+    PhoneCode,
+    Scope,
+    Reason,
+    Purpose,
+    Ticket,
+    RequestedAt,
+    Source,
+}
+
+impl RequiredField {
+    /// The field's key, as manifests write it.
+    pub fn key(self) -> &'static str {
+        match self {
+            RequiredField::PhoneCode => "phone_code",
+            RequiredField::Scope => "scope",
+            RequiredField::Reason => "reason",
+            RequiredField::Purpose => "purpose",
+            RequiredField::Ticket => "ticket",
+            RequiredField::RequestedAt => "requested_at",
+            RequiredField::Source => "source",
+        }
+    }
 }
 
 /// A calendar day, YYYY-MM-DD.

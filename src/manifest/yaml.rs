@@ -276,7 +276,7 @@ impl<'t> Node<'t> {
     }
 }
 
-pub(super) fn core_schema(text: &str) -> serde_json::Value {
+pub fn core_schema(text: &str) -> serde_json::Value {
     use serde_json::Value as J;
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return J::Null,

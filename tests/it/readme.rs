@@ -1,10 +1,11 @@
-//! The README's shown outputs, produced by real runs so they cannot drift.
+//! The README's and the task guide's shown outputs, produced by real runs so they cannot drift.
 //!
-//! Every ```console / ```markdown block in README.md follows a marker line
+//! Every ```console / ```markdown block in README.md and docs/tasks.md follows a marker line
 //! `<!-- readme-output: NAME -->`. This test plays the README's walk through the examples (a
 //! copy in a temp git repository, the embedded sandbox, a fixed actor, author, commit dates and
-//! `DNC_TODAY`), renders each named output and compares it with the block. On a difference it
-//! fails with a diff; `DNC_README_UPDATE=1 cargo test --test it readme` rewrites the blocks.
+//! `DNC_TODAY`), and the guide's from an empty directory, renders each named output and
+//! compares it with the block. On a difference it fails with a diff;
+//! `DNC_README_UPDATE=1 cargo test --test it readme` rewrites the blocks.
 
 use crate::common::{command, git};
 use std::collections::BTreeMap;
@@ -34,14 +35,18 @@ struct Walk {
 
 impl Walk {
     fn new() -> Walk {
-        let root = tempfile::tempdir().expect("tempdir");
+        let w = Walk::empty();
         copy_dir(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
-            &root.path().join("examples"),
+            &w.path("examples"),
         );
-        std::fs::write(root.path().join(".gitignore"), ".dnc/\n").expect("write .gitignore");
+        std::fs::write(w.path(".gitignore"), ".dnc/\n").expect("write .gitignore");
+        w
+    }
+
+    fn empty() -> Walk {
         Walk {
-            root,
+            root: tempfile::tempdir().expect("tempdir"),
             outputs: BTreeMap::new(),
         }
     }
@@ -156,17 +161,64 @@ fn walk() -> BTreeMap<&'static str, String> {
     w.outputs
 }
 
+/// The task guide's walk: a repository started with `dnc init`, a number added, applied,
+/// removed, and its history.
+fn tasks_walk() -> BTreeMap<&'static str, String> {
+    let number = "(202) 555-0143";
+    let mut w = Walk::empty();
+    w.show("tasks-init", w.dnc(&["init"], 0));
+    w.git(&["init", "-q", "-b", "main"], ADOPTED);
+    w.commit("Start the DNC lists", ADOPTED);
+    let add = [
+        "add",
+        number,
+        "--reason",
+        "Customer Request",
+        "--ticket",
+        "COMP-1234",
+        "--source",
+        "inbound call",
+    ];
+    w.show("tasks-add", w.dnc(&add, 0));
+    w.show("tasks-add-again", w.dnc(&add, 0));
+    w.show("tasks-plan", w.dnc(&["plan"], 0));
+    w.commit("Opt out (202) 555-0143 (COMP-1234)", ADOPTED);
+    w.dnc(&["apply", "--yes", "--concurrency", "1"], 0);
+    let remove = [
+        "remove",
+        number,
+        "--reason",
+        "Entered in error, COMP-1240",
+        "--ticket",
+        "COMP-1240",
+    ];
+    w.show("tasks-remove", w.dnc(&remove, 0));
+    w.commit("Remove (202) 555-0143 (COMP-1240)", WITHDRAWN);
+    w.show("tasks-remove-plan", w.dnc(&["plan"], 0));
+    w.show("tasks-history", w.dnc(&["history", number], 0));
+    w.outputs
+}
+
 #[test]
 fn readme_outputs_are_real() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).expect("read README.md");
-    let outputs = walk();
+    outputs_are_real("README.md", walk());
+}
+
+#[test]
+fn task_guide_outputs_are_real() {
+    outputs_are_real("docs/tasks.md", tasks_walk());
+}
+
+/// Compares the marked blocks of `file` with `outputs` (or rewrites them).
+fn outputs_are_real(file: &str, outputs: BTreeMap<&'static str, String>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let readme = std::fs::read_to_string(&path).expect("read the page");
     let (updated, stale) = rewrite(&readme, &outputs);
     if stale.is_empty() {
         return;
     }
     if std::env::var_os("DNC_README_UPDATE").is_some() {
-        std::fs::write(&path, updated).expect("write README.md");
+        std::fs::write(&path, updated).expect("write the page");
         return;
     }
     let diffs: Vec<String> = stale
@@ -174,36 +226,38 @@ fn readme_outputs_are_real() {
         .map(|(name, old, new)| {
             let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
             format!(
-                "README block `{name}` differs from the real output:\n{}",
-                diff.unified_diff().header("README.md", "real output")
+                "{file} block `{name}` differs from the real output:\n{}",
+                diff.unified_diff().header(file, "real output")
             )
         })
         .collect();
     panic!(
-        "{}\nRefresh the README with: DNC_README_UPDATE=1 cargo test --test it readme",
+        "{}\nRefresh {file} with: DNC_README_UPDATE=1 cargo test --test it readme",
         diffs.join("\n")
     );
 }
 
 #[test]
 fn every_console_block_has_a_marker() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("read README.md");
-    let lines: Vec<&str> = readme.lines().collect();
-    let mut in_block = false;
-    for (i, line) in lines.iter().enumerate() {
-        if !line.starts_with("```") {
-            continue;
+    for file in ["README.md", "docs/tasks.md"] {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+            .expect("read the page");
+        let lines: Vec<&str> = text.lines().collect();
+        let mut in_block = false;
+        for (i, line) in lines.iter().enumerate() {
+            if !line.starts_with("```") {
+                continue;
+            }
+            if !in_block && (*line == "```console" || *line == "```markdown") {
+                let marked = i > 0 && lines[i - 1].starts_with(MARKER);
+                assert!(
+                    marked,
+                    "{file}:{}: a shown output without a `{MARKER}NAME -->` line above it",
+                    i + 1
+                );
+            }
+            in_block = !in_block;
         }
-        if !in_block && (*line == "```console" || *line == "```markdown") {
-            let marked = i > 0 && lines[i - 1].starts_with(MARKER);
-            assert!(
-                marked,
-                "README.md:{}: a shown output without a `{MARKER}NAME -->` line above it",
-                i + 1
-            );
-        }
-        in_block = !in_block;
     }
 }
 
@@ -270,7 +324,7 @@ fn rewrite(
         };
         let real = outputs
             .get(name)
-            .unwrap_or_else(|| panic!("README marker `{name}`: no such output in readme.rs"));
+            .unwrap_or_else(|| panic!("marker `{name}`: no such output in readme.rs"));
         let fence = lines.next().expect("a code block after the marker");
         assert!(
             fence.starts_with("```"),
@@ -294,7 +348,7 @@ fn rewrite(
     for name in outputs.keys() {
         assert!(
             shown.contains(name),
-            "output `{name}` is shown nowhere in README.md"
+            "output `{name}` is shown nowhere in its page"
         );
     }
     (out, stale)

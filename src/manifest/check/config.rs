@@ -32,7 +32,8 @@ impl Check<'_> {
             .and_then(|(_, v)| v.scalar()?.parse().ok())
             .unwrap_or(files::DEFAULT_MAX_FILE_BYTES);
         let read = |p: &Path| disk.read(p, cap);
-        let manifests = self.manifest_files(&file, &node, &config, path, &read);
+        let manifests =
+            self.manifest_files(&file, &node, &config, path, &read, disk.overlay_path());
         Some((config, manifests, cap))
     }
 
@@ -175,6 +176,7 @@ impl Check<'_> {
             reasons: spec.reasons,
             purposes: spec.purposes,
             strict: strict_override || spec.strict,
+            require: spec.require,
         }
     }
 

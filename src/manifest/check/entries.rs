@@ -5,7 +5,7 @@ use super::{Candidate, Check, Inherited};
 use crate::calendar;
 use crate::entry::{Key, TextProblem};
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
-use crate::manifest::model::{Defaults, ScopeRef};
+use crate::manifest::model::{Defaults, RequiredField, ScopeRef};
 use crate::manifest::row::Row;
 use crate::manifest::yaml::Node;
 use crate::manifest::{Config, Source};
@@ -140,6 +140,53 @@ impl Check<'_> {
         ok
     }
 
+    /// The fields the config's `require` lists that an entry has neither written nor
+    /// inherited, each an error at the entry's first line.
+    fn check_required(
+        &mut self,
+        config: &Config,
+        file: &SourceFile,
+        row: &Row,
+        inherited: &Inherited,
+    ) -> bool {
+        let missing: Vec<&str> = config
+            .require
+            .iter()
+            .filter(|field| match field {
+                RequiredField::PhoneCode => row.phone_code.or(inherited.phone_code).is_none(),
+                // Reported on their own when missing.
+                RequiredField::Scope | RequiredField::Reason => false,
+                RequiredField::Purpose => row.purpose.is_none() && inherited.purpose.is_none(),
+                RequiredField::Ticket => !row.ticket,
+                RequiredField::RequestedAt => row.requested_at.is_none(),
+                RequiredField::Source => !row.source,
+            })
+            .map(|field| field.key())
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        let names = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.error(
+            At(file)
+                .diag(
+                    Severity::Error,
+                    "dnc::entry::required",
+                    format!("this entry has no {names}, which the config requires"),
+                    row.head.clone(),
+                    format!("no {names}"),
+                )
+                .with_help(format!(
+                    "write {names} on this entry, or take it out of `require` in the config"
+                )),
+        );
+        false
+    }
+
     /// The semantic pass for one entry or tombstone; accepted items become candidates.
     pub(super) fn accept(
         &mut self,
@@ -214,6 +261,9 @@ impl Check<'_> {
             day
         });
         ok &= row.requested_at.is_none() || requested_at.is_some();
+        if !tombstone {
+            ok &= self.check_required(config, file, &row, inherited);
+        }
         let (number, number_span) = &row.number;
         let code = row.phone_code.or(inherited.phone_code);
         let phone = match phone::normalize(code, number) {

@@ -140,6 +140,8 @@ impl Check<'_> {
                     reason: text(&e.reason, "reason"),
                     purpose: text(&e.purpose, "purpose"),
                     requested_at: text(&e.requested_at, "requested_at"),
+                    ticket: e.ticket.is_some(),
+                    source: e.source.is_some(),
                     removal_reason: None,
                 };
                 self.accept(config, file, row, inherited);
@@ -260,7 +262,8 @@ fn plain_entry(text: &str, node: &Node) -> Option<Row> {
             ("requested_at", Value::String(s)) if plain_date(&s) => {
                 row.requested_at = Some((s, at()));
             }
-            ("ticket" | "source", Value::String(_)) => {}
+            ("ticket", Value::String(_)) => row.ticket = true,
+            ("source", Value::String(_)) => row.source = true,
             _ => return None,
         }
     }
@@ -394,6 +397,8 @@ mod tests {
             assert_eq!(row.reason, text_of(e.reason, "reason"), "{text}");
             assert_eq!(row.purpose, text_of(e.purpose, "purpose"), "{text}");
             assert_eq!(row.requested_at, text_of(e.requested_at, "requested_at"));
+            assert_eq!(row.ticket, e.ticket.is_some(), "{text}");
+            assert_eq!(row.source, e.source.is_some(), "{text}");
             assert_eq!(row.head, head(text, &node.span));
         }
     }

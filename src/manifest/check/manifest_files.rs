@@ -4,12 +4,14 @@
 use super::{Check, ManifestFiles, ReadFile, outside};
 use crate::manifest::Config;
 use crate::manifest::diagnostics::{At, Severity, SourceFile};
+use crate::manifest::files::same_path;
 use crate::manifest::yaml::{Node, Value as Y};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 impl Check<'_> {
-    /// Expands the `manifests` globs; each must match at least one file.
+    /// Expands the `manifests` globs; each must match at least one file. `extra`, a file
+    /// about to be written, is matched as if it were on disk.
     pub(super) fn manifest_files(
         &mut self,
         file: &SourceFile,
@@ -17,6 +19,7 @@ impl Check<'_> {
         config: &Config,
         config_path: &Path,
         files: ReadFile,
+        extra: Option<&Path>,
     ) -> ManifestFiles {
         let Some((
             _,
@@ -37,10 +40,17 @@ impl Check<'_> {
             }
             let full = config.root.join(pattern);
             let matches = match glob::glob(&full.to_string_lossy()) {
-                Ok(m) => m
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect::<Vec<_>>(),
+                Ok(m) => {
+                    let mut m: Vec<PathBuf> =
+                        m.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                    let new = extra.filter(|x| {
+                        !m.iter().any(|p| same_path(p, x))
+                            && glob::Pattern::new(&full.to_string_lossy())
+                                .is_ok_and(|g| g.matches_path(x))
+                    });
+                    m.extend(new.map(Path::to_path_buf));
+                    m
+                }
                 Err(e) => {
                     self.error(At(file).diag(
                         Severity::Error,
