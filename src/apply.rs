@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct Provenance {
     pub commit: Option<String>,
     pub actor: Option<String>,
+    /// The pull request whose reviews confirmed the removals' approvals.
+    pub reviewed: Option<crate::github::Reviewed>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -290,6 +292,20 @@ fn record_for(
         Change::Create { deadline, .. } => deadline.as_ref(),
         _ => None,
     };
+    let approval = match change {
+        Change::Remove {
+            approval: Some(a), ..
+        } => Some(ledger::RecordedApproval {
+            by: a.by.clone(),
+            ticket: a.ticket.clone(),
+            pull_request: who
+                .reviewed
+                .as_ref()
+                .filter(|r| r.approved_by(&a.by))
+                .map(|r| r.pull_request),
+        }),
+        _ => None,
+    };
     Record {
         time: ledger::now(),
         event,
@@ -312,6 +328,7 @@ fn record_for(
         attempts: fin.map(|f| f.attempts),
         requested_at: deadline.map(|d| d.requested_at),
         due: deadline.map(|d| d.due),
+        approval,
     }
 }
 

@@ -195,6 +195,7 @@ pub fn load_file(
         purposes: None,
         strict: false,
         deadlines: Deadlines::default(),
+        approvals: Default::default(),
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));
@@ -309,6 +310,7 @@ impl Merge {
                 removal_reason: c.reason,
                 source: c.source,
                 requested_at: c.requested_at,
+                approval: c.approval,
             });
         } else {
             desired.entries.push(DesiredEntry {

@@ -195,6 +195,7 @@ fn diff_scope(
                     removal_reason: tomb.removal_reason.to_string(),
                     source: tomb.source.clone(),
                     effect: not_looked_up(),
+                    approval: tomb.approval.clone(),
                 }))
             }
             Some(_) => {}
@@ -427,6 +428,7 @@ mod tests {
             strict: false,
             phone_code: Some(1),
             deadlines: Deadlines::default(),
+            approvals: Default::default(),
         }
     }
 
@@ -473,12 +475,14 @@ mod tests {
                     removal_reason: "consent".into(),
                     source: src(9),
                     requested_at: None,
+                    approval: None,
                 },
                 Tombstone {
                     key: key(0, "2025550105"),
                     removal_reason: "gone".into(),
                     source: src(10),
                     requested_at: None,
+                    approval: None,
                 },
             ],
         };
@@ -633,6 +637,7 @@ mod tests {
                 removal_reason: "r".into(),
                 source: src(1),
                 requested_at: None,
+                approval: None,
             }],
         };
         let plan = diff(&config(true), &desired, &remote);
@@ -678,12 +683,14 @@ mod tests {
                     removal_reason: "r".into(),
                     source: src(1),
                     requested_at: None,
+                    approval: None,
                 },
                 Tombstone {
                     key: key(111, "2025550105"),
                     removal_reason: "r".into(),
                     source: src(2),
                     requested_at: None,
+                    approval: None,
                 },
             ],
         };

@@ -333,6 +333,7 @@ async fn plan_comment_is_created_then_edited_in_place() {
     let mut plan = PlanPublication {
         config_path: "./examples/dnc.yaml",
         markdown: "## dnc plan\n\n1 to add",
+        step_summary: "## dnc plan\n\n1 to add",
         has_changes: true,
         complete: true,
         plan_hash: "sha256:aaaa",
@@ -471,6 +472,7 @@ async fn a_plan_without_changes_edits_but_never_creates() {
     let plan = PlanPublication {
         config_path: "examples/dnc.yaml",
         markdown: "No changes.",
+        step_summary: "No changes.",
         has_changes: false,
         complete: true,
         plan_hash: "sha256:bbbb",

@@ -294,17 +294,86 @@ fn a_failed_read_is_not_an_empty_list() {
         )],
     );
     let sandbox = Sandbox::start(&["--fault-5xx", "1.0", "--seed", "1"]);
-    let out = project.dnc_fail(
-        &sandbox,
-        1,
-        &["plan", "--format", "json", "--detailed-exitcode"],
+    // Nothing could be read: the plan says only that, with the cause, and lists no creates.
+    for format in ["json", "human", "markdown"] {
+        let out = project.dnc_fail(
+            &sandbox,
+            1,
+            &["plan", "--format", format, "--detailed-exitcode"],
+        );
+        assert!(!out.stdout.contains("555-0101"), "{}", out.stdout);
+        assert!(
+            out.stderr.contains("dnc::state::unreadable")
+                && out.stderr.contains("no scope could be read")
+                && out.stderr.contains("HTTP 5"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+/// The base URL without the API's `/v1/`: every search answers 404, and the error says
+/// where the path went missing instead of planning the manifests as creates.
+#[test]
+fn a_base_url_without_v1_is_named_as_the_cause() {
+    let project = Project::new(
+        &Config::new().scope("global", &[]),
+        &[(
+            "lists/global.yaml",
+            "entries:\n  - number: \"202-555-0101\"\n    scope: global\n    reason: r\n",
+        )],
     );
-    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
-    let why = json["scopes"][0]["incomplete"]
-        .as_str()
-        .expect("incomplete");
-    assert!(why.contains("failed"), "{why}");
-    assert_eq!(counts(&json), [1, 0, 0, 0]);
+    let sandbox = Sandbox::start(&[]);
+    let root = format!(
+        "http://{}:{}/",
+        sandbox.url.host_str().unwrap(),
+        sandbox.url.port().unwrap()
+    );
+    let mut cmd = project.targeting(&sandbox, &["plan"]);
+    cmd.env("DNC_API_URL", &root);
+    let out = run(&mut cmd).fails(1);
+    assert!(!out.stdout.contains("555-0101"), "{}", out.stdout);
+    let err = normalize(&out.stderr.replace(&root, "[sandbox]/"));
+    insta::assert_snapshot!(err);
+}
+
+/// Past the threshold, human and markdown output list every removal, the first creates
+/// and updates of each scope, and count the rest; --full and JSON list everything.
+#[test]
+fn a_big_plan_is_summarized_and_full_on_request() {
+    let mut entries =
+        String::from("defaults:\n  scope: global\n  reason: Customer Request\nentries:\n");
+    for n in 0..300 {
+        entries.push_str(&format!(
+            "  - number: \"20{}555{:04}\"\n",
+            2 + n / 100,
+            100 + n % 100
+        ));
+    }
+    entries.push_str(
+        "removals:\n  - number: \"205-555-0100\"\n    removal_reason: Entered by mistake\n",
+    );
+    let project = Project::new(
+        &Config::new().scope("global", &[]).safety(10),
+        &[("lists/big.yaml", &entries)],
+    );
+    let sandbox = Sandbox::start_seeded([seed("2055550100", 0).reason("Customer Request")], &[]);
+    let human = project.dnc_ok(&sandbox, &["plan"]);
+    let text = normalize(&human.stdout.replace(sandbox.url.as_str(), "[sandbox]/"));
+    assert!(text.lines().count() < 100, "{text}");
+    insta::assert_snapshot!("plan_summarized_human", text);
+    let full = project.dnc_ok(&sandbox, &["plan", "--full"]);
+    assert_eq!(full.stdout.matches("\n  + ").count(), 300);
+    let md = project.dnc_ok(&sandbox, &["plan", "--format", "markdown"]);
+    assert_eq!(md.stdout.matches("| ➕ create |").count(), 20);
+    assert_eq!(md.stdout.matches("| ➖ remove |").count(), 1);
+    assert!(
+        md.stdout
+            .contains("| | … 280 more to create | listed in full"),
+        "{}",
+        md.stdout
+    );
+    assert_eq!(counts(&plan_json(&project, &sandbox, &[])), [300, 0, 1, 0]);
 }
 
 #[test]

@@ -175,6 +175,7 @@ impl Check<'_> {
             reasons: spec.reasons,
             purposes: spec.purposes,
             strict: strict_override || spec.strict,
+            approvals: spec.removals.approvals,
         }
     }
 

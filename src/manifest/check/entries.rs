@@ -5,7 +5,7 @@ use super::{Candidate, Check, Inherited};
 use crate::calendar;
 use crate::entry::{Key, TextProblem};
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
-use crate::manifest::model::{Defaults, ScopeRef};
+use crate::manifest::model::{ApprovalPolicy, Defaults, ScopeRef};
 use crate::manifest::row::Row;
 use crate::manifest::yaml::Node;
 use crate::manifest::{Config, Source};
@@ -218,6 +218,26 @@ impl Check<'_> {
             day
         });
         ok &= row.requested_at.is_none() || requested_at.is_some();
+        if tombstone
+            && row.approval.is_none()
+            && !self.any_scope
+            && config.approvals == ApprovalPolicy::Required
+        {
+            self.error(
+                at.diag(
+                    Severity::Error,
+                    "dnc::entry::no_approval",
+                    "this removal has no approval",
+                    row.head.clone(),
+                    "no `approval`",
+                )
+                .with_help(
+                    "the config's `removals.approvals: required` asks every tombstone for its approval: \
+                     add `approval: {by: LOGIN, ticket: TICKET}`",
+                ),
+            );
+            ok = false;
+        }
         let (number, number_span) = &row.number;
         let code = row.phone_code.or(inherited.phone_code);
         let phone = match phone::normalize(code, number) {
@@ -295,6 +315,7 @@ impl Check<'_> {
             purpose,
             tombstone,
             requested_at,
+            approval: row.approval,
             source: Source {
                 file: loc.file,
                 line: loc.line,

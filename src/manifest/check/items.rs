@@ -3,13 +3,16 @@
 
 use super::schemas::Which;
 use super::{Check, Include, Inherited, head, outside};
-use crate::manifest::Config;
+use crate::manifest::csv_include::{CsvMapping, Written};
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
 use crate::manifest::files;
-use crate::manifest::model::{Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeName, ScopeRef};
+use crate::manifest::model::{
+    Defaults, ENTRY_FIELDS, EntrySpec, IncludeSpec, RemovalSpec, ScopeName, ScopeRef,
+};
 use crate::manifest::row::Row;
 use crate::manifest::schema::Item;
 use crate::manifest::yaml::{self, Node, Value as Y};
+use crate::manifest::{Approval, Config};
 use serde_json::Value;
 use std::ops::Range;
 use std::path::Path;
@@ -140,7 +143,7 @@ impl Check<'_> {
                     reason: text(&e.reason, "reason"),
                     purpose: text(&e.purpose, "purpose"),
                     requested_at: text(&e.requested_at, "requested_at"),
-                    removal_reason: None,
+                    ..Row::default()
                 };
                 self.accept(config, file, row, inherited);
             }
@@ -155,6 +158,10 @@ impl Check<'_> {
                     scope: r.scope.map(|s| (s, span("scope"))),
                     requested_at: text(&r.requested_at, "requested_at"),
                     removal_reason: Some((r.removal_reason, span("removal_reason"))),
+                    approval: r.approval.map(|a| Approval {
+                        by: a.by,
+                        ticket: a.ticket,
+                    }),
                     ..Row::default()
                 };
                 self.accept(config, file, row, inherited);
@@ -180,11 +187,25 @@ impl Check<'_> {
                         return;
                     }
                 };
+                let mapping = CsvMapping::of(&inc);
+                let mut spans: Vec<(&'static str, Range<usize>)> = ENTRY_FIELDS
+                    .iter()
+                    .filter_map(|f| {
+                        let columns = node.get("columns")?.1;
+                        Some((*f, columns.get(f)?.1.span.clone()))
+                    })
+                    .collect();
+                spans.push(("date_format", span("date_format")));
                 self.includes.push(Include {
                     path: config.root.join(&rel),
                     name: crate::paths::slashed(&rel),
                     from: (file.clone(), span("csv")),
                     inherited,
+                    mapping,
+                    written: Written {
+                        file: file.clone(),
+                        spans,
+                    },
                 });
             }
         }
