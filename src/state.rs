@@ -62,28 +62,18 @@ pub enum ReadError {
     #[error("{scope} is not a campaign of this account: {error}")]
     #[diagnostic(code(dnc::state::unknown_scope))]
     UnknownScope { scope: CampaignId, error: ApiError },
-    /// Every scope's read failed before it read anything: a plan would only list the
-    /// manifests as creates.
-    #[error("INCOMPLETE: no scope could be read, so nothing was planned: {error}")]
-    #[diagnostic(code(dnc::state::unreadable), help("{help}"))]
-    Unreadable { error: ApiError, help: String },
 }
 
-impl ReadError {
-    /// The error for a read of which every scope failed with `error`: a 404 means the URL
-    /// names no API (most often the base URL without its `/v1/`).
-    fn unreadable(error: ApiError) -> ReadError {
-        let help = match &error {
-            ApiError::Status { status: 404, .. } | ApiError::Garbled { status: 404, .. } => {
-                "the API answered 404 Not Found: DNC_API_URL must be the API's base URL with its \
-                 version path, e.g. https://api.convoso.com/v1/"
-                    .to_string()
-            }
-            other => miette::Diagnostic::help(other)
-                .map_or_else(|| "run again later".to_string(), |h| h.to_string()),
-        };
-        ReadError::Unreadable { error, help }
-    }
+/// Said of a 404: the base URL most often lacks the API's version path.
+pub const URL_HINT: &str = " (404: DNC_API_URL must be the API's base URL with its version path, \
+                            e.g. https://api.convoso.com/v1/)";
+
+/// The API answered 404 Not Found: the URL names no endpoint.
+fn not_found(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Status { status: 404, .. } | ApiError::Garbled { status: 404, .. }
+    )
 }
 
 /// Page size: the API's maximum `limit`.
@@ -165,7 +155,6 @@ async fn read_all(
         used_manifests: AtomicBool::new(false),
         early,
         fatal: Mutex::new(None),
-        first_failure: Mutex::new(None),
         failed: scopes.iter().map(|_| AtomicBool::new(false)).collect(),
     };
     let reads = scopes
@@ -175,17 +164,6 @@ async fn read_all(
     let states = join_all(reads).await;
     if let Some(fatal) = reader.fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(fatal);
-    }
-    let nothing_read = states
-        .iter()
-        .zip(&reader.failed)
-        .all(|(s, failed)| s.entries.is_empty() && failed.load(Ordering::Relaxed));
-    let first_failure = reader.first_failure.into_inner();
-    if let (true, Some(error)) = (
-        nothing_read,
-        first_failure.unwrap_or_else(|p| p.into_inner()),
-    ) {
-        return Err(ReadError::unreadable(error));
     }
     let state = RemoteState {
         scopes: scopes.iter().copied().zip(states).collect(),
@@ -236,8 +214,6 @@ struct Reader<'a> {
     early: bool,
     /// The first error that ends the whole read.
     fatal: Mutex<Option<ReadError>>,
-    /// The first request that failed after its retries, for when no scope could be read.
-    first_failure: Mutex<Option<ApiError>>,
     /// Per scope: a request failed after its retries, so reading the scope again would
     /// only repeat them.
     failed: Vec<AtomicBool>,
@@ -346,8 +322,6 @@ impl Reader<'_> {
             Err(e) => {
                 self.failed[index].store(true, Ordering::Relaxed);
                 self.keep_fatal(q, e);
-                let mut first = self.first_failure.lock().unwrap_or_else(|p| p.into_inner());
-                first.get_or_insert_with(|| e.clone());
             }
         }
         page
@@ -372,7 +346,10 @@ impl Reader<'_> {
         Box::pin(async move {
             let first = match self.search(index, &q).await {
                 Ok(page) => page,
-                Err(e) => return Outcome::failed(format!("search {} failed: {e}", describe(&q))),
+                Err(e) => {
+                    let hint = if not_found(&e) { URL_HINT } else { "" };
+                    return Outcome::failed(format!("search {} failed: {e}{hint}", describe(&q)));
+                }
             };
             if first.total <= self.readable() {
                 return self.read_pages(index, q, first).await;

@@ -169,6 +169,10 @@ fn diff_scope(
         unmanaged: Vec::new(),
         duplicates: Vec::new(),
     };
+    // Nothing read: every desired entry would show as a create, which says nothing.
+    if !complete && state.entries.is_empty() {
+        return plan;
+    }
     for &entry in &wanted.entries {
         match by_key.mark(&entry.key, &mut named) {
             None => plan.changes.push(Change::Create {

@@ -313,6 +313,13 @@ impl Plan {
         self.incomplete().next().is_none()
     }
 
+    /// No scope could be read at all: the plan holds no changes, only the causes.
+    pub fn read_nothing(&self) -> bool {
+        self.scopes
+            .iter()
+            .all(|s| s.incomplete.is_some() && s.remote_total == 0)
+    }
+
     /// Creates past their due date: desired entries still missing remotely.
     pub fn overdue(&self) -> Vec<&Change> {
         self.changes().filter(|c| c.overdue().is_some()).collect()

@@ -21,6 +21,18 @@ pub fn human(plan: &Plan, opts: Options) -> String {
     if let Some(banner) = incomplete_banner(plan) {
         let _ = writeln!(out, "{}", opts.paint(RED.effects(Effects::BOLD), &banner));
     }
+    if plan.read_nothing() {
+        // Only the notice and each cause: nothing was compared.
+        for s in &plan.scopes {
+            let _ = writeln!(
+                out,
+                "\n{}: {}",
+                opts.paint(BOLD, &scope_title(s)),
+                read_status(s)
+            );
+        }
+        return out;
+    }
     let summarized = summarized(plan, opts);
     for scope in &plan.scopes {
         human_scope(&mut out, scope, opts, summarized);

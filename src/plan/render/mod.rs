@@ -293,6 +293,9 @@ pub(crate) fn read_status(s: &ScopePlan) -> String {
                 "entries"
             }
         ),
+        Some(why) if s.remote_total == 0 => {
+            format!("INCOMPLETE READ, nothing could be read: {why}; nothing is planned here")
+        }
         Some(why) => format!(
             "INCOMPLETE READ ({} entries read): {why}; no removals or prunes are planned here",
             s.remote_total
