@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 pub struct Provenance {
     pub commit: Option<String>,
     pub actor: Option<String>,
+    /// The pull request whose reviews confirmed the removals' approvals.
+    pub reviewed: Option<crate::github::Reviewed>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -366,6 +368,20 @@ fn record_for(
         Change::Create { deadline, .. } => deadline.as_ref(),
         _ => None,
     };
+    let approval = match change {
+        Change::Remove {
+            approval: Some(a), ..
+        } => Some(ledger::RecordedApproval {
+            by: a.by.clone(),
+            ticket: a.ticket.clone(),
+            pull_request: who
+                .reviewed
+                .as_ref()
+                .filter(|r| r.approved_by(&a.by))
+                .map(|r| r.pull_request),
+        }),
+        _ => None,
+    };
     Record {
         time: ledger::now(),
         // Stamped by the ledger as it writes the line.
@@ -390,6 +406,7 @@ fn record_for(
         attempts: fin.map(|f| f.attempts),
         requested_at: deadline.map(|d| d.requested_at),
         due: deadline.map(|d| d.due),
+        approval,
     }
 }
 

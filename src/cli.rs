@@ -332,6 +332,10 @@ pub struct PlanArgs {
     /// Print how long each phase took (load, read, diff, effects, render) to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// List every change: past 100 creates and updates, human and markdown output list the
+    /// first of each scope and count the rest.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -374,6 +378,10 @@ pub struct ApplyArgs {
     /// Hide the middle digits of phone numbers in the printed plan.
     #[arg(long)]
     pub mask_numbers: bool,
+    /// Print every change of the plan: past 100 creates and updates, the first of each scope
+    /// are listed and the rest counted.
+    #[arg(long)]
+    pub full: bool,
     /// How to print the result: the plan and a summary, or JSON (each operation's outcome and
     /// the summary; the plan is not printed).
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]

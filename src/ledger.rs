@@ -142,6 +142,20 @@ pub struct Record {
     pub requested_at: Option<chrono::NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<chrono::NaiveDate>,
+    /// A removal's approval as its tombstone wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<RecordedApproval>,
+}
+
+/// Who approved a removal and the ticket; `pull_request` when that pull request's reviews
+/// confirmed the approver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedApproval {
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<u64>,
 }
 
 impl Record {

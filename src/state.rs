@@ -64,6 +64,18 @@ pub enum ReadError {
     UnknownScope { scope: CampaignId, error: ApiError },
 }
 
+/// Said of a 404: the base URL most often lacks the API's version path.
+pub const URL_HINT: &str = " (404: DNC_API_URL must be the API's base URL with its version path, \
+                            e.g. https://api.convoso.com/v1/)";
+
+/// The API answered 404 Not Found: the URL names no endpoint.
+fn not_found(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Status { status: 404, .. } | ApiError::Garbled { status: 404, .. }
+    )
+}
+
 /// Page size: the API's maximum `limit`.
 pub const PAGE: u64 = 1000;
 /// The API refuses offsets above this.
@@ -334,7 +346,10 @@ impl Reader<'_> {
         Box::pin(async move {
             let first = match self.search(index, &q).await {
                 Ok(page) => page,
-                Err(e) => return Outcome::failed(format!("search {} failed: {e}", describe(&q))),
+                Err(e) => {
+                    let hint = if not_found(&e) { URL_HINT } else { "" };
+                    return Outcome::failed(format!("search {} failed: {e}{hint}", describe(&q)));
+                }
             };
             if first.total <= self.readable() {
                 return self.read_pages(index, q, first).await;

@@ -4,11 +4,14 @@ use super::{Output, load_valid};
 use crate::apply::{self, Provenance, Summary};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::Exit;
+use crate::github::{self, GithubContext, Reviewed};
 use crate::ledger::{self, Event, Ledger, Record};
 use crate::ledger_git::LedgerBranch;
+use crate::manifest::Config;
+use crate::manifest::model::ApprovalPolicy;
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{Plan, Safety};
+use crate::plan::{Change, Plan, Safety, approval};
 use crate::target;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
@@ -34,7 +37,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     }
     let mut ledger = open_ledger(&ledger::Place::of(&config.root, args.ledger.as_deref()))?;
     let ledger_path = ledger.path().to_path_buf();
-    let who = provenance(&config.root);
+    let mut who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
     if let Some(saved) = &saved {
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
@@ -63,6 +66,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             Options {
                 color: out.color && !json,
                 mask_numbers: args.mask_numbers,
+                full: args.full,
             },
         ));
         if !plan.has_changes() {
@@ -73,8 +77,21 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             }
             return Ok(Exit::Success);
         }
-        check_safety(&plan.safety, args.allow_removals)?;
-        check_retention(&plan.safety, args.allow_early_removals)?;
+        who.reviewed = reviewed(&config, &plan, &args).await?;
+        let judged = approval::judge(&plan, config.approvals, who.reviewed.as_ref());
+        check_approvals(&plan, &config, &args, who.reviewed.as_ref(), &judged)?;
+        if let Some(r) = who.reviewed.as_ref().filter(|_| judged.all_removals) {
+            say(&format!(
+                "\nEvery removal is approved by a reviewer of pull request #{}.\n",
+                r.pull_request
+            ));
+        }
+        check_safety(&plan.safety, args.allow_removals, judged.all_removals)?;
+        check_retention(
+            &plan.safety,
+            args.allow_early_removals,
+            judged.early_removals,
+        )?;
         confirm(&plan, args.yes)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
@@ -184,6 +201,20 @@ pub enum ApplyError {
         )
     )]
     EarlyRemovals { early: u64 },
+    #[error(
+        "these removals' approvers did not approve pull request #{pull_request} (approved by {approvers}); nothing was applied:\n  - {removals}"
+    )]
+    #[diagnostic(
+        code(dnc::apply::not_approved),
+        help(
+            "the approval's `by` must be the login of someone who approved the pull request: fix the tombstone in a new pull request, or apply locally with --allow-removals / --allow-early-removals"
+        )
+    )]
+    NotApproved {
+        pull_request: u64,
+        removals: String,
+        approvers: String,
+    },
     #[error("not on a terminal, so no one can confirm; nothing was applied")]
     #[diagnostic(
         code(dnc::apply::no_terminal),
@@ -264,9 +295,73 @@ fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
     .into())
 }
 
-/// Over the limits, only the exact count the operator names is accepted.
-fn check_safety(safety: &Safety, allowed: Option<u64>) -> Result<()> {
-    if safety.breaches.is_empty() {
+/// The pull request whose reviews may confirm the tombstones' approvals: looked up only
+/// inside GitHub Actions, when the config accepts approvals and a removal carries one.
+async fn reviewed(config: &Config, plan: &Plan, args: &ApplyArgs) -> Result<Option<Reviewed>> {
+    let approved = plan.changes().any(|c| {
+        matches!(
+            c,
+            Change::Remove {
+                approval: Some(_),
+                ..
+            }
+        )
+    });
+    if config.approvals == ApprovalPolicy::Ignored || !approved {
+        return Ok(None);
+    }
+    let Some(ctx) =
+        GithubContext::from_env()?.map(|c| c.with_retry_budget(args.target.retry_budget))
+    else {
+        return Ok(None);
+    };
+    Ok(github::reviewed_pull_request(&ctx).await?)
+}
+
+/// An approval that counts must come from a reviewer who approved the pull request: one that
+/// does not is refused where it is needed (over the limits, inside the retention period, or
+/// always under `approvals: required`).
+fn check_approvals(
+    plan: &Plan,
+    config: &Config,
+    args: &ApplyArgs,
+    reviewed: Option<&Reviewed>,
+    judged: &approval::Judged,
+) -> Result<()> {
+    let Some(reviewed) = reviewed else {
+        return Ok(());
+    };
+    if judged.unconfirmed.is_empty() {
+        return Ok(());
+    }
+    let flag = |allowed: Option<u64>, n: u64| allowed == Some(n);
+    let safety = &plan.safety;
+    let needed = config.approvals == ApprovalPolicy::Required
+        || (!safety.breaches.is_empty() && !flag(args.allow_removals, safety.removals))
+        || (!safety.early_removals.is_empty()
+            && !flag(
+                args.allow_early_removals,
+                safety.early_removals.len() as u64,
+            ));
+    if !needed {
+        return Ok(());
+    }
+    Err(ApplyError::NotApproved {
+        pull_request: reviewed.pull_request,
+        removals: judged.unconfirmed.join("\n  - "),
+        approvers: if reviewed.approvers.is_empty() {
+            "nobody".to_string()
+        } else {
+            reviewed.approvers.join(", ")
+        },
+    }
+    .into())
+}
+
+/// Over the limits, only the exact count the operator names, or approvals the pull
+/// request's reviews confirm for every removal, are accepted.
+fn check_safety(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result<()> {
+    if safety.breaches.is_empty() || approved {
         return Ok(());
     }
     match allowed {
@@ -285,11 +380,11 @@ fn check_safety(safety: &Safety, allowed: Option<u64>) -> Result<()> {
 }
 
 /// Removing an entry still inside the retention period needs its exact count, like the
-/// removal limits.
-fn check_retention(safety: &Safety, allowed: Option<u64>) -> Result<()> {
+/// removal limits, or confirmed approvals.
+fn check_retention(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result<()> {
     let early = safety.early_removals.len() as u64;
     match allowed {
-        _ if early == 0 => Ok(()),
+        _ if early == 0 || approved => Ok(()),
         Some(n) if n == early => Ok(()),
         Some(n) => Err(ApplyError::EarlyRemovalsMismatch { allowed: n, early }.into()),
         None => Err(ApplyError::EarlyRemovals { early }.into()),
@@ -402,6 +497,7 @@ fn provenance(root: &Path) -> Provenance {
     let repo = crate::git::Git::at(root);
     let git = |args: &[&str]| repo.value(args);
     Provenance {
+        reviewed: None,
         commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"])),
         actor: env("GITHUB_ACTOR")
             .or_else(|| git(&["config", "user.email"]))

@@ -101,6 +101,16 @@ pub enum CommandError {
         consequence: &'static str,
         scopes: String,
     },
+    #[error(
+        "INCOMPLETE: no scope could be read, so {which} compares nothing; {consequence}:\n  - {scopes}"
+    )]
+    #[diagnostic(code(dnc::plan::unreadable), help("{help}"))]
+    Unreadable {
+        which: &'static str,
+        consequence: &'static str,
+        scopes: String,
+        help: &'static str,
+    },
     #[error("{0}")]
     #[diagnostic(
         code(dnc::plan::overdue),

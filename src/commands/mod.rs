@@ -29,7 +29,7 @@ use crate::github::{self, GithubContext};
 use crate::manifest::{self, Config, Desired};
 use crate::phone::Phone;
 use crate::plan::Plan;
-use crate::state::{ReadError, ReadOptions};
+use crate::state::{self, ReadError, ReadOptions};
 use miette::{IntoDiagnostic, NamedSource, Result, SourceSpan};
 use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal;
@@ -252,6 +252,26 @@ fn refuse_if_incomplete(plan: &Plan, which: &'static str, consequence: &'static 
         .collect();
     if scopes.is_empty() {
         return Ok(());
+    }
+    if plan.read_nothing() {
+        let not_found = plan.incomplete().any(|s| {
+            s.incomplete
+                .as_deref()
+                .is_some_and(|w| w.contains(state::URL_HINT))
+        });
+        return Err(CommandError::Unreadable {
+            which,
+            consequence,
+            scopes: scopes.join("\n  - "),
+            help: if not_found {
+                "the API answered 404 Not Found: DNC_API_URL must be its base URL with the \
+                 version path, e.g. https://api.convoso.com/v1/"
+            } else {
+                "fix the cause named (DNC_API_URL, the token's account, the network, the API's \
+                 health) and plan again"
+            },
+        }
+        .into());
     }
     Err(CommandError::Incomplete {
         which,

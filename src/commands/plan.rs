@@ -25,6 +25,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
     let render_opts = Options {
         color: out.color,
         mask_numbers: args.mask_numbers,
+        full: args.full,
     };
     match args.format {
         PlanFormat::Human => print!("{}", render::human(&plan, render_opts)),
@@ -176,10 +177,14 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
         return Ok(());
     };
     let markdown = render::markdown(plan, opts);
+    // The step summary lists every change, as far as GitHub keeps it.
+    let full = Options { full: true, ..opts };
+    let step_summary = render::markdown_within(plan, full, github::STEP_SUMMARY_MAX_BYTES as usize);
     let config_path = args.path.to_string_lossy();
     let publication = PlanPublication {
         config_path: &config_path,
         markdown: &markdown,
+        step_summary: &step_summary,
         has_changes: plan.has_changes(),
         complete: plan.is_complete(),
         plan_hash: &plan.hash,

@@ -427,6 +427,10 @@ mod renderers {
                 key: key(3),
                 removal_reason: t[6].clone(),
                 source,
+                approval: Some(crate::manifest::Approval {
+                    by: t[1].clone(),
+                    ticket: Some(t[3].clone()),
+                }),
                 effect: Effect::DialableIn {
                     campaign_id: CampaignId(111),
                 },

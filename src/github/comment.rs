@@ -107,8 +107,9 @@ struct User {
     login: String,
 }
 
-/// The few REST calls the sticky comment needs, with retries on 5xx and rate limits.
-struct Api<'a> {
+/// The few REST calls the sticky comment (and the review check) needs, with retries on 5xx
+/// and rate limits.
+pub(super) struct Api<'a> {
     client: reqwest::Client,
     ctx: &'a GithubContext,
     token: &'a SecretString,
@@ -116,9 +117,9 @@ struct Api<'a> {
     retrier: Arc<Retrier>,
 }
 
-struct Reply {
-    next: Option<Url>,
-    body: Vec<u8>,
+pub(super) struct Reply {
+    pub next: Option<Url>,
+    pub body: Vec<u8>,
 }
 
 /// One failed attempt, before it is known whether it will be retried.
@@ -196,7 +197,10 @@ impl Failure {
 }
 
 impl<'a> Api<'a> {
-    fn new(ctx: &'a GithubContext, token: &'a SecretString) -> Result<Self, GithubError> {
+    pub(super) fn new(
+        ctx: &'a GithubContext,
+        token: &'a SecretString,
+    ) -> Result<Self, GithubError> {
         let client =
             http::client(Duration::from_secs(60)).map_err(|source| GithubError::Network {
                 action: "set up the HTTP client".into(),
@@ -212,7 +216,7 @@ impl<'a> Api<'a> {
     }
 
     /// `{api}/repos/{owner}/{name}/{tail...}`, keeping a GitHub Enterprise path prefix.
-    fn url(&self, tail: &[&str]) -> Url {
+    pub(super) fn url(&self, tail: &[&str]) -> Url {
         let mut url = self.ctx.api_url.clone();
         let (owner, name) = self
             .ctx
@@ -309,7 +313,7 @@ impl<'a> Api<'a> {
         parse(&action, &reply.body)
     }
 
-    async fn send(
+    pub(super) async fn send(
         &self,
         action: &str,
         method: Method,
@@ -379,7 +383,10 @@ impl<'a> Api<'a> {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(action: &str, body: &[u8]) -> Result<T, GithubError> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(
+    action: &str,
+    body: &[u8],
+) -> Result<T, GithubError> {
     serde_json::from_slice(body).map_err(|error| GithubError::InvalidResponse {
         action: action.to_owned(),
         reason: format!("unexpected JSON: {error}"),

@@ -19,6 +19,8 @@ pub struct GithubContext {
     /// Whose comments may be the sticky one: anybody can write the marker into a comment.
     pub(super) comment_author: String,
     event_path: Option<PathBuf>,
+    /// The commit the job runs for (`GITHUB_SHA`).
+    sha: Option<String>,
     step_summary: Option<PathBuf>,
     output: Option<PathBuf>,
     /// Retry budget and first delay (`DNC_RETRY_BUDGET`, `DNC_RETRY_BASE_DELAY_MS`).
@@ -57,6 +59,7 @@ impl GithubContext {
                 .map(SecretString::from),
             comment_author: var("DNC_COMMENT_AUTHOR").unwrap_or(DEFAULT_COMMENT_AUTHOR.into()),
             event_path: var("GITHUB_EVENT_PATH").map(PathBuf::from),
+            sha: var("GITHUB_SHA"),
             step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: var("GITHUB_OUTPUT").map(PathBuf::from),
             retry,
@@ -75,6 +78,11 @@ impl GithubContext {
     /// `owner/name` of the repository the job runs for.
     pub fn repository(&self) -> &str {
         &self.repository
+    }
+
+    /// The commit the job runs for (`GITHUB_SHA`).
+    pub fn sha(&self) -> Option<&str> {
+        self.sha.as_deref()
     }
 
     /// The step summary file (`GITHUB_STEP_SUMMARY`), when the runner provides one.

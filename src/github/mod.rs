@@ -28,17 +28,22 @@ const DEFAULT_COMMENT_AUTHOR: &str = "github-actions[bot]";
 
 mod comment;
 mod context;
+mod reviews;
 mod step_files;
 
 pub use comment::{CommentOutcome, WhenMissing, comment_marker, upsert_sticky_comment};
 pub use context::GithubContext;
+pub use reviews::{Reviewed, reviewed_pull_request};
 pub use step_files::{SummaryWrite, append_step_summary, write_outputs};
 
 /// A plan's results, as `dnc plan` publishes them inside GitHub Actions.
 #[derive(Clone, Copy, Debug)]
 pub struct PlanPublication<'a> {
     pub config_path: &'a str,
+    /// The comment's body.
     pub markdown: &'a str,
+    /// The step summary's: the whole plan, where the comment may summarize it.
+    pub step_summary: &'a str,
     pub has_changes: bool,
     /// Every scope was read completely.
     pub complete: bool,
@@ -63,7 +68,7 @@ pub async fn publish_plan(
     plan: &PlanPublication<'_>,
 ) -> Result<Published, GithubError> {
     let summary = match ctx.step_summary() {
-        Some(path) => Some(append_step_summary(path, plan.markdown)?),
+        Some(path) => Some(append_step_summary(path, plan.step_summary)?),
         None => None,
     };
     if let Some(path) = ctx.output() {

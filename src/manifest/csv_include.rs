@@ -1,17 +1,84 @@
 //! CSV includes: a header row naming columns (`number` required), one entry per row.
 //! Every cell keeps its exact span so diagnostics point at the row and column. This reads
-//! rows only; the entry checks (scope, reason, number…) are the caller's.
+//! rows only; the entry checks (scope, reason, number…) are the caller's. A mapping reads
+//! files with other column names (CRM exports) as they are: which column holds each field,
+//! how dates are written, which columns to skip.
 
 use super::diagnostics::{At, Diagnostic, Severity, SourceFile, excerpt};
 use super::model::ENTRY_FIELDS as COLUMNS;
-use super::model::ScopeRef;
+use super::model::{ColumnMap, IncludeSpec, ScopeRef};
 use super::row::Row;
+use chrono::format::{Item, StrftimeItems};
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Longest number accepted, as in the manifest schema.
 const MAX_NUMBER: usize = 64;
 
-/// What reading a CSV file yields, in file order.
+/// How a CSV file's columns are read. The default reads dnc's own column names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CsvMapping {
+    /// The column that holds each field, where the header names it otherwise.
+    pub columns: ColumnMap,
+    /// How `requested_at` writes a day (strftime, e.g. `%m/%d/%Y`).
+    pub date_format: Option<String>,
+    /// Columns to skip by name.
+    pub ignore: Vec<String>,
+    /// Skip every column that is neither a field nor mapped.
+    pub ignore_other_columns: bool,
+}
+
+impl CsvMapping {
+    pub fn of(include: &IncludeSpec) -> CsvMapping {
+        CsvMapping {
+            columns: include.columns.clone(),
+            date_format: include.date_format.clone(),
+            ignore: include.ignore.clone(),
+            ignore_other_columns: include.ignore_other_columns,
+        }
+    }
+
+    /// The field a header cell names: a mapped column, or a field's own name when that
+    /// field is not mapped elsewhere.
+    fn field(&self, name: &str) -> Option<usize> {
+        COLUMNS
+            .iter()
+            .position(|f| self.columns.get(f) == Some(name))
+            .or_else(|| {
+                COLUMNS
+                    .iter()
+                    .position(|f| *f == name && self.columns.get(f).is_none())
+            })
+    }
+
+    fn skips(&self, name: &str) -> bool {
+        self.ignore_other_columns || self.ignore.iter().any(|i| i.trim() == name)
+    }
+
+    /// The column names this mapping reads, for help texts.
+    fn names(&self) -> String {
+        COLUMNS
+            .iter()
+            .map(|f| match self.columns.get(f) {
+                Some(c) => format!("{f} (column `{}`)", excerpt(c)),
+                None => f.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Where a manifest wrote an include's mapping, so a mapped column missing from the file
+/// or a bad date format is reported at the manifest's line.
+pub(super) struct Written {
+    pub file: Arc<SourceFile>,
+    /// `(field or "date_format", span of its value)`.
+    pub spans: Vec<(&'static str, Range<usize>)>,
+}
+
+/// What reading a CSV file yields, in file order. One value at a time is handed over, so
+/// the size difference costs nothing, while boxing rows would allocate a million times.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Parsed {
     /// A row whose cells could be read.
     Row(Row),
@@ -19,8 +86,83 @@ pub(super) enum Parsed {
     Problem(Diagnostic),
 }
 
+/// A CSV row read through a mapping, as written (dates as YYYY-MM-DD when the mapping gives
+/// a format): for commands that take entries from a CSV file, such as `dnc add --csv`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CsvRow {
+    /// The row's 1-based line in the file.
+    pub line: u32,
+    pub number: String,
+    pub phone_code: Option<u16>,
+    pub scope: Option<ScopeRef>,
+    pub reason: Option<String>,
+    pub purpose: Option<String>,
+    pub ticket: Option<String>,
+    pub requested_at: Option<String>,
+    pub source: Option<String>,
+}
+
+/// Reads every row of a CSV file through `mapping`: the rows that could be read and the
+/// problems of the others (with file:line:column), so every row is used or reported.
+pub fn read_csv(name: &str, text: &str, mapping: &CsvMapping) -> (Vec<CsvRow>, Vec<Diagnostic>) {
+    let file = SourceFile::new(Arc::from(name), Arc::from(text));
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    read(&file, mapping, None, &mut |parsed| match parsed {
+        Parsed::Row(row) => {
+            let text = |v: Option<(String, Range<usize>)>| v.map(|(t, _)| t);
+            rows.push(CsvRow {
+                line: file.locate(row.head.clone()).line,
+                number: row.number.0,
+                phone_code: row.phone_code,
+                scope: row.scope.map(|(s, _)| s),
+                reason: text(row.reason),
+                purpose: text(row.purpose),
+                ticket: text(row.ticket),
+                requested_at: text(row.requested_at),
+                source: text(row.source),
+            });
+        }
+        Parsed::Problem(d) => problems.push(d),
+    });
+    (rows, problems)
+}
+
 /// Reads every row of `file`, handing each row or problem to `out` as it is read.
-pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
+pub(super) fn read(
+    file: &SourceFile,
+    mapping: &CsvMapping,
+    written: Option<&Written>,
+    out: &mut impl FnMut(Parsed),
+) {
+    // Where to report a problem of the mapping itself: where it is written, else the header.
+    let at_mapping = |key: &str, header: Range<usize>| match written {
+        Some(w) => {
+            let span = w
+                .spans
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, s)| s.clone());
+            (w.file.as_ref(), span.unwrap_or(header))
+        }
+        None => (file, header),
+    };
+    if let Some(format) = &mapping.date_format
+        && StrftimeItems::new(format).any(|i| matches!(i, Item::Error))
+    {
+        let (f, span) = at_mapping("date_format", 0..0);
+        out(Parsed::Problem(
+            At(f)
+                .diag(
+                    Severity::Error,
+                    "dnc::csv::date_format",
+                    format!("`{}` is not a date format", excerpt(format)),
+                    span,
+                    "not strftime",
+                )
+                .with_help("write it in strftime notation: %m/%d/%Y for 03/01/2026, %d.%m.%Y for 01.03.2026"),
+        ));
+        return;
+    }
     let text = file.text.clone();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -38,15 +180,22 @@ pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
                     0..0,
                     "expected a header row",
                 )
-                .with_help(format!("columns: {}", COLUMNS.join(", "))),
+                .with_help(format!("columns: {}", mapping.names())),
         ));
         return;
     };
     let spans = cells(&text, start, record.len());
+    let header = spans
+        .first()
+        .map_or(0..0, |s| s.start..spans.last().map_or(s.end, |l| l.end));
+    let names: Vec<&str> = record.iter().map(str::trim).collect();
     let mut columns: Vec<Option<usize>> = Vec::new();
-    for (name, span) in record.iter().zip(&spans) {
-        let name = name.trim();
-        let known = COLUMNS.iter().position(|c| *c == name);
+    for (&name, span) in names.iter().zip(&spans) {
+        let known = mapping.field(name);
+        if known.is_none() && mapping.skips(name) {
+            columns.push(None);
+            continue;
+        }
         if known.is_none() {
             out(Parsed::Problem(
                 At(file)
@@ -57,7 +206,10 @@ pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
                         span.clone(),
                         "not a dnc column",
                     )
-                    .with_help(format!("columns: {}", COLUMNS.join(", "))),
+                    .with_help(format!(
+                        "columns: {}; map it to a field with the include's `columns`, or skip it with `ignore`",
+                        mapping.names()
+                    )),
             ));
         } else if columns.contains(&known) {
             out(Parsed::Problem(
@@ -74,21 +226,57 @@ pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
         }
         columns.push(known);
     }
-    if !columns.contains(&Some(0)) {
-        let row = spans
-            .first()
-            .map_or(0..0, |s| s.start..spans.last().map_or(s.end, |l| l.end));
+    let mut number_missing_reported = false;
+    for (i, field) in COLUMNS.iter().enumerate() {
+        let Some(column) = mapping.columns.get(field) else {
+            continue;
+        };
+        if columns.contains(&Some(i)) {
+            continue;
+        }
+        number_missing_reported |= i == 0;
+        let (f, span) = at_mapping(field, header.clone());
         out(Parsed::Problem(
-            At(file)
+            At(f)
                 .diag(
                     Severity::Error,
-                    "dnc::csv::header",
-                    "the CSV header has no `number` column",
-                    row,
-                    "header row",
+                    "dnc::csv::mapped_column",
+                    format!(
+                        "{} has no column `{}` for `{field}`",
+                        file.name,
+                        excerpt(column)
+                    ),
+                    span,
+                    "not in the CSV header",
                 )
-                .with_help(format!("columns: {}", COLUMNS.join(", "))),
+                .with_help(format!(
+                    "the header's columns: {}",
+                    names
+                        .iter()
+                        .take(20)
+                        .map(|n| excerpt(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
         ));
+    }
+    if !columns.contains(&Some(0)) {
+        if !number_missing_reported {
+            out(Parsed::Problem(
+                At(file)
+                    .diag(
+                        Severity::Error,
+                        "dnc::csv::header",
+                        "the CSV header has no `number` column",
+                        header,
+                        "header row",
+                    )
+                    .with_help(format!(
+                        "columns: {}; a column of another name is mapped with the include's `columns: {{number: \"Phone Number\"}}`",
+                        mapping.names()
+                    )),
+            ));
+        }
         return;
     }
     while let Some(start) = next(out, file, &mut reader, &mut record) {
@@ -114,7 +302,12 @@ pub(super) fn read(file: &SourceFile, out: &mut impl FnMut(Parsed)) {
             ));
             continue;
         }
-        if let Some(row) = row(out, file, &record, &spans, &columns, whole) {
+        let cells = Cells {
+            record: &record,
+            spans: &spans,
+            columns: &columns,
+        };
+        if let Some(row) = row(out, file, mapping, cells, whole) {
             out(Parsed::Row(row));
         }
     }
@@ -129,7 +322,15 @@ fn next(
     record: &mut csv::StringRecord,
 ) -> Option<usize> {
     match reader.read_record(record) {
-        Ok(true) => Some(record.position().map_or(0, |p| p.byte() as usize)),
+        Ok(true) => {
+            // After a CRLF the reader places the next record at its `\n`: start past it.
+            let bytes = file.text.as_bytes();
+            let mut at = record.position().map_or(0, |p| p.byte() as usize);
+            while matches!(bytes.get(at), Some(b'\r' | b'\n')) {
+                at += 1;
+            }
+            Some(at)
+        }
         Ok(false) => None,
         Err(e) => {
             let at = e.position().map_or(0, |p| p.byte() as usize);
@@ -146,12 +347,22 @@ fn next(
     }
 }
 
+/// One record's cells, their spans, and the field of each column.
+struct Cells<'r> {
+    record: &'r csv::StringRecord,
+    spans: &'r [Range<usize>],
+    columns: &'r [Option<usize>],
+}
+
 fn row(
     out: &mut impl FnMut(Parsed),
     file: &SourceFile,
-    record: &csv::StringRecord,
-    spans: &[Range<usize>],
-    columns: &[Option<usize>],
+    mapping: &CsvMapping,
+    Cells {
+        record,
+        spans,
+        columns,
+    }: Cells,
     whole: Range<usize>,
 ) -> Option<Row> {
     let mut row = Row {
@@ -211,9 +422,38 @@ fn row(
             },
             Some("reason") => row.reason = Some(cell()),
             Some("purpose") => row.purpose = Some(cell()),
-            Some("requested_at") => row.requested_at = Some(cell()),
-            Some("ticket") => row.ticket = true,
-            Some("source") => row.source = true,
+            Some("requested_at") => match &mapping.date_format {
+                None => row.requested_at = Some(cell()),
+                Some(format) => match chrono::NaiveDate::parse_from_str(value, format) {
+                    Ok(day) => row.requested_at = Some((day.to_string(), span.clone())),
+                    Err(_) => {
+                        let example = chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
+                            .map(|d| d.format(format).to_string())
+                            .unwrap_or_default();
+                        out(Parsed::Problem(
+                            At(file)
+                                .diag(
+                                    Severity::Error,
+                                    "dnc::csv::date",
+                                    format!(
+                                        "`{}` is not a day written as `{}`",
+                                        excerpt(value),
+                                        excerpt(format)
+                                    ),
+                                    span.clone(),
+                                    "not a date",
+                                )
+                                .with_help(format!(
+                                    "write the day as the include's `date_format` says (2026-03-01 is `{}`), or fix the format",
+                                    excerpt(&example)
+                                )),
+                        ));
+                        ok = false;
+                    }
+                },
+            },
+            Some("ticket") => row.ticket = Some(cell()),
+            Some("source") => row.source = Some(cell()),
             _ => {}
         }
     }
@@ -276,7 +516,7 @@ mod tests {
     fn parsed(text: &str) -> Vec<String> {
         let file = SourceFile::new(Arc::from("list.csv"), Arc::from(text));
         let mut out = Vec::new();
-        read(&file, &mut |p| {
+        read(&file, &CsvMapping::default(), None, &mut |p| {
             out.push(match p {
                 Parsed::Row(row) => {
                     let reason = row
@@ -302,7 +542,7 @@ mod tests {
         );
         let file = SourceFile::new(Arc::from("list.csv"), Arc::from(text));
         let mut rows = Vec::new();
-        read(&file, &mut |p| {
+        read(&file, &CsvMapping::default(), None, &mut |p| {
             if let Parsed::Row(row) = p {
                 rows.push(row);
             }
@@ -335,6 +575,22 @@ mod tests {
             parsed("reason,reason\n2025550143,x\n"),
             ["dnc::csv::duplicate_column", "dnc::csv::header"]
         );
+    }
+
+    #[test]
+    fn rows_after_crlf_start_on_their_own_line() {
+        let text = "number,reason\r\n2025550101,a\r\n2025550102,b\r\n";
+        let file = SourceFile::new(Arc::from("list.csv"), Arc::from(text));
+        let mut heads = Vec::new();
+        read(&file, &CsvMapping::default(), None, &mut |p| {
+            if let Parsed::Row(row) = p {
+                heads.push((
+                    file.locate(row.head.clone()).line,
+                    text[row.number.1].to_string(),
+                ));
+            }
+        });
+        assert_eq!(heads, [(2, "2025550101".into()), (3, "2025550102".into())]);
     }
 
     #[test]

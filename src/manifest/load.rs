@@ -207,6 +207,7 @@ pub fn load_file(
         strict: false,
         deadlines: Deadlines::default(),
         require: Vec::new(),
+        approvals: Default::default(),
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));
@@ -322,6 +323,7 @@ impl Merge {
                 removal_reason: c.reason,
                 source: c.source,
                 requested_at: c.requested_at,
+                approval: c.approval,
             });
         } else {
             desired.entries.push(DesiredEntry {

@@ -11,6 +11,7 @@ mod row;
 pub mod schema;
 pub mod yaml;
 
+pub use csv_include::{CsvMapping, CsvRow, read_csv};
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
@@ -57,6 +58,19 @@ pub struct Tombstone {
     pub source: Source,
     /// The day the removal was requested, when the manifest says.
     pub requested_at: Option<chrono::NaiveDate>,
+    /// Who approved the removal, when the tombstone says.
+    pub approval: Option<Approval>,
+}
+
+/// Who approved a removal (a GitHub login) and the ticket recording it, as the tombstone
+/// writes them.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Approval {
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
 }
 
 /// Everything the manifests ask for.
@@ -108,6 +122,8 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// Fields every entry must have besides number, scope and reason.
     pub require: Vec<model::RequiredField>,
+    /// What a tombstone's approval counts for.
+    pub approvals: model::ApprovalPolicy,
 }
 
 /// How long a request may take to honor, and how long it is honored.

@@ -122,6 +122,34 @@ pub struct ConfigFile {
     #[serde(default)]
     #[schemars(example = vec![RequiredField::RequestedAt, RequiredField::Ticket])]
     pub require: Vec<RequiredField>,
+    /// How removals are approved.
+    #[serde(default)]
+    pub removals: RemovalsSpec,
+}
+
+/// How removals are approved.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemovalsSpec {
+    /// Whether a tombstone's `approval` lets a removal over the safety limits or inside the
+    /// retention period apply without `--allow-removals` / `--allow-early-removals`. In
+    /// GitHub Actions the approver must have approved the pull request that merged it.
+    #[serde(default)]
+    pub approvals: ApprovalPolicy,
+}
+
+/// What a tombstone's `approval` counts for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalPolicy {
+    /// Approvals are shown and recorded; only the apply flags lift the limits.
+    #[default]
+    Ignored,
+    /// A removal whose approval is confirmed by the pull request's reviews applies without
+    /// the flags.
+    Accepted,
+    /// As `accepted`, and every tombstone must carry an approval.
+    Required,
 }
 
 /// An entry field a config can require (`number`, `scope` and `reason` always are).
@@ -388,10 +416,29 @@ pub struct RemovalSpec {
     #[serde(default)]
     #[schemars(example = &"inbound call")]
     pub source: Option<String>,
+    /// Who approved this removal, for removals that need approval (see the config's
+    /// `removals.approvals`).
+    #[serde(default)]
+    pub approval: Option<ApprovalSpec>,
+}
+
+/// Who approved a removal, and the ticket that records it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSpec {
+    /// The approver's GitHub login: in GitHub Actions they must have approved the pull request.
+    #[schemars(length(min = 1, max = 100), example = &"jdoe")]
+    pub by: String,
+    /// The ticket or case recording the approval.
+    #[serde(default)]
+    #[schemars(example = &"COMP-1301")]
+    pub ticket: Option<String>,
 }
 
 /// A CSV file of entries. Header row; `number` required; optional columns
-/// `phone_code, scope, reason, purpose, ticket, requested_at, source`.
+/// `phone_code, scope, reason, purpose, ticket, requested_at, source`. A file with other
+/// column names (a CRM export) is read as it is through `columns`, `date_format` and
+/// `ignore` / `ignore_other_columns`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncludeSpec {
@@ -407,4 +454,69 @@ pub struct IncludeSpec {
     pub reason: Option<String>,
     #[serde(default)]
     pub purpose: Option<String>,
+    /// The column that holds each entry field, where the header names it otherwise.
+    #[serde(default)]
+    pub columns: ColumnMap,
+    /// How the `requested_at` column writes a day, in strftime notation (`%m/%d/%Y` for
+    /// 03/01/2026). Absent: YYYY-MM-DD or an RFC 3339 date-time.
+    #[serde(default)]
+    #[schemars(length(min = 1), example = &"%m/%d/%Y")]
+    pub date_format: Option<String>,
+    /// Columns to skip (names, not fields); any other column dnc does not know is an error.
+    #[serde(default)]
+    #[schemars(example = vec!["First Name", "Last Name"])]
+    pub ignore: Vec<String>,
+    /// Skip every column that is neither a field nor mapped in `columns`.
+    #[serde(default)]
+    pub ignore_other_columns: bool,
+}
+
+/// Which CSV column holds each entry field. A field not named here is read from the column
+/// named like it, if there is one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(example = example_columns())]
+pub struct ColumnMap {
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub phone_code: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub ticket: Option<String>,
+    #[serde(default)]
+    pub requested_at: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl ColumnMap {
+    /// The column named for each field, in [`ENTRY_FIELDS`] order.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        match field {
+            "number" => &self.number,
+            "phone_code" => &self.phone_code,
+            "scope" => &self.scope,
+            "reason" => &self.reason,
+            "purpose" => &self.purpose,
+            "ticket" => &self.ticket,
+            "requested_at" => &self.requested_at,
+            "source" => &self.source,
+            _ => &None,
+        }
+        .as_deref()
+    }
+}
+
+fn example_columns() -> serde_json::Value {
+    serde_json::json!({
+        "number": "Phone Number",
+        "requested_at": "Opt Out Date",
+        "ticket": "Contact ID"
+    })
 }

@@ -14,9 +14,10 @@ pub(super) struct Row {
     pub reason: Option<(String, Range<usize>)>,
     pub purpose: Option<(String, Range<usize>)>,
     pub requested_at: Option<(String, Range<usize>)>,
-    /// Whether a `ticket` and a `source` are written (only a config's `require` asks).
-    pub ticket: bool,
-    pub source: bool,
+    pub ticket: Option<(String, Range<usize>)>,
+    pub source: Option<(String, Range<usize>)>,
     /// Set for tombstones.
     pub removal_reason: Option<(String, Range<usize>)>,
+    /// A tombstone's approval.
+    pub approval: Option<super::Approval>,
 }

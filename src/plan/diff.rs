@@ -169,6 +169,10 @@ fn diff_scope(
         unmanaged: Vec::new(),
         duplicates: Vec::new(),
     };
+    // Nothing read: every desired entry would show as a create, which says nothing.
+    if !complete && state.entries.is_empty() {
+        return plan;
+    }
     for &entry in &wanted.entries {
         match by_key.mark(&entry.key, &mut named) {
             None => plan.changes.push(Change::Create {
@@ -195,6 +199,7 @@ fn diff_scope(
                     removal_reason: tomb.removal_reason.to_string(),
                     source: tomb.source.clone(),
                     effect: not_looked_up(),
+                    approval: tomb.approval.clone(),
                 }))
             }
             Some(_) => {}
@@ -428,6 +433,7 @@ mod tests {
             phone_code: Some(1),
             deadlines: Deadlines::default(),
             require: Vec::new(),
+            approvals: Default::default(),
         }
     }
 
@@ -474,12 +480,14 @@ mod tests {
                     removal_reason: "consent".into(),
                     source: src(9),
                     requested_at: None,
+                    approval: None,
                 },
                 Tombstone {
                     key: key(0, "2025550105"),
                     removal_reason: "gone".into(),
                     source: src(10),
                     requested_at: None,
+                    approval: None,
                 },
             ],
         };
@@ -634,6 +642,7 @@ mod tests {
                 removal_reason: "r".into(),
                 source: src(1),
                 requested_at: None,
+                approval: None,
             }],
         };
         let plan = diff(&config(true), &desired, &remote);
@@ -679,12 +688,14 @@ mod tests {
                     removal_reason: "r".into(),
                     source: src(1),
                     requested_at: None,
+                    approval: None,
                 },
                 Tombstone {
                     key: key(111, "2025550105"),
                     removal_reason: "r".into(),
                     source: src(2),
                     requested_at: None,
+                    approval: None,
                 },
             ],
         };

@@ -1,6 +1,7 @@
 //! The plan: what must change remotely so the managed scopes match the manifests.
 //! `diff` computes it from plain values; `render` shows it; `saved` stores it for apply.
 
+pub mod approval;
 pub mod diff;
 pub mod hash;
 pub mod render;
@@ -9,7 +10,7 @@ pub mod saved;
 
 use crate::api::Client;
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Desired, Source};
+use crate::manifest::{Approval, Config, Desired, Source};
 use crate::state::{self, ReadError, ReadOptions, RemoteState};
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +142,9 @@ pub enum Change {
         removal_reason: String,
         source: Source,
         effect: Effect,
+        /// Who approved the removal, as the tombstone says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approval: Option<Approval>,
     },
     Prune {
         id: u64,
@@ -307,6 +311,13 @@ impl Plan {
 
     pub fn is_complete(&self) -> bool {
         self.incomplete().next().is_none()
+    }
+
+    /// No scope could be read at all: the plan holds no changes, only the causes.
+    pub fn read_nothing(&self) -> bool {
+        self.scopes
+            .iter()
+            .all(|s| s.incomplete.is_some() && s.remote_total == 0)
     }
 
     /// Creates past their due date: desired entries still missing remotely.

@@ -245,3 +245,32 @@ fn the_ledger_answers_an_auditor() {
     let none = run(&mut project.command(&["ledger", "--until", "2000-01-01"]));
     assert_eq!(none.stdout, "no operations match\n");
 }
+
+/// A big apply prints the summarized plan and one summary line, not a line per operation;
+/// --full prints every change.
+#[test]
+fn a_big_apply_prints_a_summary_not_a_line_per_operation() {
+    let project = bulk(400);
+    let sandbox = Sandbox::start(&[]);
+    let out = project.dnc_ok(&sandbox, &["apply", "--yes"]);
+    let lines = out.stdout.lines().count();
+    assert!(lines < 80, "{lines} lines:\n{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("  400 to create, 0 to update, 0 to remove, 0 to prune\n")
+    );
+    assert!(
+        out.stdout
+            .contains("… and 380 more to create; --full lists every change")
+    );
+    assert!(
+        out.stdout
+            .contains("Applied: 400 done, 0 already converged, 0 failed.")
+    );
+    assert_eq!(remote_numbers(&sandbox).len(), 400);
+
+    let again = bulk(400);
+    let sandbox = Sandbox::start(&[]);
+    let full = again.dnc_ok(&sandbox, &["apply", "--yes", "--full"]);
+    assert_eq!(full.stdout.matches("\n  + ").count(), 400);
+}

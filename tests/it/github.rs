@@ -46,6 +46,10 @@ struct Store {
     forbid_writes: bool,
     /// Creates to carry out and then answer with 502, as when a proxy loses the answer.
     lose_create_answers: usize,
+    /// Reviews per pull request, in the order given: `(pull request, login, state)`.
+    reviews: Vec<(u64, String, &'static str)>,
+    /// Merge commits and the pull request each merged.
+    merges: Vec<(String, u64)>,
 }
 
 type Shared = Arc<Mutex<Store>>;
@@ -67,6 +71,14 @@ impl FakeGithub {
             .route(
                 "/repos/{owner}/{repo}/issues/comments/{id}",
                 patch(update_comment),
+            )
+            .route(
+                "/repos/{owner}/{repo}/pulls/{number}/reviews",
+                get(list_reviews),
+            )
+            .route(
+                "/repos/{owner}/{repo}/commits/{sha}/pulls",
+                get(pulls_of_commit),
             );
         let app = Router::new()
             .nest("/api/v3", routes)
@@ -293,6 +305,43 @@ async fn update_comment(
     Json(comment_json(&store, &comment)).into_response()
 }
 
+async fn list_reviews(
+    State(store): State<Shared>,
+    UrlPath((owner, repo, number)): UrlPath<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut store = store.lock().unwrap();
+    if let Some(response) = gate(&mut store, &headers, (&owner, &repo), false) {
+        return response;
+    }
+    let reviews: Vec<Value> = store
+        .reviews
+        .iter()
+        .filter(|(pr, _, _)| *pr == number)
+        .enumerate()
+        .map(|(i, (_, login, state))| json!({ "id": i + 1, "user": { "login": login }, "state": state }))
+        .collect();
+    Json(reviews).into_response()
+}
+
+async fn pulls_of_commit(
+    State(store): State<Shared>,
+    UrlPath((owner, repo, sha)): UrlPath<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut store = store.lock().unwrap();
+    if let Some(response) = gate(&mut store, &headers, (&owner, &repo), false) {
+        return response;
+    }
+    let pulls: Vec<Value> = store
+        .merges
+        .iter()
+        .filter(|(merged, _)| *merged == sha)
+        .map(|(merged, pr)| json!({ "number": pr, "merge_commit_sha": merged, "merged_at": "2026-12-01T10:00:00Z" }))
+        .collect();
+    Json(pulls).into_response()
+}
+
 fn render(diagnostic: &dyn miette::Diagnostic) -> String {
     let mut out = String::new();
     miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
@@ -333,6 +382,7 @@ async fn plan_comment_is_created_then_edited_in_place() {
     let mut plan = PlanPublication {
         config_path: "./examples/dnc.yaml",
         markdown: "## dnc plan\n\n1 to add",
+        step_summary: "## dnc plan\n\n1 to add",
         has_changes: true,
         complete: true,
         plan_hash: "sha256:aaaa",
@@ -471,6 +521,7 @@ async fn a_plan_without_changes_edits_but_never_creates() {
     let plan = PlanPublication {
         config_path: "examples/dnc.yaml",
         markdown: "No changes.",
+        step_summary: "No changes.",
         has_changes: false,
         complete: true,
         plan_hash: "sha256:bbbb",
@@ -879,4 +930,183 @@ async fn the_retry_budget_flag_governs_the_github_calls() {
     assert!(server.comments().is_empty(), "{err}");
     // The failed attempt is not counted; a retry would have listed the comments once.
     assert_eq!(server.counts(), (0, 0, 0), "retried: {err}");
+}
+
+const MERGE_SHA: &str = "4f2c9e1d0b7a6c5e3f2a1b0c9d8e7f6a5b4c3d2e";
+
+/// Removing a number listed a month ago (inside the retention period, and over the limits:
+/// 100% of the scope) as `approval`, merged by pull request #7 whose reviews are `reviews`:
+/// `dnc apply --yes` on the push of the merge commit, as the apply workflow runs it.
+async fn apply_approved(
+    approval: &str,
+    reviews: &[(&str, &'static str)],
+) -> (common::Run, common::Project, common::Sandbox) {
+    let server = FakeGithub::start().await;
+    {
+        let mut store = server.store.lock().unwrap();
+        store.merges.push((MERGE_SHA.into(), PR));
+        for (login, state) in reviews {
+            store.reviews.push((PR, (*login).into(), state));
+        }
+    }
+    let sandbox = common::Sandbox::start_seeded(
+        [common::seed("2025550104", 0)
+            .reason("Customer Request")
+            .at("2026-11-02 09:00:00")],
+        &[],
+    );
+    let tombstone = format!(
+        "removals:\n  - number: \"202-555-0104\"\n    scope: global\n    removal_reason: Entered by mistake\n{approval}"
+    );
+    let project = common::Project::new(
+        &common::Config::new()
+            .scope("global", &[])
+            .with("removals:\n  approvals: accepted\n"),
+        &[("lists/global.yaml", &tombstone)],
+    );
+    let event = write_file(
+        project.dir.path(),
+        "event.json",
+        &json!({ "ref": "refs/heads/main", "after": MERGE_SHA }).to_string(),
+    );
+    let mut cmd = project.targeting(&sandbox, &["apply", "--yes"]);
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_API_URL", &server.api_url)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_SHA", MERGE_SHA)
+        .env("GITHUB_EVENT_PATH", &event);
+    let out = tokio::task::spawn_blocking(move || common::run(&mut cmd))
+        .await
+        .unwrap();
+    (out, project, sandbox)
+}
+
+const ALICE: &str = "    approval: {by: alice, ticket: COMP-1301}\n";
+
+#[tokio::test]
+async fn a_removal_approved_in_review_applies_on_merge() {
+    let (out, project, sandbox) =
+        apply_approved(ALICE, &[("bob", "COMMENTED"), ("alice", "APPROVED")]).await;
+    let out = out.ok();
+    assert!(
+        out.stdout.contains("approved by: alice (COMP-1301)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Every removal is approved by a reviewer of pull request #7"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Applied: 1 done"), "{}", out.stdout);
+    let ledger = std::fs::read_to_string(project.path(".dnc/ledger.jsonl")).unwrap();
+    let finish: Value = serde_json::from_str(ledger.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        finish["approval"],
+        json!({ "by": "alice", "ticket": "COMP-1301", "pull_request": 7 })
+    );
+    let json = common::plan_json(&project, &sandbox, &[]);
+    assert_eq!(common::counts(&json), [0, 0, 0, 0], "the number is gone");
+}
+
+#[tokio::test]
+async fn a_removal_without_approval_still_needs_the_flags() {
+    let (out, _project, _sandbox) = apply_approved("", &[("alice", "APPROVED")]).await;
+    let out = out.fails(1);
+    assert!(
+        out.stderr.contains("dnc::apply::removals"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("Applied:"), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn an_approver_who_did_not_approve_the_pull_request_is_refused() {
+    // Alice reviewed but then asked for changes; mallory approved but is not the approver named.
+    let (out, _project, _sandbox) = apply_approved(
+        ALICE,
+        &[
+            ("alice", "APPROVED"),
+            ("mallory", "APPROVED"),
+            ("alice", "CHANGES_REQUESTED"),
+        ],
+    )
+    .await;
+    let out = out.fails(1);
+    assert!(!out.stdout.contains("Applied:"), "{}", out.stdout);
+    let err = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.contains("dnc::apply"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!(err, @"
+    dnc::apply::not_approved
+
+      × these removals' approvers did not approve pull request #7 (approved by
+      │ mallory); nothing was applied:
+      │   - +1 202-555-0104 in global (approval by alice)
+      help: the approval's `by` must be the login of someone who approved the pull
+            request: fix the tombstone in a new pull request, or apply locally
+            with --allow-removals / --allow-early-removals
+    ");
+}
+
+/// A plan of thousands of changes: the comment summarizes it (and with --full is cut) below
+/// GitHub's 65,535 characters, while the step summary lists every change.
+#[tokio::test]
+async fn a_plan_of_thousands_of_changes_fits_one_comment() {
+    let server = FakeGithub::start().await;
+    let sandbox = common::Sandbox::start(&[]);
+    let area_codes = [
+        201, 202, 203, 205, 206, 207, 208, 209, 210, 212, 213, 214, 215, 216, 217, 218, 219, 224,
+        225, 228, 229, 231, 234, 239, 240, 248, 251, 252, 253, 254,
+    ];
+    let mut manifest =
+        String::from("defaults:\n  scope: global\n  reason: Customer Request\nentries:\n");
+    for code in area_codes {
+        for n in 100..200 {
+            manifest.push_str(&format!("  - number: \"{code}-555-0{n}\"\n"));
+        }
+    }
+    let project = common::Project::new(
+        &common::Config::new().scope("global", &[]),
+        &[("lists/big.yaml", &manifest)],
+    );
+    let event = pr_event(project.dir.path());
+    for full in [false, true] {
+        let mut args = vec!["plan", "--comment", "--format", "markdown"];
+        if full {
+            args.push("--full");
+        }
+        let mut cmd = project.targeting(&sandbox, &args);
+        cmd.envs(project.github_step())
+            .env("GITHUB_API_URL", &server.api_url)
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_EVENT_PATH", &event);
+        tokio::task::spawn_blocking(move || common::run(&mut cmd).ok())
+            .await
+            .unwrap();
+        let comments = server.comments();
+        assert_eq!(comments.len(), 1);
+        let body = &comments[0].body;
+        assert!(body.chars().count() <= 65_535, "{}", body.chars().count());
+        assert!(body.contains("**3000 to create, 0 to update, 0 to remove, 0 to prune**"));
+        if full {
+            assert!(body.contains("row(s) are not shown"), "{body}");
+        } else {
+            assert_eq!(body.matches("| ➕ create |").count(), 20);
+            assert!(body.contains("| | … 2980 more to create |"), "{body}");
+        }
+    }
+    let summary = std::fs::read_to_string(project.path("summary.md")).unwrap();
+    // Each of the two runs appended the whole plan.
+    assert_eq!(
+        summary.matches("| ➕ create |").count(),
+        6000,
+        "the step summary lists every change"
+    );
 }

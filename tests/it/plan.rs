@@ -294,6 +294,7 @@ fn a_failed_read_is_not_an_empty_list() {
         )],
     );
     let sandbox = Sandbox::start(&["--fault-5xx", "1.0", "--seed", "1"]);
+    // Nothing could be read: the plan says only that, with the cause, and plans no creates.
     let out = project.dnc_fail(
         &sandbox,
         1,
@@ -304,7 +305,86 @@ fn a_failed_read_is_not_an_empty_list() {
         .as_str()
         .expect("incomplete");
     assert!(why.contains("failed"), "{why}");
-    assert_eq!(counts(&json), [1, 0, 0, 0]);
+    assert_eq!(json["complete"], false);
+    assert_eq!(counts(&json), [0, 0, 0, 0]);
+    assert!(
+        out.stderr.contains("dnc::plan::unreadable"),
+        "{}",
+        out.stderr
+    );
+    let human = project.dnc_fail(&sandbox, 1, &["plan"]);
+    assert!(!human.stdout.contains("555-0101"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("INCOMPLETE: global could not be read"),
+        "{}",
+        human.stdout
+    );
+}
+
+/// The base URL without the API's `/v1/`: every search answers 404, and the error says
+/// where the path went missing instead of planning the manifests as creates.
+#[test]
+fn a_base_url_without_v1_is_named_as_the_cause() {
+    let project = Project::new(
+        &Config::new().scope("global", &[]),
+        &[(
+            "lists/global.yaml",
+            "entries:\n  - number: \"202-555-0101\"\n    scope: global\n    reason: r\n",
+        )],
+    );
+    let sandbox = Sandbox::start(&[]);
+    let root = format!(
+        "http://{}:{}/",
+        sandbox.url.host_str().unwrap(),
+        sandbox.url.port().unwrap()
+    );
+    let mut cmd = project.targeting(&sandbox, &["plan"]);
+    cmd.env("DNC_API_URL", &root);
+    let out = run(&mut cmd).fails(1);
+    assert!(!out.stdout.contains("555-0101"), "{}", out.stdout);
+    let shown = format!("{}{}", out.stdout, out.stderr).replace(&root, "[sandbox]/");
+    insta::assert_snapshot!(normalize(&shown));
+}
+
+/// Past the threshold, human and markdown output list every removal, the first creates
+/// and updates of each scope, and count the rest; --full and JSON list everything.
+#[test]
+fn a_big_plan_is_summarized_and_full_on_request() {
+    let mut entries =
+        String::from("defaults:\n  scope: global\n  reason: Customer Request\nentries:\n");
+    for n in 0..300 {
+        entries.push_str(&format!(
+            "  - number: \"20{}555{:04}\"\n",
+            2 + n / 100,
+            100 + n % 100
+        ));
+    }
+    entries.push_str(
+        "removals:\n  - number: \"205-555-0100\"\n    removal_reason: Entered by mistake\n",
+    );
+    let project = Project::new(
+        &Config::new().scope("global", &[]).safety(10),
+        &[("lists/big.yaml", &entries)],
+    );
+    let sandbox = Sandbox::start_seeded([seed("2055550100", 0).reason("Customer Request")], &[]);
+    let human = project.dnc_ok(&sandbox, &["plan"]);
+    let text = normalize(&human.stdout.replace(sandbox.url.as_str(), "[sandbox]/"));
+    assert!(text.lines().count() < 100, "{text}");
+    insta::assert_snapshot!("plan_summarized_human", text);
+    let full = project.dnc_ok(&sandbox, &["plan", "--full"]);
+    assert_eq!(full.stdout.matches("\n  + ").count(), 300);
+    let md = project.dnc_ok(&sandbox, &["plan", "--format", "markdown"]);
+    assert_eq!(md.stdout.matches("| ➕ create |").count(), 20);
+    assert_eq!(md.stdout.matches("| ➖ remove |").count(), 1);
+    assert!(
+        md.stdout
+            .contains("| | … 280 more to create | listed in full"),
+        "{}",
+        md.stdout
+    );
+    assert_eq!(counts(&plan_json(&project, &sandbox, &[])), [300, 0, 1, 0]);
 }
 
 #[test]
@@ -504,4 +584,71 @@ fn invalid_manifests_end_the_plan_before_the_read_shows() {
         !err.contains("timing: diff"),
         "nothing is planned from invalid manifests: {err}"
     );
+}
+
+/// A tombstone's approval shows in every format; `approvals: required` makes a tombstone
+/// without one an error at its line.
+#[test]
+fn approvals_show_in_the_plan_and_can_be_required() {
+    let removals = "removals:\n  - number: \"202-555-0104\"\n    scope: global\n    removal_reason: Entered by mistake\n    approval: {by: alice, ticket: COMP-1301}\n  - number: \"202-555-0105\"\n    scope: global\n    removal_reason: Duplicate\n";
+    let project = Project::new(
+        &Config::new().scope("global", &[]).safety(10),
+        &[("lists/global.yaml", removals)],
+    );
+    let sandbox = Sandbox::start_seeded(
+        [
+            seed("2025550104", 0).reason("DNC"),
+            seed("2025550105", 0).reason("DNC"),
+        ],
+        &[],
+    );
+    let human = project.dnc_ok(&sandbox, &["plan"]);
+    assert!(
+        human
+            .stdout
+            .contains("      approved by: alice (COMP-1301)\n"),
+        "{}",
+        human.stdout
+    );
+    let md = project.dnc_ok(&sandbox, &["plan", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("; approved by alice (COMP-1301);"),
+        "{}",
+        md.stdout
+    );
+    let json = plan_json(&project, &sandbox, &[]);
+    let approvals: Vec<&serde_json::Value> = json["scopes"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["approval"])
+        .collect();
+    assert_eq!(
+        approvals,
+        [
+            &serde_json::json!({"by": "alice", "ticket": "COMP-1301"}),
+            &serde_json::Value::Null
+        ]
+    );
+
+    project.write(
+        "dnc.yaml",
+        &Config::new()
+            .scope("global", &[])
+            .with("removals:\n  approvals: required\n"),
+    );
+    let out = project.dnc_fail(&sandbox, 1, &["validate", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<(String, u64)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("dnc::entry::no_approval".to_string(), 6)]);
 }

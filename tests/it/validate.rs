@@ -353,3 +353,114 @@ fn a_control_character_is_an_error_and_no_way_past_the_allow_list() {
     2 errors, 0 warnings
     "#);
 }
+
+/// A CRM's opt-out export (500 rows: `Contact ID, Phone Number, First Name, Last Name, Opt
+/// Out Date, Agent`, dates MM/DD/YYYY) is read as it is through its include's mapping.
+#[test]
+fn a_crm_export_is_read_through_its_mapping() {
+    let (code, out) = validate("tests/fixtures/crm", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "0 errors, 0 warnings\nvalid: 500 entries, 0 tombstones\n"
+    );
+    let loaded = dnc::manifest::load(&dir("tests/fixtures/crm"), false);
+    let entries = &loaded.desired.entries;
+    assert_eq!(entries.len(), 500);
+    // Row 1 (line 2): `C-10001,202-555-0100,…,02/02/2026,mchen`.
+    let first = &entries[0];
+    assert_eq!(first.key.phone.national.as_str(), "2025550100");
+    assert_eq!(
+        first.requested_at.map(|d| d.to_string()).as_deref(),
+        Some("2026-02-02")
+    );
+    assert_eq!(&*first.reason, "Customer Request");
+    assert_eq!(
+        (&*first.source.file, first.source.line),
+        ("lists/exports/opt-outs-2026-03.csv", 2)
+    );
+    assert_eq!(entries[499].source.line, 501);
+
+    // The same mapping, as a library function for commands that take a CSV file.
+    let text =
+        std::fs::read_to_string(dir("tests/fixtures/crm/lists/exports/opt-outs-2026-03.csv"))
+            .unwrap();
+    let mapping = dnc::manifest::CsvMapping {
+        columns: dnc::manifest::model::ColumnMap {
+            number: Some("Phone Number".into()),
+            requested_at: Some("Opt Out Date".into()),
+            ticket: Some("Contact ID".into()),
+            ..Default::default()
+        },
+        date_format: Some("%m/%d/%Y".into()),
+        ignore_other_columns: true,
+        ..Default::default()
+    };
+    let (rows, problems) = dnc::manifest::read_csv("crm.csv", &text, &mapping);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(rows.len(), 500);
+    assert_eq!(
+        (
+            rows[1].line,
+            rows[1].number.as_str(),
+            rows[1].ticket.as_deref()
+        ),
+        (3, "+1 202 555 0101", Some("C-10002"))
+    );
+    assert_eq!(rows[1].requested_at.as_deref(), Some("2026-03-03"));
+}
+
+/// A mapped column the file lacks is reported where the manifest maps it; a day not in the
+/// format, an unknown column and a bad date format where they are written.
+#[test]
+fn crm_mapping_problems_are_reported_where_they_are_written() {
+    let csv = "Contact ID,Phone Number,First Name,Opt Out Date,Notes\n\
+               C-1,202-555-0101,Ana,03/01/2026,x\n\
+               C-2,202-555-0102,Ben,2026-03-01,y\n\
+               C-3,202-555-0103,Cy,13/45/2026,z\n";
+    let manifest = "include:\n  - csv: crm.csv\n    scope: global\n    reason: Customer Request\n    \
+                    columns:\n      number: Phone Number\n      requested_at: Opt Out Date\n      \
+                    source: Channel\n    date_format: \"%m/%d/%Y\"\n    ignore: [First Name, Contact ID]\n";
+    let project = Project::new(
+        &Config::new().scope("global", &[]),
+        &[("lists/crm.yaml", manifest), ("lists/crm.csv", csv)],
+    );
+    let out = dnc_fail(project.dir.path(), 1, &["validate"]);
+    insta::assert_snapshot!(out.stdout);
+    let json = dnc_fail(project.dir.path(), 1, &["validate", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let places: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{}:{}",
+                d["code"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "dnc::csv::mapped_column lists/crm.yaml:8:15",
+            "dnc::csv::unknown_column lists/crm.csv:1:49",
+            "dnc::csv::date lists/crm.csv:3:22",
+            "dnc::csv::date lists/crm.csv:4:21",
+        ]
+    );
+
+    project.write(
+        "lists/crm.yaml",
+        "include:\n  - csv: crm.csv\n    scope: global\n    reason: R\n    columns: {number: Phone Number}\n    date_format: \"%Q\"\n    ignore_other_columns: true\n",
+    );
+    let out = dnc_fail(project.dir.path(), 1, &["validate", "--format", "json"]);
+    assert!(
+        out.stdout.contains("dnc::csv::date_format"),
+        "{}",
+        out.stdout
+    );
+}

@@ -177,6 +177,7 @@ impl Check<'_> {
             purposes: spec.purposes,
             strict: strict_override || spec.strict,
             require: spec.require,
+            approvals: spec.removals.approvals,
         }
     }
 

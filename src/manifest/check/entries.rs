@@ -5,7 +5,7 @@ use super::{Candidate, Check, Inherited};
 use crate::calendar;
 use crate::entry::{Key, TextProblem};
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
-use crate::manifest::model::{Defaults, RequiredField, ScopeRef};
+use crate::manifest::model::{ApprovalPolicy, Defaults, RequiredField, ScopeRef};
 use crate::manifest::row::Row;
 use crate::manifest::yaml::Node;
 use crate::manifest::{Config, Source};
@@ -157,9 +157,9 @@ impl Check<'_> {
                 // Reported on their own when missing.
                 RequiredField::Scope | RequiredField::Reason => false,
                 RequiredField::Purpose => row.purpose.is_none() && inherited.purpose.is_none(),
-                RequiredField::Ticket => !row.ticket,
+                RequiredField::Ticket => row.ticket.is_none(),
                 RequiredField::RequestedAt => row.requested_at.is_none(),
-                RequiredField::Source => !row.source,
+                RequiredField::Source => row.source.is_none(),
             })
             .map(|field| field.key())
             .collect();
@@ -264,6 +264,26 @@ impl Check<'_> {
         if !tombstone {
             ok &= self.check_required(config, file, &row, inherited);
         }
+        if tombstone
+            && row.approval.is_none()
+            && !self.any_scope
+            && config.approvals == ApprovalPolicy::Required
+        {
+            self.error(
+                at.diag(
+                    Severity::Error,
+                    "dnc::entry::no_approval",
+                    "this removal has no approval",
+                    row.head.clone(),
+                    "no `approval`",
+                )
+                .with_help(
+                    "the config's `removals.approvals: required` asks every tombstone for its approval: \
+                     add `approval: {by: LOGIN, ticket: TICKET}`",
+                ),
+            );
+            ok = false;
+        }
         let (number, number_span) = &row.number;
         let code = row.phone_code.or(inherited.phone_code);
         let phone = match phone::normalize(code, number) {
@@ -341,6 +361,7 @@ impl Check<'_> {
             purpose,
             tombstone,
             requested_at,
+            approval: row.approval,
             source: Source {
                 file: loc.file,
                 line: loc.line,

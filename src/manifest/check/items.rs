@@ -3,13 +3,16 @@
 
 use super::schemas::Which;
 use super::{Check, Include, Inherited, head, outside};
-use crate::manifest::Config;
+use crate::manifest::csv_include::{CsvMapping, Written};
 use crate::manifest::diagnostics::{At, Severity, SourceFile, excerpt};
 use crate::manifest::files;
-use crate::manifest::model::{Defaults, EntrySpec, IncludeSpec, RemovalSpec, ScopeName, ScopeRef};
+use crate::manifest::model::{
+    Defaults, ENTRY_FIELDS, EntrySpec, IncludeSpec, RemovalSpec, ScopeName, ScopeRef,
+};
 use crate::manifest::row::Row;
 use crate::manifest::schema::Item;
 use crate::manifest::yaml::{self, Node, Value as Y};
+use crate::manifest::{Approval, Config};
 use serde_json::Value;
 use std::ops::Range;
 use std::path::Path;
@@ -140,9 +143,9 @@ impl Check<'_> {
                     reason: text(&e.reason, "reason"),
                     purpose: text(&e.purpose, "purpose"),
                     requested_at: text(&e.requested_at, "requested_at"),
-                    ticket: e.ticket.is_some(),
-                    source: e.source.is_some(),
-                    removal_reason: None,
+                    ticket: text(&e.ticket, "ticket"),
+                    source: text(&e.source, "source"),
+                    ..Row::default()
                 };
                 self.accept(config, file, row, inherited);
             }
@@ -157,6 +160,10 @@ impl Check<'_> {
                     scope: r.scope.map(|s| (s, span("scope"))),
                     requested_at: text(&r.requested_at, "requested_at"),
                     removal_reason: Some((r.removal_reason, span("removal_reason"))),
+                    approval: r.approval.map(|a| Approval {
+                        by: a.by,
+                        ticket: a.ticket,
+                    }),
                     ..Row::default()
                 };
                 self.accept(config, file, row, inherited);
@@ -182,11 +189,25 @@ impl Check<'_> {
                         return;
                     }
                 };
+                let mapping = CsvMapping::of(&inc);
+                let mut spans: Vec<(&'static str, Range<usize>)> = ENTRY_FIELDS
+                    .iter()
+                    .filter_map(|f| {
+                        let columns = node.get("columns")?.1;
+                        Some((*f, columns.get(f)?.1.span.clone()))
+                    })
+                    .collect();
+                spans.push(("date_format", span("date_format")));
                 self.includes.push(Include {
                     path: config.root.join(&rel),
                     name: crate::paths::slashed(&rel),
                     from: (file.clone(), span("csv")),
                     inherited,
+                    mapping,
+                    written: Written {
+                        file: file.clone(),
+                        spans,
+                    },
                 });
             }
         }
@@ -262,8 +283,8 @@ fn plain_entry(text: &str, node: &Node) -> Option<Row> {
             ("requested_at", Value::String(s)) if plain_date(&s) => {
                 row.requested_at = Some((s, at()));
             }
-            ("ticket", Value::String(_)) => row.ticket = true,
-            ("source", Value::String(_)) => row.source = true,
+            ("ticket", Value::String(s)) => row.ticket = Some((s, at())),
+            ("source", Value::String(s)) => row.source = Some((s, at())),
             _ => return None,
         }
     }
@@ -397,8 +418,8 @@ mod tests {
             assert_eq!(row.reason, text_of(e.reason, "reason"), "{text}");
             assert_eq!(row.purpose, text_of(e.purpose, "purpose"), "{text}");
             assert_eq!(row.requested_at, text_of(e.requested_at, "requested_at"));
-            assert_eq!(row.ticket, e.ticket.is_some(), "{text}");
-            assert_eq!(row.source, e.source.is_some(), "{text}");
+            assert_eq!(row.ticket, text_of(e.ticket, "ticket"), "{text}");
+            assert_eq!(row.source, text_of(e.source, "source"), "{text}");
             assert_eq!(row.head, head(text, &node.span));
         }
     }

@@ -40,6 +40,7 @@ pub(super) struct Candidate {
     pub tombstone: bool,
     pub source: Source,
     pub requested_at: Option<chrono::NaiveDate>,
+    pub approval: Option<super::Approval>,
     /// The item's first line, where duplicates are labelled.
     pub head: Range<usize>,
 }
@@ -50,6 +51,8 @@ pub(super) struct Include {
     name: String,
     from: (Arc<SourceFile>, Range<usize>),
     inherited: Inherited,
+    mapping: csv_include::CsvMapping,
+    written: csv_include::Written,
 }
 
 /// What checking one file found: the files it read, its problems and its candidates.
@@ -264,7 +267,8 @@ impl<'a> Check<'a> {
             // About a row per line: the candidates' list is allocated once.
             let lines = csv.text.bytes().filter(|&b| b == b'\n').count();
             check.out.items.reserve(lines);
-            csv_include::read(&csv, &mut |parsed| match parsed {
+            let (mapping, written) = (&include.mapping, Some(&include.written));
+            csv_include::read(&csv, mapping, written, &mut |parsed| match parsed {
                 Parsed::Row(row) => check.accept(config, &csv, row, &include.inherited),
                 Parsed::Problem(d) => check.error(d),
             });

@@ -1,8 +1,9 @@
 //! The colored terminal rendering of a plan.
 
 use super::{
-    Options, UNMANAGED_SHOWN, changed, deadline_text, early_removal_text, effect_text,
-    incomplete_banner, or_none, read_status, scope_title, short_hash, summary, word_diff,
+    Options, UNMANAGED_SHOWN, approval_text, changed, deadline_text, early_removal_text,
+    effect_text, incomplete_banner, listing, or_none, read_status, scope_counts, scope_title,
+    short_hash, summarized, summary, word_diff,
 };
 use crate::escape::terminal;
 use crate::plan::{Change, Plan, ScopePlan};
@@ -25,8 +26,21 @@ pub fn human(plan: &Plan, opts: Options) -> String {
             opts.paint(RED.effects(Effects::BOLD), &terminal(&banner))
         );
     }
+    if plan.read_nothing() {
+        // Only the notice and each cause: nothing was compared.
+        for s in &plan.scopes {
+            let _ = writeln!(
+                out,
+                "\n{}: {}",
+                opts.paint(BOLD, &scope_title(s)),
+                read_status(s)
+            );
+        }
+        return out;
+    }
+    let summarized = summarized(plan, opts);
     for scope in &plan.scopes {
-        human_scope(&mut out, scope, opts);
+        human_scope(&mut out, scope, opts, summarized);
     }
     human_safety(&mut out, plan, opts);
     let duplicates: usize = plan.scopes.iter().map(|s| s.duplicates.len()).sum();
@@ -41,18 +55,29 @@ pub fn human(plan: &Plan, opts: Options) -> String {
     out
 }
 
-fn human_scope(out: &mut String, s: &ScopePlan, opts: Options) {
+fn human_scope(out: &mut String, s: &ScopePlan, opts: Options, summarized: bool) {
     let _ = writeln!(
         out,
         "\n{}: {}",
         opts.paint(BOLD, &terminal(&scope_title(s))),
         terminal(&read_status(s))
     );
+    if summarized {
+        let _ = writeln!(out, "  {}", scope_counts(s));
+    }
     if s.changes.is_empty() && s.unmanaged.is_empty() && s.duplicates.is_empty() {
         let _ = writeln!(out, "  no changes");
     }
-    for change in &s.changes {
+    let listing = listing(s, summarized);
+    for change in &listing.shown {
         human_change(out, change, opts);
+    }
+    if listing.left() > 0 {
+        let line = format!(
+            "… and {}; --full lists every change, as does --format json",
+            listing.left_text()
+        );
+        let _ = writeln!(out, "  {}", opts.paint(DIM, &line));
     }
     if !s.unmanaged.is_empty() {
         let title = format!(
@@ -145,11 +170,15 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             removal_reason,
             source,
             effect,
+            approval,
             ..
         } => {
             let head = opts.paint(RED, &format!("- {number}"));
             let _ = writeln!(out, "  {head}  id {id}  {}", source_text(source, opts));
             let _ = writeln!(out, "      removal reason: {}", terminal(removal_reason));
+            if let Some(a) = approval {
+                let _ = writeln!(out, "      approved by: {}", terminal(&approval_text(a)));
+            }
             let _ = writeln!(
                 out,
                 "      effect: {}",

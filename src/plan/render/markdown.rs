@@ -2,35 +2,41 @@
 //! Text from manifests and the API is escaped: a reason must not become markup or a mention.
 
 use super::{
-    MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, changed, deadline_text,
-    early_removal_text, effect_text, incomplete_banner, or_none, read_status, scope_title,
-    short_hash, summary, word_diff,
+    MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, approval_text, changed, deadline_text,
+    early_removal_text, effect_text, incomplete_banner, listing, or_none, read_status, scope_title,
+    short_hash, summarized, summary, word_diff,
 };
 use crate::escape::{markdown as escape, markdown_code};
 use crate::manifest::Source;
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
 
-/// Renders `plan`, never longer than [`MARKDOWN_LIMIT`]: rows that do not fit are counted in a
-/// closing notice that says where the full plan is.
+/// Renders `plan` for a pull-request comment, never longer than [`MARKDOWN_LIMIT`]: rows that
+/// do not fit are counted in a closing notice that says where the full plan is.
 pub fn markdown(plan: &Plan, opts: Options) -> String {
+    markdown_within(plan, opts, MARKDOWN_LIMIT)
+}
+
+/// [`markdown`] within `limit` bytes (a step summary holds more than a comment).
+pub fn markdown_within(plan: &Plan, opts: Options, limit: usize) -> String {
     let opts = Options {
         color: false,
         ..opts
     };
+    let summarized = summarized(plan, opts);
     let mut out = head(plan, opts);
     let tail_reserve = 600;
     let mut omitted = 0usize;
     // Once a row does not fit, every later row is counted instead, so what shows is a prefix.
     let fits = |out: &String, more: usize, omitted: usize| {
-        omitted == 0 && out.len() + more + tail_reserve <= MARKDOWN_LIMIT
+        omitted == 0 && out.len() + more + tail_reserve <= limit
     };
     for scope in plan
         .scopes
         .iter()
         .filter(|s| !s.changes.is_empty() || !s.unmanaged.is_empty())
     {
-        let rows = scope_rows(scope, opts);
+        let rows = scope_rows(scope, opts, summarized);
         let open = format!(
             "\n<details><summary><b>{}</b>: {} change(s), {} unmanaged</summary>\n\n| | Number | Details | Source |\n|---|---|---|---|\n",
             escape(&scope_title(scope)),
@@ -52,10 +58,18 @@ pub fn markdown(plan: &Plan, opts: Options) -> String {
         out.push_str("\n</details>\n");
     }
     if omitted > 0 {
+        let (holds, elsewhere) = if limit == MARKDOWN_LIMIT {
+            (
+                "a comment holds at most 65,535 characters",
+                "this job's step summary and ",
+            )
+        } else {
+            ("a step summary holds at most 1 MiB", "")
+        };
         let _ = write!(
             out,
-            "\n> [!NOTE]\n> {omitted} row(s) are not shown: a comment holds at most 65,535 characters. \
-             The full plan is in this job's step summary and in `dnc plan --format json`.\n"
+            "\n> [!NOTE]\n> {omitted} row(s) are not shown: {holds}. \
+             The full plan is in {elsewhere}`dnc plan --format json`.\n"
         );
     }
     out
@@ -170,8 +184,15 @@ fn overdue_caution(out: &mut String, plan: &Plan, opts: Options) {
     let _ = writeln!(out, "> \n> Applying this plan honors them now.\n");
 }
 
-fn scope_rows(scope: &ScopePlan, opts: Options) -> Vec<String> {
-    let mut rows: Vec<String> = scope.changes.iter().map(|c| change_row(c, opts)).collect();
+fn scope_rows(scope: &ScopePlan, opts: Options, summarized: bool) -> Vec<String> {
+    let listing = listing(scope, summarized);
+    let mut rows: Vec<String> = listing.shown.iter().map(|c| change_row(c, opts)).collect();
+    if listing.left() > 0 {
+        rows.push(format!(
+            "| | … {} | listed in full in this job's step summary, `dnc plan --full` and `dnc plan --format json` | |\n",
+            listing.left_text()
+        ));
+    }
     rows.extend(scope.unmanaged.iter().take(UNMANAGED_SHOWN).map(|u| {
         format!(
             "| ❔ {} | {} | id {}; reason: {}; left alone | |\n",
@@ -259,10 +280,16 @@ fn change_row(change: &Change, opts: Options) -> String {
             removal_reason,
             source,
             effect,
+            approval,
             ..
         } => format!(
-            "| ➖ remove | {number} | id {id}; removal reason: {}; **{}** | {} |\n",
+            "| ➖ remove | {number} | id {id}; removal reason: {}{}; **{}** | {} |
+",
             escape(removal_reason),
+            approval
+                .as_ref()
+                .map(|a| format!("; approved by {}", escape(&approval_text(a))))
+                .unwrap_or_default(),
             escape(&effect_text(effect)),
             source_cell(source)
         ),
@@ -339,10 +366,11 @@ mod tests {
 
     #[test]
     fn huge_plans_are_cut_below_the_comment_limit_with_a_notice() {
-        let md = markdown(
-            &plan_with_creates(5000, "Customer Request"),
-            Options::default(),
-        );
+        let full = Options {
+            full: true,
+            ..Options::default()
+        };
+        let md = markdown(&plan_with_creates(5000, "Customer Request"), full);
         assert!(md.len() <= MARKDOWN_LIMIT, "{}", md.len());
         let shown = md.matches("| ➕ create |").count();
         assert!(shown > 100 && shown < 5000, "{shown}");
@@ -351,6 +379,31 @@ mod tests {
             "{}",
             &md[md.len() - 300..]
         );
+    }
+
+    #[test]
+    fn big_plans_list_the_first_changes_and_count_the_rest() {
+        let md = markdown(&plan_with_creates(5000, "r"), Options::default());
+        assert_eq!(
+            md.matches("| ➕ create |").count(),
+            super::super::FIRST_LISTED
+        );
+        assert!(
+            md.contains("| | … 4980 more to create | listed in full"),
+            "{md}"
+        );
+        assert!(!md.contains("are not shown"), "{md}");
+        let small = markdown(&plan_with_creates(100, "r"), Options::default());
+        assert_eq!(small.matches("| ➕ create |").count(), 100);
+        let summary = markdown_within(
+            &plan_with_creates(5000, "r"),
+            Options {
+                full: true,
+                ..Options::default()
+            },
+            1 << 20,
+        );
+        assert_eq!(summary.matches("| ➕ create |").count(), 5000);
     }
 
     #[test]
@@ -373,6 +426,7 @@ mod tests {
             Options {
                 mask_numbers: true,
                 color: false,
+                full: false,
             },
         );
         assert!(md.contains("| +1 202-***-0000 |"), "{md}");

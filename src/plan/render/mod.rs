@@ -4,7 +4,7 @@ mod human;
 mod markdown;
 
 pub use human::human;
-pub use markdown::markdown;
+pub use markdown::{markdown, markdown_within};
 
 /// The first line of the error a drift run ends with when entries are past due.
 pub fn overdue_summary(plan: &Plan) -> Option<String> {
@@ -39,11 +39,84 @@ pub const MARKDOWN_LIMIT: usize = 65_000;
 /// Unmanaged entries listed per scope in human and markdown output (JSON lists all).
 pub(crate) const UNMANAGED_SHOWN: usize = 20;
 
-/// How numbers and colors appear.
+/// Past this many creates and updates, human and markdown output summarize: each scope's
+/// counts, every removal, the first [`FIRST_LISTED`] creates and updates of each scope, and
+/// the rest counted (`--full` lists them all; JSON always does).
+pub const SUMMARIZE_AFTER: usize = 100;
+/// Creates and updates listed per scope in a summarized plan.
+pub const FIRST_LISTED: usize = 20;
+
+/// How numbers and colors appear, and whether a big plan is listed in full.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
     pub color: bool,
     pub mask_numbers: bool,
+    /// List every change, however many (`--full`).
+    pub full: bool,
+}
+
+/// What a scope's listing shows: every change, or every removal and the first creates and
+/// updates, with how many of each were left out.
+pub(crate) struct Listing<'p> {
+    pub shown: Vec<&'p Change>,
+    pub creates_left: usize,
+    pub updates_left: usize,
+}
+
+impl Listing<'_> {
+    pub fn left(&self) -> usize {
+        self.creates_left + self.updates_left
+    }
+
+    /// `480 more to create, 3 more to update`.
+    pub fn left_text(&self) -> String {
+        let mut parts = Vec::new();
+        if self.creates_left > 0 {
+            parts.push(format!("{} more to create", self.creates_left));
+        }
+        if self.updates_left > 0 {
+            parts.push(format!("{} more to update", self.updates_left));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Whether `plan` is shown summarized: many creates and updates, and no `--full`.
+pub(crate) fn summarized(plan: &Plan, opts: Options) -> bool {
+    !opts.full && plan.changes().filter(|c| !c.is_removal()).count() > SUMMARIZE_AFTER
+}
+
+/// The changes of `scope` to list. Removals are always listed: they make numbers dialable.
+pub(crate) fn listing(scope: &ScopePlan, summarized: bool) -> Listing<'_> {
+    let mut listing = Listing {
+        shown: Vec::new(),
+        creates_left: 0,
+        updates_left: 0,
+    };
+    let mut others = 0;
+    for change in &scope.changes {
+        if !summarized || change.is_removal() || others < FIRST_LISTED {
+            others += usize::from(!change.is_removal());
+            listing.shown.push(change);
+        } else if change.kind() == ChangeKind::Create {
+            listing.creates_left += 1;
+        } else {
+            listing.updates_left += 1;
+        }
+    }
+    listing
+}
+
+/// `2 to create, 0 to update, 1 to remove, 0 to prune` for one scope.
+pub(crate) fn scope_counts(scope: &ScopePlan) -> String {
+    let count = |k: ChangeKind| scope.changes.iter().filter(|c| c.kind() == k).count();
+    format!(
+        "{} to create, {} to update, {} to remove, {} to prune",
+        count(ChangeKind::Create),
+        count(ChangeKind::Update),
+        count(ChangeKind::Remove),
+        count(ChangeKind::Prune)
+    )
 }
 
 impl Options {
@@ -147,6 +220,14 @@ pub fn one_line(change: &Change) -> String {
     }
 }
 
+/// `jdoe (COMP-1301)`: who approved a removal, and the ticket.
+pub(crate) fn approval_text(a: &crate::manifest::Approval) -> String {
+    match &a.ticket {
+        Some(ticket) => format!("{} ({ticket})", a.by),
+        None => a.by.clone(),
+    }
+}
+
 /// `requested 2026-03-02, due 2026-03-16: 4 business days left` (or `OVERDUE, …`).
 pub fn deadline_text(d: &Deadline) -> String {
     let days = |n: i64| format!("{n} business day{}", if n == 1 { "" } else { "s" });
@@ -213,6 +294,9 @@ pub(crate) fn read_status(s: &ScopePlan) -> String {
                 "entries"
             }
         ),
+        Some(why) if s.remote_total == 0 => {
+            format!("INCOMPLETE READ, nothing could be read: {why}; nothing is planned here")
+        }
         Some(why) => format!(
             "INCOMPLETE READ ({} entries read): {why}; no removals or prunes are planned here",
             s.remote_total

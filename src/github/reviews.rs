@@ -1,0 +1,128 @@
+//! Who approved the pull request a job runs for: removals approved in review apply on merge
+//! only when their tombstone's approver is one of them.
+
+use super::comment::{Api, parse};
+use super::{GithubContext, GithubError, MAX_PAGES};
+use reqwest::Method;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A pull request and the logins whose latest review approves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reviewed {
+    pub pull_request: u64,
+    pub approvers: Vec<String>,
+}
+
+impl Reviewed {
+    pub fn approved_by(&self, login: &str) -> bool {
+        // GitHub logins are case-insensitive.
+        self.approvers.iter().any(|a| a.eq_ignore_ascii_case(login))
+    }
+}
+
+#[derive(Deserialize)]
+struct Review {
+    user: Option<Login>,
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct Pull {
+    number: u64,
+    merge_commit_sha: Option<String>,
+    merged_at: Option<String>,
+}
+
+/// The pull request the job runs for (the event's, or the one that merged `GITHUB_SHA`) and
+/// its approvers; `None` when the job belongs to no pull request.
+pub async fn reviewed_pull_request(ctx: &GithubContext) -> Result<Option<Reviewed>, GithubError> {
+    let token = ctx.token.as_ref().ok_or(GithubError::MissingToken)?;
+    let api = Api::new(ctx, token)?;
+    let number = match (ctx.pull_request_number()?, ctx.sha()) {
+        (Some(n), _) => Some(n),
+        (None, Some(sha)) => merged_by(&api, ctx, sha).await?,
+        (None, None) => None,
+    };
+    let Some(pull_request) = number else {
+        return Ok(None);
+    };
+    let approvers = approvers(&api, ctx, pull_request).await?;
+    Ok(Some(Reviewed {
+        pull_request,
+        approvers,
+    }))
+}
+
+/// The pull request that merged `sha`: the push event after a merge names only the commit.
+async fn merged_by(
+    api: &Api<'_>,
+    ctx: &GithubContext,
+    sha: &str,
+) -> Result<Option<u64>, GithubError> {
+    let action = format!(
+        "find the pull request of commit {sha} in {}",
+        ctx.repository()
+    );
+    let url = api.url(&["commits", sha, "pulls"]);
+    let reply = api.send(&action, Method::GET, url, None).await?;
+    let pulls: Vec<Pull> = parse(&action, &reply.body)?;
+    let merged = pulls
+        .iter()
+        .find(|p| p.merge_commit_sha.as_deref() == Some(sha))
+        .or_else(|| pulls.iter().find(|p| p.merged_at.is_some()));
+    Ok(merged.map(|p| p.number))
+}
+
+/// The logins whose latest approving-or-not review approves `pr` (a comment changes nothing;
+/// a later request for changes or a dismissal withdraws an approval).
+async fn approvers(
+    api: &Api<'_>,
+    ctx: &GithubContext,
+    pr: u64,
+) -> Result<Vec<String>, GithubError> {
+    let action = format!(
+        "list the reviews of pull request #{pr} in {}",
+        ctx.repository()
+    );
+    let mut url = api.url(&["pulls", &pr.to_string(), "reviews"]);
+    url.query_pairs_mut().append_pair("per_page", "100");
+    let origin = url.origin();
+    let mut latest: BTreeMap<String, bool> = BTreeMap::new();
+    for _ in 0..MAX_PAGES {
+        let reply = api.send(&action, Method::GET, url, None).await?;
+        let reviews: Vec<Review> = parse(&action, &reply.body)?;
+        for review in reviews {
+            let Some(user) = review.user else { continue };
+            match review.state.as_str() {
+                "APPROVED" => latest.insert(user.login, true),
+                "CHANGES_REQUESTED" | "DISMISSED" => latest.insert(user.login, false),
+                _ => None,
+            };
+        }
+        match reply.next {
+            Some(next) if next.origin() == origin => url = next,
+            Some(_) => {
+                return Err(GithubError::InvalidResponse {
+                    action,
+                    reason: "the next-page link points to another server".into(),
+                });
+            }
+            None => {
+                return Ok(latest
+                    .into_iter()
+                    .filter_map(|(login, approved)| approved.then_some(login))
+                    .collect());
+            }
+        }
+    }
+    Err(GithubError::InvalidResponse {
+        action,
+        reason: format!("more than {MAX_PAGES} pages of reviews"),
+    })
+}
