@@ -2,7 +2,7 @@
 
 use crate::api::{ApiError, Client, ClientConfig};
 use crate::cli::TargetArgs;
-use crate::http::RetryPolicy;
+use crate::http::{RetryPolicy, redact_url};
 use crate::manifest::Config;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig, SandboxError};
 use secrecy::SecretString;
@@ -32,6 +32,7 @@ pub enum TargetError {
         )
     )]
     NoneInCi,
+    /// `raw` is shown with its userinfo and query redacted.
     #[error("--api-url {raw:?} is not a URL: {source}")]
     #[diagnostic(
         code(dnc::target::bad_url),
@@ -105,7 +106,7 @@ pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected, Ta
     match (url, token) {
         _ if args.sandbox => embedded(args, config).await,
         (Some(url), Some(token)) => {
-            let description = format!("Convoso API at {url}");
+            let description = format!("Convoso API at {}", redact_url(url.as_str()));
             Ok(Connected {
                 client: client(url, token, args)?,
                 description,
@@ -135,7 +136,7 @@ fn api_url(args: &TargetArgs) -> Result<Option<url::Url>, TargetError> {
         format!("{raw}/")
     };
     let url = url::Url::parse(&with_slash).map_err(|source| TargetError::BadUrl {
-        raw: raw.to_string(),
+        raw: redact_url(raw),
         source,
     })?;
     match url.scheme() {

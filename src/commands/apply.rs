@@ -221,7 +221,7 @@ fn record_in_git(
         "dnc apply {}: plan {}, {} operations",
         who.commit
             .as_deref()
-            .map_or("(no commit)", |c| &c[..12.min(c.len())]),
+            .map_or("(no commit)", crate::ledger::short_hash),
         render::short_hash(plan),
         records.iter().filter(|r| r.event == Event::Start).count()
     );

@@ -14,6 +14,7 @@ pub mod yaml;
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
+pub use files::{Globbed, glob};
 pub use load::{Loaded, config_root, load, load_config, load_file};
 
 use crate::entry::{CampaignId, Key};

@@ -11,6 +11,7 @@ mod fmt;
 mod github;
 mod help;
 mod history;
+mod hostile;
 mod import;
 mod plan;
 mod readme;

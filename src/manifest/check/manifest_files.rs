@@ -35,12 +35,8 @@ impl Check<'_> {
                 self.error(outside(file, pattern, refusal, p.span.clone()));
                 continue;
             }
-            let full = config.root.join(pattern);
-            let matches = match glob::glob(&full.to_string_lossy()) {
-                Ok(m) => m
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect::<Vec<_>>(),
+            let globbed = match crate::manifest::files::glob(&config.root, pattern) {
+                Ok(globbed) => globbed,
                 Err(e) => {
                     self.error(At(file).diag(
                         Severity::Error,
@@ -53,7 +49,27 @@ impl Check<'_> {
                     continue;
                 }
             };
-            if matches.is_empty() {
+            for e in &globbed.errors {
+                let dir = crate::paths::relative(&config.root, e.path());
+                self.error(
+                    At(file)
+                        .diag(
+                            Severity::Error,
+                            "dnc::config::unlistable",
+                            format!(
+                                "`{pattern}`: cannot list {dir}: {}; the manifests in it would be missing",
+                                e.error()
+                            ),
+                            p.span.clone(),
+                            "while expanding this",
+                        )
+                        .with_help(
+                            "make the directory readable, or remove it if it holds no manifest: a list that is not read cannot be planned",
+                        ),
+                );
+            }
+            let matches = globbed.paths;
+            if matches.is_empty() && globbed.errors.is_empty() {
                 self.error(
                     At(file)
                         .diag(
@@ -66,8 +82,6 @@ impl Check<'_> {
                         .with_help("paths are relative to the directory of the config file"),
                 );
             }
-            let mut matches = matches;
-            matches.sort();
             for m in matches {
                 let same_as_config = m.canonicalize().ok() == config_path.canonicalize().ok();
                 if !same_as_config && !paths.iter().any(|(q, _)| *q == m) {
