@@ -13,6 +13,7 @@ mod help;
 mod history;
 mod hostile;
 mod import;
+mod lists;
 mod plan;
 mod readme;
 mod robust;
