@@ -939,11 +939,7 @@ pub fn key_of(r: &RemoteRecord) -> (Key, bool) {
         Err(_) => (
             Phone {
                 code: r.phone_code,
-                national: r
-                    .phone_number
-                    .chars()
-                    .filter(char::is_ascii_digit)
-                    .collect(),
+                national: shown_as_is(&r.phone_number).into(),
             },
             true,
         ),
@@ -953,6 +949,22 @@ pub fn key_of(r: &RemoteRecord) -> (Key, bool) {
         phone,
     };
     (key, malformed)
+}
+
+/// A number the phone rules reject, kept as the API holds it, never changed: printable
+/// ASCII as it is, anything else (a non-ASCII digit, a space, a control character) escaped
+/// as `\u{9e6}`, so `202555০143` does not read as `202555143` or as `2025550143`.
+fn shown_as_is(number: &str) -> String {
+    number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '\\' {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
 }
 
 fn normalize(r: RemoteRecord, texts: &mut Texts) -> RemoteEntry {
@@ -985,6 +997,26 @@ impl Texts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rejected_number_is_kept_visibly() {
+        let record = |number: &str| RemoteRecord {
+            id: 1,
+            phone_code: 1,
+            phone_number: number.into(),
+            campaign_id: CampaignId::GLOBAL,
+            insert_date: String::new(),
+            campaign_name: None,
+            reason: None,
+            purpose: None,
+        };
+        let (key, malformed) = key_of(&record("202555\u{9e6}143"));
+        assert!(malformed);
+        assert_eq!(key.phone.national, "202555\\u{9e6}143");
+        assert_eq!(key.phone.display(), "+1 202555\\u{9e6}143");
+        let (key, _) = key_of(&record("12 \\"));
+        assert_eq!(key.phone.national, "12\\u{20}\\u{5c}");
+    }
 
     #[test]
     fn a_read_stops_within_its_bounds() {

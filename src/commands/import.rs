@@ -120,6 +120,7 @@ struct JsonScope {
     no_reason: usize,
     bad_number: usize,
     blank_purpose: usize,
+    unwritable_text: usize,
     duplicates: usize,
     refused: Option<String>,
     files: Vec<PathBuf>,
@@ -144,6 +145,7 @@ impl JsonReport {
                     no_reason: s.no_reason,
                     bad_number: s.bad_number.len(),
                     blank_purpose: s.blank_purpose,
+                    unwritable_text: s.unwritable_text,
                     duplicates: s.duplicates,
                     refused: s.refused.clone(),
                     files: s.files.clone(),
@@ -246,6 +248,11 @@ fn notes(out: &mut String, s: &ScopeReport, opts: &Options) {
     note(
         s.blank_purpose,
         "with a blank-text purpose no manifest can write: not imported, left unmanaged",
+    );
+    note(
+        s.unwritable_text,
+        "with a reason or purpose no manifest may hold (-BLANK-, -NOTBLANK-, over 255 \
+         characters): not imported, left unmanaged",
     );
     note(
         s.duplicates,

@@ -30,6 +30,7 @@ pub(super) fn scope_rows(
         no_reason: 0,
         bad_number: Vec::new(),
         blank_purpose: 0,
+        unwritable_text: 0,
         duplicates: 0,
         refused: None,
         files: Vec::new(),
@@ -58,6 +59,21 @@ pub(super) fn scope_rows(
         }
         if e.purpose.as_deref().is_some_and(|p| p.trim().is_empty()) {
             report.blank_purpose += 1;
+            continue;
+        }
+        // A text `validate` refuses (the API's keywords, too long) would make the files
+        // written fail the next plan: left out, counted, never written.
+        let refused = |t: &Option<std::sync::Arc<str>>| {
+            use crate::entry::{TextProblem, api_text_problem};
+            t.as_deref().is_some_and(|t| {
+                matches!(
+                    api_text_problem(t),
+                    Some(TextProblem::Keyword | TextProblem::TooLong(_))
+                )
+            })
+        };
+        if refused(&e.reason) || refused(&e.purpose) {
+            report.unwritable_text += 1;
             continue;
         }
         let phone_code = (config.phone_code != Some(e.key.phone.code)).then_some(e.key.phone.code);

@@ -401,3 +401,20 @@ fn credentials_in_the_api_url_are_never_shown() {
           help: give the API's base URL, e.g. https://api.convoso.com/v1/
     "#);
 }
+
+#[test]
+fn a_remote_number_with_a_non_ascii_digit_is_shown_escaped() {
+    let server = Hostile::start(|_| {
+        Reply::Json(
+            r#"{"data":{"offset":0,"limit":1000,"total":1,"entries":[{"id":"9","phone_number":"202555০143","campaign_id":"0","insert_date":"2026-03-03","phone_code":"1"}]}}"#
+                .into(),
+        )
+    });
+    let out = against(&global(), &server, &["plan"]).ok();
+    assert!(
+        out.stdout
+            .contains("+1 202555\\u{9e6}143  id 9  reason: (none)  (malformed remote entry"),
+        "{}",
+        out.stdout
+    );
+}
