@@ -120,6 +120,18 @@ pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected, Ta
     }
 }
 
+/// Which API `args` name, as saved plans record it: the API URL without userinfo or query,
+/// or `embedded sandbox`. Known before anything connects, so `apply` refuses a plan saved
+/// against another target before it sends a request.
+pub fn identity(args: &TargetArgs) -> String {
+    match api_url(args) {
+        Ok(Some(url)) if !args.sandbox => redact_url(url.as_str()),
+        Ok(_) => "embedded sandbox".to_string(),
+        // Connecting will refuse it; until then it is named as given.
+        Err(_) => redact_url(args.api_url.as_deref().unwrap_or_default().trim()),
+    }
+}
+
 /// The API URL, with a trailing `/` so endpoint paths join under it; empty counts as unset.
 fn api_url(args: &TargetArgs) -> Result<Option<url::Url>, TargetError> {
     let Some(raw) = args

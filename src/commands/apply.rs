@@ -29,6 +29,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
     if let Some(saved) = &saved {
+        saved::check_target(&args.path, saved, &target::identity(&args.target))?;
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
     }
     let json = args.format == OutputFormat::Json;

@@ -418,3 +418,46 @@ fn a_remote_number_with_a_non_ascii_digit_is_shown_escaped() {
         out.stdout
     );
 }
+
+/// A plan records the API it was read from; applying it against another is refused before
+/// anything is sent, even where both hold the same entries.
+#[test]
+fn a_plan_saved_against_one_target_is_refused_against_another() {
+    let (a, b) = (
+        crate::common::Sandbox::start(&[]),
+        crate::common::Sandbox::start(&[]),
+    );
+    let project = global();
+    project.dnc_ok(&a, &["plan", "--out", "p.json"]);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.path("p.json")).unwrap()).unwrap();
+    assert_eq!(saved["target"], a.url.as_str());
+    let before = b.requests();
+    let out = project.dnc_fail(&b, 1, &["apply", "p.json", "--yes"]);
+    assert_eq!(
+        b.requests(),
+        before,
+        "apply sent requests to the other target"
+    );
+    let shown = out
+        .stderr
+        .replace(a.url.as_str(), "[a]/")
+        .replace(b.url.as_str(), "[b]/");
+    insta::assert_snapshot!(shown, @r"
+        dnc::plan::other_target
+
+          × p.json was planned against [a]/, not against
+          │ [b]/: its changes were read from other lists than
+          │ these; nothing was applied
+          help: apply it with the target it was planned against, or make the plan
+                against this one with `dnc plan --out FILE` and review that
+    ");
+    let sandboxed = run(&mut project.command(&["apply", "p.json", "--yes", "--sandbox"])).fails(1);
+    let refusal = sandboxed.stderr.replace("\n  │ ", " ");
+    assert!(
+        refusal.contains("dnc::plan::other_target")
+            && refusal.contains("not against embedded sandbox"),
+        "{refusal}"
+    );
+    project.dnc_ok(&a, &["apply", "p.json", "--yes"]);
+}
