@@ -408,25 +408,31 @@ pub struct Redactor {
 
 impl Redactor {
     pub fn new(secret: &str) -> Redactor {
+        Redactor::default().also(secret)
+    }
+
+    /// This redactor, hiding `secret` too (a URL's password, which travels as basic auth).
+    pub fn also(mut self, secret: &str) -> Redactor {
         if secret.is_empty() {
-            return Redactor::default();
+            return self;
         }
         let percent = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
         let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         let json = serde_json::to_string(secret).expect("a string serializes");
         let json = json[1..json.len() - 1].to_string();
         let lower = |s: &str| lower_hex(s);
-        let mut forms = vec![
+        self.forms.extend([
             secret.to_string(),
             lower(&percent),
             lower(&form),
             percent,
             form,
             json,
-        ];
-        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        forms.dedup();
-        Redactor { forms }
+        ]);
+        self.forms
+            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.forms.dedup();
+        self
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -509,6 +515,11 @@ mod tests {
             assert!(!out.contains("SECRET"), "{out}");
         }
         assert_eq!(Redactor::new("").redact("a b"), "a b");
+        let both = Redactor::new("tok").also("pass word");
+        assert_eq!(
+            both.redact("tok pass%20word pass+word"),
+            "[REDACTED] [REDACTED] [REDACTED]"
+        );
     }
 
     #[test]

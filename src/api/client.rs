@@ -103,12 +103,15 @@ impl Client {
         let limiter = cfg
             .max_rps
             .map(|rps| RateLimiter::direct(Quota::per_second(rps)));
+        // The URL's password travels as basic auth: a server may echo it too.
+        let redactor =
+            Redactor::new(cfg.token.expose_secret()).also(base_url.password().unwrap_or_default());
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 base_url,
                 urls,
-                redactor: Redactor::new(cfg.token.expose_secret()),
+                redactor,
                 token: cfg.token,
                 retrier: Retrier::new("Convoso API", cfg.retry),
                 limiter,
