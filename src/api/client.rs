@@ -104,8 +104,9 @@ impl Client {
             .max_rps
             .map(|rps| RateLimiter::direct(Quota::per_second(rps)));
         // The URL's password travels as basic auth: a server may echo it too.
-        let redactor =
-            Redactor::new(cfg.token.expose_secret()).also(base_url.password().unwrap_or_default());
+        let password = base_url.password().unwrap_or_default();
+        let password = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+        let redactor = Redactor::new(cfg.token.expose_secret()).also(&password);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
