@@ -536,6 +536,22 @@ mod tests {
         assert_eq!(policy(60_000, 1).max_retries(), MAX_RETRIES);
     }
 
+    #[tokio::test]
+    async fn a_client_for_https_never_sends_plain_http() {
+        let client = client(Duration::from_secs(1), true).unwrap();
+        // Refused before any connection is tried (port 9 has no listener anyway).
+        let err = client
+            .get("http://127.0.0.1:9/v1/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            error_chain(&err).contains("scheme"),
+            "{}",
+            error_chain(&err)
+        );
+    }
+
     #[test]
     fn urls_are_shown_without_userinfo_or_query() {
         for (raw, shown) in [
