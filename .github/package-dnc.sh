@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release binary for one target and packs it as dist/dnc-<tag>-<target>.tar.gz
+# Builds the release binary for one target and packs it stripped as
+# dist/dnc-<tag>-<target>.tar.gz, its debug info as dist/dnc-<tag>-<target>-debug.tar.gz, each
 # with its .sha256 beside it. Called by .github/workflows/release.yml on a runner of that
 # target's platform. Env: TARGET (a Rust target triple), VERSION (the release tag).
 set -euo pipefail
@@ -23,15 +24,38 @@ cargo build --release --locked --target "$TARGET"
 exe=dnc
 [[ "$TARGET" == *windows* ]] && exe=dnc.exe
 stage="target/dist-stage"
-rm -rf "$stage"
-mkdir -p "$stage" dist
+debug="target/dist-debug"
+rm -rf "$stage" "$debug"
+mkdir -p "$stage" "$debug" dist
 cp "target/$TARGET/release/$exe" README.md "$stage/"
+
+# The archive the Action downloads holds a stripped binary; its debug info (line tables, for
+# reading a crash's backtrace) ships beside it as dnc-<tag>-<target>-debug.tar.gz.
+case "$TARGET" in
+    *-linux-*)
+        objcopy --only-keep-debug "$stage/$exe" "$debug/$exe.debug"
+        objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="$debug/$exe.debug" "$stage/$exe"
+        ;;
+    *-apple-darwin)
+        dsymutil "$stage/$exe" -o "$debug/$exe.dSYM"
+        strip -S -x "$stage/$exe"
+        ;;
+    *windows*)
+        cp "target/$TARGET/release/dnc.pdb" "$debug/"
+        ;;
+esac
+
 archive="dnc-$VERSION-$TARGET.tar.gz"
+debug_archive="dnc-$VERSION-$TARGET-debug.tar.gz"
 tar -czf "dist/$archive" -C "$stage" .
+tar -czf "dist/$debug_archive" -C "$debug" .
 cd dist
-if command -v sha256sum >/dev/null; then
-    sha256sum "$archive" >"$archive.sha256"
-else
-    shasum -a 256 "$archive" >"$archive.sha256"
-fi
-cat "$archive.sha256"
+for file in "$archive" "$debug_archive"; do
+    if command -v sha256sum >/dev/null; then
+        sha256sum "$file" >"$file.sha256"
+    else
+        shasum -a 256 "$file" >"$file.sha256"
+    fi
+    cat "$file.sha256"
+done
+ls -l "$archive" "$debug_archive"

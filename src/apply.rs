@@ -2,7 +2,8 @@
 //! operation's start and finish to the ledger.
 
 use crate::api::{
-    ApiError, Client, DeleteRequest, ErrorKind, InsertRequest, SearchQuery, UpdateRequest,
+    ApiError, Client, DeleteRequest, ErrorKind, InsertRequest, Reply, SearchQuery, UpdateRequest,
+    contract_text,
 };
 use crate::entry::Key;
 use crate::ledger::{self, Event, Ledger, Outcome, Record};
@@ -52,6 +53,16 @@ impl Finished {
             outcome,
             id: Some(id),
             error: None,
+            attempts,
+        }
+    }
+
+    /// Failed although the answer did not say so (or said something search contradicts).
+    fn doubt(code: Option<i64>, text: String, attempts: u32) -> Finished {
+        Finished {
+            outcome: Outcome::Failed,
+            id: None,
+            error: Some((code, text)),
             attempts,
         }
     }
@@ -144,6 +155,7 @@ async fn run(client: &Client, change: &Change) -> Finished {
             ..
         } => create(client, key, reason, purpose).await,
         Change::Update {
+            key,
             id,
             reason,
             purpose,
@@ -159,7 +171,25 @@ async fn run(client: &Client, change: &Change) -> Finished {
                     .then(|| purpose.new.clone().unwrap_or_default()),
             };
             match client.update(&req).await {
-                Ok(r) => Finished::ok(Outcome::Done, *id, r.attempts),
+                Ok(Reply {
+                    value: Some(_),
+                    attempts,
+                }) => Finished::ok(Outcome::Done, *id, attempts),
+                // A success answer without the id: done once search still shows the entry.
+                Ok(r) => match find(client, key).await {
+                    Ok(Some(found)) if found.id == *id => {
+                        Finished::ok(Outcome::Done, *id, r.attempts + 1)
+                    }
+                    Ok(_) => Finished::doubt(
+                        None,
+                        format!(
+                            "dnc/update answered success without an id, and a search finds no \
+                             entry with id {id}"
+                        ),
+                        r.attempts + 1,
+                    ),
+                    Err(e) => Finished::failed(&e),
+                },
                 Err(e) => Finished::failed(&e),
             }
         }
@@ -176,7 +206,23 @@ async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<Strin
         purpose: purpose.clone(),
     };
     match client.insert(&req).await {
-        Ok(r) => Finished::ok(Outcome::Done, r.value, r.attempts),
+        Ok(Reply {
+            value: Some(id),
+            attempts,
+        }) => Finished::ok(Outcome::Done, id, attempts),
+        // A success answer without an id (one SDK's shape, or an insert that never took
+        // effect): the entry a search finds is the proof, and its id is the one recorded.
+        Ok(r) => match find(client, key).await {
+            Ok(Some(found)) => Finished::ok(Outcome::Done, found.id, r.attempts + 1),
+            Ok(None) => Finished::doubt(
+                None,
+                "dnc/insert answered success without an id, and an exact search finds no \
+                 entry: the insert did not take effect"
+                    .into(),
+                r.attempts + 1,
+            ),
+            Err(e) => Finished::failed(&e),
+        },
         // Already there (a retried request, or a re-run): converged once it really matches.
         Err(e) if e.kind() == Some(ErrorKind::AlreadyExists) => match find(client, key).await {
             Ok(Some(found))
@@ -195,15 +241,8 @@ async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<Strin
                     Err(e) => Finished::failed(&e),
                 }
             }
-            Ok(None) => Finished {
-                outcome: Outcome::Failed,
-                id: None,
-                error: Some((
-                    None,
-                    "insert says the entry exists, but search cannot find it".into(),
-                )),
-                attempts: e.attempts(),
-            },
+            // The tables disagree on what such codes mean: search has the last word.
+            Ok(None) => disputed(&e, "a search found no entry"),
             Err(e) => Finished::failed(&e),
         },
         Err(e) => Finished::failed(&e),
@@ -231,14 +270,51 @@ async fn remove(client: &Client, key: &Key) -> Finished {
         lead_status: None,
     };
     match client.delete(&req).await {
-        Ok(r) => Finished::ok(Outcome::Done, found.id, r.attempts),
+        Ok(Reply {
+            value: true,
+            attempts,
+        }) => Finished::ok(Outcome::Done, found.id, attempts),
+        // An answer without `success: true`: done once search agrees the entry is gone.
+        Ok(r) => match find(client, key).await {
+            Ok(None) => Finished::ok(Outcome::Done, found.id, r.attempts + 1),
+            Ok(Some(_)) => Finished::doubt(
+                None,
+                "dnc/delete answered without `success`, and a search still finds the entry".into(),
+                r.attempts + 1,
+            ),
+            Err(e) => Finished::failed(&e),
+        },
         // "Not found" codes differ between the vendor's tables: believe it only once search agrees.
         Err(e) if e.kind() == Some(ErrorKind::NotFound) => match find(client, key).await {
             Ok(None) => Finished::ok(Outcome::Converged, found.id, e.attempts()),
-            _ => Finished::failed(&e),
+            Ok(Some(_)) => disputed(&e, "a search still finds the entry"),
+            Err(e) => Finished::failed(&e),
         },
         Err(e) => Finished::failed(&e),
     }
+}
+
+/// A refusal whose code search contradicts: failed, quoting the server's code and text
+/// beside dnc's reading and the contract's.
+fn disputed(e: &ApiError, search: &str) -> Finished {
+    let ApiError::Rejected {
+        endpoint,
+        code,
+        kind,
+        text,
+        attempts,
+    } = e
+    else {
+        return Finished::failed(e);
+    };
+    let contract = contract_text(*endpoint, *code)
+        .map(|t| format!("; the contract reads {code} as \"{t}\""))
+        .unwrap_or_default();
+    Finished::doubt(
+        Some(*code),
+        format!("{endpoint} answered {code} \"{text}\" (read as {kind}{contract}; {search})"),
+        attempts + 1,
+    )
 }
 
 /// The remote entry with exactly this key, if any.

@@ -36,6 +36,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the remote DNC lists match the manifests (or a saved plan), with an audit ledger.
     Apply(ApplyArgs),
+    /// First contact with an account: check the token, the answer shape and every scope,
+    /// reading only.
+    Probe(ProbeArgs),
     /// Show the audit ledger: what was applied, when, by whom and why.
     Ledger(LedgerArgs),
     /// Write manifests from what the remote lists hold: adopt a list, or unmanaged drift.
@@ -294,6 +297,24 @@ pub struct ApplyArgs {
     pub mask_numbers: bool,
     /// How to print the result: the plan and a summary, or JSON (each operation's outcome and
     /// the summary; the plan is not printed).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example, before the first plan against a real account:\n  \
+    export DNC_API_URL=https://api.convoso.com/v1/\n  \
+    dnc probe --auth-token-file ~/.convoso-token\n\n\
+    It sends only searches (one per managed scope) and never writes."
+)]
+pub struct ProbeArgs {
+    /// The root config file, or a directory holding `dnc.yaml`.
+    #[arg(default_value = "dnc.yaml")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How to print the report (json: `format_version` 1).
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
 }

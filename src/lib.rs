@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod paths;
 pub mod phone;
 pub mod plan;
+pub mod probe;
 pub mod progress;
 pub mod report;
 pub mod sandbox;

@@ -1,9 +1,9 @@
 //! The HTTP client: form-encoded POSTs, a shared rate limit, and the retry, redaction and
 //! size policy of `crate::http`. An auth failure stops every later call of the same client.
 
-use super::error::{ApiError, Endpoint, ErrorKind};
+use super::error::{ApiError, Endpoint, ErrorKind, is_auth_refusal};
 use super::wire::{
-    DeleteRequest, Envelope, Form, InsertRequest, SearchPage, SearchQuery, UpdateRequest,
+    DeleteRequest, Envelope, Form, InsertRequest, SearchPage, SearchQuery, Shape, UpdateRequest,
 };
 use crate::http::{self, Attempt, BodyError, Redactor, Retrier, RetryPolicy};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -48,8 +48,8 @@ struct Inner {
     redactor: Redactor,
     retrier: Arc<Retrier>,
     limiter: Option<DefaultDirectRateLimiter>,
-    /// The HTTP status of the first auth refusal: later calls fail without a request.
-    refused: OnceLock<u16>,
+    /// How the API first refused the token: later calls fail without a request.
+    refused: OnceLock<String>,
 }
 
 impl fmt::Debug for Client {
@@ -136,52 +136,61 @@ impl Client {
         self.inner.redactor.redact(text)
     }
 
-    /// Adds an entry; the value is its new id.
-    pub async fn insert(&self, req: &InsertRequest) -> Result<Reply<u64>, ApiError> {
-        let (env, attempts) = self.call(Endpoint::Insert, req.form()).await?;
-        let value = require_id(Endpoint::Insert, &env, attempts)?;
-        Ok(Reply { value, attempts })
+    /// Adds an entry; the value is its new id, `None` when a success answer carries none
+    /// (the caller confirms such an insert by search).
+    pub async fn insert(&self, req: &InsertRequest) -> Result<Reply<Option<u64>>, ApiError> {
+        let (env, _, attempts) = self.call(Endpoint::Insert, req.form()).await?;
+        Ok(Reply {
+            value: env.id,
+            attempts,
+        })
     }
 
-    /// Changes an entry's reason or purpose; the value is its id.
-    pub async fn update(&self, req: &UpdateRequest) -> Result<Reply<u64>, ApiError> {
-        let (env, attempts) = self.call(Endpoint::Update, req.form()).await?;
-        let value = require_id(Endpoint::Update, &env, attempts)?;
-        Ok(Reply { value, attempts })
+    /// Changes an entry's reason or purpose; the value is its id, `None` when a success
+    /// answer carries none.
+    pub async fn update(&self, req: &UpdateRequest) -> Result<Reply<Option<u64>>, ApiError> {
+        let (env, _, attempts) = self.call(Endpoint::Update, req.form()).await?;
+        Ok(Reply {
+            value: env.id,
+            attempts,
+        })
     }
 
     /// Reads one page.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ApiError> {
-        let (env, attempts) = self.call(Endpoint::Search, q.form()).await?;
-        env.page()
-            .map(SearchPage::from)
-            .ok_or_else(|| decode_error(Endpoint::Search, "no `data` in the answer", "", attempts))
+        self.search_shaped(q).await.map(|(page, _)| page)
     }
 
-    pub async fn delete(&self, req: &DeleteRequest) -> Result<Reply<()>, ApiError> {
-        let (env, attempts) = self.call(Endpoint::Delete, req.form()).await?;
-        // Without `success`, an answer with no error code is taken as done.
-        match env.success.or(env.code.is_none().then_some(true)) {
-            Some(true) => Ok(Reply {
-                value: (),
-                attempts,
-            }),
-            _ => Err(decode_error(
-                Endpoint::Delete,
-                "no `success: true` in the answer",
-                "",
-                attempts,
-            )),
-        }
+    /// Reads one page, and how its answer is shaped (for `dnc probe`).
+    pub async fn search_shaped(&self, q: &SearchQuery) -> Result<(SearchPage, Shape), ApiError> {
+        let (env, bytes, attempts) = self.call(Endpoint::Search, q.form()).await?;
+        let page = env.page().map(SearchPage::from).ok_or_else(|| {
+            decode_error(Endpoint::Search, "no `data` in the answer", "", attempts)
+        })?;
+        Ok((page, Shape::of(&bytes)))
     }
 
-    /// Sends `form` to `endpoint`, retrying transient failures; returns the answer and the
-    /// number of requests sent.
-    async fn call(&self, endpoint: Endpoint, form: Form) -> Result<(Envelope, u32), ApiError> {
-        if let Some(&status) = self.inner.refused.get() {
+    /// Removes an entry; the value says whether the answer said `success: true` (an answer
+    /// without it and without an error code is not proof: the caller confirms by search).
+    pub async fn delete(&self, req: &DeleteRequest) -> Result<Reply<bool>, ApiError> {
+        let (env, _, attempts) = self.call(Endpoint::Delete, req.form()).await?;
+        Ok(Reply {
+            value: env.success == Some(true),
+            attempts,
+        })
+    }
+
+    /// Sends `form` to `endpoint`, retrying transient failures; returns the answer, its
+    /// bytes and the number of requests sent.
+    async fn call(
+        &self,
+        endpoint: Endpoint,
+        form: Form,
+    ) -> Result<(Envelope, Vec<u8>, u32), ApiError> {
+        if let Some(answer) = self.inner.refused.get() {
             return Err(ApiError::Unauthorized {
                 endpoint,
-                status,
+                answer: answer.clone(),
                 attempts: 0,
             });
         }
@@ -190,13 +199,15 @@ impl Client {
             .retrier
             .run(|| self.attempt(endpoint, &form))
             .await;
-        result.map(|env| (env, sent)).map_err(|mut e| {
-            if let ApiError::Unauthorized { status, .. } = e {
-                let _ = self.inner.refused.set(status);
-            }
-            e.set_attempts(sent);
-            e
-        })
+        result
+            .map(|(env, bytes)| (env, bytes, sent))
+            .map_err(|mut e| {
+                if let ApiError::Unauthorized { answer, .. } = &e {
+                    let _ = self.inner.refused.set(answer.clone());
+                }
+                e.set_attempts(sent);
+                e
+            })
     }
 
     /// One request and its answer, read as far as the endpoint's success or error shape.
@@ -204,7 +215,7 @@ impl Client {
         &self,
         endpoint: Endpoint,
         form: &Form,
-    ) -> Result<Envelope, Attempt<ApiError>> {
+    ) -> Result<(Envelope, Vec<u8>), Attempt<ApiError>> {
         let inner = &self.inner;
         if let Some(limiter) = &inner.limiter {
             limiter.until_ready().await;
@@ -244,7 +255,7 @@ impl Client {
         if status == 401 || status == 403 {
             return Err(failed(ApiError::Unauthorized {
                 endpoint,
-                status,
+                answer: format!("HTTP {status}"),
                 attempts: 0,
             }));
         }
@@ -290,8 +301,18 @@ impl Client {
                 0,
             ))
         })?;
-        if env.success == Some(false) || env.code.is_some() && env.success != Some(true) {
-            let Some(code) = env.code else {
+        let code = env.code();
+        if env.success == Some(false) || code.is_some() && env.success != Some(true) {
+            let text = self.snippet(env.error_text().unwrap_or_default().as_bytes());
+            if is_auth_refusal(code, &text) {
+                let code = code.map(|c| format!("code {c} ")).unwrap_or_default();
+                return Err(failed(ApiError::Unauthorized {
+                    endpoint,
+                    answer: format!("HTTP {status} with {code}\"{text}\""),
+                    attempts: 0,
+                }));
+            }
+            let Some(code) = code else {
                 return Err(failed(decode_error(
                     endpoint,
                     "failure without a code",
@@ -299,16 +320,15 @@ impl Client {
                     0,
                 )));
             };
-            let text = env.error_text().unwrap_or_default();
             return Err(failed(ApiError::Rejected {
                 endpoint,
                 code,
                 kind: ErrorKind::of(endpoint, code),
-                text: self.snippet(text.as_bytes()),
+                text,
                 attempts: 0,
             }));
         }
-        Ok(env)
+        Ok((env, bytes))
     }
 
     fn transport(&self, endpoint: Endpoint, e: &reqwest::Error) -> Attempt<ApiError> {
@@ -366,18 +386,5 @@ fn decode_error(endpoint: Endpoint, message: &str, snippet: &str, attempts: u32)
         message: message.to_string(),
         snippet: snippet.to_string(),
         attempts,
-    }
-}
-
-/// The new entry's id; an answer without `success` counts when it carries an id.
-fn require_id(endpoint: Endpoint, env: &Envelope, attempts: u32) -> Result<u64, ApiError> {
-    match (env.success, env.id) {
-        (Some(true) | None, Some(id)) => Ok(id),
-        _ => Err(decode_error(
-            endpoint,
-            "no `success: true` with an `id` in the answer",
-            "",
-            attempts,
-        )),
     }
 }

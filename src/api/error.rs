@@ -51,6 +51,96 @@ pub enum ErrorKind {
     Unknown,
 }
 
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ErrorKind::*;
+        f.write_str(match self {
+            InvalidPhone => "invalid phone number",
+            AlreadyExists => "already exists",
+            InvalidCampaign => "invalid campaign",
+            NotFound => "not found",
+            InvalidReason => "invalid reason",
+            InvalidPurpose => "invalid purpose",
+            OperationFailed => "operation failed",
+            InvalidParameter => "invalid parameter",
+            InvalidOffset => "invalid offset",
+            InvalidPhoneCode => "invalid phone code",
+            InvalidLeadStatus => "invalid lead status",
+            MissingParameter => "missing parameter",
+            Unknown => "a code this endpoint does not list",
+        })
+    }
+}
+
+/// The contract's description of `code` on `endpoint` (convoso-dnc-api.md's tables), for
+/// messages that set it beside what the server itself said.
+pub fn contract_text(endpoint: Endpoint, code: i64) -> Option<&'static str> {
+    let table: &[(i64, &str)] = match endpoint {
+        Endpoint::Insert => &[
+            (6006, "Invalid phone number"),
+            (6007, "Duplicate entry"),
+            (6008, "Phone already in DNC"),
+            (6026, "Invalid campaign ID"),
+            (6056, "Insert operation failed"),
+            (6057, "Invalid reason"),
+            (6058, "Invalid purpose"),
+        ],
+        Endpoint::Update => &[
+            (6004, "Invalid phone number format"),
+            (6008, "Phone number already in DNC"),
+            (6026, "Invalid campaign ID"),
+            (6056, "DNC ID not found"),
+            (6057, "Invalid reason code"),
+            (6058, "Invalid purpose value"),
+            (6059, "Update operation failed"),
+        ],
+        Endpoint::Search => &[
+            (6006, "Invalid phone format"),
+            (6008, "Invalid parameter"),
+            (6026, "Invalid campaign ID"),
+            (6057, "Invalid reason filter"),
+            (6058, "Invalid purpose filter"),
+        ],
+        Endpoint::Delete => &[
+            (6000, "Invalid phone number"),
+            (6001, "Phone not found in DNC"),
+            (6002, "Invalid campaign ID"),
+            (6003, "Invalid phone code"),
+            (6004, "Delete operation failed"),
+            (6005, "Invalid lead status"),
+        ],
+    };
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, text)| *text)
+}
+
+/// Codes and texts by which some deployments refuse the token in an HTTP 200 answer (a
+/// public client's fixture records 5001; an SDK types 401/403 bodies).
+const AUTH_CODES: [i64; 3] = [401, 403, 5001];
+
+/// Whether a failure answer refuses the token: an auth code, or, without any code, a
+/// message about authentication.
+pub fn is_auth_refusal(code: Option<i64>, text: &str) -> bool {
+    match code {
+        Some(code) => AUTH_CODES.contains(&code),
+        None => {
+            let text = text.to_ascii_lowercase();
+            [
+                "auth",
+                "token",
+                "forbidden",
+                "permission",
+                "access denied",
+                "api key",
+            ]
+            .iter()
+            .any(|word| text.contains(word))
+        }
+    }
+}
+
 impl ErrorKind {
     /// Reads `code` with the table of `endpoint` (convoso-dnc-api.md, plus what the vendor's
     /// pages and SDKs add, see convoso-api-notes.md).
@@ -99,7 +189,7 @@ impl ErrorKind {
 /// A failed API call. No variant ever holds the auth token.
 #[derive(Clone, Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ApiError {
-    #[error("{endpoint} refused the request: code {code} ({kind:?}): {text}")]
+    #[error("{endpoint} refused the request: {code} \"{text}\" (dnc reads it as: {kind})")]
     #[diagnostic(
         code(dnc::api::rejected),
         help(
@@ -113,7 +203,7 @@ pub enum ApiError {
         text: String,
         attempts: u32,
     },
-    #[error("{endpoint}: the API refused the auth token (HTTP {status}); nothing further was sent")]
+    #[error("{endpoint}: the API refused the auth token ({answer}); nothing further was sent")]
     #[diagnostic(
         code(dnc::api::unauthorized),
         help(
@@ -123,7 +213,8 @@ pub enum ApiError {
     )]
     Unauthorized {
         endpoint: Endpoint,
-        status: u16,
+        /// How it refused: `HTTP 401`, or an HTTP 200 body's code and text.
+        answer: String,
         attempts: u32,
     },
     #[error("{endpoint}: HTTP {status} after {attempts} attempt(s): {snippet}")]
@@ -286,5 +377,23 @@ mod tests {
         assert_eq!(ErrorKind::of(Endpoint::Delete, 6001), ErrorKind::NotFound);
         assert_eq!(ErrorKind::of(Endpoint::Delete, 6003), ErrorKind::NotFound);
         assert_eq!(ErrorKind::of(Endpoint::Search, 6001), ErrorKind::Unknown);
+        assert_eq!(
+            contract_text(Endpoint::Insert, 6007),
+            Some("Duplicate entry")
+        );
+        assert_eq!(
+            contract_text(Endpoint::Delete, 6001),
+            Some("Phone not found in DNC")
+        );
+        assert_eq!(contract_text(Endpoint::Search, 6001), None);
+    }
+
+    #[test]
+    fn auth_refusals_in_the_body() {
+        assert!(is_auth_refusal(Some(5001), "Auth token is invalid"));
+        assert!(is_auth_refusal(Some(403), "Forbidden"));
+        assert!(is_auth_refusal(None, "Invalid authentication token"));
+        assert!(!is_auth_refusal(Some(6026), "Invalid campaign ID"));
+        assert!(!is_auth_refusal(None, "Invalid campaign ID"));
     }
 }

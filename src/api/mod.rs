@@ -5,7 +5,8 @@ mod error;
 mod wire;
 
 pub use client::{Client, ClientConfig, Reply};
-pub use error::{ApiError, Endpoint, ErrorKind};
+pub use error::{ApiError, Endpoint, ErrorKind, contract_text};
 pub use wire::{
-    DeleteRequest, InsertRequest, RemoteRecord, SearchPage, SearchQuery, TextFilter, UpdateRequest,
+    DeleteRequest, InsertRequest, RemoteRecord, SearchPage, SearchQuery, Shape, TextFilter,
+    UpdateRequest,
 };

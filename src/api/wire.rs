@@ -167,7 +167,10 @@ pub(super) struct Envelope {
     #[serde(default, deserialize_with = "opt_flag")]
     pub success: Option<bool>,
     #[serde(default, deserialize_with = "opt_int")]
-    pub code: Option<i64>,
+    code: Option<i64>,
+    /// The code some deployments send instead of `code`.
+    #[serde(default, deserialize_with = "opt_int")]
+    error_code: Option<i64>,
     #[serde(default, deserialize_with = "opt_text")]
     pub text: Option<String>,
     #[serde(default, deserialize_with = "opt_int")]
@@ -209,6 +212,11 @@ impl Envelope {
         PageWire::deserialize(serde_json::Value::Object(top)).ok()
     }
 
+    /// The error code, from `code` or `error_code`.
+    pub fn code(&self) -> Option<i64> {
+        self.code.or(self.error_code)
+    }
+
     /// The error text from `text`, `message` or `error`, whichever is a string.
     pub fn error_text(&self) -> Option<String> {
         self.text.clone().or_else(|| {
@@ -216,6 +224,68 @@ impl Envelope {
                 .into_iter()
                 .find_map(|v| v.as_ref()?.as_str().map(str::to_string))
         })
+    }
+}
+
+/// How a search answer is shaped: what `dnc probe` reports about an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Shape {
+    /// The page's fields inside `data` (the contract), or at the top level.
+    pub data_wrapper: bool,
+    /// The answer's `success`, when it has one (the contract's search answer has none).
+    pub search_success: Option<bool>,
+    /// Whether entries carry `reason` and `purpose`; `None` when the page has no entry.
+    pub reason_echoed: Option<bool>,
+    pub purpose_echoed: Option<bool>,
+    /// `string` (the contract) or `number`; `None` when the page has no entry.
+    pub id_type: Option<&'static str>,
+    pub total_type: Option<&'static str>,
+    /// `YYYY-MM-DD`, `YYYY-MM-DD hh:mm:ss` or `other`; `None` when the page has no entry.
+    pub insert_date_format: Option<&'static str>,
+}
+
+impl Shape {
+    /// Reads the shape from a search answer's bytes (already decoded once as a page).
+    pub fn of(bytes: &[u8]) -> Shape {
+        use serde_json::Value;
+        let top: Value = serde_json::from_slice(bytes).unwrap_or_default();
+        let data = top.get("data").filter(|d| d.is_object());
+        let page = data.unwrap_or(&top);
+        let entry = page
+            .get("entries")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first());
+        let has = |name: &str| entry.map(|e| e.get(name).is_some());
+        Shape {
+            data_wrapper: data.is_some(),
+            search_success: top.get("success").and_then(Value::as_bool),
+            reason_echoed: has("reason"),
+            purpose_echoed: has("purpose"),
+            id_type: entry.and_then(|e| e.get("id")).map(json_type),
+            total_type: page.get("total").map(json_type),
+            insert_date_format: entry
+                .and_then(|e| e.get("insert_date")?.as_str())
+                .map(date_format),
+        }
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(_) => "number",
+        _ => "other",
+    }
+}
+
+fn date_format(date: &str) -> &'static str {
+    let b = date.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let day = b.len() >= 10 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-';
+    match b.len() {
+        10 if day && digits(8..10) => "YYYY-MM-DD",
+        19 if day && b[10] == b' ' && b[13] == b':' && b[16] == b':' => "YYYY-MM-DD hh:mm:ss",
+        _ => "other",
     }
 }
 
@@ -475,7 +545,40 @@ mod tests {
             assert!(serde_json::from_str::<Envelope>(body).is_err(), "{body}");
         }
         let env: Envelope = serde_json::from_str(r#"{"success":"false","code":"6008"}"#).unwrap();
-        assert_eq!((env.success, env.code), (Some(false), Some(6008)));
+        assert_eq!((env.success, env.code()), (Some(false), Some(6008)));
+        let env: Envelope =
+            serde_json::from_str(r#"{"success":false,"error_code":6026,"error":"x"}"#).unwrap();
+        assert_eq!(
+            (env.code(), env.error_text().as_deref()),
+            (Some(6026), Some("x"))
+        );
+    }
+
+    #[test]
+    fn shapes_are_read_from_the_answer() {
+        let contract = br#"{"data":{"offset":0,"limit":100,"total":1,"entries":[
+            {"id":"5083","phone_number":"5551234567","campaign_id":"0","insert_date":"2026-03-03",
+             "phone_code":"1"}]}}"#;
+        assert_eq!(
+            Shape::of(contract),
+            Shape {
+                data_wrapper: true,
+                search_success: None,
+                reason_echoed: Some(false),
+                purpose_echoed: Some(false),
+                id_type: Some("string"),
+                total_type: Some("number"),
+                insert_date_format: Some("YYYY-MM-DD"),
+            }
+        );
+        let sdk = br#"{"success":true,"offset":0,"limit":100,"total":"0","entries":[]}"#;
+        let shape = Shape::of(sdk);
+        assert!(!shape.data_wrapper);
+        assert_eq!(shape.search_success, Some(true));
+        assert_eq!((shape.reason_echoed, shape.id_type), (None, None));
+        assert_eq!(shape.total_type, Some("string"));
+        assert_eq!(date_format("2026-03-03 10:30:00"), "YYYY-MM-DD hh:mm:ss");
+        assert_eq!(date_format("03/03/2026"), "other");
     }
 
     #[test]

@@ -11,6 +11,15 @@ pub enum CommandError {
     #[error("the config is invalid; fix the errors above first")]
     #[diagnostic(code(dnc::config::invalid))]
     InvalidConfig,
+    #[error("the probe could not read every managed scope:\n  - {scopes}")]
+    #[diagnostic(
+        code(dnc::probe::scopes),
+        help(
+            "a scope that does not exist is a campaign id this account lacks: fix `scopes` in \
+             the config, or check that DNC_API_URL and the token belong to the right account"
+        )
+    )]
+    ProbeScopes { scopes: String },
     #[error("the manifests are invalid; fix the errors above (dnc validate shows them too)")]
     #[diagnostic(code(dnc::manifest::invalid))]
     InvalidManifests,

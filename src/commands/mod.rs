@@ -9,6 +9,7 @@ mod import;
 mod ledger;
 mod man;
 mod plan;
+mod probe;
 mod report;
 mod sandbox;
 mod schema;
@@ -85,6 +86,7 @@ fn dispatch(command: Command, out: Output) -> Result<Exit> {
         Command::Validate(args) => validate::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out),
+        Command::Probe(args) => probe::run(args, out),
         Command::Ledger(args) => ledger::run(args),
         Command::Import(args) => import::run(args, out),
         Command::History(args) => history::run(args),

@@ -32,18 +32,95 @@ pub enum Variant {
     TruncatedJson,
     // Every request refused with 403 Forbidden.
     Forbidden,
+    // Success answers without their fields: insert and update `{"success": true}` with no
+    // `id` (one public SDK's type), delete `{}`.
+    SparseAnswers,
+    // Inserts answered `{"success": true}` (no `id`) but never stored.
+    GhostInsert,
+    // Every request refused with HTTP 200 and
+    // `{"success":false,"code":5001,"text":"Auth token is invalid"}` (a public PHP client's fixture).
+    #[value(name = "auth-5001")]
+    Auth5001,
+    // Every request refused with HTTP 200 and `{"code":403,"text":"Forbidden"}` (an SDK's type).
+    #[value(name = "auth-403-body")]
+    Auth403Body,
+    // Every request refused with HTTP 200 and
+    // `{"success":false,"error":"Invalid authentication token"}` (a client's docs).
+    AuthErrorText,
+    // Errors as `error_code` and `error` instead of `code` and `text`.
+    ErrorCode,
+    // Business errors numbered by the public SDK's tables instead of the contract's.
+    SdkCodes,
 }
 
 /// A proxy's error page, as nginx serves it.
 pub const HTML_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
+/// The public SDK's error codes and texts where its tables differ from the contract's:
+/// (endpoint path, contract code) → (SDK code, SDK text).
+const SDK_CODES: &[(&str, i64, i64, &str)] = &[
+    ("/v1/dnc/insert", 6006, 6007, "Invalid Phone Number"),
+    ("/v1/dnc/insert", 6057, 6058, "Invalid Reason"),
+    ("/v1/dnc/insert", 6058, 6057, "Invalid Purpose"),
+    ("/v1/dnc/update", 6004, 6008, "Invalid Phone Number"),
+    ("/v1/dnc/update", 6008, 6059, "Duplicate Entry"),
+    ("/v1/dnc/update", 6057, 6058, "Invalid Reason"),
+    ("/v1/dnc/update", 6058, 6057, "Invalid Purpose"),
+    ("/v1/dnc/search", 6057, 6058, "Invalid Reason"),
+    ("/v1/dnc/search", 6058, 6057, "Invalid Purpose"),
+    ("/v1/dnc/delete", 6000, 6002, "Missing Phone Number"),
+    ("/v1/dnc/delete", 6001, 6003, "Phone Number Not Found"),
+    ("/v1/dnc/delete", 6002, 6001, "Missing Campaign ID"),
+    ("/v1/dnc/delete", 6003, 6000, "Missing Phone Code"),
+    ("/v1/dnc/delete", 6005, 6004, "Invalid Lead status"),
+];
+
 impl Variant {
-    /// Rewrites an answer's JSON into this variant's shape.
-    pub fn reshape(self, mut body: Value) -> Value {
+    /// The body every request gets when this variant refuses the token with HTTP 200.
+    pub fn auth_refusal(self) -> Option<Value> {
+        match self {
+            Variant::Auth5001 => Some(serde_json::json!(
+                {"success": false, "code": 5001, "text": "Auth token is invalid"}
+            )),
+            Variant::Auth403Body => Some(serde_json::json!({"code": 403, "text": "Forbidden"})),
+            Variant::AuthErrorText => Some(serde_json::json!(
+                {"success": false, "error": "Invalid authentication token"}
+            )),
+            _ => None,
+        }
+    }
+
+    /// Rewrites the JSON answer to a request for `path` into this variant's shape.
+    pub fn reshape(self, path: &str, mut body: Value) -> Value {
         let Some(obj) = body.as_object_mut() else {
             return body;
         };
+        let succeeded = obj.get("success") == Some(&Value::Bool(true));
         match self {
+            Variant::SparseAnswers if succeeded => {
+                if path == "/v1/dnc/delete" {
+                    obj.clear();
+                } else {
+                    obj.remove("id");
+                }
+            }
+            Variant::ErrorCode => {
+                for (from, to) in [("code", "error_code"), ("text", "error")] {
+                    if let Some(v) = obj.remove(from) {
+                        obj.insert(to.to_string(), v);
+                    }
+                }
+            }
+            Variant::SdkCodes => {
+                let code = obj.get("code").and_then(Value::as_i64);
+                let sdk = SDK_CODES
+                    .iter()
+                    .find(|(p, contract, ..)| *p == path && Some(*contract) == code);
+                if let Some((.., sdk_code, sdk_text)) = sdk {
+                    obj.insert("code".to_string(), (*sdk_code).into());
+                    obj.insert("text".to_string(), (*sdk_text).into());
+                }
+            }
             Variant::NoDataWrapper => {
                 if let Some(Value::Object(data)) = obj.remove("data") {
                     obj.extend(data);
@@ -184,17 +261,41 @@ mod tests {
     fn variants_reshape_answers() {
         let page = serde_json::json!({"data": {"offset": 0, "total": 0, "entries": []}});
         assert_eq!(
-            Variant::NoDataWrapper.reshape(page),
+            Variant::NoDataWrapper.reshape("/v1/dnc/search", page),
             serde_json::json!({"offset": 0, "total": 0, "entries": []})
         );
         let failure = serde_json::json!({"success": false, "code": 6026, "text": "Invalid"});
         assert_eq!(
-            Variant::ErrorText.reshape(failure.clone()),
+            Variant::ErrorText.reshape("/v1/dnc/insert", failure.clone()),
             serde_json::json!({"success": false, "code": 6026, "error": "Invalid"})
         );
         assert_eq!(
-            Variant::NoSuccess.reshape(failure),
+            Variant::ErrorCode.reshape("/v1/dnc/insert", failure.clone()),
+            serde_json::json!({"success": false, "error_code": 6026, "error": "Invalid"})
+        );
+        assert_eq!(
+            Variant::NoSuccess.reshape("/v1/dnc/insert", failure),
             serde_json::json!({"code": 6026, "text": "Invalid"})
+        );
+        let created = serde_json::json!({"success": true, "id": 7});
+        assert_eq!(
+            Variant::SparseAnswers.reshape("/v1/dnc/insert", created),
+            serde_json::json!({"success": true})
+        );
+        assert_eq!(
+            Variant::SparseAnswers.reshape("/v1/dnc/delete", serde_json::json!({"success": true})),
+            serde_json::json!({})
+        );
+        let gone =
+            serde_json::json!({"success": false, "code": 6001, "text": "Phone not found in DNC"});
+        assert_eq!(
+            Variant::SdkCodes.reshape("/v1/dnc/delete", gone.clone()),
+            serde_json::json!({"success": false, "code": 6003, "text": "Phone Number Not Found"})
+        );
+        // The same code on another endpoint keeps the contract's meaning.
+        assert_eq!(
+            Variant::SdkCodes.reshape("/v1/dnc/insert", gone.clone()),
+            gone
         );
     }
 

@@ -84,22 +84,26 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         Variant::Forbidden => return http_error(StatusCode::FORBIDDEN, "Forbidden"),
         _ => {}
     }
+    if let Some(refusal) = variant.auth_refusal() {
+        return Json(refusal).into_response();
+    }
+    let path = req.uri().path().to_string();
     let resp = answer(&app, req).await;
     if variant == Variant::Standard {
         return resp;
     }
-    reshape(variant, resp).await
+    reshape(variant, &path, resp).await
 }
 
 /// The answer in `variant`'s shape: rewritten JSON, or cut off halfway.
-async fn reshape(variant: Variant, resp: Response) -> Response {
+async fn reshape(variant: Variant, path: &str, resp: Response) -> Response {
     let (parts, body) = resp.into_parts();
     let Ok(bytes) = to_bytes(body, usize::MAX).await else {
         return http_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
     };
     let bytes = match (variant, serde_json::from_slice::<serde_json::Value>(&bytes)) {
         (Variant::TruncatedJson, _) => bytes.slice(..bytes.len() / 2),
-        (_, Ok(value)) => variant.reshape(value).to_string().into(),
+        (_, Ok(value)) => variant.reshape(path, value).to_string().into(),
         (_, Err(_)) => bytes,
     };
     let mut resp = Response::from_parts(parts, Body::from(bytes));
@@ -337,6 +341,9 @@ fn insert(app: &App, p: &Params) -> Result<Response, Failure> {
         purpose,
         insert_date: now(),
     };
+    if app.faults.variant() == Variant::GhostInsert {
+        return ok(Done { success: true });
+    }
     match app.store.insert(&row) {
         Ok(id) => ok(Created { success: true, id }),
         Err(WriteError::Duplicate) => Err(fail(6008, "Phone already in DNC")),

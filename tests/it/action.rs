@@ -322,8 +322,25 @@ fn without_a_release_binary_dnc_is_built_from_the_action_source() {
     assert_eq!(install["if"], "steps.download.outputs.installed != 'true'");
     let cargo = temp.path().join("path/cargo");
     recorder(&cargo);
-    let run = run_step(install, &inputs, temp.path(), &cargo);
+    // What `cargo install` would leave: the step stamps it for the job's later steps.
+    let built = temp.path().join("dnc/bin/dnc");
+    fs::create_dir_all(built.parent().unwrap()).unwrap();
+    fs::write(&built, "built").unwrap();
+    let github_path = temp.path().join("github-path");
+    let run = run_step_with(
+        install,
+        &inputs,
+        temp.path(),
+        &cargo,
+        &[("GITHUB_PATH", github_path.to_str().unwrap())],
+    );
     assert_eq!(run.status, 0, "{}", run.stdout);
+    let stamp = fs::read_to_string(temp.path().join("dnc/bin/.installed")).unwrap();
+    assert!(stamp.starts_with("local "), "{stamp}");
+    assert_eq!(
+        fs::read_to_string(&github_path).unwrap(),
+        format!("{}\n", built.parent().unwrap().display())
+    );
     let root = temp.path().join("dnc").display().to_string();
     assert_eq!(
         run.argv,
@@ -340,11 +357,7 @@ fn without_a_release_binary_dnc_is_built_from_the_action_source() {
     assert_eq!(run.env["CARGO_TARGET_DIR"], format!("{root}/target"));
     let cache = steps(&action)
         .iter()
-        .find(|step| {
-            step["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("actions/cache@"))
-        })
+        .find(|step| step["name"] == "Restore the dnc build cache")
         .unwrap();
     assert!(
         cache["with"]["path"]
@@ -464,6 +477,8 @@ struct Download {
     run: Run,
     /// What the step wrote to GITHUB_OUTPUT.
     outputs: String,
+    /// What the step added to GITHUB_PATH.
+    path: String,
     installed: PathBuf,
     _temp: tempfile::TempDir,
 }
@@ -482,35 +497,57 @@ fn download_with(
     arch: &str,
     more_env: &[(&str, &str)],
 ) -> Download {
-    let action = action();
     let temp = tempfile::tempdir().unwrap();
-    let mut inputs = inputs(&action, &[("command", "plan")], temp.path());
-    inputs.insert("github.action_ref".into(), action_ref.into());
-    let step = steps(&action)
-        .iter()
-        .find(|step| step["id"] == "download")
-        .unwrap();
-    let outputs = temp.path().join("github-output");
-    let mut env = vec![
-        ("RUNNER_OS", os),
-        ("RUNNER_ARCH", arch),
-        ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
-        ("DNC_RELEASE_URL", &release.url),
-    ];
-    env.extend_from_slice(more_env);
-    let run = run_step_with(
-        step,
-        &inputs,
+    let (run, outputs, path) = install_step(
+        "download",
         temp.path(),
-        &temp.path().join("none/x"),
-        &env,
+        release,
+        &[("command", "plan"), ("github.action_ref", action_ref)],
+        &[&[("RUNNER_OS", os), ("RUNNER_ARCH", arch)], more_env].concat(),
     );
     Download {
         run,
-        outputs: fs::read_to_string(outputs).unwrap_or_default(),
+        outputs,
+        path,
         installed: temp.path().join("dnc/bin/dnc"),
         _temp: temp,
     }
+}
+
+/// Runs the install step with id `id` in the job whose runner temp is `temp` (a later call with
+/// the same `temp` is a later step of the same job). Returns the run and what it wrote to
+/// GITHUB_OUTPUT and GITHUB_PATH.
+fn install_step(
+    id: &str,
+    temp: &Path,
+    release: &FakeRelease,
+    given: &[(&str, &str)],
+    runner_env: &[(&str, &str)],
+) -> (Run, String, String) {
+    let action = action();
+    let (refs, given): (Vec<_>, Vec<_>) = given
+        .iter()
+        .partition(|(name, _)| *name == "github.action_ref");
+    let mut inputs = inputs(&action, &given, temp);
+    for (name, value) in refs {
+        inputs.insert(name.into(), value.into());
+    }
+    let step = steps(&action)
+        .iter()
+        .find(|step| step["id"] == id)
+        .unwrap_or_else(|| panic!("action.yml has no step {id}"));
+    let step_files = tempfile::tempdir_in(temp).unwrap();
+    let outputs = step_files.path().join("github-output");
+    let path = step_files.path().join("github-path");
+    let mut env = vec![
+        ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ("GITHUB_PATH", path.to_str().unwrap()),
+        ("DNC_RELEASE_URL", &release.url),
+    ];
+    env.extend_from_slice(runner_env);
+    let run = run_step_with(step, &inputs, temp, &temp.join("none/x"), &env);
+    let read = |file: &Path| fs::read_to_string(file).unwrap_or_default();
+    (run, read(&outputs), read(&path))
 }
 
 #[test]
@@ -521,6 +558,11 @@ fn a_tagged_action_installs_its_release_binary_after_checking_the_checksum() {
     assert_eq!(got.run.status, 0, "{}", got.run.stdout);
     assert_eq!(got.outputs, "installed=true\n");
     assert!(got.installed.is_file());
+    assert_eq!(
+        got.path,
+        format!("{}\n", got.installed.parent().unwrap().display()),
+        "dnc is on the job's PATH"
+    );
     assert!(got.run.stdout.contains("dnc 9.8.7"), "{}", got.run.stdout);
     assert!(ran.exists(), "the installed binary answered --version");
 }
@@ -588,4 +630,144 @@ fn without_a_matching_binary_the_action_falls_back_to_a_build() {
         assert!(!got.installed.exists());
     }
     assert!(!ran.exists());
+}
+
+#[test]
+fn a_later_use_in_the_same_job_reuses_the_installed_binary() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    let job = tempfile::tempdir().unwrap();
+    let given = [("command", "plan"), ("github.action_ref", "v9.8.7")];
+    let runner = [("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "X64")];
+    let (first, outputs, path) = install_step("download", job.path(), &release, &given, &runner);
+    assert_eq!(first.status, 0, "{}", first.stdout);
+    assert_eq!(outputs, "installed=true\n");
+    let bin = job.path().join("dnc/bin");
+    assert_eq!(
+        path,
+        format!("{}\n", bin.display()),
+        "dnc is on the job's PATH"
+    );
+
+    // The release is gone: a second download would fail, so the next use must not download.
+    fs::remove_dir_all(release.root.path().join("v9.8.7")).unwrap();
+    fs::remove_file(&ran).unwrap();
+    let (resolved, outputs, _) = install_step("version", job.path(), &release, &given, &runner);
+    assert_eq!(resolved.status, 0, "{}", resolved.stdout);
+    assert_eq!(outputs, "version=v9.8.7\nrelease=true\npresent=true\n");
+    let (second, outputs, path) = install_step("download", job.path(), &release, &given, &runner);
+    assert_eq!(second.status, 0, "{}", second.stdout);
+    assert_eq!(
+        second.stdout,
+        format!("dnc: v9.8.7 is already installed in {}\n", bin.display())
+    );
+    assert_eq!(outputs, "installed=true\n");
+    assert_eq!(path, format!("{}\n", bin.display()));
+    assert!(!ran.exists(), "nothing was downloaded or run again");
+}
+
+#[test]
+fn a_changed_binary_or_another_version_is_installed_again() {
+    let release = FakeRelease::serve();
+    release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    let job = tempfile::tempdir().unwrap();
+    let runner = [("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "X64")];
+    let pinned = [("command", "plan"), ("github.action_ref", "v9.8.7")];
+    let (run, _, _) = install_step("download", job.path(), &release, &pinned, &runner);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    let binary = job.path().join("dnc/bin/dnc");
+    let verified = fs::read(&binary).unwrap();
+
+    fs::write(&binary, "#!/bin/sh\necho tampered\n").unwrap();
+    let (resolved, outputs, _) = install_step("version", job.path(), &release, &pinned, &runner);
+    assert_eq!(resolved.status, 0);
+    assert!(outputs.ends_with("present=false\n"), "{outputs}");
+    let (run, _, _) = install_step("download", job.path(), &release, &pinned, &runner);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert!(!run.stdout.contains("already installed"), "{}", run.stdout);
+    assert_eq!(
+        fs::read(&binary).unwrap(),
+        verified,
+        "the verified bytes are back"
+    );
+
+    release.publish("v9.8.8", "x86_64-unknown-linux-musl", false);
+    let newer = [("command", "plan"), ("version", "v9.8.8")];
+    let (run, _, _) = install_step("download", job.path(), &release, &newer, &runner);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    let stamp = fs::read_to_string(job.path().join("dnc/bin/.installed")).unwrap();
+    assert!(stamp.starts_with("v9.8.8 "), "{stamp}");
+}
+
+#[test]
+fn an_explicit_version_installs_that_release_or_fails_with_the_reason() {
+    let release = FakeRelease::serve();
+    let ran = release.publish("v9.8.7", "x86_64-unknown-linux-musl", false);
+    let runner = [("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "X64")];
+    let install = |version: &str, runner: &[(&str, &str)]| {
+        let job = tempfile::tempdir().unwrap();
+        let given = [
+            ("command", "plan"),
+            ("version", version),
+            ("github.action_ref", "main"),
+        ];
+        let (run, outputs, _) = install_step("download", job.path(), &release, &given, runner);
+        (run, outputs, job.path().join("dnc/bin/dnc").exists())
+    };
+
+    let (run, outputs, installed) = install("9.8.7", &runner);
+    assert_eq!(run.status, 0, "a version without its v: {}", run.stdout);
+    assert_eq!(outputs, "installed=true\n");
+    assert!(installed && ran.exists());
+
+    for (version, runner, reason) in [
+        (
+            "v9.9.9",
+            &runner[..],
+            "::error title=dnc install::release v9.9.9 has no dnc-v9.9.9-x86_64-unknown-linux-musl.tar.gz: version v9.9.9 cannot be installed (the action builds from source only when no version is given)\n",
+        ),
+        (
+            "9.8.7",
+            &[("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "ARM")][..],
+            "::error title=dnc install::no release binary for Linux/ARM: version v9.8.7 cannot be installed (the action builds from source only when no version is given)\n",
+        ),
+        (
+            "latest",
+            &runner[..],
+            "::error title=dnc install::version `latest` is not a release: write a tag such as v0.2.0, or leave version empty to use the action's own ref\n",
+        ),
+    ] {
+        let (run, outputs, installed) = install(version, runner);
+        assert_eq!(run.status, 1, "{version}: {}", run.stdout);
+        assert_eq!(run.stdout, reason, "{version}");
+        assert_eq!(outputs, "", "{version}: no build of something else either");
+        assert!(!installed, "{version}");
+    }
+}
+
+#[test]
+fn the_release_cache_is_keyed_by_the_resolved_version_and_skipped_when_present() {
+    let action = action();
+    let cache = steps(&action)
+        .iter()
+        .find(|step| step["name"] == "Restore the dnc release binary")
+        .unwrap();
+    assert_eq!(
+        cache["if"],
+        "steps.version.outputs.release == 'true' && steps.version.outputs.present != 'true'"
+    );
+    assert_eq!(cache["with"]["path"], "${{ runner.temp }}/dnc/bin");
+    assert_eq!(
+        cache["with"]["key"],
+        "dnc-bin-${{ runner.os }}-${{ runner.arch }}-${{ steps.version.outputs.version }}"
+    );
+    let order: Vec<_> = steps(&action)
+        .iter()
+        .filter_map(|step| step["id"].as_str())
+        .collect();
+    assert_eq!(
+        order[..2],
+        ["version", "download"],
+        "resolve, restore, then install"
+    );
 }

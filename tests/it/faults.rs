@@ -143,7 +143,7 @@ fn decodes(variant: &str) {
         .unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "dnc/insert refused the request: code 6008 (AlreadyExists): Phone already in DNC"
+        "dnc/insert refused the request: 6008 \"Phone already in DNC\" (dnc reads it as: already exists)"
     );
 }
 

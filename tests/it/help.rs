@@ -15,7 +15,7 @@ fn help(command: &str) -> String {
 #[test]
 fn help_texts() {
     for command in [
-        "", "validate", "plan", "apply", "ledger", "report", "sandbox", "fmt",
+        "", "validate", "plan", "apply", "probe", "ledger", "report", "sandbox", "fmt",
     ] {
         let name = if command.is_empty() {
             "dnc_help".to_string()

@@ -127,3 +127,41 @@ pub fn code_of(status: u16, body: &serde_json::Value) -> i64 {
     assert_eq!(keys.len(), 3, "{body}");
     body["code"].as_i64().expect("integer code")
 }
+
+/// A small hostile API on a thread: `routes` maps a path (`/v1/dnc/ENDPOINT`) to the JSON
+/// body it always answers with HTTP 200; any other path gets `{}`. Returns its base URL.
+pub fn scripted_server(routes: Vec<(&'static str, &'static str)>) -> url::Url {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().flatten() {
+            let mut reader = BufReader::new(sock);
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let path = first.split_whitespace().nth(1).unwrap_or_default();
+            let answer = routes
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map_or("{}", |(_, a)| *a);
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = reader.get_mut().write_all(resp.as_bytes());
+        }
+    });
+    url::Url::parse(&format!("http://{addr}/v1/")).unwrap()
+}

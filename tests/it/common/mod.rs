@@ -11,7 +11,7 @@ mod run;
 mod sandbox;
 mod seed;
 
-pub use api::{STYLES, Style, client_for, code_of, decode, send};
+pub use api::{STYLES, Style, client_for, code_of, decode, scripted_server, send};
 pub use config::Config;
 pub use git::git;
 pub use normalize::normalize;
