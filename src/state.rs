@@ -188,8 +188,11 @@ pub async fn holders(
                 ..SearchQuery::default()
             };
             let page = client.search(&q).await.ok()?;
-            // A number on more campaigns than one page holds is not fully known.
-            (page.total <= PAGE).then(|| {
+            // A number on more campaigns than one page holds is not fully known; nor is it
+            // from an answer listing other numbers (one that ignores the filter would show
+            // every campaign holding "it", hiding that a removal makes it dialable again).
+            let only_it = page.entries.iter().all(|r| key_of(r).0.phone == *phone);
+            (page.total <= PAGE && only_it).then(|| {
                 (
                     phone.clone(),
                     page.entries.iter().map(|r| r.campaign_id).collect(),

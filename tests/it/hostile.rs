@@ -461,3 +461,40 @@ fn a_plan_saved_against_one_target_is_refused_against_another() {
     );
     project.dnc_ok(&a, &["apply", "p.json", "--yes"]);
 }
+
+/// The lookup of every campaign holding a removed number checks the answer is about that
+/// number: an answer listing other numbers leaves the removal's effect unknown, never
+/// "still blocked in campaign 111" on the strength of someone else's entry.
+#[test]
+fn a_lookup_answering_other_numbers_leaves_the_effect_unknown() {
+    let server = Hostile::start(|r| {
+        let entry = |id: u64, number: &str, campaign: i64| {
+            format!(
+                r#"{{"id":"{id}","phone_number":"{number}","campaign_id":"{campaign}","insert_date":"2020-03-03","phone_code":"1"}}"#
+            )
+        };
+        let entries = match r.field("phone_number") {
+            Some(_) => vec![entry(5, "2025550199", 0), entry(6, "2025550100", 111)],
+            None => vec![entry(5, "2025550199", 0)],
+        };
+        Reply::Json(format!(
+            r#"{{"data":{{"offset":0,"limit":1000,"total":{},"entries":[{}]}}}}"#,
+            entries.len(),
+            entries.join(",")
+        ))
+    });
+    let list = format!(
+        "{LIST}removals:\n  - number: \"202-555-0199\"\n    scope: global\n    removal_reason: Consent given\n"
+    );
+    let project = Project::new(
+        &Config::new().scope("global", &[]).safety(10),
+        &[("lists/global.yaml", &list)],
+    );
+    let out = against(&project, &server, &["plan"]).ok();
+    assert!(
+        out.stdout
+            .contains("effect unknown: other entries for this number were not looked up"),
+        "{}",
+        out.stdout
+    );
+}
