@@ -514,7 +514,11 @@ impl Reader<'_> {
                 ..q.clone()
             });
             let firsts = match self
-                .first_pages(index, first.total - covered, seconds.collect())
+                .first_pages(
+                    index,
+                    first.total.saturating_sub(covered),
+                    seconds.collect(),
+                )
                 .await
             {
                 Ok(firsts) => firsts,
@@ -828,8 +832,11 @@ impl Reader<'_> {
             .filter_map(|d| insert_day(d))
             .collect();
         let today = Utc::now().date_naive();
-        let end = dates.iter().max().copied().unwrap_or(today).max(today) + Days::new(1);
-        let earliest = end - Days::new(MAX_DAYS - 1);
+        let latest = dates.iter().max().copied().unwrap_or(today).max(today);
+        let end = latest.checked_add_days(Days::new(1)).unwrap_or(latest);
+        let earliest = end
+            .checked_sub_days(Days::new(MAX_DAYS - 1))
+            .unwrap_or(NaiveDate::MIN);
         let start = dates.iter().min().copied().unwrap_or(today).max(earliest);
         start
             .iter_days()
