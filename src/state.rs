@@ -249,9 +249,9 @@ impl Work {
         }
     }
 
-    /// Sets the bounds from the scope's total, once per read: every page of it twice over,
+    /// Sets the bounds from the scope's total, once per read: four searches per page of it,
     /// a second-by-second read of each day that can hold more than the API pages through,
-    /// and one lookup per wanted number; records held at most twice the total.
+    /// and one lookup per wanted number; entries kept at most twice the total.
     fn bound(&self, total: u64, readable: u64, wanted: u64) {
         let pages = total.div_ceil(PAGE);
         let days = total / readable.max(1);
