@@ -127,7 +127,7 @@ fn main() {
     }
     let (config, _) = manifest::load_config(&d.join("dnc.yaml"));
     let config = config.expect("valid config");
-    let ledger = d.join(".dnc/ledger.jsonl");
+    let ledger = dnc::ledger::Place::of(&config.root, None);
     // git's own pickaxe search alone, the floor of any timeline.
     let regex = "3035550143"
         .chars()
@@ -159,15 +159,7 @@ fn main() {
     ] {
         let (phone, _) = phone::normalize(Some(1), raw).unwrap();
         let started = Instant::now();
-        let t = timeline(
-            &config,
-            &phone,
-            LedgerSource::File {
-                path: &ledger,
-                required: false,
-            },
-        )
-        .expect("timeline");
+        let t = timeline(&config, &phone, LedgerSource::File(&ledger)).expect("timeline");
         println!(
             "{label}: {} events in {:.2?}",
             t.events.len(),

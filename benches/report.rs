@@ -170,10 +170,7 @@ fn main() {
         Options {
             period,
             unmask: false,
-            ledger: LedgerSource::File {
-                path: &ledger_path,
-                required: true,
-            },
+            ledger: LedgerSource::File(&dnc::ledger::Place::of(d, Some(&ledger_path))),
         },
     )
     .expect("report");

@@ -99,7 +99,7 @@ pub async fn execute(
         ledger
             .lock()
             .expect("no panics while holding the ledger")
-            .append(&r)
+            .append(r)
     };
     let mut results = futures::stream::iter(changes.iter().enumerate())
         .map(|(op, change)| {
@@ -368,6 +368,8 @@ fn record_for(
     };
     Record {
         time: ledger::now(),
+        // Stamped by the ledger as it writes the line.
+        run: None,
         event,
         plan_hash: plan.hash.clone(),
         op: op as u64,

@@ -470,7 +470,7 @@ pub fn first_line(bytes: &[u8], max_chars: usize) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or_default();
     line.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if crate::escape::hidden(c) { ' ' } else { c })
         .take(max_chars)
         .collect()
 }

@@ -1,12 +1,14 @@
 //! The audit ledger: JSON Lines, appended as operations start and finish, so a crash loses at
-//! most the outcome of requests in flight (their start is already on disk).
+//! most the outcome of requests in flight (their start is already on disk). Where the file
+//! lives and how it is opened (confined, regular, locked) is `ledger_file`'s job.
 
 use crate::entry::{CampaignId, Key};
+pub use crate::ledger_file::{Place, default_path};
 use crate::phone::Phone;
 use crate::plan::ChangeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,33 @@ pub enum LedgerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the ledger {} leads out of the config's folder", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::outside),
+        help(
+            "`.dnc` must be a directory inside the config's folder, not a symlink out of it: \
+             remove the symlink, or name a ledger with --ledger"
+        )
+    )]
+    Outside { path: PathBuf },
+    #[error("the ledger {} is {what}, not a regular file", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::not_regular),
+        help(
+            "dnc writes the ledger itself, as a regular file: remove this one, or name another \
+             ledger with --ledger"
+        )
+    )]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error("another dnc apply is writing the ledger {}; nothing was sent", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::locked),
+        help(
+            "wait for the other apply on this config to finish, then run again (the lock ends \
+             with the process holding it, so a run that died leaves none behind)"
+        )
+    )]
+    Locked { path: PathBuf },
 }
 
 type Result<T> = std::result::Result<T, LedgerError>;
@@ -69,10 +98,13 @@ pub enum Outcome {
     Failed,
 }
 
-/// One ledger line. Start and finish lines of an operation share `plan_hash` and `op`.
+/// One ledger line. Start and finish lines of an operation share `run`, `plan_hash` and `op`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub time: String,
+    /// The apply run that wrote the line (none in ledgers written before runs had ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     pub event: Event,
     pub plan_hash: String,
     /// The operation's index in the plan.
@@ -125,43 +157,57 @@ impl Record {
     }
 }
 
+/// The ledger an apply writes, held under an exclusive lock until it is dropped.
 pub struct Ledger {
     file: File,
     path: PathBuf,
+    /// This run's id, on each of its lines.
+    run: String,
     /// The file's length when opened: this run's lines follow it.
     opened_at: u64,
+    /// Whether a torn last line (a write cut short) was terminated when opening.
+    torn: bool,
     /// The line being written, kept to spare an allocation per line.
     line: Vec<u8>,
 }
 
 impl Ledger {
-    pub fn open(path: &Path) -> Result<Ledger> {
-        let failed = |source| LedgerError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(failed)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(failed)?;
-        let opened_at = file.metadata().map_err(failed)?.len();
+    /// Opens (creating) the ledger under an exclusive lock, with a new run id, its torn last
+    /// line if any terminated so no line is written onto it.
+    pub fn open(place: &Place) -> Result<Ledger> {
+        let (file, torn) = place.open_locked()?;
+        let opened_at = file
+            .metadata()
+            .map_err(|source| LedgerError::Open {
+                path: place.path().to_path_buf(),
+                source,
+            })?
+            .len();
         Ok(Ledger {
             file,
-            path: path.to_path_buf(),
+            path: place.path().to_path_buf(),
+            run: crate::ledger_file::run_id(),
             opened_at,
+            torn,
             line: Vec::new(),
         })
     }
 
-    /// Appends one line with a single write, so lines never interleave or half-appear
-    /// on a clean stop.
-    pub fn append(&mut self, record: &Record) -> Result<()> {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether opening found a torn last line (now terminated, so readers report it).
+    pub fn had_torn_line(&self) -> bool {
+        self.torn
+    }
+
+    /// Appends one line, stamped with this run's id, with a single write, so lines never
+    /// interleave or half-appear on a clean stop.
+    pub fn append(&mut self, mut record: Record) -> Result<()> {
+        record.run = Some(self.run.clone());
         self.line.clear();
-        serde_json::to_writer(&mut self.line, record).expect("records always serialize");
+        serde_json::to_writer(&mut self.line, &record).expect("records always serialize");
         self.line.push(b'\n');
         self.file
             .write_all(&self.line)
@@ -183,6 +229,13 @@ impl Ledger {
     }
 }
 
+impl Drop for Ledger {
+    /// A run that wrote nothing leaves no ledger behind (it was created to be locked).
+    fn drop(&mut self) {
+        crate::ledger_file::discard_if_empty(&self.file, &self.path);
+    }
+}
+
 impl Ledger {
     /// The lines this run appended, read back from the file.
     pub fn this_run(&self) -> Result<Vec<Record>> {
@@ -190,18 +243,18 @@ impl Ledger {
             path: self.path.clone(),
             source,
         };
-        let mut file = File::open(&self.path).map_err(failed)?;
+        let mut file = self.file.try_clone().map_err(failed)?;
         file.seek(SeekFrom::Start(self.opened_at)).map_err(failed)?;
-        Ok(parse(BufReader::new(file), &self.path)?.0)
+        let (mut records, _) = parse(BufReader::new(file), &self.path)?;
+        records.retain(|r| r.run.as_deref() == Some(&self.run));
+        Ok(records)
     }
 }
 
-/// Reads a ledger; a torn last line (a crash mid-write) is skipped and counted.
+/// Reads a ledger file (a regular file, never a symlink or FIFO); a torn line (a crash
+/// mid-write) is skipped and counted.
 pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
-    let file = File::open(path).map_err(|source| LedgerError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = crate::ledger_file::open_read(path)?;
     parse(BufReader::new(file), path)
 }
 
@@ -231,13 +284,13 @@ fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, usize)> {
     Ok((records, torn))
 }
 
-/// Pairs each start line with the finish line of the same operation, in ledger order; the
-/// same plan applied twice gives two rows per operation.
+/// Pairs each start line with the finish line of the same operation of the same run, in
+/// ledger order; the same plan applied twice gives two rows per operation.
 pub fn operations(records: Vec<Record>) -> Vec<(Record, Option<Record>)> {
     let mut rows: Vec<(Record, Option<Record>)> = Vec::with_capacity(records.len() / 2);
-    let mut open: HashMap<(String, u64), usize> = HashMap::new();
+    let mut open: HashMap<(Option<String>, String, u64), usize> = HashMap::new();
     for r in records {
-        let key = (r.plan_hash.clone(), r.op);
+        let key = (r.run.clone(), r.plan_hash.clone(), r.op);
         match r.event {
             Event::Start => {
                 open.insert(key, rows.len());

@@ -10,22 +10,19 @@
 //! refused as a non-fast-forward; it is rebuilt on the new tip and tried again. Lines already
 //! on the branch are skipped, so pushing the same local ledger twice records it once.
 
+use crate::git::{self, Git, GitError};
 use crate::ledger::Record;
-use base64::Engine as _;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 pub const DEFAULT_BRANCH: &str = "dnc-ledger";
 const ATTEMPTS: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerGitError {
-    #[error("cannot run git: {0}")]
-    Spawn(std::io::Error),
-    #[error("`git {args}` failed: {stderr}")]
-    Failed { args: String, stderr: String },
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error(
         "the ledger branch kept moving: {ATTEMPTS} pushes to {0} were refused as non-fast-forward"
     )]
@@ -79,7 +76,14 @@ impl LedgerBranch {
             let message = commit_message(subject, records);
             let commit = self.commit(&tree.0, parent.as_deref(), &message)?;
             let refspec = format!("{commit}:refs/heads/{}", self.branch);
-            let out = self.git_out(&["push", "--porcelain", &self.remote, &refspec], None)?;
+            let push = [
+                "push",
+                "--porcelain",
+                "--end-of-options",
+                &self.remote,
+                &refspec,
+            ];
+            let out = self.git_out(&push, None)?;
             if out.status.success() {
                 return Ok(Pushed {
                     commit: Some(commit),
@@ -93,10 +97,11 @@ impl LedgerBranch {
                 String::from_utf8_lossy(&out.stderr)
             );
             if !moved_meanwhile(&text) {
-                return Err(LedgerGitError::Failed {
+                return Err(GitError::Failed {
                     args: format!("push {} {refspec}", self.remote),
                     stderr: text.trim().to_string(),
-                });
+                }
+                .into());
             }
             eprintln!(
                 "note: the ledger branch {} moved meanwhile (another apply); appending again",
@@ -109,20 +114,20 @@ impl LedgerBranch {
     /// Fetches the branch into `tracking`; `None` when the remote has no such branch yet.
     fn fetch(&self, tracking: &str) -> Result<Option<String>, LedgerGitError> {
         let spec = format!("+refs/heads/{}:{tracking}", self.branch);
-        let out = self.git_out(
-            &["fetch", "--quiet", "--no-tags", &self.remote, &spec],
-            None,
-        )?;
+        let fetch = ["fetch", "--quiet", "--no-tags", "--end-of-options"];
+        let out = self.git_out(&[&fetch[..], &[&self.remote, &spec]].concat(), None)?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             if stderr.contains("couldn't find remote ref") {
                 return Ok(None);
             }
-            return Err(LedgerGitError::Failed {
+            return Err(GitError::Failed {
                 args: format!("fetch {} {spec}", self.remote),
                 stderr: stderr.trim().to_string(),
-            });
+            }
+            .into());
         }
+        // `tracking` is refs/dnc/BRANCH, never an option.
         Ok(Some(self.git(&["rev-parse", "--verify", tracking], None)?))
     }
 
@@ -137,7 +142,7 @@ impl LedgerBranch {
         for (file, line) in lines {
             by_file.entry(file).or_default().push(line);
         }
-        let index = tempfile::NamedTempFile::new().map_err(LedgerGitError::Spawn)?;
+        let index = tempfile::NamedTempFile::new().map_err(GitError::Spawn)?;
         let index_path = index.path().to_path_buf();
         drop(index);
         let env = [("GIT_INDEX_FILE", index_path.as_path())];
@@ -170,7 +175,8 @@ impl LedgerBranch {
             }
             let blob = self.git(&["hash-object", "-w", "--stdin"], Some(text.as_bytes()))?;
             let info = format!("100644,{blob},{file}");
-            self.git_env(&["update-index", "--add", "--cacheinfo", &info], &env)?;
+            let add = ["update-index", "--add", "--cacheinfo", &info];
+            self.git_env(&add, &env)?;
         }
         if parent.is_none() && added > 0 {
             let blob = self.git(&["hash-object", "-w", "--stdin"], Some(README.as_bytes()))?;
@@ -188,15 +194,17 @@ impl LedgerBranch {
         parent: Option<&str>,
         message: &str,
     ) -> Result<String, LedgerGitError> {
-        let mut args = vec!["commit-tree", tree, "-F", "-"];
+        // `tree` and `parent` are object ids git just wrote or resolved.
+        let mut args = vec!["commit-tree", "-F", "-"];
         if let Some(p) = parent {
             args.extend(["-p", p]);
         }
+        args.push(tree);
         self.git(&args, Some(message.as_bytes()))
     }
 
     fn blob(&self, spec: &str) -> Result<Option<String>, LedgerGitError> {
-        let out = self.git_out(&["cat-file", "blob", spec], None)?;
+        let out = self.git_out(&["cat-file", "blob", "--end-of-options", spec], None)?;
         Ok(out
             .status
             .success()
@@ -204,51 +212,27 @@ impl LedgerBranch {
     }
 
     fn git(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String, LedgerGitError> {
-        checked(args, self.git_out(args, stdin)?)
+        let out = self.git_out(args, stdin)?;
+        Ok(git::checked(args, out)?.trim().to_string())
     }
 
     fn git_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Result<String, LedgerGitError> {
         let mut cmd = self.command(args);
         cmd.envs(env.iter().map(|(k, v)| (*k, *v)));
-        checked(args, run(cmd, None)?)
+        Ok(git::checked(args, Git::output(cmd, None)?)?
+            .trim()
+            .to_string())
     }
 
     fn git_out(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<Output, LedgerGitError> {
-        run(self.command(args), stdin)
+        Ok(Git::output(self.command(args), stdin)?)
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.arg("-C").arg(&self.repo).args(args);
+        let mut cmd = Git::at(&self.repo).command(args);
         identity(&mut cmd);
-        github_auth(&mut cmd);
         cmd
     }
-}
-
-fn run(mut cmd: Command, stdin: Option<&[u8]>) -> Result<Output, LedgerGitError> {
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(LedgerGitError::Spawn)?;
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(bytes).map_err(LedgerGitError::Spawn)?;
-    }
-    child.wait_with_output().map_err(LedgerGitError::Spawn)
-}
-
-fn checked(args: &[&str], out: Output) -> Result<String, LedgerGitError> {
-    if !out.status.success() {
-        return Err(LedgerGitError::Failed {
-            args: args.iter().take(3).copied().collect::<Vec<_>>().join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// A commit needs an author; on a runner with none configured, dnc signs as itself.
@@ -266,29 +250,6 @@ fn identity(cmd: &mut Command) {
     }
 }
 
-/// In GitHub Actions the checkout keeps no credentials (`persist-credentials: false`); the
-/// job's token goes to git through the environment (never a command line or a file), as the
-/// header actions/checkout itself would set.
-fn github_auth(cmd: &mut Command) {
-    let Some(token) = std::env::var("DNC_GIT_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-    else {
-        return;
-    };
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
-    let server = std::env::var("GITHUB_SERVER_URL").unwrap_or("https://github.com".into());
-    cmd.env("GIT_CONFIG_COUNT", "1")
-        .env(
-            "GIT_CONFIG_KEY_0",
-            format!("http.{}/.extraheader", server.trim_end_matches('/')),
-        )
-        .env(
-            "GIT_CONFIG_VALUE_0",
-            format!("AUTHORIZATION: basic {basic}"),
-        );
-}
-
 /// Whether a refused push means the branch moved since the fetch.
 fn moved_meanwhile(text: &str) -> bool {
     [
@@ -303,9 +264,18 @@ fn moved_meanwhile(text: &str) -> bool {
 
 /// `2026-12.jsonl` for a line written in December 2026 (UTC, as the ledger writes times).
 fn month_file(time: &str) -> String {
-    match time.get(..7) {
-        Some(m) if m.as_bytes().get(4) == Some(&b'-') => format!("{m}.jsonl"),
-        _ => "undated.jsonl".to_string(),
+    let month = time.get(..7).filter(|m| {
+        m.bytes().enumerate().all(|(i, b)| {
+            if i == 4 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+    });
+    match month {
+        Some(m) => format!("{m}.jsonl"),
+        None => "undated.jsonl".to_string(),
     }
 }
 
@@ -329,7 +299,7 @@ pub fn read(repo: &Path, rev: &str) -> Result<Vec<Record>, LedgerGitError> {
         remote: String::new(),
         branch: String::new(),
     };
-    let files = branch.git(&["ls-tree", "--name-only", rev], None)?;
+    let files = branch.git(&["ls-tree", "--name-only", "--end-of-options", rev], None)?;
     let mut records = Vec::new();
     for path in files.lines().filter(|p| p.ends_with(".jsonl")) {
         let text = branch.blob(&format!("{rev}:{path}"))?.unwrap_or_default();
@@ -364,6 +334,8 @@ mod tests {
     fn months_and_refusals() {
         assert_eq!(month_file("2026-12-01T10:00:00.000Z"), "2026-12.jsonl");
         assert_eq!(month_file("garbage"), "undated.jsonl");
+        // A hostile time never names a path outside the month files.
+        assert_eq!(month_file("../-/../x"), "undated.jsonl");
         assert!(moved_meanwhile(
             " ! [rejected]        abc -> dnc-ledger (fetch first)"
         ));

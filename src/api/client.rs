@@ -356,7 +356,7 @@ impl Client {
         let short: String = text
             .chars()
             .take(SNIPPET_CHARS)
-            .map(|c| if c.is_control() { ' ' } else { c })
+            .map(|c| if crate::escape::hidden(c) { ' ' } else { c })
             .collect();
         self.redact(&short)
     }

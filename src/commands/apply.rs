@@ -14,7 +14,6 @@ use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::process::Command;
 
 pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let saved = saved_plan(&args.path)?;
@@ -22,10 +21,19 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         .as_ref()
         .map_or(args.path.clone(), |s| s.config.clone());
     let (config, desired) = load_valid(&config_path, out)?;
-    let ledger_path = args
-        .ledger
-        .clone()
-        .unwrap_or_else(|| config.root.join(".dnc").join("ledger.jsonl"));
+    // Before anything is sent: a bad ledger branch, and a second apply on this config (on
+    // the lock), stop here.
+    if let Some(branch) = &args.ledger_branch {
+        let target = crate::git::PushTarget {
+            branch,
+            branch_flag: "--ledger-branch",
+            remote: &args.ledger_remote,
+            remote_flag: "--ledger-remote",
+        };
+        super::check_push_target(&target, &config.root)?;
+    }
+    let mut ledger = open_ledger(&ledger::Place::of(&config.root, args.ledger.as_deref()))?;
+    let ledger_path = ledger.path().to_path_buf();
     let who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
     if let Some(saved) = &saved {
@@ -69,12 +77,6 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         check_safety(&plan.safety, args.allow_removals)?;
         check_retention(&plan.safety, args.allow_early_removals)?;
         confirm(&plan, args.yes)?;
-        let earlier = if json {
-            records(&ledger_path)?.len()
-        } else {
-            0
-        };
-        let mut ledger = Ledger::open(&ledger_path)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
             bar: std::io::stderr().is_terminal(),
@@ -99,11 +101,8 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         }
         let summary = executed?;
         if json {
-            let mut finished: Vec<Record> = records(&ledger_path)?
-                .into_iter()
-                .skip(earlier)
-                .filter(|r| r.event == Event::Finish)
-                .collect();
+            let mut finished: Vec<Record> = ledger.this_run()?;
+            finished.retain(|r| r.event == Event::Finish);
             finished.sort_by_key(|r| r.op);
             print_json(&plan, &summary, &ledger_path, finished)?;
         } else {
@@ -257,7 +256,7 @@ fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
         return Ok(());
     }
     for d in &diffs {
-        eprintln!("  - {d}");
+        eprintln!("  - {}", crate::escape::terminal(d));
     }
     Err(ApplyError::Stale {
         hash: render::short_hash(saved).to_string(),
@@ -324,13 +323,17 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
     }
 }
 
-/// The ledger's records so far (none before the first apply).
-fn records(path: &Path) -> Result<Vec<Record>> {
-    if path.exists() {
-        Ok(ledger::read(path)?.0)
-    } else {
-        Ok(Vec::new())
+/// Opens the ledger under its lock, saying so when a torn last line was found.
+fn open_ledger(place: &ledger::Place) -> Result<Ledger> {
+    let ledger = Ledger::open(place)?;
+    if ledger.had_torn_line() {
+        eprintln!(
+            "note: the ledger {} ended in a torn line (a write cut short): it was ended with a \
+             newline, so nothing is written onto it; readers skip it if it is incomplete",
+            place.path().display()
+        );
     }
+    Ok(ledger)
 }
 
 /// `--format json`: the outcome of every operation (this run's ledger finish lines, in plan
@@ -378,7 +381,7 @@ fn report(summary: &Summary, ledger: &Path) {
         ledger.display()
     );
     for f in &summary.failures {
-        eprintln!("  failed: {f}");
+        eprintln!("  failed: {}", crate::escape::terminal(f));
     }
     if summary.not_sent > 0 {
         eprintln!(
@@ -397,16 +400,8 @@ fn report(summary: &Summary, ledger: &Path) {
 /// The actor and commit for the ledger: GitHub's variables first, then git.
 fn provenance(root: &Path) -> Provenance {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
-            .ok()?;
-        let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
-        (out.status.success() && !text.is_empty()).then_some(text)
-    };
+    let repo = crate::git::Git::at(root);
+    let git = |args: &[&str]| repo.value(args);
     Provenance {
         commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"])),
         actor: env("GITHUB_ACTOR")

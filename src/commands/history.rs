@@ -3,6 +3,7 @@
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::exit::Exit;
 use crate::history::{self, LedgerSource};
+use crate::ledger;
 use crate::manifest;
 use crate::phone;
 use miette::{IntoDiagnostic, Result};
@@ -15,12 +16,8 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     };
     let code = args.phone_code.or(config.phone_code);
     let (phone, _) = phone::normalize(code, &args.number).map_err(super::CommandError::Number)?;
-    let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
-    let ledger = LedgerSource::chosen(
-        args.sources.ledger_branch.as_deref(),
-        args.sources.ledger.as_deref(),
-        &default_ledger,
-    );
+    let place = ledger::Place::of(&config.root, args.sources.ledger.as_deref());
+    let ledger = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
     let timeline = history::timeline(&config, &phone, ledger)?;
     match args.format {
         HistoryFormat::Human => print!("{}", history::render::human(&timeline)),

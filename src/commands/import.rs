@@ -3,6 +3,7 @@
 use super::{Output, runtime};
 use crate::cli::{ImportArgs, OutputFormat};
 use crate::entry::CampaignId;
+use crate::escape::terminal;
 use crate::exit::Exit;
 use crate::import::{self, Options, Prepared, ScopeReport, entries};
 use crate::manifest::{self, Config, Desired, Severity};
@@ -60,7 +61,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         ),
     }
     for w in &prepared.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", terminal(w));
     }
     let refused: Vec<&ScopeReport> = prepared
         .scopes
@@ -71,7 +72,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         eprintln!(
             "error: {} was not imported: {}",
             s.scope,
-            s.refused.as_deref().unwrap_or_default()
+            terminal(s.refused.as_deref().unwrap_or_default())
         );
     }
     Ok(Exit::error_if(!refused.is_empty()))
@@ -120,7 +121,7 @@ struct JsonScope {
     no_reason: usize,
     bad_number: usize,
     blank_purpose: usize,
-    unwritable_text: usize,
+    unsendable: usize,
     duplicates: usize,
     refused: Option<String>,
     files: Vec<PathBuf>,
@@ -145,7 +146,7 @@ impl JsonReport {
                     no_reason: s.no_reason,
                     bad_number: s.bad_number.len(),
                     blank_purpose: s.blank_purpose,
-                    unwritable_text: s.unwritable_text,
+                    unsendable: s.unsendable,
                     duplicates: s.duplicates,
                     refused: s.refused.clone(),
                     files: s.files.clone(),
@@ -201,7 +202,11 @@ fn summary(config: &Config, prepared: &Prepared, opts: &Options) -> String {
         if s.files.is_empty() {
             out.push_str("; nothing to import\n");
         } else {
-            let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+            let files: Vec<String> = s
+                .files
+                .iter()
+                .map(|f| terminal(&f.display().to_string()).into_owned())
+                .collect();
             out.push_str(&format!(
                 "; imported {} into {}\n",
                 entries(s.imported),
@@ -250,9 +255,8 @@ fn notes(out: &mut String, s: &ScopeReport, opts: &Options) {
         "with a blank-text purpose no manifest can write: not imported, left unmanaged",
     );
     note(
-        s.unwritable_text,
-        "with a reason or purpose no manifest may hold (-BLANK-, -NOTBLANK-, over 255 \
-         characters): not imported, left unmanaged",
+        s.unsendable,
+        "with a reason or purpose the API refuses (control characters, over 255 characters, -BLANK-): not imported, left unmanaged",
     );
     note(
         s.duplicates,

@@ -1,6 +1,7 @@
 //! `dnc ledger`: the audit ledger as an auditor reads it: one row per operation.
 
 use crate::cli::{LedgerArgs, LedgerFormat};
+use crate::escape::terminal;
 use crate::exit::Exit;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
@@ -38,16 +39,12 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         return push(&args, branch);
     }
     let root = config_dir(&args)?;
-    let default = root.join(".dnc").join("ledger.jsonl");
-    let source = LedgerSource::chosen(
-        args.sources.ledger_branch.as_deref(),
-        args.sources.ledger.as_deref(),
-        &default,
-    );
+    let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
+    let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
     let records = match source.records(&root)? {
         Ok(records) => records,
         Err(note) => {
-            eprintln!("{note}");
+            eprintln!("{}", terminal(&note));
             Vec::new()
         }
     };
@@ -89,9 +86,17 @@ fn config_dir(args: &LedgerArgs) -> Result<PathBuf> {
 /// Records a local ledger (a runner's, or one left by a run that died) on the ledger branch.
 fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let root = config_dir(args)?;
-    let path =
-        (args.sources.ledger.clone()).unwrap_or_else(|| root.join(".dnc").join("ledger.jsonl"));
-    let (records, _torn) = ledger::read(&path)?;
+    let target = crate::git::PushTarget {
+        branch,
+        branch_flag: "--push-to",
+        remote: &args.remote,
+        remote_flag: "--remote",
+    };
+    super::check_push_target(&target, &root)?;
+    let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
+    let path = place.path();
+    // The default must exist here too: reading it names the file when it does not.
+    let (records, _torn) = place.read()?.map_or_else(|| ledger::read(path), Ok)?;
     let target = LedgerBranch {
         repo: root,
         remote: args.remote.clone(),
@@ -180,23 +185,31 @@ fn fields(r: &Row) -> [&str; 13] {
     ]
 }
 
+/// For spreadsheets: each cell as [`crate::escape::csv_cell`] writes it (one line, formulas
+/// neutralized).
 fn csv_text(rows: &[Row]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).into_diagnostic()?;
     for r in rows {
-        w.write_record(fields(r)).into_diagnostic()?;
+        let cells = fields(r).map(crate::escape::csv_cell);
+        w.write_record(cells.iter().map(|c| c.as_bytes()))
+            .into_diagnostic()?;
     }
     String::from_utf8(w.into_inner().into_diagnostic()?).into_diagnostic()
 }
 
-/// Aligned columns; the error column is last and unpadded.
+/// Aligned columns of escaped text; the error column is last and unpadded.
 fn table(rows: &[Row]) -> String {
     if rows.is_empty() {
         return "no operations match\n".to_string();
     }
+    let rows: Vec<[String; 13]> = rows
+        .iter()
+        .map(|r| fields(r).map(|f| terminal(f).into_owned()))
+        .collect();
     let mut widths = COLUMNS.map(|c| c.chars().count());
-    for r in rows {
-        for (w, f) in widths.iter_mut().zip(fields(r)) {
+    for r in &rows {
+        for (w, f) in widths.iter_mut().zip(r) {
             *w = (*w).max(f.chars().count());
         }
     }
@@ -204,14 +217,65 @@ fn table(rows: &[Row]) -> String {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
-            // Padded by hand: `format!`'s width cannot exceed 65,535, a field can.
+            // Padded by hand: `format!`'s width stops at 65,535.
             .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
             .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
     let mut out = line(COLUMNS);
-    for r in rows {
-        out.push_str(&line(fields(r)));
+    for r in &rows {
+        out.push_str(&line(r.each_ref().map(String::as_str)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::escape::tests::{assert_terminal_safe, csv_cells, hostile, huge, is_formula};
+    use proptest::prelude::*;
+
+    fn hostile_row(t: &[String]) -> Row {
+        let [time, reason, source, actor, error, outcome, change, scope] =
+            std::array::from_fn(|i| t[i].clone());
+        Row {
+            time,
+            outcome,
+            change,
+            scope,
+            number: "+1 202-555-0143".into(),
+            reason,
+            source,
+            actor,
+            commit: "0123456789ab".into(),
+            plan: "abcdef012345".into(),
+            id: "5".into(),
+            attempts: "1".into(),
+            error,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn hostile_ledger_lines_stay_in_their_cells(t in prop::collection::vec(hostile(), 8)) {
+            let rows = [hostile_row(&t), hostile_row(&t)];
+            let table = table(&rows);
+            assert_terminal_safe(&table);
+            prop_assert_eq!(table.lines().count(), 3, "{}", table);
+            let cells = csv_cells(&csv_text(&rows).unwrap());
+            prop_assert_eq!(cells.len(), 3);
+            for cell in cells.iter().flatten() {
+                prop_assert!(!is_formula(cell), "{:?}", cell);
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_past_the_width_limit_is_shown() {
+        let mut t: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+        t[1] = huge();
+        let table = table(&[hostile_row(&t)]);
+        assert_terminal_safe(&table);
+        assert_eq!(table.lines().count(), 2);
+    }
 }

@@ -235,3 +235,18 @@ fn phone_codes(desired: &Desired) -> Vec<u16> {
         .collect();
     codes.into_iter().collect()
 }
+
+/// Refuses a ledger branch or remote before anything is sent (see `git::PushTarget`); the
+/// branches GitHub Actions names (the pushed branch, a pull request's head and base) are the
+/// manifests' too.
+fn check_push_target(target: &crate::git::PushTarget, root: &Path) -> Result<()> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut ci: Vec<String> = ["GITHUB_HEAD_REF", "GITHUB_BASE_REF"]
+        .into_iter()
+        .filter_map(env)
+        .collect();
+    if env("GITHUB_REF_TYPE").as_deref() == Some("branch") {
+        ci.extend(env("GITHUB_REF_NAME"));
+    }
+    Ok(target.check(root, &ci)?)
+}

@@ -4,6 +4,7 @@ use super::CommandError;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
 use crate::history::LedgerSource;
+use crate::ledger;
 use crate::manifest;
 use crate::report::{self, Options};
 use miette::{IntoDiagnostic, Result};
@@ -22,12 +23,8 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         }
         .into());
     }
-    let default_ledger = config.root.join(".dnc").join("ledger.jsonl");
-    let ledger = LedgerSource::chosen(
-        args.sources.ledger_branch.as_deref(),
-        args.sources.ledger.as_deref(),
-        &default_ledger,
-    );
+    let place = ledger::Place::of(&config.root, args.sources.ledger.as_deref());
+    let ledger = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
     let built = report::build(
         &config,
         Options {

@@ -5,7 +5,6 @@ use crate::cli::{DiagnosticFormat, ValidateArgs};
 use crate::exit::Exit;
 use crate::manifest::{self, Diagnostics, render_github, render_human, render_json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 pub fn run(args: ValidateArgs, out: Output) -> miette::Result<Exit> {
@@ -42,16 +41,7 @@ fn repository_prefix(config_path: &Path) -> Option<String> {
     let dir = manifest::config_root(config_path).canonicalize().ok()?;
     let top = match std::env::var_os("GITHUB_WORKSPACE").filter(|v| !v.is_empty()) {
         Some(workspace) => PathBuf::from(workspace),
-        None => {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(&dir)
-                .args(["rev-parse", "--show-toplevel"])
-                .output()
-                .ok()?;
-            out.status.success().then_some(())?;
-            PathBuf::from(String::from_utf8(out.stdout).ok()?.trim_end())
-        }
+        None => PathBuf::from(crate::git::Git::at(&dir).value(&["rev-parse", "--show-toplevel"])?),
     };
     let relative = dir.strip_prefix(top.canonicalize().ok()?).ok()?;
     let parts: Vec<_> = relative.iter().map(|p| p.to_string_lossy()).collect();

@@ -9,37 +9,15 @@ use crate::http::{self, Attempt, BodyError, Redactor, Retrier};
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// The hidden HTML marker that identifies the sticky comment of one config.
-///
-/// Characters that could end the HTML comment or hide in it (`--`, `>`, control and
-/// non-ASCII characters) are percent-encoded, so every path gives a well-formed marker.
+/// The hidden HTML marker that identifies the sticky comment of one config, its path
+/// written as [`crate::escape::html_comment`] makes it safe.
 pub fn comment_marker(config_path: &str) -> String {
     let path = config_path.strip_prefix("./").unwrap_or(config_path);
-    let mut marker = String::from("<!-- dnc-plan: ");
-    let mut previous_dash = false;
-    for c in path.chars() {
-        let dash = c == '-';
-        if c.is_ascii_alphanumeric()
-            || matches!(c, '.' | '_' | '/' | ' ')
-            || (dash && !previous_dash)
-        {
-            marker.push(c);
-            previous_dash = dash;
-        } else {
-            let mut utf8 = [0; 4];
-            for byte in c.encode_utf8(&mut utf8).bytes() {
-                let _ = write!(marker, "%{byte:02X}");
-            }
-            previous_dash = false;
-        }
-    }
-    marker.push_str(" -->");
-    marker
+    format!("<!-- dnc-plan: {} -->", crate::escape::html_comment(path))
 }
 
 /// What [`upsert_sticky_comment`] did.
@@ -454,7 +432,7 @@ fn github_message(body: &[u8], redactor: &Redactor) -> String {
     redactor
         .redact(&message)
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if crate::escape::hidden(c) { ' ' } else { c })
         .take(MESSAGE_MAX_CHARS)
         .collect()
 }

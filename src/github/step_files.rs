@@ -2,7 +2,6 @@
 //! step outputs.
 
 use super::{GithubError, STEP_SUMMARY_MAX_BYTES};
-use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::Path;
@@ -84,26 +83,14 @@ pub fn write_outputs(path: &Path, outputs: &[(&str, &str)]) -> Result<(), Github
         if !valid_name {
             return Err(GithubError::InvalidOutputName { name: name.into() });
         }
-        if value.contains(['\n', '\r']) {
-            let delimiter = heredoc_delimiter(value);
-            let _ = write!(text, "{name}<<{delimiter}\n{value}\n{delimiter}\n");
-        } else {
-            let _ = writeln!(text, "{name}={value}");
-        }
+        text.push_str(&crate::escape::github_output(name, value, || {
+            format!("ghadelimiter_{:032x}", rand::random::<u128>())
+        }));
     }
     append(path, text.as_bytes()).map_err(|source| GithubError::Write {
         path: path.to_owned(),
         source,
     })
-}
-
-fn heredoc_delimiter(value: &str) -> String {
-    loop {
-        let delimiter = format!("ghadelimiter_{:032x}", rand::random::<u128>());
-        if !value.contains(&delimiter) {
-            return delimiter;
-        }
-    }
 }
 
 fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {

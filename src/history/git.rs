@@ -1,17 +1,16 @@
 //! The git plumbing `history` needs: pickaxe searches, the commits touching some paths, and
 //! blob reads through two long-lived `git cat-file` processes.
 
+use crate::git::Git;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("cannot run git: {0}")]
-    Spawn(std::io::Error),
-    #[error("`git {args}` failed: {stderr}")]
-    Failed { args: String, stderr: String },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     #[error("git cat-file: {0}")]
     CatFile(String),
 }
@@ -39,13 +38,10 @@ pub struct Commit {
 impl Repo {
     /// The repository holding `dir`; `None` when `dir` is in none.
     pub fn discover(dir: &Path) -> Result<Option<Repo>, GitError> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["rev-parse", "--show-toplevel", "--show-prefix"])
-            .stderr(Stdio::null())
-            .output()
-            .map_err(GitError::Spawn)?;
+        let out = Git::output(
+            Git::at(dir).command(&["rev-parse", "--show-toplevel", "--show-prefix"]),
+            None,
+        )?;
         if !out.status.success() {
             return Ok(None);
         }
@@ -60,22 +56,7 @@ impl Repo {
     }
 
     fn run(&self, args: &[&str]) -> Result<String, GitError> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.top)
-            .args(["-c", "core.quotepath=off", "-c", "log.showSignature=false"])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(GitError::Spawn)?;
-        if !out.status.success() {
-            let shown: Vec<&str> = args.iter().take(4).copied().collect();
-            return Err(GitError::Failed {
-                args: shown.join(" "),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        Ok(Git::at(&self.top).text(args)?)
     }
 
     pub fn is_shallow(&self) -> bool {
@@ -181,15 +162,12 @@ struct Pipe {
 
 impl Pipe {
     fn start(top: &Path, mode: &str) -> Result<Pipe, GitError> {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(top)
-            .args(["cat-file", mode])
+        let mut child = Git::at(top)
+            .command(&["cat-file", mode])
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(GitError::Spawn)?;
+            .map_err(crate::git::GitError::Spawn)?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         Ok(Pipe {

@@ -150,33 +150,26 @@ pub enum HistoryError {
         help("name an existing ledger with --ledger FILE or --ledger-branch BRANCH")
     )]
     Ledger(String),
+    /// A ledger file dnc refuses to read (a symlink, a FIFO, out of the folder).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Refused(ledger::LedgerError),
 }
 
 /// Where the ledger is: a file (its absence is an error only when it was named
 /// explicitly), or a git branch or ref of the config's repository.
 pub enum LedgerSource<'a> {
-    File { path: &'a Path, required: bool },
+    File(&'a ledger::Place),
     Branch(&'a str),
 }
 
 impl<'a> LedgerSource<'a> {
-    /// The ledger a command names: a branch, a file (which must exist), or else `default`
-    /// (whose absence is only a note).
-    pub fn chosen(
-        branch: Option<&'a str>,
-        file: Option<&'a Path>,
-        default: &'a Path,
-    ) -> LedgerSource<'a> {
-        match (branch, file) {
-            (Some(rev), _) => LedgerSource::Branch(rev),
-            (None, Some(path)) => LedgerSource::File {
-                path,
-                required: true,
-            },
-            (None, None) => LedgerSource::File {
-                path: default,
-                required: false,
-            },
+    /// The ledger a command names: a branch, or else the file `place` (whose absence is only
+    /// a note when it is the default).
+    pub fn chosen(branch: Option<&'a str>, place: &'a ledger::Place) -> LedgerSource<'a> {
+        match branch {
+            Some(rev) => LedgerSource::Branch(rev),
+            None => LedgerSource::File(place),
         }
     }
 
@@ -186,15 +179,15 @@ impl<'a> LedgerSource<'a> {
         root: &Path,
     ) -> Result<Result<Vec<ledger::Record>, String>, HistoryError> {
         match self {
-            LedgerSource::File { path, required } if path.exists() || *required => {
-                let (records, _torn) =
-                    ledger::read(path).map_err(|e| HistoryError::Ledger(chain(&e)))?;
-                Ok(Ok(records))
-            }
-            LedgerSource::File { path, .. } => Ok(Err(format!(
-                "no ledger at {}: no applied operations",
-                path.display()
-            ))),
+            LedgerSource::File(place) => match place.read() {
+                Ok(Some((records, _torn))) => Ok(Ok(records)),
+                Ok(None) => Ok(Err(format!(
+                    "no ledger at {}: no applied operations",
+                    place.path().display()
+                ))),
+                Err(e @ ledger::LedgerError::Read { .. }) => Err(HistoryError::Ledger(chain(&e))),
+                Err(e) => Err(HistoryError::Refused(e)),
+            },
             LedgerSource::Branch(rev) => crate::ledger_git::read(root, rev)
                 .map(Ok)
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),

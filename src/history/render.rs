@@ -1,6 +1,6 @@
 //! The timeline for people: one block per commit or applied operation, one line per scope.
-//! Text from manifests, git and the ledger is shown quoted or with control characters
-//! replaced, so no file content can drive the terminal.
+//! Text from manifests, git and the ledger is shown quoted or escaped (`crate::escape`),
+//! so no file content can drive the terminal.
 
 use super::{Event, Timeline, What};
 use crate::plan::Edit;
@@ -19,7 +19,7 @@ pub fn human(t: &Timeline) -> String {
             out.push_str(&header);
             last_header = header;
         }
-        let _ = writeln!(out, "  {:<14} {}", e.scope_name, line(&e.what));
+        let _ = writeln!(out, "  {:<14} {}", clean(&e.scope_name), line(&e.what));
     }
     if !t.notes.is_empty() {
         out.push('\n');
@@ -154,12 +154,10 @@ fn edit_text(e: &Edit) -> String {
 }
 
 fn short(hash: &str) -> String {
-    clean(&hash[..hash.len().min(12)])
+    clean(&hash.chars().take(12).collect::<String>())
 }
 
-/// Control characters (escape sequences included) become `?`.
+/// Text from git and the ledger, shown with its hidden characters escaped.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::escape::terminal(s).into_owned()
 }

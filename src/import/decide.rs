@@ -30,7 +30,7 @@ pub(super) fn scope_rows(
         no_reason: 0,
         bad_number: Vec::new(),
         blank_purpose: 0,
-        unwritable_text: 0,
+        unsendable: 0,
         duplicates: 0,
         refused: None,
         files: Vec::new(),
@@ -61,21 +61,6 @@ pub(super) fn scope_rows(
             report.blank_purpose += 1;
             continue;
         }
-        // A text `validate` refuses (the API's keywords, too long) would make the files
-        // written fail the next plan: left out, counted, never written.
-        let refused = |t: &Option<std::sync::Arc<str>>| {
-            use crate::entry::{TextProblem, api_text_problem};
-            t.as_deref().is_some_and(|t| {
-                matches!(
-                    api_text_problem(t),
-                    Some(TextProblem::Keyword | TextProblem::TooLong(_))
-                )
-            })
-        };
-        if refused(&e.reason) || refused(&e.purpose) {
-            report.unwritable_text += 1;
-            continue;
-        }
         let phone_code = (config.phone_code != Some(e.key.phone.code)).then_some(e.key.phone.code);
         let Some(number) = writable_number(config, e, phone_code) else {
             report.bad_number.push(e.key.phone.display());
@@ -92,6 +77,12 @@ pub(super) fn scope_rows(
                 continue;
             }
         };
+        let unsendable =
+            |text: Option<&str>| text.and_then(crate::entry::api_text_problem).is_some();
+        if unsendable(Some(&reason)) || unsendable(e.purpose.as_deref()) {
+            report.unsendable += 1;
+            continue;
+        }
         report.imported += 1;
         rows.push(Row {
             key: e.key.clone(),

@@ -9,9 +9,7 @@
 //!   stay unmanaged drift, which the plan reports and never removes;
 //! - a number the phone rules reject (or an unassigned one under `strict`): no manifest can
 //!   name it;
-//! - a purpose that is blank text: a manifest cannot write it;
-//! - a reason or purpose `validate` refuses (the API's keywords `-BLANK-` and `-NOTBLANK-`,
-//!   more than 255 characters): written, it would fail the next plan.
+//! - a purpose that is blank text: a manifest cannot write it.
 //!
 //! Reasons and purposes outside the config's allowed sets stop the whole import: the files
 //! would fail validation, so the config must allow them first.
@@ -73,9 +71,9 @@ pub struct ScopeReport {
     pub bad_number: Vec<String>,
     /// Left out: a purpose that is blank text.
     pub blank_purpose: usize,
-    /// Left out: a reason or purpose a manifest may not hold (`-BLANK-`, `-NOTBLANK-`,
-    /// longer than the API takes).
-    pub unwritable_text: usize,
+    /// Left out: a reason or purpose the API would refuse if dnc sent it (control
+    /// characters, too long, a keyword): validate would reject the manifest holding it.
+    pub unsendable: usize,
     /// Numbers held more than once; the first entry was imported.
     pub duplicates: usize,
     /// Why the scope was not imported at all: its read is incomplete.

@@ -174,6 +174,6 @@ pub fn entries(n: usize) -> String {
 
 pub(super) fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if crate::escape::hidden(c) { ' ' } else { c })
         .collect()
 }

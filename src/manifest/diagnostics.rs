@@ -1,6 +1,7 @@
 //! Diagnostics: every problem found in the config, manifests and CSV files, with exact
 //! positions, and the three ways to print them (human, JSON, GitHub annotations).
 
+use crate::escape::{github_data, github_property};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -163,7 +164,7 @@ pub fn excerpt(s: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || c == '`' {
+        if crate::escape::hidden(c) || c == '`' {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -294,8 +295,17 @@ impl fmt::Debug for Human {
 
 impl fmt::Display for Human {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&terminal_lines(&self.d.message))
     }
+}
+
+/// Text for the terminal, its own line breaks kept (values in messages are excerpts, whose
+/// line breaks are already escaped).
+fn terminal_lines(text: &str) -> String {
+    text.split('\n')
+        .map(crate::escape::terminal)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl std::error::Error for Human {}
@@ -373,7 +383,7 @@ impl Snippet {
             })
             .collect();
         Snippet {
-            name: file.name.to_string(),
+            name: crate::escape::terminal(&file.name).into_owned(),
             text,
             first_line: first,
             labels,
@@ -381,14 +391,16 @@ impl Snippet {
     }
 }
 
-/// A character as shown in a snippet: control characters (which could move the cursor or
-/// recolour a terminal) become `?`, or `¿` for the two-byte ones, so offsets do not move.
+/// A character as shown in a snippet: hidden characters (controls, which could move the
+/// cursor or recolour a terminal, and invisible or reordering ones) become `?`, or `¿` or
+/// `�` for the two- and three-byte ones, so offsets do not move.
 fn visible(c: char) -> char {
     match c {
         '\t' => c,
-        c if c.is_control() && c.len_utf8() == 1 => '?',
-        c if c.is_control() => '¿',
-        c => c,
+        c if !crate::escape::hidden(c) => c,
+        c if c.len_utf8() == 1 => '?',
+        c if c.len_utf8() == 2 => '¿',
+        _ => '�',
     }
 }
 
@@ -437,7 +449,7 @@ impl miette::Diagnostic for Human {
         self.d
             .help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(terminal_lines(h)) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -555,7 +567,10 @@ pub fn render_human(d: &Diagnostics, color: bool) -> String {
         .collect();
     hidden.sort();
     for (file, n) in &hidden {
-        out.push_str(&format!("… and {n} more problems in {file}\n"));
+        out.push_str(&format!(
+            "… and {n} more problems in {}\n",
+            crate::escape::terminal(file)
+        ));
     }
     if !hidden.is_empty() {
         out.push_str("run with `--format json` to see every problem\n\n");
@@ -603,16 +618,6 @@ pub fn render_json(d: &Diagnostics) -> String {
 
 // ---- github ----
 
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 /// GitHub workflow commands: `::error file=…,line=…,col=…,title=…::message`.
 pub fn render_github(d: &Diagnostics) -> String {
     let mut out = String::new();
@@ -623,11 +628,11 @@ pub fn render_github(d: &Diagnostics) -> String {
         };
         let mut props = Vec::new();
         if let Some(at) = &diag.at {
-            props.push(format!("file={}", escape_property(&at.file)));
+            props.push(format!("file={}", github_property(&at.file)));
             props.push(format!("line={}", at.line));
             props.push(format!("col={}", at.column));
         }
-        props.push(format!("title={}", escape_property(diag.code)));
+        props.push(format!("title={}", github_property(diag.code)));
         let mut message = diag.message.clone();
         for l in &diag.labels {
             message.push_str(&format!(
@@ -641,7 +646,7 @@ pub fn render_github(d: &Diagnostics) -> String {
         out.push_str(&format!(
             "::{kind} {}::{}\n",
             props.join(","),
-            escape_data(&message)
+            github_data(&message)
         ));
     }
     out
@@ -672,11 +677,5 @@ mod tests {
         assert!(!out.contains('\u{1b}'), "{out}");
         assert!(out.contains("[f.yaml:2:4]"), "{out}");
         assert!(out.lines().all(|l| l.chars().count() < 200), "{out}");
-    }
-
-    #[test]
-    fn github_escaping() {
-        assert_eq!(escape_data("50%\r\nx"), "50%25%0D%0Ax");
-        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
     }
 }

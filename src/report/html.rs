@@ -2,6 +2,7 @@
 //! laid out to print on A4 or Letter. All text from manifests, git and the ledger is escaped.
 
 use super::{Report, Row};
+use crate::escape::html as esc;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -267,7 +268,8 @@ fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
         let reason = row.removal_reason.as_ref().unwrap_or(&row.reason);
         let asked = match (&row.asked_in, &row.asked_by) {
             (Some(c), Some(a)) => {
-                format!("<code>{}</code><br>{}", esc(&c[..12.min(c.len())]), esc(a))
+                let short: String = c.chars().take(12).collect();
+                format!("<code>{}</code><br>{}", esc(&short), esc(a))
             }
             _ => String::new(),
         };
@@ -318,20 +320,4 @@ fn applied_time(time: &str) -> String {
                 .to_string()
         },
     )
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -263,30 +263,36 @@ const CSV_COLUMNS: [&str; 17] = [
     "error",
 ];
 
+/// The rows for a spreadsheet: each cell as [`crate::escape::csv_cell`] writes it (one line,
+/// formulas neutralized).
 pub fn csv(report: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS)?;
     let text = |v: Option<String>| v.unwrap_or_default();
     for r in &report.rows {
-        w.write_record([
-            r.applied_at.clone(),
-            r.change.clone(),
-            r.scope.clone(),
-            r.number.clone(),
-            r.reason.clone(),
-            text(r.removal_reason.clone()),
-            text(r.requested_at.map(|d| d.to_string())),
-            text(r.due.map(|d| d.to_string())),
-            text(r.business_days_to_honor.map(|d| d.to_string())),
-            r.late.to_string(),
-            text(r.asked_in.clone()),
-            text(r.asked_by.clone()),
-            text(r.applied_commit.clone()),
-            text(r.actor.clone()),
-            text(r.convoso_id.map(|i| i.to_string())),
-            r.outcome.clone(),
-            text(r.error.clone()),
-        ])?;
+        w.write_record(
+            [
+                r.applied_at.clone(),
+                r.change.clone(),
+                r.scope.clone(),
+                r.number.clone(),
+                r.reason.clone(),
+                text(r.removal_reason.clone()),
+                text(r.requested_at.map(|d| d.to_string())),
+                text(r.due.map(|d| d.to_string())),
+                text(r.business_days_to_honor.map(|d| d.to_string())),
+                r.late.to_string(),
+                text(r.asked_in.clone()),
+                text(r.asked_by.clone()),
+                text(r.applied_commit.clone()),
+                text(r.actor.clone()),
+                text(r.convoso_id.map(|i| i.to_string())),
+                r.outcome.clone(),
+                text(r.error.clone()),
+            ]
+            .iter()
+            .map(|cell| crate::escape::csv_cell(cell).into_owned()),
+        )?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

@@ -78,6 +78,9 @@ fn stable(mut v: Value) -> Value {
         op["time"] = "[time]".into();
         op["id"] = op["id"].is_u64().into();
         op["plan_hash"] = "[hash]".into();
+        if op["run"].is_string() {
+            op["run"] = "[run]".into();
+        }
     }
     if v["plan_hash"].is_string() {
         v["plan_hash"] = "[hash]".into();

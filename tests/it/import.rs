@@ -24,7 +24,7 @@ fn remote() -> Vec<Seed> {
         // Text a CSV cell cannot keep (edge spaces) or that needs escaping in YAML.
         seed("2025550107", 0).reason(" padded reason ").at(DATE),
         seed("2025550108", 0)
-            .reason("said \"stop\" \\ ünï\tcödé # not a comment")
+            .reason("said \"stop\" \\ ünï cödé # not a comment ")
             .at(DATE),
         // No reason: not importable without --blank-reason.
         seed("2025550109", 0).at(DATE),
@@ -43,6 +43,8 @@ fn remote() -> Vec<Seed> {
             .reason("DNC")
             .purpose("COLLECT")
             .at(DATE),
+        // A tab: the API refuses it, so validate would refuse a manifest holding it.
+        seed("2025550110", 0).reason("Asked\tby phone").at(DATE),
     ]
 }
 
@@ -73,8 +75,9 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
     assert!(import.stderr.is_empty(), "{}", import.stderr);
     insta::assert_snapshot!(normalize(&import.stdout), @r#"
     Target: Convoso API at [sandbox]/
-    global: 10 entries in Convoso; imported 8 entries into lists/imported-global.yaml + lists/imported-global.csv
+    global: 11 entries in Convoso; imported 8 entries into lists/imported-global.yaml + lists/imported-global.csv
       1 entry without a reason in Convoso: not imported, left unmanaged (--blank-reason TEXT adopts them)
+      1 entry with a reason or purpose the API refuses (control characters, over 255 characters, -BLANK-): not imported, left unmanaged
       1 entry with a number no manifest can hold (+1 12345): not imported, left unmanaged
     campaign 111 "Sales Campaign": 3 entries in Convoso; imported 3 entries into lists/imported-campaign-111.yaml
     purpose-type: 1 entry in Convoso; imported 1 entry into lists/imported-purpose-type.yaml
@@ -109,8 +112,8 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
         "{}",
         validate.stdout
     );
-    // The entry without a reason and the unwritable number stay unmanaged drift.
-    plan_is_clean(&p, &s, 2);
+    // The entries without a reason or with a tab, and the unwritable number, stay unmanaged.
+    plan_is_clean(&p, &s, 3);
 
     // Importing everything again would list every entry twice: refused, nothing written.
     let again = p.dnc_fail(&s, 1, &["import", "."]);
@@ -125,7 +128,7 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
     let same = p.dnc_ok(&s, &["import", ".", "--only-unmanaged"]);
     has(
         &same.stdout,
-        "global: 10 entries in Convoso; nothing to import\n  8 entries already in manifests",
+        "global: 11 entries in Convoso; nothing to import\n  8 entries already in manifests",
     );
     assert_eq!(read(d, "lists/imported-global.yaml"), before);
 }
@@ -164,7 +167,7 @@ fn drift_is_adopted_with_only_unmanaged_and_force() {
     let after = read(d, "lists/imported-global.yaml");
     assert!(after.contains("\"+1 202-555-0199\""), "{after}");
     assert_eq!(after.matches("- number:").count(), 9, "{after}");
-    plan_is_clean(&p, &s, 2);
+    plan_is_clean(&p, &s, 3);
 }
 
 #[test]
@@ -177,8 +180,8 @@ fn reasons_the_config_does_not_allow_stop_the_import() {
     dnc::import::not_allowed
 
       × the config does not allow the remote reasons " padded reason ",
-      │ "ConsentRevoked", "Litigator", "said \"stop\" \\ ünï\tcödé # not a
-      │ comment" and purposes "COLLECT"
+      │ "ConsentRevoked", "Litigator", "said \"stop\" \\ ünï cödé # not a comment
+      │ " and purposes "COLLECT"
       help: if the account accepts them, add them to `reasons:` / `purposes:` in
             the config, then import again; nothing was written
     "#);
@@ -276,7 +279,7 @@ fn keyword_reasons_are_left_out_not_written() {
     let out = project.dnc_ok(&sandbox, &["import", "--out", "lists"]);
     has(
         &out.stdout,
-        "  2 entries with a reason or purpose no manifest may hold (-BLANK-, -NOTBLANK-, over 255 characters): not imported, left unmanaged",
+        "  2 entries with a reason or purpose the API refuses (control characters, over 255 characters, -BLANK-): not imported, left unmanaged",
     );
     let written = read(project.dir.path(), "lists/imported-global.yaml");
     assert!(!written.to_lowercase().contains("blank-"), "{written}");

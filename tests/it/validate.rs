@@ -314,3 +314,42 @@ fn hostile_shapes_are_bounded_and_reported() {
         "the long line is valid: {stdout}"
     );
 }
+
+/// What would be sent is what the allow-list sees: a tab after an allowed reason is not the
+/// allowed reason, and a control character is an error of its own, not a warning.
+#[test]
+fn a_control_character_is_an_error_and_no_way_past_the_allow_list() {
+    let p = Project::new(
+        &Config::new().scope("global", &[]).with("reasons: [DNC]\n"),
+        &[(
+            "lists/a.yaml",
+            "entries:\n  - number: 202-555-0143\n    scope: global\n    reason: \"Anything I like\\t\"\n",
+        )],
+    );
+    let out = dnc_fail(p.dir.path(), 1, &["validate"]);
+    insta::assert_snapshot!(out.stdout, @r#"
+    dnc::entry::api_limit
+
+      × `reason` cannot be sent to Convoso: the API refuses control characters (tabs, line breaks)
+       ╭─[lists/a.yaml:4:13]
+     3 │     scope: global
+     4 │     reason: "Anything I like\t"
+       ·             ─────────┬─────────
+       ·                      ╰── refused by the API
+       ╰────
+      help: write it on one line, without tabs
+
+    dnc::entry::not_allowed
+
+      × `Anything I like\t` is not an allowed reason
+       ╭─[lists/a.yaml:4:13]
+     3 │     scope: global
+     4 │     reason: "Anything I like\t"
+       ·             ─────────┬─────────
+       ·                      ╰── not in the config's `reasons`
+       ╰────
+      help: allowed: DNC
+
+    2 errors, 0 warnings
+    "#);
+}

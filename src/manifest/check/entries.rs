@@ -98,20 +98,15 @@ impl Check<'_> {
         }
         // History reads what a file said, without the checks of today's account.
         let sent = what != "removal_reason" && !self.any_scope;
+        let mut ok = true;
         if let Some(problem) = crate::entry::api_text_problem(value).filter(|_| sent) {
-            // Text already on the account (an import) may hold control characters; it is
-            // only a problem once dnc has to send it.
-            let severity = match problem {
-                TextProblem::Control => Severity::Warning,
-                _ => Severity::Error,
-            };
             self.error(
                 At(file)
                     .diag(
-                        severity,
+                        Severity::Error,
                         "dnc::entry::api_limit",
                         format!("`{what}` cannot be sent to Convoso: {problem}"),
-                        span,
+                        span.clone(),
                         "refused by the API",
                     )
                     .with_help(match problem {
@@ -123,8 +118,9 @@ impl Check<'_> {
                         TextProblem::Keyword => format!("write the {what} itself, or leave it out"),
                     }),
             );
-            return severity == Severity::Warning;
+            ok = false;
         }
+        // The allow-list sees exactly what would be sent: `DNC` followed by a tab is not `DNC`.
         if let Some(allowed) = allowed
             && !allowed.iter().any(|a| a == value)
         {
@@ -141,7 +137,7 @@ impl Check<'_> {
             );
             return false;
         }
-        true
+        ok
     }
 
     /// The semantic pass for one entry or tombstone; accepted items become candidates.

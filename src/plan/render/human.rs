@@ -4,6 +4,7 @@ use super::{
     Options, UNMANAGED_SHOWN, changed, deadline_text, early_removal_text, effect_text,
     incomplete_banner, or_none, read_status, scope_title, short_hash, summary, word_diff,
 };
+use crate::escape::terminal;
 use crate::plan::{Change, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write;
@@ -18,7 +19,11 @@ pub fn human(plan: &Plan, opts: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", opts.paint(BOLD, "Plan"), short_hash(plan));
     if let Some(banner) = incomplete_banner(plan) {
-        let _ = writeln!(out, "{}", opts.paint(RED.effects(Effects::BOLD), &banner));
+        let _ = writeln!(
+            out,
+            "{}",
+            opts.paint(RED.effects(Effects::BOLD), &terminal(&banner))
+        );
     }
     for scope in &plan.scopes {
         human_scope(&mut out, scope, opts);
@@ -40,8 +45,8 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options) {
     let _ = writeln!(
         out,
         "\n{}: {}",
-        opts.paint(BOLD, &scope_title(s)),
-        read_status(s)
+        opts.paint(BOLD, &terminal(&scope_title(s))),
+        terminal(&read_status(s))
     );
     if s.changes.is_empty() && s.unmanaged.is_empty() && s.duplicates.is_empty() {
         let _ = writeln!(out, "  no changes");
@@ -61,7 +66,7 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options) {
                 "      {}  id {}  reason: {}{}",
                 opts.number(&u.key),
                 u.id,
-                or_none(&u.reason),
+                terminal(or_none(&u.reason)),
                 if u.malformed {
                     "  (malformed remote entry: the phone rules reject it; never removed)"
                 } else {
@@ -104,10 +109,10 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             ..
         } => {
             let head = opts.paint(GREEN, &format!("+ {number}"));
-            let _ = writeln!(out, "  {head}  {}", opts.paint(DIM, &source.to_string()));
-            let _ = writeln!(out, "      reason: {reason}");
+            let _ = writeln!(out, "  {head}  {}", source_text(source, opts));
+            let _ = writeln!(out, "      reason: {}", terminal(reason));
             if let Some(p) = purpose {
-                let _ = writeln!(out, "      purpose: {p}");
+                let _ = writeln!(out, "      purpose: {}", terminal(p));
             }
             if let Some(d) = deadline {
                 let style = if d.overdue { RED } else { DIM };
@@ -122,13 +127,10 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             ..
         } => {
             let head = opts.paint(YELLOW, &format!("~ {number}"));
-            let _ = writeln!(
-                out,
-                "  {head}  id {id}  {}",
-                opts.paint(DIM, &source.to_string())
-            );
+            let _ = writeln!(out, "  {head}  id {id}  {}", source_text(source, opts));
             for (label, edit) in changed(reason, purpose) {
-                let text = word_diff(or_none(&edit.old), or_none(&edit.new), |inserted, t| {
+                let (old, new) = (terminal(or_none(&edit.old)), terminal(or_none(&edit.new)));
+                let text = word_diff(&old, &new, |inserted, t| {
                     if inserted {
                         opts.paint(GREEN, &format!("{{+{t}+}}"))
                     } else {
@@ -146,12 +148,8 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             ..
         } => {
             let head = opts.paint(RED, &format!("- {number}"));
-            let _ = writeln!(
-                out,
-                "  {head}  id {id}  {}",
-                opts.paint(DIM, &source.to_string())
-            );
-            let _ = writeln!(out, "      removal reason: {removal_reason}");
+            let _ = writeln!(out, "  {head}  id {id}  {}", source_text(source, opts));
+            let _ = writeln!(out, "      removal reason: {}", terminal(removal_reason));
             let _ = writeln!(
                 out,
                 "      effect: {}",
@@ -166,7 +164,7 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
                 out,
                 "  {head}  id {id}  pruned: in no manifest (scope has prune: true)"
             );
-            let _ = writeln!(out, "      reason was: {}", or_none(reason));
+            let _ = writeln!(out, "      reason was: {}", terminal(or_none(reason)));
             let _ = writeln!(
                 out,
                 "      effect: {}",
@@ -174,6 +172,11 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             );
         }
     }
+}
+
+/// Where a change is written, dimmed.
+fn source_text(source: &crate::manifest::Source, opts: Options) -> String {
+    opts.paint(DIM, &terminal(&source.to_string()))
 }
 
 fn human_safety(out: &mut String, plan: &Plan, opts: Options) {
@@ -203,7 +206,10 @@ fn human_safety(out: &mut String, plan: &Plan, opts: Options) {
         let _ = writeln!(
             out,
             "  {}",
-            opts.paint(RED.effects(Effects::BOLD), &format!("LIMIT BREACHED: {b}"))
+            opts.paint(
+                RED.effects(Effects::BOLD),
+                &format!("LIMIT BREACHED: {}", terminal(b))
+            )
         );
     }
     if !s.breaches.is_empty() {

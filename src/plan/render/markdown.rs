@@ -6,6 +6,8 @@ use super::{
     early_removal_text, effect_text, incomplete_banner, or_none, read_status, scope_title,
     short_hash, summary, word_diff,
 };
+use crate::escape::{markdown as escape, markdown_code};
+use crate::manifest::Source;
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
 
@@ -218,10 +220,9 @@ fn change_row(change: &Change, opts: Options) -> String {
                 })
                 .unwrap_or_default();
             format!(
-                "| ➕ create | {number} | reason: {}{purpose}{deadline} | `{}:{}` |\n",
+                "| ➕ create | {number} | reason: {}{purpose}{deadline} | {} |\n",
                 escape(reason),
-                source.file,
-                source.line
+                source_cell(source)
             )
         }
         Change::Update {
@@ -233,23 +234,24 @@ fn change_row(change: &Change, opts: Options) -> String {
         } => {
             let edits: Vec<String> = changed(reason, purpose)
                 .map(|(label, e)| {
-                    let diff = word_diff(or_none(&e.old), or_none(&e.new), |inserted, t| {
+                    // Diffed escaped, so the words both sides share are escaped too.
+                    let (old, new) = (escape(or_none(&e.old)), escape(or_none(&e.new)));
+                    let diff = word_diff(&old, &new, |inserted, t| {
                         if t.trim().is_empty() {
                             t.to_string()
                         } else if inserted {
-                            format!("<ins>{}</ins>", escape(t))
+                            format!("<ins>{t}</ins>")
                         } else {
-                            format!("<del>{}</del>", escape(t))
+                            format!("<del>{t}</del>")
                         }
                     });
                     format!("{label}: {diff}")
                 })
                 .collect();
             format!(
-                "| ✏️ update | {number} | id {id}; {} | `{}:{}` |\n",
+                "| ✏️ update | {number} | id {id}; {} | {} |\n",
                 edits.join("; "),
-                source.file,
-                source.line
+                source_cell(source)
             )
         }
         Change::Remove {
@@ -259,11 +261,10 @@ fn change_row(change: &Change, opts: Options) -> String {
             effect,
             ..
         } => format!(
-            "| ➖ remove | {number} | id {id}; removal reason: {}; **{}** | `{}:{}` |\n",
+            "| ➖ remove | {number} | id {id}; removal reason: {}; **{}** | {} |\n",
             escape(removal_reason),
             escape(&effect_text(effect)),
-            source.file,
-            source.line
+            source_cell(source)
         ),
         Change::Prune {
             id, reason, effect, ..
@@ -275,34 +276,15 @@ fn change_row(change: &Change, opts: Options) -> String {
     }
 }
 
-/// Escapes text for a GitHub-flavored markdown table cell: markup, HTML, pipes, line breaks,
-/// and `@` (no mentions from a reason).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '@' => out.push_str("@\u{200b}"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// `file:line` as code: a file name is shown as written, never read as markup.
+fn source_cell(source: &Source) -> String {
+    markdown_code(&format!("{}:{}", source.file, source.line))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entry::{CampaignId, Key};
-    use crate::manifest::Source;
     use crate::phone::Phone;
     use crate::plan::{FORMAT_VERSION, Safety};
 
@@ -380,7 +362,7 @@ mod tests {
         let row = md.lines().find(|l| l.starts_with("| ➕ create")).unwrap();
         assert_eq!(
             row,
-            "| ➕ create | +1 202-555-0000 | reason: &lt;img src=x&gt; \\| @\u{200b}org/team \\*\\*now\\*\\* \\# Title | `lists/big.yaml:1` |"
+            "| ➕ create | +1 202-555-0000 | reason: &lt;img src=x&gt; \\| @\u{200b}org/team \\*\\*now\\*\\*\\\\n\\# Title | `lists/big.yaml:1` |"
         );
     }
 

@@ -106,7 +106,8 @@ pub fn summary(plan: &Plan) -> String {
 pub fn one_line(change: &Change) -> String {
     let key = change.key();
     let number = key.phone.display();
-    let at = |s: &crate::manifest::Source| format!(" ({s})");
+    let at =
+        |s: &crate::manifest::Source| format!(" ({})", crate::escape::terminal(&s.to_string()));
     match change {
         Change::Create {
             reason,
