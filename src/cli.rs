@@ -299,7 +299,8 @@ pub struct TargetArgs {
     #[arg(long, env = "DNC_RETRY_BUDGET", value_name = "SECS", value_parser = parse_budget)]
     pub retry_budget: Option<std::time::Duration>,
     /// For tests: the highest search offset the API accepts (a sandbox's `--max-offset`)
-    #[arg(long, env = "DNC_API_MAX_OFFSET", hide = true, default_value_t = crate::state::MAX_OFFSET)]
+    #[arg(long, env = "DNC_API_MAX_OFFSET", hide = true, default_value_t = crate::state::MAX_OFFSET,
+          value_parser = clap::value_parser!(u64).range(0..=crate::state::MAX_OFFSET))]
     pub api_max_offset: u64,
 }
 

@@ -24,8 +24,8 @@ pub const REDACTED: &str = "[REDACTED]";
 /// How long to wait between retries, and for how long in total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// How long the API may keep failing (from the first failure since the last success)
-    /// before retrying stops, for every request of one client.
+    /// How long the API may keep failing (from the sending of the first request that failed
+    /// since the last success) before retrying stops, for every request of one client.
     pub budget: Duration,
     /// The first backoff delay (jittered, doubling, capped at 16 times this).
     pub base_delay: Duration,
@@ -113,14 +113,16 @@ impl RetryPolicy {
     }
 }
 
-/// `30`, `2.5` or `0` seconds.
+/// `30`, `2.5` or `0` seconds; more than a Duration holds (`1e20`) is refused, not a panic.
 pub fn parse_seconds(raw: &str) -> Result<Duration, String> {
-    raw.trim()
+    let secs = raw
+        .trim()
         .parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("`{raw}` is not a number of seconds"))
+        .ok_or_else(|| format!("`{raw}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{raw}` is more seconds than dnc can count"))
 }
 
 /// One failed attempt, as the retry loop sees it.
@@ -188,6 +190,7 @@ impl Retrier {
         let mut sent = 0;
         loop {
             sent += 1;
+            let started = Instant::now();
             let failed = match op().await {
                 Ok(value) => {
                     *self.streak() = Streak::default();
@@ -201,7 +204,7 @@ impl Retrier {
                     .map_or(d, |after| after.min(MAX_RETRY_AFTER)),
                 _ => return (Err(failed.error), sent),
             };
-            if !self.wait_fits(sent, delay, &failed.cause) {
+            if !self.wait_fits(sent, started, delay, &failed.cause) {
                 self.give_up(&failed.cause);
                 return (Err(failed.error), sent);
             }
@@ -214,11 +217,15 @@ impl Retrier {
     }
 
     /// Whether waiting `delay` before retry number `wave` stays within the budget; if so,
-    /// announces the wave when it is new to this streak.
-    fn wait_fits(&self, wave: u32, delay: Duration, cause: &str) -> bool {
+    /// announces the wave when it is new to this streak. The streak counts from when its
+    /// first failed request was sent, not from when it failed: a request that hangs until
+    /// its timeout spends the budget too, so an API that stays down holds a command for at
+    /// most the budget plus the timeout of the last request.
+    fn wait_fits(&self, wave: u32, started: Instant, delay: Duration, cause: &str) -> bool {
         let now = Instant::now();
         let mut streak = self.streak();
-        let since = *streak.since.get_or_insert(now);
+        let since = streak.since.map_or(started, |s| s.min(started));
+        streak.since = Some(since);
         if now.duration_since(since) + delay > self.policy.budget {
             return false;
         }
@@ -282,13 +289,62 @@ pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .and_then(|v| retry_after(v, SystemTime::now()))
 }
 
-/// A reqwest client with our user agent and timeouts (`timeout` per request, connection included).
-pub fn client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+/// A reqwest client with our user agent and timeouts (`timeout` per request, connection
+/// included). It follows no redirect: a 307 or 308 would send the body, token included, to
+/// wherever the `Location` points, and a 301 or 302 would turn a search into a bare `GET`
+/// whose empty answer reads as an empty list. Callers turn a 3xx into an error with
+/// [`redirect_location`]. `https_only` keeps a client made for an https URL off plain http.
+pub fn client(timeout: Duration, https_only: bool) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("dnc/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(https_only)
         .build()
+}
+
+/// Where a 3xx answer points, for the error that reports it (userinfo and query redacted,
+/// printable, short); `None` for any other status.
+pub fn redirect_location(resp: &reqwest::Response) -> Option<String> {
+    if !resp.status().is_redirection() {
+        return None;
+    }
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    Some(match location {
+        Some(l) => first_line(redact_url(&l).as_bytes(), 200),
+        None => "(no Location header)".to_string(),
+    })
+}
+
+/// A URL as people may see it: userinfo (`user:pass@`) and the query string, where tokens
+/// travel, replaced by `[REDACTED]`, the fragment dropped. Works on text that does not parse
+/// as a URL too (a mistyped `--api-url` is still shown without its secrets).
+pub fn redact_url(raw: &str) -> String {
+    let before = raw.split('#').next().unwrap_or(raw);
+    let (before, query) = match before.split_once('?') {
+        Some((before, _)) => (before, true),
+        None => (before, false),
+    };
+    let (scheme, rest) = match before.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), before),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{REDACTED}@{host}"),
+        None => authority.to_string(),
+    };
+    let mut out = format!("{scheme}{authority}{path}");
+    if query {
+        out.push('?');
+        out.push_str(REDACTED);
+    }
+    out
 }
 
 /// Why a body could not be read whole.
@@ -352,25 +408,31 @@ pub struct Redactor {
 
 impl Redactor {
     pub fn new(secret: &str) -> Redactor {
+        Redactor::default().also(secret)
+    }
+
+    /// This redactor, hiding `secret` too (a URL's password, which travels as basic auth).
+    pub fn also(mut self, secret: &str) -> Redactor {
         if secret.is_empty() {
-            return Redactor::default();
+            return self;
         }
         let percent = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
         let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         let json = serde_json::to_string(secret).expect("a string serializes");
         let json = json[1..json.len() - 1].to_string();
         let lower = |s: &str| lower_hex(s);
-        let mut forms = vec![
+        self.forms.extend([
             secret.to_string(),
             lower(&percent),
             lower(&form),
             percent,
             form,
             json,
-        ];
-        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        forms.dedup();
-        Redactor { forms }
+        ]);
+        self.forms
+            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.forms.dedup();
+        self
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -453,6 +515,11 @@ mod tests {
             assert!(!out.contains("SECRET"), "{out}");
         }
         assert_eq!(Redactor::new("").redact("a b"), "a b");
+        let both = Redactor::new("tok").also("pass word");
+        assert_eq!(
+            both.redact("tok pass%20word pass+word"),
+            "[REDACTED] [REDACTED] [REDACTED]"
+        );
     }
 
     #[test]
@@ -469,10 +536,44 @@ mod tests {
         assert_eq!(policy(60_000, 1).max_retries(), MAX_RETRIES);
     }
 
+    #[tokio::test]
+    async fn a_client_for_https_never_sends_plain_http() {
+        let client = client(Duration::from_secs(1), true).unwrap();
+        // Refused before any connection is tried (port 9 has no listener anyway).
+        let err = client
+            .get("http://127.0.0.1:9/v1/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            error_chain(&err).contains("scheme"),
+            "{}",
+            error_chain(&err)
+        );
+    }
+
+    #[test]
+    fn urls_are_shown_without_userinfo_or_query() {
+        for (raw, shown) in [
+            (
+                "https://user:pa@ss@api.example.com/v1/?auth_token=x#frag",
+                "https://[REDACTED]@api.example.com/v1/?[REDACTED]",
+            ),
+            ("https://api.example.com/v1/", "https://api.example.com/v1/"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("not a url?token=1", "not a url?[REDACTED]"),
+            ("user:secret@host/x", "[REDACTED]@host/x"),
+        ] {
+            assert_eq!(redact_url(raw), shown, "{raw}");
+        }
+    }
+
     #[test]
     fn seconds_parse() {
         assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2500)));
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());
+        assert!(parse_seconds("1e20").is_err());
+        assert!(parse_seconds("NaN").is_err());
     }
 }

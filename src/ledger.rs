@@ -329,6 +329,14 @@ pub fn outcome_text(finish: Option<&Record>) -> &'static str {
     }
 }
 
+/// The first 12 characters of a commit or plan hash, as tables show them. Cut on a
+/// character boundary: `GITHUB_SHA` and a ledger's fields may hold any text.
+pub fn short_hash(hash: &str) -> &str {
+    hash.char_indices()
+        .nth(12)
+        .map_or(hash, |(end, _)| &hash[..end])
+}
+
 /// Now, as the ledger writes times: RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

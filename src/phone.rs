@@ -35,6 +35,11 @@ impl Phone {
     }
 
     fn crate_display(&self) -> String {
+        // A number the rules rejected (kept with its odd characters escaped) is shown as
+        // kept: the crate would read letters as keypad digits.
+        if !self.national.bytes().all(|b| b.is_ascii_digit()) {
+            return format!("+{} {}", self.code, self.national);
+        }
         let e164 = format!("+{}{}", self.code, self.national);
         match phonenumber::parse(None, &e164) {
             Ok(n) => n

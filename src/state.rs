@@ -45,10 +45,11 @@ use crate::progress::Reading;
 use chrono::{Days, NaiveDate, Utc};
 use futures::future::join_all;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::Semaphore;
 
 /// A read that must stop the command rather than yield a partial state.
@@ -58,6 +59,10 @@ pub enum ReadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Unauthorized(ApiError),
+    /// The API answered with a redirect: the URL is not the API's, no scope can be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Redirected(ApiError),
     /// The account has no such campaign: the config names a scope that does not exist.
     #[error("{scope} is not a campaign of this account: {error}")]
     #[diagnostic(code(dnc::state::unknown_scope))]
@@ -82,6 +87,11 @@ pub const PAGE: u64 = 1000;
 pub const MAX_OFFSET: u64 = 100_000;
 /// Seconds of one day searched at once when a day must be read second by second.
 const SECONDS_AT_ONCE: usize = 256;
+/// The most insert days one split searches: about 27 years back from tomorrow. Entries
+/// dated earlier are not searched, and the totals then say the read is incomplete.
+const MAX_DAYS: u64 = 10_000;
+/// Requests every scope's read may send whatever its total, on top of what its entries need.
+const BASE_REQUESTS: u64 = 10_000;
 
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
@@ -156,6 +166,7 @@ async fn read_all(
         early,
         fatal: Mutex::new(None),
         failed: scopes.iter().map(|_| AtomicBool::new(false)).collect(),
+        work: scopes.iter().map(|_| Work::default()).collect(),
     };
     let reads = scopes
         .iter()
@@ -189,8 +200,11 @@ pub async fn holders(
                 ..SearchQuery::default()
             };
             let page = client.search(&q).await.ok()?;
-            // A number on more campaigns than one page holds is not fully known.
-            (page.total <= PAGE).then(|| {
+            // A number on more campaigns than one page holds is not fully known; nor is it
+            // from an answer listing other numbers (one that ignores the filter would show
+            // every campaign holding "it", hiding that a removal makes it dialable again).
+            let only_it = page.entries.iter().all(|r| key_of(r).0.phone == *phone);
+            (page.total <= PAGE && only_it).then(|| {
                 (
                     phone.clone(),
                     page.entries.iter().map(|r| r.campaign_id).collect(),
@@ -214,9 +228,100 @@ struct Reader<'a> {
     early: bool,
     /// The first error that ends the whole read.
     fatal: Mutex<Option<ReadError>>,
-    /// Per scope: a request failed after its retries, so reading the scope again would
-    /// only repeat them.
+    /// Per scope: a request failed after its retries, or the answers contradicted
+    /// themselves, so reading the scope again would only repeat them.
     failed: Vec<AtomicBool>,
+    /// Per scope: what the read has cost so far, against what its total allows.
+    work: Vec<Work>,
+}
+
+/// The work one scope's read may do, bounded by the total the API first reports for it, so
+/// answers that never add up (a total that does not shrink when split, the same page again)
+/// end the read instead of growing it: see [`Work::allow`].
+#[derive(Default)]
+struct Work {
+    requests: AtomicU64,
+    /// Entries kept so far (pages read through, not first pages of a split).
+    records: AtomicU64,
+    /// 0 until the scope's first page sets it.
+    max_requests: AtomicU64,
+    max_records: AtomicU64,
+}
+
+impl Work {
+    /// Starts a read of a scope: nothing spent, no bound until its first page.
+    fn reset(&self) {
+        for n in [
+            &self.requests,
+            &self.records,
+            &self.max_requests,
+            &self.max_records,
+        ] {
+            n.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Sets the bounds from the scope's total, once per read: four searches per page of it,
+    /// a second-by-second read of each day that can hold more than the API pages through,
+    /// and one lookup per wanted number; entries kept at most twice the total.
+    fn bound(&self, total: u64, readable: u64, wanted: u64) {
+        let pages = total.div_ceil(PAGE);
+        let days = total / readable.max(1);
+        let requests = BASE_REQUESTS
+            .saturating_add(pages.saturating_mul(4))
+            .saturating_add(days.saturating_mul(86_400 + 4 * PAGE))
+            .saturating_add(wanted);
+        let records = total
+            .saturating_mul(2)
+            .saturating_add(readable)
+            .saturating_add(wanted.saturating_mul(2));
+        let relaxed = Ordering::Relaxed;
+        let _ = self
+            .max_requests
+            .compare_exchange(0, requests, relaxed, relaxed);
+        let _ = self
+            .max_records
+            .compare_exchange(0, records, relaxed, relaxed);
+    }
+
+    /// Counts one more request; why not, when the scope's read is over its bounds.
+    fn allow(&self) -> Result<(), String> {
+        let sent = self.requests.fetch_add(1, Ordering::Relaxed);
+        let held = self.records.load(Ordering::Relaxed);
+        let (max_sent, max_held) = (
+            self.max_requests.load(Ordering::Relaxed),
+            self.max_records.load(Ordering::Relaxed),
+        );
+        if max_sent > 0 && sent >= max_sent {
+            return Err(format!(
+                "stopped after {sent} searches, more than the entries the API counts could need: its answers do not add up"
+            ));
+        }
+        if max_held > 0 && held > max_held {
+            return Err(format!(
+                "stopped after keeping {held} entries, more than twice what the API counts: its answers do not add up"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why a search gave no page to use.
+#[derive(Debug)]
+enum SearchError {
+    Api(ApiError),
+    /// The answer contradicts the query or the answers before it, or the read is over its
+    /// bounds: reading on or again cannot help.
+    Untrustworthy(String),
+}
+
+impl fmt::Display for SearchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SearchError::Api(e) => e.fmt(f),
+            SearchError::Untrustworthy(why) => f.write_str(why),
+        }
+    }
 }
 
 /// What reading one filter produced: its entries, the total the API reported, and what
@@ -225,8 +330,8 @@ struct Outcome {
     records: Vec<RemoteEntry>,
     total: u64,
     problem: Option<String>,
-    /// Some filter matched more than the API pages through and nothing narrower split it:
-    /// reading the scope again cannot help.
+    /// Some filter matched more than the API pages through and nothing narrower split it,
+    /// or the answers contradicted themselves: reading the scope again cannot help.
     unsplittable: bool,
 }
 
@@ -252,6 +357,7 @@ impl Reader<'_> {
         };
         let mut last = None;
         for _ in 0..self.opts.attempts.max(1) {
+            self.work[index].reset();
             let outcome = self.read_filter(index, root.clone()).await;
             let settled = outcome.unsplittable;
             let records = dedupe(outcome.records);
@@ -284,9 +390,12 @@ impl Reader<'_> {
         self.opts.max_offset + PAGE
     }
 
-    /// A page's records as entries: normalized as each page arrives, so the read never
-    /// holds a scope's raw records.
-    fn entries(&self, records: Vec<RemoteRecord>) -> Vec<RemoteEntry> {
+    /// A page's records as entries, kept for scope number `index` (and counted against its
+    /// bounds): normalized as each page arrives, so the read never holds a scope's raw records.
+    fn entries(&self, index: usize, records: Vec<RemoteRecord>) -> Vec<RemoteEntry> {
+        self.work[index]
+            .records
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
         let mut texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
         records
             .into_iter()
@@ -308,20 +417,31 @@ impl Reader<'_> {
             .is_some()
     }
 
-    /// One page for scope number `index`. A refused token or an unknown campaign is kept as
-    /// the read's fatal error.
-    async fn search(&self, index: usize, q: &SearchQuery) -> Result<SearchPage, ApiError> {
+    /// One page for scope number `index`, within the scope's bounds, holding only entries
+    /// that match `q`. A refused token or an unknown campaign is kept as the read's fatal
+    /// error.
+    async fn search(&self, index: usize, q: &SearchQuery) -> Result<SearchPage, SearchError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let page = self.client.search(q).await;
+        let work = &self.work[index];
+        let page = match work.allow() {
+            Ok(()) => self.client.search(q).await.map_err(SearchError::Api),
+            Err(why) => Err(SearchError::Untrustworthy(why)),
+        };
+        let page = page.and_then(|p| match mismatch(q, &p) {
+            Some(why) => Err(SearchError::Untrustworthy(why)),
+            None => Ok(p),
+        });
         match &page {
             Ok(p) => self.progress.add(index, p.entries.len() as u64),
             Err(e) => {
                 self.failed[index].store(true, Ordering::Relaxed);
-                self.keep_fatal(q, e);
+                if let SearchError::Api(e) = e {
+                    self.keep_fatal(q, e);
+                }
             }
         }
         page
@@ -330,6 +450,7 @@ impl Reader<'_> {
     fn keep_fatal(&self, q: &SearchQuery, e: &ApiError) {
         let fatal = match (e, q.campaign_id) {
             (ApiError::Unauthorized { .. }, _) => ReadError::Unauthorized(e.clone()),
+            (ApiError::Redirected { .. }, _) => ReadError::Redirected(e.clone()),
             (_, Some(scope)) if e.kind() == Some(ErrorKind::InvalidCampaign) => {
                 ReadError::UnknownScope {
                     scope,
@@ -347,10 +468,26 @@ impl Reader<'_> {
             let first = match self.search(index, &q).await {
                 Ok(page) => page,
                 Err(e) => {
-                    let hint = if not_found(&e) { URL_HINT } else { "" };
+                    let hint = if matches!(&e, SearchError::Api(e) if not_found(e)) {
+                        URL_HINT
+                    } else {
+                        ""
+                    };
                     return Outcome::failed(format!("search {} failed: {e}{hint}", describe(&q)));
                 }
             };
+            let wanted = q
+                .campaign_id
+                .and_then(|scope| self.opts.wanted.get(&scope))
+                .map_or(0, Vec::len);
+            self.work[index].bound(first.total, self.readable(), wanted as u64);
+            self.read_from(index, q, first).await
+        })
+    }
+
+    /// Reads what `q` matches, given its first page.
+    fn read_from(&self, index: usize, q: SearchQuery, first: SearchPage) -> Boxed<'_, Outcome> {
+        Box::pin(async move {
             if first.total <= self.readable() {
                 return self.read_pages(index, q, first).await;
             }
@@ -391,15 +528,28 @@ impl Reader<'_> {
             if covered >= first.total || out.problem.is_some() {
                 break;
             }
-            let reads = batch.iter().map(|second| {
-                self.read_filter(
-                    index,
-                    SearchQuery {
-                        insert_date: Some((*second).clone()),
-                        ..q.clone()
-                    },
-                )
+            let seconds = batch.iter().map(|second| SearchQuery {
+                insert_date: Some((*second).clone()),
+                ..q.clone()
             });
+            let firsts = match self
+                .first_pages(
+                    index,
+                    first.total.saturating_sub(covered),
+                    seconds.collect(),
+                )
+                .await
+            {
+                Ok(firsts) => firsts,
+                Err(failed) => {
+                    out.unsplittable |= failed.unsplittable;
+                    out.problem = failed.problem;
+                    break;
+                }
+            };
+            let reads = firsts
+                .into_iter()
+                .map(|(q, first)| self.read_from(index, q, first));
             for o in join_all(reads).await {
                 covered += o.total;
                 out.unsplittable |= o.unsplittable;
@@ -444,13 +594,13 @@ impl Reader<'_> {
         let mut out = Outcome {
             total: first.total,
             problem: Some(problem),
-            records: self.entries(first.entries),
+            records: self.entries(index, first.entries),
             unsplittable: true,
         };
         for found in lookups {
             match found {
                 Ok(page) => {
-                    let entries = self.entries(page.entries);
+                    let entries = self.entries(index, page.entries);
                     out.records.extend(entries);
                 }
                 Err(e) => {
@@ -476,16 +626,29 @@ impl Reader<'_> {
             async move { (offset, self.search(index, &q).await) }
         }))
         .await;
+        let mut seen: HashSet<u64> = first.entries.iter().map(|r| r.id).collect();
         let mut out = Outcome {
-            records: self.entries(first.entries),
+            records: self.entries(index, first.entries),
             total,
             problem: None,
             unsplittable: false,
         };
         for (offset, page) in pages {
             match page {
+                // The same page again (an API that ignores `offset`): every entry on it was
+                // read already, and asking again would only repeat it.
+                Ok(page)
+                    if !page.entries.is_empty()
+                        && !page.entries.iter().any(|r| seen.insert(r.id)) =>
+                {
+                    out.unsplittable = true;
+                    out.problem.get_or_insert(format!(
+                        "the page at offset {offset} of {} repeats entries already read: the API does not page",
+                        describe(&q)
+                    ));
+                }
                 Ok(page) if page.total == total => {
-                    let entries = self.entries(page.entries);
+                    let entries = self.entries(index, page.entries);
                     out.records.extend(entries);
                 }
                 Ok(page) => {
@@ -512,7 +675,16 @@ impl Reader<'_> {
         parent_total: u64,
         children: Vec<SearchQuery>,
     ) -> Outcome {
-        let outcomes = join_all(children.into_iter().map(|q| self.read_filter(index, q))).await;
+        let firsts = match self.first_pages(index, parent_total, children).await {
+            Ok(firsts) => firsts,
+            Err(failed) => return failed,
+        };
+        let outcomes = join_all(
+            firsts
+                .into_iter()
+                .map(|(q, first)| self.read_from(index, q, first)),
+        )
+        .await;
         let mut out = Outcome {
             records: Vec::new(),
             total: parent_total,
@@ -534,6 +706,46 @@ impl Reader<'_> {
             ));
         }
         out
+    }
+
+    /// The first page of each narrower filter, checked before anything is read further:
+    /// narrower filters together never match more than their parent (the count of an
+    /// answer that ignores a filter does not shrink, and splitting it again would never end).
+    async fn first_pages(
+        &self,
+        index: usize,
+        parent_total: u64,
+        children: Vec<SearchQuery>,
+    ) -> Result<Vec<(SearchQuery, SearchPage)>, Outcome> {
+        let pages = join_all(children.iter().map(|q| self.search(index, q))).await;
+        let mut firsts = Vec::with_capacity(pages.len());
+        let mut sum: u64 = 0;
+        for (q, page) in children.into_iter().zip(pages) {
+            match page {
+                Ok(page) => {
+                    sum = sum.saturating_add(page.total);
+                    if sum > parent_total {
+                        let mut failed = Outcome::failed(format!(
+                            "narrower filters count {sum} entries, more than the {parent_total} \
+                             of the filter they split ({} alone counts {}): the API does not \
+                             apply them, so splitting the read would never end",
+                            describe(&q),
+                            page.total
+                        ));
+                        failed.unsplittable = true;
+                        return Err(failed);
+                    }
+                    firsts.push((q, page));
+                }
+                Err(e) => {
+                    return Err(Outcome::failed(format!(
+                        "search {} failed: {e}",
+                        describe(&q)
+                    )));
+                }
+            }
+        }
+        Ok(firsts)
     }
 
     /// Narrower filters whose matches add up to `q`'s: by insert day, then phone code,
@@ -639,8 +851,12 @@ impl Reader<'_> {
             .filter_map(|d| insert_day(d))
             .collect();
         let today = Utc::now().date_naive();
-        let start = dates.iter().min().copied().unwrap_or(today);
-        let end = dates.iter().max().copied().unwrap_or(today).max(today) + Days::new(1);
+        let latest = dates.iter().max().copied().unwrap_or(today).max(today);
+        let end = latest.checked_add_days(Days::new(1)).unwrap_or(latest);
+        let earliest = end
+            .checked_sub_days(Days::new(MAX_DAYS - 1))
+            .unwrap_or(NaiveDate::MIN);
+        let start = dates.iter().min().copied().unwrap_or(today).max(earliest);
         start
             .iter_days()
             .take_while(|d| *d <= end)
@@ -664,6 +880,48 @@ fn seconds_of(day: &str) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// Why `page` cannot be the answer to `q`: an entry outside the filters asked for (another
+/// campaign, phone code or day, or a reason where blank ones were asked for). Such
+/// an answer would file entries under the wrong scope, so the read is incomplete.
+fn mismatch(q: &SearchQuery, page: &SearchPage) -> Option<String> {
+    let odd = page.entries.iter().find_map(|r| {
+        let day_matches = |filter: &str| {
+            let shown = r.insert_date.as_str();
+            shown.starts_with(filter) || (shown.len() == 10 && filter.starts_with(shown))
+        };
+        if q.campaign_id.is_some_and(|c| c != r.campaign_id) {
+            return Some(format!("campaign_id {}", r.campaign_id.0));
+        }
+        if q.phone_code.is_some_and(|c| c != r.phone_code) {
+            return Some(format!("phone_code {}", r.phone_code));
+        }
+        if q.insert_date.as_deref().is_some_and(|d| !day_matches(d)) {
+            return Some(format!("insert_date {:?}", r.insert_date));
+        }
+        for (name, filter, value) in [
+            ("reason", &q.reason, &r.reason),
+            ("purpose", &q.purpose, &r.purpose),
+        ] {
+            // An answer without the field says nothing: the documented search omits it.
+            let wrong = match (filter, value) {
+                (Some(TextFilter::Blank), Some(_)) => true,
+                (Some(TextFilter::Exact(want)), Some(got)) => want != got,
+                _ => false,
+            };
+            if wrong {
+                return Some(format!("a {name} outside the filter"));
+            }
+        }
+        None
+    });
+    odd.map(|what| {
+        format!(
+            "the API answered {} with an entry of {what}: it does not apply the filter, so nothing it lists can be trusted to be in this scope",
+            describe(q)
+        )
+    })
 }
 
 fn insert_day(insert_date: &str) -> Option<NaiveDate> {
@@ -710,11 +968,7 @@ pub fn key_of(r: &RemoteRecord) -> (Key, bool) {
         Err(_) => (
             Phone {
                 code: r.phone_code,
-                national: r
-                    .phone_number
-                    .chars()
-                    .filter(char::is_ascii_digit)
-                    .collect(),
+                national: shown_as_is(&r.phone_number).into(),
             },
             true,
         ),
@@ -724,6 +978,22 @@ pub fn key_of(r: &RemoteRecord) -> (Key, bool) {
         phone,
     };
     (key, malformed)
+}
+
+/// A number the phone rules reject, kept as the API holds it, never changed: printable
+/// ASCII as it is, anything else (a non-ASCII digit, a space, a control character) escaped
+/// as `\u{9e6}`, so `202555০143` does not read as `202555143` or as `2025550143`.
+fn shown_as_is(number: &str) -> String {
+    number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '\\' {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
 }
 
 fn normalize(r: RemoteRecord, texts: &mut Texts) -> RemoteEntry {
@@ -750,5 +1020,49 @@ impl Texts {
         let text: Arc<str> = text.into();
         self.0.insert(text.clone());
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejected_number_is_kept_visibly() {
+        let record = |number: &str| RemoteRecord {
+            id: 1,
+            phone_code: 1,
+            phone_number: number.into(),
+            campaign_id: CampaignId::GLOBAL,
+            insert_date: String::new(),
+            campaign_name: None,
+            reason: None,
+            purpose: None,
+        };
+        let (key, malformed) = key_of(&record("202555\u{9e6}143"));
+        assert!(malformed);
+        assert_eq!(key.phone.national, "202555\\u{9e6}143");
+        assert_eq!(key.phone.display(), "+1 202555\\u{9e6}143");
+        let (key, _) = key_of(&record("12 \\"));
+        assert_eq!(key.phone.national, "12\\u{20}\\u{5c}");
+    }
+
+    #[test]
+    fn a_read_stops_within_its_bounds() {
+        let work = Work::default();
+        // No bound before the first page.
+        assert!((0..100_000).all(|_| work.allow().is_ok()));
+        work.reset();
+        work.bound(2_001, 2_000, 0);
+        let allowed = (0..1_000_000).take_while(|_| work.allow().is_ok()).count() as u64;
+        assert_eq!(allowed, BASE_REQUESTS + 3 * 4 + (86_400 + 4 * PAGE));
+        assert!(work.allow().unwrap_err().contains("searches"));
+        work.reset();
+        work.bound(10, 2_000, 0);
+        // Twice the total and one filter's worth of pages.
+        work.records.store(2_020, Ordering::Relaxed);
+        assert!(work.allow().is_ok());
+        work.records.fetch_add(1, Ordering::Relaxed);
+        assert!(work.allow().unwrap_err().contains("entries"));
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::api::{ApiError, Client, ClientConfig};
 use crate::cli::TargetArgs;
-use crate::http::RetryPolicy;
+use crate::http::{RetryPolicy, redact_url};
 use crate::manifest::Config;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig, SandboxError};
 use secrecy::SecretString;
@@ -32,6 +32,7 @@ pub enum TargetError {
         )
     )]
     NoneInCi,
+    /// `raw` is shown with its userinfo and query redacted.
     #[error("--api-url {raw:?} is not a URL: {source}")]
     #[diagnostic(
         code(dnc::target::bad_url),
@@ -105,7 +106,7 @@ pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected, Ta
     match (url, token) {
         _ if args.sandbox => embedded(args, config).await,
         (Some(url), Some(token)) => {
-            let description = format!("Convoso API at {url}");
+            let description = format!("Convoso API at {}", redact_url(url.as_str()));
             Ok(Connected {
                 client: client(url, token, args)?,
                 description,
@@ -116,6 +117,18 @@ pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected, Ta
         (None, Some(_)) => Err(TargetError::NoUrl),
         (None, None) if is_ci() => Err(TargetError::NoneInCi),
         (None, None) => embedded(args, config).await,
+    }
+}
+
+/// Which API `args` name, as saved plans record it: the API URL without userinfo or query,
+/// or `embedded sandbox`. Known before anything connects, so `apply` refuses a plan saved
+/// against another target before it sends a request.
+pub fn identity(args: &TargetArgs) -> String {
+    match api_url(args) {
+        Ok(Some(url)) if !args.sandbox => redact_url(url.as_str()),
+        Ok(_) => "embedded sandbox".to_string(),
+        // Connecting will refuse it; until then it is named as given.
+        Err(_) => redact_url(args.api_url.as_deref().unwrap_or_default().trim()),
     }
 }
 
@@ -135,7 +148,7 @@ fn api_url(args: &TargetArgs) -> Result<Option<url::Url>, TargetError> {
         format!("{raw}/")
     };
     let url = url::Url::parse(&with_slash).map_err(|source| TargetError::BadUrl {
-        raw: raw.to_string(),
+        raw: redact_url(raw),
         source,
     })?;
     match url.scheme() {

@@ -55,7 +55,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url.as_str())
+            .field("base_url", &http::redact_url(self.inner.base_url.as_str()))
             .field("token", &http::REDACTED)
             .field("retrier", &self.inner.retrier)
             .finish()
@@ -75,7 +75,7 @@ impl Client {
         if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
             return Err(ApiError::Config(format!(
                 "base URL `{}` is not an http(s) URL",
-                base_url.as_str()
+                http::redact_url(base_url.as_str())
             )));
         }
         // `…/v1` would lose its last segment when joined with `dnc/insert`.
@@ -83,7 +83,9 @@ impl Client {
             let path = format!("{}/", base_url.path());
             base_url.set_path(&path);
         }
-        let http = http::client(cfg.timeout).map_err(|e| ApiError::Config(e.to_string()))?;
+        let https_only = base_url.scheme() == "https";
+        let http =
+            http::client(cfg.timeout, https_only).map_err(|e| ApiError::Config(e.to_string()))?;
         let urls = [
             Endpoint::Insert,
             Endpoint::Update,
@@ -101,12 +103,16 @@ impl Client {
         let limiter = cfg
             .max_rps
             .map(|rps| RateLimiter::direct(Quota::per_second(rps)));
+        // The URL's password travels as basic auth: a server may echo it too.
+        let password = base_url.password().unwrap_or_default();
+        let password = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+        let redactor = Redactor::new(cfg.token.expose_secret()).also(&password);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 base_url,
                 urls,
-                redactor: Redactor::new(cfg.token.expose_secret()),
+                redactor,
                 token: cfg.token,
                 retrier: Retrier::new("Convoso API", cfg.retry),
                 limiter,
@@ -225,6 +231,14 @@ impl Client {
             .await
             .map_err(|e| self.transport(endpoint, &e))?;
         let status = resp.status().as_u16();
+        if let Some(location) = http::redirect_location(&resp) {
+            return Err(failed(ApiError::Redirected {
+                endpoint,
+                status,
+                location: self.redact(&location),
+                attempts: 0,
+            }));
+        }
         let retry_after = http::retry_after_header(resp.headers());
         let bytes = match http::read_capped(resp, MAX_BODY).await {
             Ok(bytes) => bytes,

@@ -228,6 +228,23 @@ pub enum ApiError {
         snippet: String,
         attempts: u32,
     },
+    #[error(
+        "{endpoint}: the API answered HTTP {status}, a redirect to {location}; dnc follows no redirect and sent nothing there"
+    )]
+    #[diagnostic(
+        code(dnc::api::redirected),
+        help(
+            "a redirect would carry the auth token to wherever it points: set DNC_API_URL (or \
+             --api-url) to the API's own https URL, after checking where the redirect goes and why"
+        )
+    )]
+    Redirected {
+        endpoint: Endpoint,
+        status: u16,
+        /// The `Location`, its userinfo, query and token redacted.
+        location: String,
+        attempts: u32,
+    },
     #[error("{endpoint}: no answer within the timeout, {attempts} attempt(s)")]
     #[diagnostic(
         code(dnc::api::timeout),
@@ -297,6 +314,7 @@ impl ApiError {
             ApiError::Rejected { attempts, .. }
             | ApiError::Unauthorized { attempts, .. }
             | ApiError::Status { attempts, .. }
+            | ApiError::Redirected { attempts, .. }
             | ApiError::Timeout { attempts, .. }
             | ApiError::Transport { attempts, .. }
             | ApiError::Garbled { attempts, .. }
@@ -310,6 +328,7 @@ impl ApiError {
             ApiError::Rejected { attempts, .. }
             | ApiError::Unauthorized { attempts, .. }
             | ApiError::Status { attempts, .. }
+            | ApiError::Redirected { attempts, .. }
             | ApiError::Timeout { attempts, .. }
             | ApiError::Transport { attempts, .. }
             | ApiError::Garbled { attempts, .. }

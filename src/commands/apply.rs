@@ -40,6 +40,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let mut who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
     if let Some(saved) = &saved {
+        saved::check_target(&args.path, saved, &target::identity(&args.target))?;
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
     }
     let json = args.format == OutputFormat::Json;
@@ -251,7 +252,7 @@ fn record_in_git(
         "dnc apply {}: plan {}, {} operations",
         who.commit
             .as_deref()
-            .map_or("(no commit)", |c| &c[..12.min(c.len())]),
+            .map_or("(no commit)", crate::ledger::short_hash),
         render::short_hash(plan),
         records.iter().filter(|r| r.event == Event::Start).count()
     );

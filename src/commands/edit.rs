@@ -57,7 +57,9 @@ pub(super) fn target(
         }
         return read_target(config, name);
     }
-    let files = super::fmt::manifest_files(&config.root, &config.manifests);
+    // A directory the globs cannot list is reported there, and the whole result is
+    // validated (which refuses it) before anything is written.
+    let files = super::fmt::manifest_files(&config.root, &config.manifests, &mut 0);
     let mut targets = Vec::new();
     for path in files {
         let name = crate::paths::relative(&config.root, &path);

@@ -20,8 +20,14 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
     };
     let mut unformatted = Vec::new();
     let mut refused = 0;
-    for file in manifest_files(&config.root, &config.manifests) {
+    for file in manifest_files(&config.root, &config.manifests, &mut refused) {
         let name = file.strip_prefix(&config.root).unwrap_or(&file);
+        // Never opened: a FIFO would block, and validate names what is wrong with it.
+        if !file.is_file() {
+            eprintln!("error: {}: not a regular file", name.display());
+            refused += 1;
+            continue;
+        }
         let bytes = std::fs::read(&file).map_err(CommandError::read(&file))?;
         let line = modeline::find(&config.root, name, modeline::MANIFEST_SCHEMA);
         let text = String::from_utf8_lossy(&bytes);
@@ -73,19 +79,27 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The files the `manifests` globs match, each once, in order.
-pub(super) fn manifest_files(root: &Path, patterns: &[String]) -> Vec<PathBuf> {
+/// The files the `manifests` globs match, each once, in order; a directory that cannot be
+/// listed is reported and counted as refused (its manifests would go unformatted unseen).
+pub(super) fn manifest_files(
+    root: &Path,
+    patterns: &[String],
+    refused: &mut usize,
+) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
-        let Ok(paths) = glob::glob(&root.join(pattern).to_string_lossy()) else {
+        let Ok(globbed) = manifest::glob(root, pattern) else {
             continue;
         };
-        let mut matched: Vec<PathBuf> = paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
-        matched.sort();
-        for path in matched {
+        for e in &globbed.errors {
+            eprintln!(
+                "error: `{pattern}`: cannot list {}: {}",
+                crate::paths::relative(root, e.path()),
+                e.error()
+            );
+            *refused += 1;
+        }
+        for path in globbed.paths {
             if !files.contains(&path) {
                 files.push(path);
             }

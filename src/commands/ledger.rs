@@ -158,9 +158,9 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
         commit: start
             .commit
             .as_deref()
-            .map(|c| c[..12.min(c.len())].to_string())
+            .map(|c| ledger::short_hash(c).to_string())
             .unwrap_or_default(),
-        plan: start.plan_hash[..12.min(start.plan_hash.len())].to_string(),
+        plan: ledger::short_hash(&start.plan_hash).to_string(),
         id: last.id.map(|i| i.to_string()).unwrap_or_default(),
         attempts: last.attempts.map(|a| a.to_string()).unwrap_or_default(),
         error: opt(&last.error),

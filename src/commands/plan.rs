@@ -33,7 +33,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         PlanFormat::Json => println!("{}", render::json(&plan)),
     }
     if let Some(path) = &args.out {
-        saved::save(path, &args.path, &plan)?;
+        saved::save(path, &args.path, &target::identity(&args.target), &plan)?;
         eprintln!("Saved plan {} to {}", plan.hash, path.display());
     }
     laps.lap("render");

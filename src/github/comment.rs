@@ -131,6 +131,11 @@ enum Failure {
     },
     Network(reqwest::Error),
     Malformed(String),
+    /// A 3xx: never followed, the token would go along.
+    Redirected {
+        status: StatusCode,
+        location: String,
+    },
 }
 
 impl Failure {
@@ -149,7 +154,7 @@ impl Failure {
                     || (*status == StatusCode::FORBIDDEN && retry_after.is_some())
             }
             Self::Network(error) => error.is_connect() || (idempotent && error.is_timeout()),
-            Self::Malformed(_) => false,
+            Self::Malformed(_) | Self::Redirected { .. } => false,
         }
     }
 
@@ -166,6 +171,7 @@ impl Failure {
             Self::Status { status, .. } => format!("answered HTTP {}", status.as_u16()),
             Self::Network(error) => http::transport_cause(error),
             Self::Malformed(reason) => reason.clone(),
+            Self::Redirected { status, .. } => format!("redirected (HTTP {})", status.as_u16()),
         }
     }
 
@@ -192,6 +198,11 @@ impl Failure {
             }
             Self::Network(source) => GithubError::Network { action, source },
             Self::Malformed(reason) => GithubError::InvalidResponse { action, reason },
+            Self::Redirected { status, location } => GithubError::Redirected {
+                action,
+                status: status.as_u16(),
+                location,
+            },
         }
     }
 }
@@ -201,8 +212,8 @@ impl<'a> Api<'a> {
         ctx: &'a GithubContext,
         token: &'a SecretString,
     ) -> Result<Self, GithubError> {
-        let client =
-            http::client(Duration::from_secs(60)).map_err(|source| GithubError::Network {
+        let client = http::client(Duration::from_secs(60), ctx.api_url.scheme() == "https")
+            .map_err(|source| GithubError::Network {
                 action: "set up the HTTP client".into(),
                 source,
             })?;
@@ -357,6 +368,12 @@ impl<'a> Api<'a> {
         }
         let response = request.send().await.map_err(Failure::Network)?;
         let status = response.status();
+        if let Some(location) = http::redirect_location(&response) {
+            return Err(Failure::Redirected {
+                status,
+                location: self.redactor.redact(&location),
+            });
+        }
         let retry_after = http::retry_after_header(response.headers());
         let next = response
             .headers()

@@ -268,6 +268,21 @@ pub enum GithubError {
         source: reqwest::Error,
     },
 
+    #[error(
+        "GitHub answered HTTP {status}, a redirect to {location}, when asked to {action}; dnc follows no redirect"
+    )]
+    #[diagnostic(
+        code(dnc::github::redirected),
+        help(
+            "a redirect would carry the GitHub token along: set GITHUB_API_URL to the REST API's own URL"
+        )
+    )]
+    Redirected {
+        action: String,
+        status: u16,
+        location: String,
+    },
+
     #[error("GitHub's answer when asked to {action} makes no sense: {reason}")]
     #[diagnostic(
         code(dnc::github::invalid_response),

@@ -112,6 +112,40 @@ fn not_regular() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file")
 }
 
+/// What a `manifests` glob matched under the config's directory.
+pub struct Globbed {
+    /// Every match but directories, sorted: a dangling symlink or FIFO is kept, so reading
+    /// it says what is wrong with it instead of the list quietly vanishing.
+    pub paths: Vec<PathBuf>,
+    /// Directories that could not be listed: what they hold is unknown.
+    pub errors: Vec<glob::GlobError>,
+}
+
+/// Expands `pattern` under `root`. The root is escaped: a config kept in a directory named
+/// `[x]` or `*` matches its own files, never others.
+pub fn glob(root: &Path, pattern: &str) -> Result<Globbed, glob::PatternError> {
+    let full = Path::new(&glob::Pattern::escape(&root.to_string_lossy())).join(pattern);
+    let mut out = Globbed {
+        paths: Vec::new(),
+        errors: Vec::new(),
+    };
+    for found in glob::glob(&full.to_string_lossy())? {
+        match found {
+            Ok(path) if path.is_dir() => {}
+            Ok(path) => out.paths.push(path),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out.paths.sort();
+    Ok(out)
+}
+
+/// Whether `path` is one `glob(root, pattern)` would match if it existed.
+pub fn glob_matches(root: &Path, pattern: &str, path: &Path) -> bool {
+    let full = Path::new(&glob::Pattern::escape(&root.to_string_lossy())).join(pattern);
+    glob::Pattern::new(&full.to_string_lossy()).is_ok_and(|g| g.matches_path(path))
+}
+
 /// The diagnostic code for a read failure.
 pub(super) fn code(e: &io::Error) -> &'static str {
     match e.kind() {

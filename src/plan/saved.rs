@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 pub struct SavedPlan {
     /// The config the plan was made from, as given on the command line.
     pub config: PathBuf,
+    /// The API the plan was read from ([`crate::target::identity`]); absent in files written
+    /// before dnc recorded it, which are refused like any other target.
+    #[serde(default)]
+    pub target: Option<String>,
     pub plan: Plan,
 }
 
@@ -51,6 +55,22 @@ pub enum SavedPlanError {
         )
     )]
     Tampered { path: PathBuf },
+    #[error(
+        "{} was planned against {}, not against {now}: its changes were read from other lists than these; nothing was applied",
+        path.display(),
+        saved.as_deref().unwrap_or("an unrecorded target")
+    )]
+    #[diagnostic(
+        code(dnc::plan::other_target),
+        help(
+            "apply it with the target it was planned against, or make the plan against this one with `dnc plan --out FILE` and review that"
+        )
+    )]
+    OtherTarget {
+        path: PathBuf,
+        saved: Option<String>,
+        now: String,
+    },
     #[error("{} has plan format {found}, this dnc reads format {expected}", path.display())]
     #[diagnostic(
         code(dnc::plan::format),
@@ -63,13 +83,14 @@ pub enum SavedPlanError {
     },
 }
 
-/// Writes `plan`, made from `config`, as a [`SavedPlan`], atomically: a reader never sees
-/// half a plan.
-pub fn save(path: &Path, config: &Path, plan: &Plan) -> Result<(), SavedPlanError> {
+/// Writes `plan`, made from `config` against `target`, as a [`SavedPlan`], atomically: a
+/// reader never sees half a plan.
+pub fn save(path: &Path, config: &Path, target: &str, plan: &Plan) -> Result<(), SavedPlanError> {
     /// A `SavedPlan` by reference: the plan is not copied to be written.
     #[derive(Serialize)]
     struct Saving<'a> {
         config: &'a Path,
+        target: &'a str,
         plan: &'a Plan,
     }
     let failed = |source| SavedPlanError::Write {
@@ -84,8 +105,15 @@ pub fn save(path: &Path, config: &Path, plan: &Plan) -> Result<(), SavedPlanErro
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
     // Buffered: serde writes a JSON document in many small pieces.
     let mut out = std::io::BufWriter::new(tmp);
-    serde_json::to_writer_pretty(&mut out, &Saving { config, plan })
-        .map_err(|e| failed(e.into()))?;
+    serde_json::to_writer_pretty(
+        &mut out,
+        &Saving {
+            config,
+            target,
+            plan,
+        },
+    )
+    .map_err(|e| failed(e.into()))?;
     out.write_all(b"\n").map_err(failed)?;
     let tmp = out.into_inner().map_err(|e| failed(e.into_error()))?;
     tmp.persist(path).map_err(|e| failed(e.error))?;
@@ -114,6 +142,19 @@ pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
         });
     }
     Ok(saved)
+}
+
+/// Refuses a saved plan read from `path` when it was made against another target than
+/// `now`: two accounts' lists may even look alike, so the remote hash alone cannot tell.
+pub fn check_target(path: &Path, saved: &SavedPlan, now: &str) -> Result<(), SavedPlanError> {
+    if saved.target.as_deref() == Some(now) {
+        return Ok(());
+    }
+    Err(SavedPlanError::OtherTarget {
+        path: path.to_path_buf(),
+        saved: saved.target.clone(),
+        now: now.to_string(),
+    })
 }
 
 /// What differs between a saved plan and the plan the same manifests give now, one line

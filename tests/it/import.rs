@@ -259,3 +259,30 @@ fn help() {
     let out = dnc_ok(dir.path(), &["import", "--help"]);
     insta::assert_snapshot!("import_help", out.stdout);
 }
+
+/// The API's keyword `-BLANK-` held as a reason (or purpose) is not written into a manifest,
+/// where `validate` refuses it: the entry is left out, counted, and the files validate.
+#[test]
+fn keyword_reasons_are_left_out_not_written() {
+    let sandbox = Sandbox::start_seeded(
+        [
+            seed("2025550150", 0).reason("-BLANK-").at(DATE),
+            seed("2025550152", 0)
+                .reason("DNC")
+                .purpose("-notblank-")
+                .at(DATE),
+            seed("2025550151", 0).reason("DNC").at(DATE),
+        ],
+        &[],
+    );
+    let project = Project::new(&Config::new().scope("global", &[]), &[]);
+    let out = project.dnc_ok(&sandbox, &["import", "--out", "lists"]);
+    has(
+        &out.stdout,
+        "  2 entries with a reason or purpose the API refuses (control characters, over 255 characters, -BLANK-): not imported, left unmanaged",
+    );
+    let written = read(project.dir.path(), "lists/imported-global.yaml");
+    assert!(!written.to_lowercase().contains("blank-"), "{written}");
+    dnc_ok(project.dir.path(), &["validate"]);
+    plan_is_clean(&project, &sandbox, 2);
+}

@@ -305,3 +305,241 @@ fn kept_crashes_do_not_panic() {
         }
     }
 }
+
+/// `git ARGS` in `dir` as one fixed author.
+fn git(dir: &Path, args: &[&str]) -> String {
+    crate::common::git(dir, args, "Ada Lovelace", "2026-03-02T10:00:00Z")
+}
+
+/// A config with one opt-out, committed in a clone of a bare origin: what `apply
+/// --ledger-branch` records into.
+fn repo_with_an_opt_out(root: &Path) -> PathBuf {
+    let origin = root.join("origin.git");
+    std::fs::create_dir_all(&origin).unwrap();
+    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    git(root, &["clone", "-q", origin.to_str().unwrap(), "work"]);
+    let dir = root.join("work");
+    write(
+        &dir,
+        &[
+            ("dnc.yaml", config().as_bytes()),
+            (
+                "lists/m.yaml",
+                b"entries:\n  - {number: \"202-555-0143\", scope: global, reason: DNC}\n",
+            ),
+        ],
+    );
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "One opt-out"]);
+    dir
+}
+
+/// `GITHUB_SHA` and ledger fields are any text: cut on characters, padded without
+/// `format!`'s 65,535 width limit, never a panic.
+#[test]
+fn multibyte_commits_and_huge_ledger_fields_do_not_panic() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = repo_with_an_opt_out(root.path());
+    let sandbox = crate::common::Sandbox::start(&[]);
+    let sha = "é".repeat(40);
+    let apply = crate::common::run(
+        crate::common::command(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
+            .env("HOME", &dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GITHUB_SHA", &sha)
+            .envs(sandbox.target()),
+    )
+    .ok();
+    assert!(!apply.stderr.contains("panicked"), "{}", apply.stderr);
+    git(&dir, &["fetch", "-q", "origin"]);
+    let subject = git(&dir, &["log", "-1", "--format=%s", "origin/dnc-ledger"]);
+    assert!(
+        subject.starts_with(&format!("dnc apply {}: plan ", "é".repeat(12))),
+        "{subject}"
+    );
+    // A reason and an error far wider than any format width.
+    let ledger = dir.join(".dnc/ledger.jsonl");
+    let wide: String = std::fs::read_to_string(&ledger)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["reason"] = "r".repeat(70_000).into();
+            record["error"] = "e".repeat(70_000).into();
+            format!("{record}\n")
+        })
+        .collect();
+    std::fs::write(&ledger, wide).unwrap();
+    for format in ["table", "csv", "json"] {
+        let out = crate::common::dnc_ok(&dir, &["ledger", "--format", format]);
+        assert!(out.stdout.contains(&"r".repeat(70_000)), "{format}");
+        assert!(out.stdout.contains(&"é".repeat(12)), "{format}");
+        assert!(!out.stdout.contains(&"é".repeat(13)), "{format}");
+    }
+}
+
+/// Durations beyond what `Duration` holds are refused with the variable or flag named.
+#[test]
+fn durations_too_large_are_refused_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), &[("dnc.yaml", config().as_bytes())]);
+    let flag = crate::common::dnc(tmp.path(), &["plan", "--retry-budget", "1e20"], &[]).fails(1);
+    insta::assert_snapshot!(flag.stderr, @r"
+        error: invalid value '1e20' for '--retry-budget <SECS>': `1e20` is more seconds than dnc can count
+
+        For more information, try '--help'.
+    ");
+    let env = crate::common::dnc(
+        tmp.path(),
+        &["plan", "--sandbox"],
+        &[("DNC_RETRY_BUDGET", "1e300")],
+    )
+    .fails(1);
+    assert!(
+        env.stderr.contains("more seconds than dnc can count"),
+        "{}",
+        env.stderr
+    );
+    let delay = crate::common::dnc(
+        tmp.path(),
+        &["plan", "--sandbox"],
+        &[("DNC_RETRY_BASE_DELAY_MS", "18446744073709551615")],
+    );
+    assert!(!delay.stderr.contains("panicked"), "{}", delay.stderr);
+}
+
+/// Words the CLI fuzz draws arguments from: every subcommand but `sandbox` (a server that
+/// runs until stopped), flags, and values that are too large, negative, not numbers, not
+/// dates, multibyte or very long.
+fn word() -> impl Strategy<Value = String> {
+    let words = &[
+        "validate",
+        "plan",
+        "apply",
+        "import",
+        "history",
+        "ledger",
+        "report",
+        "fmt",
+        "schema",
+        "completions",
+        "man",
+        "manifest",
+        "config",
+        "bash",
+        "--format",
+        "json",
+        "csv",
+        "table",
+        "markdown",
+        "html",
+        "--retry-budget",
+        "--read-concurrency",
+        "--max-rps",
+        "--number",
+        "--phone-code",
+        "--since",
+        "--until",
+        "--ledger",
+        "--out",
+        "--csv-threshold",
+        "--api-url",
+        "--allow-removals",
+        "--concurrency",
+        "--scope",
+        "--yes",
+        "--check",
+        "--diff",
+        "--sandbox",
+        "--detailed-exitcode",
+        "--blank-reason",
+        "--only-unmanaged",
+        "1e20",
+        "-1",
+        "NaN",
+        "inf",
+        "0",
+        "65536",
+        "18446744073709551616",
+        "9999-99-99",
+        "2026-02-30",
+        "२०२५५५०१४३",
+        "+1 (202) 555-0143",
+        "http://[::1",
+        "http://u:p@h/?t=1",
+        "dnc.yaml",
+        "..",
+        "/dev/zero",
+        "-",
+        "--",
+        "é",
+        "\u{202e}",
+        "",
+    ][..];
+    prop_oneof![
+        8 => prop::sample::select(words).prop_map(str::to_string),
+        1 => (1..70_000usize).prop_map(|n| "9".repeat(n)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(24), ..ProptestConfig::default() })]
+
+    /// Any arguments and hostile environment values: a usage error or a clean result,
+    /// never a panic.
+    #[test]
+    fn cli_arguments_never_panic(
+        args in prop::collection::vec(word(), 0..6),
+        env in prop::collection::vec(
+            (
+                prop::sample::select(&[
+                    "DNC_RETRY_BUDGET", "DNC_RETRY_BASE_DELAY_MS", "DNC_TODAY", "GITHUB_SHA",
+                    "DNC_API_MAX_OFFSET", "DNC_MASK_NUMBERS", "DNC_API_URL",
+                ][..]),
+                word(),
+            ),
+            0..3,
+        ),
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), &[
+            ("dnc.yaml", config().as_bytes()),
+            ("lists/m.yaml", b"entries:\n  - {number: \"202-555-0143\", scope: global, reason: DNC}\n"),
+        ]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = crate::common::dnc(tmp.path(), &args, &env);
+        prop_assert!(!out.stderr.contains("panicked"), "{args:?} {env:?}: {}", out.stderr);
+        prop_assert!([0, 1, 2].contains(&out.code), "{args:?} {env:?}: {}", out.code);
+    }
+}
+
+/// A ledger as `apply` writes it: a create that finished and a removal that did not.
+const LEDGER: &str = concat!(
+    r#"{"time":"2026-03-02T10:00:00.000Z","event":"start","plan_hash":"aaaaaaaaaaaaaaaa","op":0,"change":"create","campaign_id":0,"phone_code":1,"phone_number":"2025550143","reason":"DNC","source":"lists/m.yaml:2","actor":"ada","commit":"0123456789abcdef"}"#,
+    "\n",
+    r#"{"time":"2026-03-02T10:00:01.000Z","event":"finish","plan_hash":"aaaaaaaaaaaaaaaa","op":0,"change":"create","campaign_id":0,"phone_code":1,"phone_number":"2025550143","outcome":"done","id":7,"attempts":1}"#,
+    "\n",
+    r#"{"time":"2026-03-02T10:00:02.000Z","event":"start","plan_hash":"aaaaaaaaaaaaaaaa","op":1,"change":"remove","campaign_id":111,"phone_code":44,"phone_number":"2079460018","removal_reason":"Consent given"}"#,
+    "\n",
+);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(24), ..ProptestConfig::default() })]
+
+    /// A mutated ledger is read or refused in every format, never a panic.
+    #[test]
+    fn mutated_ledgers_never_panic(
+        mutations in prop::collection::vec(mutation(), 1..8),
+        format in prop::sample::select(&["table", "csv", "json"][..]),
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        let bytes = mutate(LEDGER.as_bytes().to_vec(), &mutations);
+        write(tmp.path(), &[("dnc.yaml", config().as_bytes()), (".dnc/ledger.jsonl", &bytes)]);
+        let _ = dnc::ledger::read(&tmp.path().join(".dnc/ledger.jsonl"))
+            .map(|(records, _)| dnc::ledger::operations(records));
+        let out = crate::common::dnc(tmp.path(), &["ledger", "--format", format], &[]);
+        prop_assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        prop_assert!([0, 1].contains(&out.code), "{}: {}", out.code, out.stderr);
+    }
+}

@@ -38,18 +38,15 @@ impl Check<'_> {
                 self.error(outside(file, pattern, refusal, p.span.clone()));
                 continue;
             }
-            let full = config.root.join(pattern);
-            let matches = match glob::glob(&full.to_string_lossy()) {
-                Ok(m) => {
-                    let mut m: Vec<PathBuf> =
-                        m.filter_map(Result::ok).filter(|p| p.is_file()).collect();
-                    let new = extra.filter(|x| {
-                        !m.iter().any(|p| same_path(p, x))
-                            && glob::Pattern::new(&full.to_string_lossy())
-                                .is_ok_and(|g| g.matches_path(x))
-                    });
-                    m.extend(new.map(Path::to_path_buf));
-                    m
+            let globbed = match crate::manifest::files::glob(&config.root, pattern) {
+                Ok(mut globbed) => {
+                    if let Some(x) = extra.filter(|x| {
+                        !globbed.paths.iter().any(|p| same_path(p, x))
+                            && crate::manifest::files::glob_matches(&config.root, pattern, x)
+                    }) {
+                        globbed.paths.push(x.to_path_buf());
+                    }
+                    globbed
                 }
                 Err(e) => {
                     self.error(At(file).diag(
@@ -63,7 +60,27 @@ impl Check<'_> {
                     continue;
                 }
             };
-            if matches.is_empty() {
+            for e in &globbed.errors {
+                let dir = crate::paths::relative(&config.root, e.path());
+                self.error(
+                    At(file)
+                        .diag(
+                            Severity::Error,
+                            "dnc::config::unlistable",
+                            format!(
+                                "`{pattern}`: cannot list {dir}: {}; the manifests in it would be missing",
+                                e.error()
+                            ),
+                            p.span.clone(),
+                            "while expanding this",
+                        )
+                        .with_help(
+                            "make the directory readable, or remove it if it holds no manifest: a list that is not read cannot be planned",
+                        ),
+                );
+            }
+            let matches = globbed.paths;
+            if matches.is_empty() && globbed.errors.is_empty() {
                 self.error(
                     At(file)
                         .diag(
@@ -76,8 +93,6 @@ impl Check<'_> {
                         .with_help("paths are relative to the directory of the config file"),
                 );
             }
-            let mut matches = matches;
-            matches.sort();
             for m in matches {
                 let same_as_config = m.canonicalize().ok() == config_path.canonicalize().ok();
                 if !same_as_config && !paths.iter().any(|(q, _)| *q == m) {
