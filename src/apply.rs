@@ -158,12 +158,30 @@ async fn run(client: &Client, change: &Change) -> Finished {
                     .changed()
                     .then(|| purpose.new.clone().unwrap_or_default()),
             };
-            match client.update(&req).await {
-                Ok(r) => Finished::ok(Outcome::Done, *id, r.attempts),
-                Err(e) => Finished::failed(&e),
-            }
+            update(client, &req).await
+        }
+        // Both values are sent: the remote ones are not known, so neither may be left as is.
+        Change::Reassert {
+            id,
+            reason,
+            purpose,
+            ..
+        } => {
+            let req = UpdateRequest {
+                id: *id,
+                reason: Some(reason.clone()),
+                purpose: Some(purpose.clone().unwrap_or_default()),
+            };
+            update(client, &req).await
         }
         Change::Remove { key, .. } | Change::Prune { key, .. } => remove(client, key).await,
+    }
+}
+
+async fn update(client: &Client, req: &UpdateRequest) -> Finished {
+    match client.update(req).await {
+        Ok(r) => Finished::ok(Outcome::Done, req.id, r.attempts),
+        Err(e) => Finished::failed(&e),
     }
 }
 
@@ -268,6 +286,12 @@ fn record_for(
     let key = change.key();
     let (reason, purpose, removal_reason, source) = match change {
         Change::Create {
+            reason,
+            purpose,
+            source,
+            ..
+        }
+        | Change::Reassert {
             reason,
             purpose,
             source,

@@ -7,5 +7,6 @@ mod wire;
 pub use client::{Client, ClientConfig, Reply};
 pub use error::{ApiError, Endpoint, ErrorKind};
 pub use wire::{
-    DeleteRequest, InsertRequest, RemoteRecord, SearchPage, SearchQuery, TextFilter, UpdateRequest,
+    DeleteRequest, Echoes, InsertRequest, RemoteRecord, SearchPage, SearchQuery, TextFilter,
+    UpdateRequest,
 };

@@ -28,6 +28,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         .unwrap_or_else(|| config.root.join(".dnc").join("ledger.jsonl"));
     let who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
+    let applied = applied_before(&args, &config.root, &ledger_path)?;
     if let Some(saved) = &saved {
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
     }
@@ -43,7 +44,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     one_thread()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description));
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts)
+        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, &applied)
             .await
             .map_err(|e| super::read_failed(e, &config_path))?;
         super::refuse_if_incomplete(&plan, "this plan", "nothing was applied")?;
@@ -320,6 +321,29 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
         Ok(())
     } else {
         Err(ApplyError::NotConfirmed.into())
+    }
+}
+
+/// What earlier applies recorded: the ledger file, and the ledger branch as last fetched from
+/// its remote. A branch that cannot be read only means more re-asserts, so it is a warning.
+fn applied_before(
+    args: &ApplyArgs,
+    root: &Path,
+    ledger_path: &Path,
+) -> Result<crate::known::Applied> {
+    let remote_rev = args
+        .ledger_branch
+        .as_ref()
+        .map(|b| format!("{}/{b}", args.ledger_remote));
+    match super::applied(root, Some(ledger_path), remote_rev.as_deref()) {
+        Err(crate::known::AppliedError::Branch { rev, reason }) => {
+            eprintln!(
+                "warning: the ledger branch {rev} was not read ({reason}); using {} only",
+                ledger_path.display()
+            );
+            Ok(super::applied(root, Some(ledger_path), None)?)
+        }
+        other => Ok(other?),
     }
 }
 

@@ -165,6 +165,17 @@ fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
     }
 }
 
+/// What dnc last applied, per the ledger `file` (default `.dnc/ledger.jsonl` beside the
+/// config) and, when named, the ledger branch `rev`: the values the API may not echo.
+fn applied(
+    root: &Path,
+    file: Option<&Path>,
+    rev: Option<&str>,
+) -> Result<crate::known::Applied, crate::known::AppliedError> {
+    let default = root.join(".dnc").join("ledger.jsonl");
+    crate::known::Applied::load(file.unwrap_or(&default), rev.map(|r| (root, r)))
+}
+
 /// A read that stopped the command, as a diagnostic; an unknown scope points at its line in
 /// the config.
 fn read_failed(error: ReadError, config_path: &Path) -> miette::Report {

@@ -88,13 +88,20 @@ fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan>
     let (config, desired) = load_valid(&args.path, out)?;
     laps.lap("load");
     let opts = super::read_options(&args.target, &desired);
+    let applied = applied(args, &config)?;
+    laps.lap("ledger");
     runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         announce(args, &connected);
         laps.lap("connect");
-        let plan = crate::plan::make_with_laps(&connected.client, &config, &desired, &opts, |p| {
-            laps.lap(p)
-        })
+        let plan = crate::plan::make_with_laps(
+            &connected.client,
+            &config,
+            &desired,
+            &opts,
+            &applied,
+            |p| laps.lap(p),
+        )
         .await;
         connected.close().await;
         plan.map_err(|e| super::read_failed(e, &args.path))
@@ -138,30 +145,41 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
             laps.resume();
             let (connected, remote) = read?;
             announce(args, &connected);
+            let applied = applied(args, &config)?;
+            laps.lap("ledger");
+            let opts = super::read_options(&args.target, &desired);
             let remote = match remote {
                 Ok(Some(remote)) => Ok(remote),
-                Ok(None) => {
-                    let opts = super::read_options(&args.target, &desired);
-                    state::read(&connected.client, &scopes, &opts).await
-                }
+                Ok(None) => state::read(&connected.client, &scopes, &opts).await,
                 Err(e) => Err(e),
             };
             let plan = match remote {
-                Ok(remote) => Ok(crate::plan::from_remote(
+                Ok(remote) => crate::plan::from_remote(
                     &connected.client,
                     &config,
                     &desired,
                     remote,
-                    early.concurrency,
+                    &opts,
+                    &applied,
                     |p| laps.lap(p),
                 )
-                .await),
+                .await
+                .map_err(|e| super::read_failed(e, &args.path)),
                 Err(e) => Err(super::read_failed(e, &args.path)),
             };
             connected.close().await;
             plan
         })
     })
+}
+
+/// What dnc last applied, per `--ledger` (or the default file) and `--ledger-branch`.
+fn applied(args: &PlanArgs, config: &Config) -> Result<crate::known::Applied> {
+    Ok(super::applied(
+        &config.root,
+        args.ledger.as_deref(),
+        args.ledger_branch.as_deref(),
+    )?)
 }
 
 /// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the

@@ -1,7 +1,8 @@
 //! The diff between the desired set and the remote state, scope by scope.
 
 use super::{
-    Change, Deadline, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, ScopePlan,
+    Change, Deadline, Duplicate, Edit, Effect, FORMAT_VERSION, KnownCounts, Plan, RemoteSnapshot,
+    ScopePlan,
 };
 use super::{hash, safety};
 use crate::entry::{CampaignId, Key};
@@ -168,6 +169,7 @@ fn diff_scope(
         already_absent: 0,
         unmanaged: Vec::new(),
         duplicates: Vec::new(),
+        known: KnownCounts::default(),
     };
     for &entry in &wanted.entries {
         match by_key.mark(&entry.key, &mut named) {
@@ -178,10 +180,13 @@ fn diff_scope(
                 source: entry.source.clone(),
                 deadline: entry.requested_at.map(|r| honor.deadline(r)),
             }),
-            Some(remote) => match update_for(entry, remote) {
-                Some(change) => plan.changes.push(change),
-                None => plan.unchanged += 1,
-            },
+            Some(remote) => {
+                plan.known.add(remote.known);
+                match update_for(entry, remote) {
+                    Some(change) => plan.changes.push(change),
+                    None => plan.unchanged += 1,
+                }
+            }
         }
     }
     for &tomb in &wanted.tombstones {
@@ -258,8 +263,19 @@ impl Honor<'_> {
 }
 
 /// An update when the reason or purpose differs; compared before anything is copied, since
-/// nearly every entry matches.
+/// nearly every entry matches. A value neither the API nor the ledger shows is re-asserted:
+/// never assumed equal, and once applied the ledger knows it.
 fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
+    if !remote.known.is_known() {
+        return Some(Change::Reassert {
+            id: remote.id,
+            key: entry.key.clone(),
+            reason: entry.reason.to_string(),
+            purpose: owned(&entry.purpose),
+            source: entry.source.clone(),
+            known: remote.known,
+        });
+    }
     let same = remote.reason.as_deref() == Some(&*entry.reason)
         && remote.purpose.as_deref() == entry.purpose.as_deref();
     (!same).then(|| Change::Update {
@@ -274,6 +290,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
             new: owned(&entry.purpose),
         },
         source: entry.source.clone(),
+        known: remote.known,
     })
 }
 
@@ -397,6 +414,7 @@ mod tests {
             purpose: None,
             insert_date: "2026-01-01 00:00:00".into(),
             malformed: false,
+            known: crate::known::Known::default(),
         }
     }
 
@@ -438,6 +456,7 @@ mod tests {
                     ScopeState {
                         entries: global,
                         incomplete: None,
+                        requests: 0,
                     },
                 ),
                 (
@@ -445,6 +464,7 @@ mod tests {
                     ScopeState {
                         entries: sales,
                         incomplete: None,
+                        requests: 0,
                     },
                 ),
             ],

@@ -2,8 +2,10 @@
 
 use super::{
     Options, UNMANAGED_SHOWN, changed, deadline_text, early_removal_text, effect_text,
-    incomplete_banner, or_none, read_status, scope_title, short_hash, summary, word_diff,
+    incomplete_banner, known_summary, known_text, or_none, read_status, reassert_parts,
+    scope_title, short_hash, summary, word_diff,
 };
+use crate::known::{Known, Source};
 use crate::plan::{Change, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write;
@@ -43,6 +45,9 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options) {
         opts.paint(BOLD, &scope_title(s)),
         read_status(s)
     );
+    if let Some(known) = known_summary(s) {
+        let _ = writeln!(out, "  {}", opts.paint(DIM, &known));
+    }
     if s.changes.is_empty() && s.unmanaged.is_empty() && s.duplicates.is_empty() {
         let _ = writeln!(out, "  no changes");
     }
@@ -114,11 +119,31 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
                 let _ = writeln!(out, "      {}", opts.paint(style, &deadline_text(d)));
             }
         }
+        Change::Reassert {
+            id,
+            reason,
+            purpose,
+            source,
+            known,
+            ..
+        } => {
+            let head = opts.paint(YELLOW, &format!("! {number}"));
+            let _ = writeln!(
+                out,
+                "  {head}  id {id}  re-assert (sent once; the ledger then knows it)  {}",
+                opts.paint(DIM, &source.to_string())
+            );
+            for (label, value, how) in reassert_parts(reason, purpose, *known) {
+                let how = opts.paint(DIM, &format!("(remote: {how})"));
+                let _ = writeln!(out, "      {label}: {value}  {how}");
+            }
+        }
         Change::Update {
             id,
             reason,
             purpose,
             source,
+            known,
             ..
         } => {
             let head = opts.paint(YELLOW, &format!("~ {number}"));
@@ -135,7 +160,11 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
                         opts.paint(RED, &format!("[-{t}-]"))
                     }
                 });
-                let _ = writeln!(out, "      {label}: {text}");
+                let _ = writeln!(
+                    out,
+                    "      {label}: {text}{}",
+                    known_note(*known, label, opts)
+                );
             }
         }
         Change::Remove {
@@ -174,6 +203,22 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             );
         }
     }
+}
+
+/// `  (was: last applied on … per the ledger)` where the old value was not read from the API.
+fn known_note(known: Known, label: &str, opts: Options) -> String {
+    let source = if label == "reason" {
+        known.reason
+    } else {
+        known.purpose
+    };
+    if source == Source::Api {
+        return String::new();
+    }
+    format!(
+        "  {}",
+        opts.paint(DIM, &format!("(was: {})", known_text(source)))
+    )
 }
 
 fn human_safety(out: &mut String, plan: &Plan, opts: Options) {

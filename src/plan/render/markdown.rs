@@ -3,9 +3,10 @@
 
 use super::{
     MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, changed, deadline_text,
-    early_removal_text, effect_text, incomplete_banner, or_none, read_status, scope_title,
-    short_hash, summary, word_diff,
+    early_removal_text, effect_text, incomplete_banner, known_summary, known_text, or_none,
+    read_status, reassert_parts, scope_title, short_hash, summary, word_diff,
 };
+use crate::known::Source;
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
 
@@ -103,6 +104,18 @@ fn head(plan: &Plan, opts: Options) -> String {
             out,
             "> \n> Apply refuses this plan unless run with `--allow-early-removals {}`.\n",
             early.len()
+        );
+    }
+    for (s, known) in plan
+        .scopes
+        .iter()
+        .filter_map(|s| Some((s, known_summary(s)?)))
+    {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> **{}**: the API does not show every reason and purpose here. {}\n",
+            escape(&scope_title(s)),
+            escape(&known)
         );
     }
     for s in plan.scopes.iter().filter(|s| s.incomplete.is_some()) {
@@ -224,11 +237,33 @@ fn change_row(change: &Change, opts: Options) -> String {
                 source.line
             )
         }
+        Change::Reassert {
+            id,
+            reason,
+            purpose,
+            source,
+            known,
+            ..
+        } => {
+            let parts: Vec<String> = reassert_parts(reason, purpose, *known)
+                .iter()
+                .map(|(label, value, how)| {
+                    format!("{label}: {} (remote: {})", escape(value), escape(how))
+                })
+                .collect();
+            format!(
+                "| 🔁 re-assert | {number} | id {id}; {}; sent once, then the ledger knows it | `{}:{}` |\n",
+                parts.join("; "),
+                source.file,
+                source.line
+            )
+        }
         Change::Update {
             id,
             reason,
             purpose,
             source,
+            known,
             ..
         } => {
             let edits: Vec<String> = changed(reason, purpose)
@@ -242,7 +277,16 @@ fn change_row(change: &Change, opts: Options) -> String {
                             format!("<del>{}</del>", escape(t))
                         }
                     });
-                    format!("{label}: {diff}")
+                    let how = if label == "reason" {
+                        known.reason
+                    } else {
+                        known.purpose
+                    };
+                    let was = match how {
+                        Source::Api => String::new(),
+                        how => format!(" (was: {})", escape(&known_text(how))),
+                    };
+                    format!("{label}: {diff}{was}")
                 })
                 .collect();
             format!(
@@ -343,6 +387,7 @@ mod tests {
                 already_absent: 0,
                 unmanaged: vec![],
                 duplicates: vec![],
+                known: Default::default(),
             }],
             safety: Safety {
                 max_removals: 25,
