@@ -462,3 +462,104 @@ fn from_ledger(e: &mut RemoteEntry, attr: Attr, applied: &Applied) {
     }
     attr.set(e, Source::Ledger { applied_on: day }, value);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(time: &str, change: &str, outcome: &str, id: u64, reason: &str) -> Vec<u8> {
+        serde_json::json!({
+            "time": time, "event": "finish", "plan_hash": "p", "op": 0, "change": change,
+            "campaign_id": 0, "phone_code": 1, "phone_number": "2025550143",
+            "reason": reason, "outcome": outcome, "id": id,
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn applied(lines: &[Vec<u8>]) -> Applied {
+        let mut a = Applied::default();
+        for l in lines {
+            a.add(serde_json::from_slice(l).unwrap());
+        }
+        a
+    }
+
+    fn entry(id: u64) -> RemoteEntry {
+        RemoteEntry {
+            id,
+            key: Key {
+                scope: CampaignId(0),
+                phone: Phone {
+                    code: 1,
+                    national: "2025550143".into(),
+                },
+            },
+            reason: None,
+            purpose: None,
+            insert_date: "2026-03-03 10:30:00".into(),
+            malformed: false,
+            known: Known {
+                reason: Source::Unknown,
+                purpose: Source::Unknown,
+            },
+        }
+    }
+
+    fn reason(a: &Applied, id: u64) -> Option<(String, String)> {
+        let (day, value) = a.last(&entry(id), Attr::Reason)?;
+        Some((day.to_string(), value.as_deref().unwrap_or("").to_string()))
+    }
+
+    #[test]
+    fn times_pack_in_order() {
+        let a = packed_time("2026-12-05T10:30:00.123Z").unwrap();
+        assert_eq!(a, 20_261_205_103_000_123);
+        assert!(packed_time("2026-12-05T10:30:01.000Z").unwrap() > a);
+        assert_eq!(packed_time("2026-12-05").unwrap(), 20_261_205_000_000_000);
+        assert_eq!(packed_time("x"), None);
+    }
+
+    #[test]
+    fn the_last_settled_operation_of_the_same_entry_counts() {
+        let a = applied(&[
+            line("2026-03-02T10:00:00.000Z", "create", "done", 7, "DNC"),
+            line("2026-03-04T10:00:00.000Z", "update", "failed", 7, "Failed"),
+            line(
+                "2026-03-03T10:00:00.000Z",
+                "reassert",
+                "done",
+                7,
+                "Customer Request",
+            ),
+        ]);
+        assert_eq!(
+            reason(&a, 7),
+            Some(("2026-03-03".into(), "Customer Request".into()))
+        );
+        // Another id: the entry was removed and added again by someone else.
+        assert_eq!(reason(&a, 8), None);
+        let removed = applied(&[
+            line("2026-03-02T10:00:00.000Z", "create", "done", 7, "DNC"),
+            line("2026-03-05T10:00:00.000Z", "remove", "done", 7, ""),
+        ]);
+        assert_eq!(reason(&removed, 7), None);
+    }
+
+    #[test]
+    fn a_ledger_value_never_contradicts_the_api() {
+        let a = applied(&[line("2026-03-02T10:00:00.000Z", "create", "done", 7, "")]);
+        let mut e = entry(7);
+        e.known.reason = Source::NotBlank;
+        from_ledger(&mut e, Attr::Reason, &a);
+        assert_eq!(
+            e.known.reason,
+            Source::NotBlank,
+            "blank per the ledger, not per the API"
+        );
+        let mut e = entry(7);
+        from_ledger(&mut e, Attr::Reason, &a);
+        assert!(matches!(e.known.reason, Source::Ledger { .. }));
+        assert_eq!(e.reason, None);
+    }
+}

@@ -344,3 +344,55 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn import_leaves_out_and_counts_reasons_the_api_does_not_show() {
+    let s = Sandbox::start_seeded(remote(), &["--profile", "contract"]);
+    // Only DNC is declared: the other reasons cannot be searched for, and no purpose can.
+    let p = Project::new(&Config::standard().with("reasons: [DNC]\n"), &[]);
+    let import = p.dnc_ok(&s, &["import", "."]);
+    insta::assert_snapshot!(normalize(&import.stdout), @r#"
+        Target: Convoso API at [sandbox]/
+        global: 3 entries in Convoso; imported 1 entry into lists/imported-global.yaml
+          1 entry without a reason in Convoso: not imported, left unmanaged (--blank-reason TEXT adopts them)
+          1 entry whose reason or purpose the API does not show (its filters, the config's `reasons:` and `purposes:`, and the ledger did not tell it): not imported, left unmanaged
+        campaign 111 "Sales Campaign": 1 entry in Convoso; nothing to import
+          1 entry whose reason or purpose the API does not show (its filters, the config's `reasons:` and `purposes:`, and the ledger did not tell it): not imported, left unmanaged
+        purpose-type: 1 entry in Convoso; nothing to import
+          1 entry whose reason or purpose the API does not show (its filters, the config's `reasons:` and `purposes:`, and the ledger did not tell it): not imported, left unmanaged
+        Wrote 1 file(s). `dnc plan` now shows no changes for these entries.
+        "#);
+    p.dnc_ok(&s, &["validate", "."]);
+    let plan = p.dnc_ok(&s, &["plan", ".", "--detailed-exitcode"]);
+    has(
+        &plan.stdout,
+        "Plan: 0 to create, 0 to update, 0 to remove, 0 to prune; 4 unmanaged",
+    );
+}
+
+/// The searches one `dnc plan` sends to `s`.
+fn plan_requests(p: &Project, s: &Sandbox) -> u64 {
+    let before = s.requests();
+    p.dnc_ok(s, &["plan", ".", "--detailed-exitcode"]);
+    s.requests() - before
+}
+
+#[test]
+fn learning_from_the_ledger_costs_six_searches_per_scope_whatever_its_size() {
+    let mut manifest = String::from("defaults:\n  scope: global\nentries:\n");
+    for i in 0..30 {
+        manifest.push_str(&format!(
+            "  - number: \"+1 202-555-01{i:02}\"\n    reason: DNC\n"
+        ));
+    }
+    let mut sent = Vec::new();
+    for profile in ["sdk", "contract"] {
+        let s = Sandbox::start(&["--profile", profile]);
+        let p = Project::new(&Config::standard(), &[("lists/a.yaml", &manifest)]);
+        p.dnc_ok(&s, &["apply", ".", "--yes"]);
+        sent.push(plan_requests(&p, &s));
+    }
+    // One page per scope; under the contract, for the one scope holding managed entries, two
+    // counts and the smaller side (one empty page) for each of reason and purpose.
+    assert_eq!(sent, [3, 9]);
+}
