@@ -161,20 +161,14 @@ pub enum AppliedError {
 }
 
 impl Applied {
-    /// The ledger file (absent: nothing applied yet) and, when named, the ledger branch of
-    /// the repository at `root`.
-    pub fn load(file: &Path, branch: Option<(&Path, &str)>) -> Result<Applied, AppliedError> {
+    /// The ledger file (absent: nothing applied yet), then `branch`'s records (the ledger
+    /// branch, already read).
+    pub fn load(file: &Path, branch: Vec<crate::ledger::Record>) -> Result<Applied, LedgerError> {
         let mut applied = Applied::default();
-        if let Some((root, rev)) = branch {
-            let records = crate::ledger_git::read(root, rev).map_err(|e| AppliedError::Branch {
-                rev: rev.to_string(),
-                reason: e.to_string(),
-            })?;
-            for r in records {
-                let line = serde_json::to_vec(&r).expect("records always serialize");
-                if let Ok(l) = serde_json::from_slice::<Line>(&line) {
-                    applied.add(l);
-                }
+        for r in branch {
+            let line = serde_json::to_vec(&r).expect("records always serialize");
+            if let Ok(l) = serde_json::from_slice::<Line>(&line) {
+                applied.add(l);
             }
         }
         if file.exists() {

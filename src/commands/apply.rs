@@ -324,27 +324,31 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
     }
 }
 
-/// What earlier applies recorded: the ledger file, and the ledger branch as last fetched from
-/// its remote. A branch that cannot be read only means more re-asserts, so it is a warning.
+/// What earlier applies recorded: the ledger file, and the ledger branch as its remote holds
+/// it now. A branch that cannot be fetched only means more re-asserts, so it is a warning.
 fn applied_before(
     args: &ApplyArgs,
     root: &Path,
     ledger_path: &Path,
 ) -> Result<crate::known::Applied> {
-    let remote_rev = args
-        .ledger_branch
-        .as_ref()
-        .map(|b| format!("{}/{b}", args.ledger_remote));
-    match super::applied(root, Some(ledger_path), remote_rev.as_deref()) {
-        Err(crate::known::AppliedError::Branch { rev, reason }) => {
-            eprintln!(
-                "warning: the ledger branch {rev} was not read ({reason}); using {} only",
-                ledger_path.display()
-            );
-            Ok(super::applied(root, Some(ledger_path), None)?)
+    let records = match &args.ledger_branch {
+        Some(branch) => {
+            let target = LedgerBranch {
+                repo: root.to_path_buf(),
+                remote: args.ledger_remote.clone(),
+                branch: branch.clone(),
+            };
+            target.fetch_records().unwrap_or_else(|e| {
+                eprintln!(
+                    "warning: the ledger branch {branch} was not read ({e}); using {} only",
+                    ledger_path.display()
+                );
+                Vec::new()
+            })
         }
-        other => Ok(other?),
-    }
+        None => Vec::new(),
+    };
+    Ok(super::applied(root, Some(ledger_path), records)?)
 }
 
 /// The ledger's records so far (none before the first apply).

@@ -19,7 +19,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
     let (config, desired) = load(&args, out)?;
     let scopes = chosen_scopes(&args, &config)?;
     let opts = super::read_options(&args.target, &desired);
-    let applied = super::applied(&config.root, None, None)?;
+    let applied = super::applied(&config.root, None, Vec::new())?;
     let (remote, origin) = runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         // With --format json, stdout holds only the JSON.

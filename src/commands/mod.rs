@@ -166,14 +166,17 @@ fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
 }
 
 /// What dnc last applied, per the ledger `file` (default `.dnc/ledger.jsonl` beside the
-/// config) and, when named, the ledger branch `rev`: the values the API may not echo.
+/// config) and the ledger branch's `records`: the values the API may not echo.
 fn applied(
     root: &Path,
     file: Option<&Path>,
-    rev: Option<&str>,
+    records: Vec<crate::ledger::Record>,
 ) -> Result<crate::known::Applied, crate::known::AppliedError> {
     let default = root.join(".dnc").join("ledger.jsonl");
-    crate::known::Applied::load(file.unwrap_or(&default), rev.map(|r| (root, r)))
+    Ok(crate::known::Applied::load(
+        file.unwrap_or(&default),
+        records,
+    )?)
 }
 
 /// A read that stopped the command, as a diagnostic; an unknown scope points at its line in

@@ -175,10 +175,19 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
 
 /// What dnc last applied, per `--ledger` (or the default file) and `--ledger-branch`.
 fn applied(args: &PlanArgs, config: &Config) -> Result<crate::known::Applied> {
+    let records = match &args.ledger_branch {
+        Some(rev) => crate::ledger_git::read(&config.root, rev).map_err(|e| {
+            crate::known::AppliedError::Branch {
+                rev: rev.clone(),
+                reason: e.to_string(),
+            }
+        })?,
+        None => Vec::new(),
+    };
     Ok(super::applied(
         &config.root,
         args.ledger.as_deref(),
-        args.ledger_branch.as_deref(),
+        records,
     )?)
 }
 
