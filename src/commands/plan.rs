@@ -116,10 +116,16 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
     let runtime = runtime()?;
     std::thread::scope(|threads| {
         let (loaded_tx, loaded) = tokio::sync::oneshot::channel();
+        // The ledger is read on the same thread, once the manifests are known valid.
         threads.spawn(move || {
             let started = Instant::now();
             let loaded = load_valid(&args.path, out);
-            let _ = loaded_tx.send((loaded, started.elapsed()));
+            let took = started.elapsed();
+            let ledger = loaded.as_ref().ok().map(|(config, _)| {
+                let started = Instant::now();
+                (applied(args, config), started.elapsed())
+            });
+            let _ = loaded_tx.send((loaded, took, ledger));
         });
         runtime.block_on(async {
             let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
@@ -132,21 +138,24 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
                 Ok::<_, target::TargetError>((connected, remote))
             };
             let loaded = async {
-                let (loaded, took) = loaded.await.expect("the loading thread always answers");
+                let (loaded, took, ledger) =
+                    loaded.await.expect("the loading thread always answers");
                 laps.took("load", took);
-                loaded
+                if let Some((_, took)) = &ledger {
+                    laps.took("ledger", *took);
+                }
+                loaded.map(|(config, desired)| (config, desired, ledger.map(|(a, _)| a)))
             };
             let (mut read, mut loaded) = (std::pin::pin!(read), std::pin::pin!(loaded));
             // Invalid manifests end the command as soon as they are known.
-            let ((config, desired), read) = tokio::select! {
+            let ((config, desired, applied), read) = tokio::select! {
                 loaded = &mut loaded => (loaded?, read.await),
                 read = &mut read => (loaded.await?, read),
             };
             laps.resume();
             let (connected, remote) = read?;
             announce(args, &connected);
-            let applied = applied(args, &config)?;
-            laps.lap("ledger");
+            let applied = applied.expect("read when the manifests are valid")?;
             let opts = super::read_options(&args.target, &desired);
             let remote = match remote {
                 Ok(Some(remote)) => Ok(remote),
