@@ -9,7 +9,7 @@ use crate::ledger::{Event, LedgerError, Outcome};
 use crate::manifest::{Config, Desired};
 use crate::phone::Phone;
 use crate::plan::ChangeKind;
-use crate::state::{self, ReadError, ReadOptions, RemoteEntry, RemoteState};
+use crate::state::{self, ReadError, ReadOptions, RemoteEntry, RemoteState, ScopeState};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -171,28 +171,41 @@ impl Applied {
                 applied.add(l);
             }
         }
-        if file.exists() {
-            let bytes = std::fs::read(file).map_err(|source| LedgerError::Read {
-                path: file.to_path_buf(),
-                source,
-            })?;
-            let mut rest = &bytes[..];
-            while !rest.is_empty() {
-                let cut = rest
-                    .get(CHUNK..)
-                    .and_then(|tail| tail.iter().position(|&b| b == b'\n'))
-                    .map_or(rest.len(), |at| CHUNK + at + 1);
-                let (chunk, tail) = rest.split_at(cut);
-                rest = tail;
-                // Torn or foreign lines are skipped here: `dnc ledger` is where they are reported.
-                let lines: Vec<Line> = chunk
-                    .par_split(|&b| b == b'\n')
-                    .filter_map(|l| serde_json::from_slice::<Line>(l).ok())
-                    .filter(|l| l.event == Event::Finish)
-                    .collect();
-                for l in lines {
-                    applied.add(l);
-                }
+        if !file.exists() {
+            return Ok(applied);
+        }
+        let failed = |source| LedgerError::Read {
+            path: file.to_path_buf(),
+            source,
+        };
+        let mut reader = std::fs::File::open(file).map_err(failed)?;
+        // Whole lines only: a chunk's unfinished last line is carried into the next chunk.
+        let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+        loop {
+            let carried = chunk.len();
+            chunk.resize(carried + CHUNK, 0);
+            let read = read_full(&mut reader, &mut chunk[carried..]).map_err(failed)?;
+            chunk.truncate(carried + read);
+            let end = if read == 0 {
+                chunk.len()
+            } else {
+                chunk
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |at| at + 1)
+            };
+            // Torn or foreign lines are skipped here: `dnc ledger` is where they are reported.
+            let lines: Vec<Line> = chunk[..end]
+                .par_split(|&b| b == b'\n')
+                .filter_map(|l| serde_json::from_slice::<Line>(l).ok())
+                .filter(|l| l.event == Event::Finish)
+                .collect();
+            for l in lines {
+                applied.add(l);
+            }
+            chunk.drain(..end);
+            if read == 0 {
+                break;
             }
         }
         Ok(applied)
@@ -278,6 +291,20 @@ impl Applied {
     }
 }
 
+/// Fills `buf` from `reader` as far as it goes; fewer bytes only at the end of the file.
+fn read_full(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// `2026-12-05T10:30:00.123Z` as `20261205103000123`: its digits, in order (the ledger writes
 /// RFC 3339 UTC with milliseconds, so digit order is time order).
 fn packed_time(time: &str) -> Option<u64> {
@@ -315,7 +342,7 @@ pub async fn learn(
     applied: &Applied,
     opts: &ReadOptions,
 ) -> Result<Learned, ReadError> {
-    let desired: FastMap<&Key, (&str, Option<&str>)> = match wanted {
+    let desired: DesiredValues = match wanted {
         Wanted::Plan(d) => d
             .entries
             .iter()
@@ -323,67 +350,87 @@ pub async fn learn(
             .collect(),
         Wanted::Import(_) => FastMap::default(),
     };
+    let scopes = remote
+        .scopes
+        .iter_mut()
+        .filter(|(_, state)| state.incomplete.is_none())
+        .map(|(scope, state)| learn_scope(client, *scope, state, wanted, &desired, applied, opts));
     let mut learned = Learned::default();
-    for (scope, state) in &mut remote.scopes {
-        if state.incomplete.is_some() {
+    for scope in futures::future::join_all(scopes).await {
+        learned.searches += scope?.searches;
+    }
+    Ok(learned)
+}
+
+/// What the manifests want for each key: reason and purpose.
+type DesiredValues<'d> = FastMap<&'d Key, (&'d str, Option<&'d str>)>;
+
+/// [`learn`] for one scope (the scopes are learned concurrently).
+async fn learn_scope(
+    client: &Client,
+    scope: CampaignId,
+    state: &mut ScopeState,
+    wanted: &Wanted<'_>,
+    desired: &DesiredValues<'_>,
+    applied: &Applied,
+    opts: &ReadOptions,
+) -> Result<Learned, ReadError> {
+    let mut learned = Learned::default();
+    for attr in [Attr::Reason, Attr::Purpose] {
+        let cares = |e: &RemoteEntry| match wanted {
+            Wanted::Plan(_) => desired.contains_key(&e.key),
+            Wanted::Import(_) => true,
+        };
+        let unknown = |e: &RemoteEntry| cares(e) && !attr.source(e).is_known();
+        if !state.entries.iter().any(&unknown) {
             continue;
         }
-        for attr in [Attr::Reason, Attr::Purpose] {
-            let cares = |e: &RemoteEntry| match wanted {
-                Wanted::Plan(_) => desired.contains_key(&e.key),
-                Wanted::Import(_) => true,
-            };
-            let unknown = |e: &RemoteEntry| cares(e) && !attr.source(e).is_known();
+        blankness(client, scope, &mut state.entries, attr, opts, &mut learned).await?;
+        for e in state.entries.iter_mut().filter(|e| unknown(e)) {
+            from_ledger(e, attr, applied);
+        }
+        let values: BTreeSet<String> = match wanted {
+            Wanted::Plan(_) => state
+                .entries
+                .iter()
+                .filter(|e| unknown(e))
+                .filter_map(|e| {
+                    let (reason, purpose) = desired.get(&e.key)?;
+                    match attr {
+                        Attr::Reason => Some(reason.to_string()),
+                        Attr::Purpose => purpose.map(str::to_string),
+                    }
+                })
+                .collect(),
+            Wanted::Import(config) => match attr {
+                Attr::Reason => config.reasons.iter().flatten().cloned().collect(),
+                Attr::Purpose => config.purposes.iter().flatten().cloned().collect(),
+            },
+        };
+        for value in values.into_iter().filter(|v| !v.trim().is_empty()) {
             if !state.entries.iter().any(&unknown) {
+                break;
+            }
+            let q = attr.filter(scope, TextFilter::Exact(value.clone()), state::PAGE);
+            let found = state::read_where(client, scope, &q, opts).await?;
+            learned.searches += found.requests;
+            if found.incomplete.is_some() {
                 continue;
             }
-            blankness(client, *scope, &mut state.entries, attr, opts, &mut learned).await?;
-            for e in state.entries.iter_mut().filter(|e| unknown(e)) {
-                from_ledger(e, attr, applied);
+            let ids: FastMap<u64, ()> = found.entries.iter().map(|e| (e.id, ())).collect();
+            // A server that ignored the filter would list entries known to be blank.
+            let ignored = state.entries.iter().any(|e| {
+                ids.contains_key(&e.id)
+                    && attr.source(e) == Source::Api
+                    && value_of(e, attr).is_none()
+            });
+            if ignored {
+                break;
             }
-            let values: BTreeSet<String> = match wanted {
-                Wanted::Plan(_) => state
-                    .entries
-                    .iter()
-                    .filter(|e| unknown(e))
-                    .filter_map(|e| {
-                        let (reason, purpose) = desired.get(&e.key)?;
-                        match attr {
-                            Attr::Reason => Some(reason.to_string()),
-                            Attr::Purpose => purpose.map(str::to_string),
-                        }
-                    })
-                    .collect(),
-                Wanted::Import(config) => match attr {
-                    Attr::Reason => config.reasons.iter().flatten().cloned().collect(),
-                    Attr::Purpose => config.purposes.iter().flatten().cloned().collect(),
-                },
-            };
-            for value in values.into_iter().filter(|v| !v.trim().is_empty()) {
-                if !state.entries.iter().any(&unknown) {
-                    break;
-                }
-                let q = attr.filter(*scope, TextFilter::Exact(value.clone()), state::PAGE);
-                let found = state::read_where(client, *scope, &q, opts).await?;
-                learned.searches += found.requests;
-                if found.incomplete.is_some() {
-                    continue;
-                }
-                let ids: FastMap<u64, ()> = found.entries.iter().map(|e| (e.id, ())).collect();
-                // A server that ignored the filter would list entries known to be blank.
-                let ignored = state.entries.iter().any(|e| {
-                    ids.contains_key(&e.id)
-                        && attr.source(e) == Source::Api
-                        && value_of(e, attr).is_none()
-                });
-                if ignored {
-                    break;
-                }
-                let value: Arc<str> = value.into();
-                for e in state.entries.iter_mut() {
-                    if ids.contains_key(&e.id) && attr.source(e) != Source::Api {
-                        attr.set(e, Source::Api, Some(value.clone()));
-                    }
+            let value: Arc<str> = value.into();
+            for e in state.entries.iter_mut() {
+                if ids.contains_key(&e.id) && attr.source(e) != Source::Api {
+                    attr.set(e, Source::Api, Some(value.clone()));
                 }
             }
         }
