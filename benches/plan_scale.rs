@@ -178,6 +178,7 @@ fn main() {
 
     let started = Instant::now();
     let config = write_manifests(&layout, dir.path());
+    let ledger = write_ledger(&layout, dir.path());
     let generated = started.elapsed();
     let started = Instant::now();
     let db = dir.path().join("sandbox.db");
@@ -186,7 +187,9 @@ fn main() {
     let remote: u64 = expected.iter().map(|e| e.remote_total).sum();
     assert_eq!(seeded, remote, "seeded rows");
     println!(
-        "setup: manifests written in {}, {seeded} remote entries seeded in {}",
+        "setup: manifests and a ledger of {} lines ({:.1} MiB) written in {}, {seeded} remote entries seeded in {}",
+        ledger.0,
+        ledger.1 as f64 / (1024.0 * 1024.0),
         common::secs(generated),
         common::secs(started.elapsed())
     );
@@ -409,6 +412,40 @@ strict: true
     }
     common::write(dir, "lists/removals.yaml", &removals);
     config
+}
+
+/// The ledger an earlier apply left: one finished create per managed remote entry, with the
+/// reason and purpose it carries remotely. The sandbox serves the contract's search shape
+/// (no reasons), so the plan knows them from here. Returns its lines and bytes.
+fn write_ledger(layout: &Layout, dir: &Path) -> (u64, u64) {
+    use std::io::Write as _;
+    let path = dir.join(".dnc/ledger.jsonl");
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir .dnc");
+    let mut out = std::io::BufWriter::new(File::create(&path).expect("ledger file"));
+    let mut lines = 0;
+    for i in (0..layout.entries).filter(|&i| !Layout::is_create(i)) {
+        let scope = layout.scope_of(i);
+        let reason = if Layout::is_update(i) {
+            STALE
+        } else {
+            Layout::reason(i)
+        };
+        let purpose =
+            Layout::purpose(scope).map_or(String::new(), |p| format!(",\"purpose\":\"{p}\""));
+        writeln!(
+            out,
+            "{{\"time\":\"2026-01-05T10:00:00.000Z\",\"event\":\"finish\",\"plan_hash\":\"bench\",\"op\":{i},\"change\":\"create\",\"campaign_id\":{},\"phone_code\":1,\"phone_number\":\"{}\",\"reason\":\"{reason}\"{purpose},\"outcome\":\"done\"}}",
+            SCOPES[scope].0,
+            layout.numbers.get(i)
+        )
+        .expect("write the ledger");
+        lines += 1;
+    }
+    drop(out);
+    (
+        lines,
+        std::fs::metadata(&path).expect("ledger written").len(),
+    )
 }
 
 /// Every remote entry, in the order the list grew, with insert dates spread over `DAYS`.

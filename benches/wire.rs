@@ -32,6 +32,7 @@ async fn start(db: std::path::PathBuf) -> (Sandbox, Client) {
         purposes: None,
         faults: Faults::default(),
         max_offset: dnc::state::MAX_OFFSET,
+        profile: dnc::sandbox::Profile::default(),
     };
     let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap())
         .await

@@ -172,30 +172,48 @@ async fn run(client: &Client, change: &Change) -> Finished {
                     .changed()
                     .then(|| purpose.new.clone().unwrap_or_default()),
             };
-            match client.update(&req).await {
-                Ok(Reply {
-                    value: Some(_),
-                    attempts,
-                }) => Finished::ok(Outcome::Done, *id, attempts),
-                // A success answer without the id: done once search still shows the entry.
-                Ok(r) => match find(client, key).await {
-                    Ok(Some(found)) if found.id == *id => {
-                        Finished::ok(Outcome::Done, *id, r.attempts + 1)
-                    }
-                    Ok(_) => Finished::doubt(
-                        None,
-                        format!(
-                            "dnc/update answered success without an id, and a search finds no \
-                             entry with id {id}"
-                        ),
-                        r.attempts + 1,
-                    ),
-                    Err(e) => Finished::failed(&e),
-                },
-                Err(e) => Finished::failed(&e),
-            }
+            update(client, key, &req).await
+        }
+        // Both values are sent: the remote ones are not known, so neither may be left as is.
+        Change::Reassert {
+            key,
+            id,
+            reason,
+            purpose,
+            ..
+        } => {
+            let req = UpdateRequest {
+                id: *id,
+                reason: Some(reason.clone()),
+                purpose: Some(purpose.clone().unwrap_or_default()),
+            };
+            update(client, key, &req).await
         }
         Change::Remove { key, .. } | Change::Prune { key, .. } => remove(client, key).await,
+    }
+}
+
+async fn update(client: &Client, key: &Key, req: &UpdateRequest) -> Finished {
+    let id = req.id;
+    match client.update(req).await {
+        Ok(Reply {
+            value: Some(_),
+            attempts,
+        }) => Finished::ok(Outcome::Done, id, attempts),
+        // A success answer without the id: done once search still shows the entry.
+        Ok(r) => match find(client, key).await {
+            Ok(Some(found)) if found.id == id => Finished::ok(Outcome::Done, id, r.attempts + 1),
+            Ok(_) => Finished::doubt(
+                None,
+                format!(
+                    "dnc/update answered success without an id, and a search finds no entry \
+                     with id {id}"
+                ),
+                r.attempts + 1,
+            ),
+            Err(e) => Finished::failed(&e),
+        },
+        Err(e) => Finished::failed(&e),
     }
 }
 
@@ -346,6 +364,12 @@ fn record_for(
     let key = change.key();
     let (reason, purpose, removal_reason, source) = match change {
         Change::Create {
+            reason,
+            purpose,
+            source,
+            ..
+        }
+        | Change::Reassert {
             reason,
             purpose,
             source,

@@ -244,6 +244,10 @@ pub struct SandboxArgs {
     /// Answer in a shape seen in the wild instead of the documented one, for testing clients.
     #[arg(long, value_enum, default_value_t = crate::sandbox::Variant::Standard)]
     pub variant: crate::sandbox::Variant,
+    /// The shape of search entries: the contract's (no reason or purpose echoed), or one
+    /// recorded in public client code (see docs/api-shapes.md).
+    #[arg(long, value_enum, default_value_t = crate::sandbox::Profile::Contract)]
+    pub profile: crate::sandbox::Profile,
     /// The highest search offset accepted (the API's is 100000); lower it to test paging
     /// past the cap with a few thousand entries.
     #[arg(long, value_name = "N", default_value_t = crate::state::MAX_OFFSET)]
@@ -330,13 +334,22 @@ pub struct PlanArgs {
     /// In a GitHub pull request, post the plan as one sticky comment per config, edited in place.
     #[arg(long, env = "DNC_COMMENT", hide_env_values = true, value_parser = BoolishValueParser::new())]
     pub comment: bool,
-    /// Print how long each phase took (load, read, diff, effects, render) to stderr.
+    /// Print how long each phase took (load, ledger, read, learn, diff, effects, render) to
+    /// stderr.
     #[arg(long)]
     pub timings: bool,
     /// List every change: past 100 creates and updates, human and markdown output list the
     /// first of each scope and count the rest.
     #[arg(long)]
     pub full: bool,
+    /// The ledger that says what dnc last applied, for reasons and purposes the API does not
+    /// show [default: .dnc/ledger.jsonl beside the config]
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Also read what was applied from this branch or ref of the manifests' repository
+    /// (e.g. origin/dnc-ledger).
+    #[arg(long, value_name = "REV")]
+    pub ledger_branch: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -111,6 +111,15 @@ impl LedgerBranch {
         Err(LedgerGitError::Raced(self.branch.clone()))
     }
 
+    /// The branch's records as its remote holds them now (none before the first push).
+    pub fn fetch_records(&self) -> Result<Vec<Record>, LedgerGitError> {
+        let tracking = format!("refs/dnc/{}", self.branch);
+        match self.fetch(&tracking)? {
+            Some(_) => read(&self.repo, &tracking),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Fetches the branch into `tracking`; `None` when the remote has no such branch yet.
     fn fetch(&self, tracking: &str) -> Result<Option<String>, LedgerGitError> {
         let spec = format!("+refs/heads/{}:{tracking}", self.branch);

@@ -15,6 +15,7 @@ pub mod github;
 pub mod history;
 pub mod http;
 pub mod import;
+pub mod known;
 pub mod ledger;
 pub mod ledger_file;
 pub mod ledger_git;

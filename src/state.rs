@@ -17,6 +17,9 @@ pub struct RemoteEntry {
     /// The phone rules reject the number: its key keeps the raw digits, and dnc never plans
     /// its removal (a delete of a number the API cannot parse would fail on every apply).
     pub malformed: bool,
+    /// How `reason` and `purpose` are known: read from the answer, or (where the API does
+    /// not echo them) learned later by `known::learn`.
+    pub known: Known,
 }
 
 /// What one managed scope holds remotely.
@@ -25,6 +28,8 @@ pub struct ScopeState {
     pub entries: Vec<RemoteEntry>,
     /// Why the read could not be completed; `None` when every entry was read.
     pub incomplete: Option<String>,
+    /// Search requests the read sent.
+    pub requests: u64,
 }
 
 /// The managed scopes as read, in config order.
@@ -40,6 +45,7 @@ impl RemoteState {
 }
 
 use crate::api::{ApiError, Client, ErrorKind, RemoteRecord, SearchPage, SearchQuery, TextFilter};
+use crate::known::{Known, Source};
 use crate::phone::{self, Phone};
 use crate::progress::Reading;
 use chrono::{Days, NaiveDate, Utc};
@@ -129,9 +135,26 @@ pub async fn read(
     scopes: &[CampaignId],
     opts: &ReadOptions,
 ) -> Result<RemoteState, ReadError> {
-    read_all(client, scopes, opts, false)
+    read_all(client, scopes, opts, false, &SearchQuery::default())
         .await
         .map(|(state, _)| state)
+}
+
+/// Every entry of `scope` whose reason and purpose match `filter`'s (its other fields are
+/// ignored), read completely or marked incomplete like a whole scope.
+pub async fn read_where(
+    client: &Client,
+    scope: CampaignId,
+    filter: &SearchQuery,
+    opts: &ReadOptions,
+) -> Result<ScopeState, ReadError> {
+    let template = SearchQuery {
+        reason: filter.reason.clone(),
+        purpose: filter.purpose.clone(),
+        ..SearchQuery::default()
+    };
+    let (mut state, _) = read_all(client, &[scope], opts, false, &template).await?;
+    Ok(state.scopes.pop().map(|(_, s)| s).unwrap_or_default())
 }
 
 /// [`read`] while the manifests are still loading, with no phone codes or numbers from
@@ -143,7 +166,7 @@ pub async fn read_before_manifests(
     scopes: &[CampaignId],
     opts: &ReadOptions,
 ) -> Result<Option<RemoteState>, ReadError> {
-    read_all(client, scopes, opts, true)
+    read_all(client, scopes, opts, true, &SearchQuery::default())
         .await
         .map(|(state, needed)| (!needed).then_some(state))
 }
@@ -154,8 +177,15 @@ async fn read_all(
     scopes: &[CampaignId],
     opts: &ReadOptions,
     early: bool,
+    template: &SearchQuery,
 ) -> Result<(RemoteState, bool), ReadError> {
-    let names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+    let names: Vec<String> = scopes
+        .iter()
+        .map(|s| match describe(template).as_str() {
+            "[]" => s.to_string(),
+            filter => format!("{s} {filter}"),
+        })
+        .collect();
     let reader = Reader {
         client,
         permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
@@ -166,6 +196,7 @@ async fn read_all(
         early,
         fatal: Mutex::new(None),
         failed: scopes.iter().map(|_| AtomicBool::new(false)).collect(),
+        template,
         work: scopes.iter().map(|_| Work::default()).collect(),
     };
     let reads = scopes
@@ -231,6 +262,8 @@ struct Reader<'a> {
     /// Per scope: a request failed after its retries, or the answers contradicted
     /// themselves, so reading the scope again would only repeat them.
     failed: Vec<AtomicBool>,
+    /// The reason and purpose filters every search of this read carries.
+    template: &'a SearchQuery,
     /// Per scope: what the read has cost so far, against what its total allows.
     work: Vec<Work>,
 }
@@ -353,7 +386,7 @@ impl Reader<'_> {
         let root = SearchQuery {
             campaign_id: Some(scope),
             limit: PAGE,
-            ..SearchQuery::default()
+            ..self.template.clone()
         };
         let mut last = None;
         for _ in 0..self.opts.attempts.max(1) {
@@ -373,6 +406,7 @@ impl Reader<'_> {
             let state = ScopeState {
                 entries: records,
                 incomplete: problem,
+                requests: self.work[index].requests.load(Ordering::Relaxed),
             };
             let stop = self.failed[index].load(Ordering::Relaxed)
                 || self.is_fatal()
@@ -1005,7 +1039,15 @@ fn normalize(r: RemoteRecord, texts: &mut Texts) -> RemoteEntry {
         purpose: r.purpose.map(|t| texts.intern(t)),
         insert_date: r.insert_date.into(),
         malformed,
+        known: Known {
+            reason: echoed(r.echoes.reason),
+            purpose: echoed(r.echoes.purpose),
+        },
     }
+}
+
+fn echoed(shown: bool) -> Source {
+    if shown { Source::Api } else { Source::Unknown }
 }
 
 /// Reasons and purposes, each distinct text stored once.
@@ -1038,6 +1080,7 @@ mod tests {
             campaign_name: None,
             reason: None,
             purpose: None,
+            echoes: Default::default(),
         };
         let (key, malformed) = key_of(&record("202555\u{9e6}143"));
         assert!(malformed);

@@ -193,6 +193,7 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected, Targe
         purposes: config.purposes.clone(),
         faults: Faults::default(),
         max_offset: args.api_max_offset,
+        profile: crate::sandbox::Profile::default(),
     };
     let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().expect("a valid address")).await?;
     let client = client(sandbox.base_url(), token, args)?;

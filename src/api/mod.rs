@@ -7,6 +7,6 @@ mod wire;
 pub use client::{Client, ClientConfig, Reply};
 pub use error::{ApiError, Endpoint, ErrorKind, contract_text};
 pub use wire::{
-    DeleteRequest, InsertRequest, RemoteRecord, SearchPage, SearchQuery, Shape, TextFilter,
+    DeleteRequest, Echoes, InsertRequest, RemoteRecord, SearchPage, SearchQuery, Shape, TextFilter,
     UpdateRequest,
 };

@@ -75,6 +75,16 @@ pub struct RemoteRecord {
     pub campaign_name: Option<String>,
     pub reason: Option<String>,
     pub purpose: Option<String>,
+    /// Whether the answer carried the fields at all: the contract's search entries have no
+    /// `reason` or `purpose`, so their absence says nothing about the values.
+    pub echoes: Echoes,
+}
+
+/// Which write-only attributes a search entry showed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Echoes {
+    pub reason: bool,
+    pub purpose: bool,
 }
 
 /// Form fields of a request, `auth_token` excluded (the client adds it).
@@ -333,6 +343,10 @@ impl From<PageWire> for SearchPage {
                 .unwrap_or_default()
                 .into_iter()
                 .map(|e| RemoteRecord {
+                    echoes: Echoes {
+                        reason: e.reason.is_some(),
+                        purpose: e.purpose.is_some(),
+                    },
                     id: e.id,
                     phone_code: e.phone_code,
                     phone_number: e.phone_number,

@@ -39,6 +39,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let ledger_path = ledger.path().to_path_buf();
     let mut who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
+    let applied = applied_before(&args, &config.root, &ledger_path)?;
     if let Some(saved) = &saved {
         saved::check_target(&args.path, saved, &target::identity(&args.target))?;
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
@@ -55,7 +56,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     one_thread()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description));
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts)
+        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, &applied)
             .await
             .map_err(|e| super::read_failed(e, &config_path))?;
         super::refuse_if_incomplete(&plan, "this plan", "nothing was applied")?;
@@ -429,6 +430,33 @@ fn open_ledger(place: &ledger::Place) -> Result<Ledger> {
         );
     }
     Ok(ledger)
+}
+
+/// What earlier applies recorded: the ledger file, and the ledger branch as its remote holds
+/// it now. A branch that cannot be fetched only means more re-asserts, so it is a warning.
+fn applied_before(
+    args: &ApplyArgs,
+    root: &Path,
+    ledger_path: &Path,
+) -> Result<crate::known::Applied> {
+    let records = match &args.ledger_branch {
+        Some(branch) => {
+            let target = LedgerBranch {
+                repo: root.to_path_buf(),
+                remote: args.ledger_remote.clone(),
+                branch: branch.clone(),
+            };
+            target.fetch_records().unwrap_or_else(|e| {
+                eprintln!(
+                    "warning: the ledger branch {branch} was not read ({e}); using {} only",
+                    ledger_path.display()
+                );
+                Vec::new()
+            })
+        }
+        None => Vec::new(),
+    };
+    Ok(super::applied(root, Some(ledger_path), records)?)
 }
 
 /// `--format json`: the outcome of every operation (this run's ledger finish lines, in plan

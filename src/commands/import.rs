@@ -20,6 +20,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
     let (config, desired) = load(&args, out)?;
     let scopes = chosen_scopes(&args, &config)?;
     let opts = super::read_options(&args.target, &desired);
+    let applied = super::applied(&config.root, None, Vec::new())?;
     let (remote, origin) = runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         // With --format json, stdout holds only the JSON.
@@ -28,7 +29,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         } else {
             println!("Target: {}", connected.description);
         }
-        let remote = state::read(&connected.client, &scopes, &opts).await;
+        let remote = learned(&connected.client, &config, &scopes, &opts, &applied).await;
         let origin = connected.description.clone();
         connected.close().await;
         let remote = remote.map_err(|e| super::read_failed(e, &args.path))?;
@@ -100,6 +101,21 @@ fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
     }
 }
 
+/// The chosen scopes, with what the API does not echo learned from its filters (the config's
+/// allowed reasons and purposes as exact values) and the ledger.
+async fn learned(
+    client: &crate::api::Client,
+    config: &Config,
+    scopes: &[CampaignId],
+    opts: &state::ReadOptions,
+    applied: &crate::known::Applied,
+) -> Result<state::RemoteState, state::ReadError> {
+    let mut remote = state::read(client, scopes, opts).await?;
+    let wanted = crate::known::Wanted::Import(config);
+    crate::known::learn(client, &mut remote, &wanted, applied, opts).await?;
+    Ok(remote)
+}
+
 /// `--format json`: the files written (relative to the config's directory, as
 /// `manifests` globs are) and each scope's counts.
 #[derive(Serialize)]
@@ -120,6 +136,7 @@ struct JsonScope {
     given_reason: usize,
     managed: usize,
     no_reason: usize,
+    unlearned: usize,
     bad_number: usize,
     blank_purpose: usize,
     unsendable: usize,
@@ -145,6 +162,7 @@ impl JsonReport {
                     given_reason: s.given_reason,
                     managed: s.managed,
                     no_reason: s.no_reason,
+                    unlearned: s.unlearned,
                     bad_number: s.bad_number.len(),
                     blank_purpose: s.blank_purpose,
                     unsendable: s.unsendable,
@@ -250,6 +268,11 @@ fn notes(out: &mut String, s: &ScopeReport, opts: &Options) {
     note(
         s.no_reason,
         "without a reason in Convoso: not imported, left unmanaged (--blank-reason TEXT adopts them)",
+    );
+    note(
+        s.unlearned,
+        "whose reason or purpose the API does not show (its filters, the config's `reasons:` and \
+         `purposes:`, and the ledger did not tell it): not imported, left unmanaged",
     );
     note(
         s.blank_purpose,

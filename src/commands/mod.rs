@@ -204,6 +204,20 @@ fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
     }
 }
 
+/// What dnc last applied, per the ledger `file` (default `.dnc/ledger.jsonl` beside the
+/// config) and the ledger branch's `records`: the values the API may not echo.
+fn applied(
+    root: &Path,
+    file: Option<&Path>,
+    records: Vec<crate::ledger::Record>,
+) -> Result<crate::known::Applied, crate::known::AppliedError> {
+    let default = root.join(".dnc").join("ledger.jsonl");
+    Ok(crate::known::Applied::load(
+        file.unwrap_or(&default),
+        records,
+    )?)
+}
+
 /// A read that stopped the command, as a diagnostic; an unknown scope points at its line in
 /// the config.
 fn read_failed(error: ReadError, config_path: &Path) -> miette::Report {

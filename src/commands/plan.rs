@@ -89,13 +89,20 @@ fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan>
     let (config, desired) = load_valid(&args.path, out)?;
     laps.lap("load");
     let opts = super::read_options(&args.target, &desired);
+    let applied = applied(args, &config)?;
+    laps.lap("ledger");
     runtime()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         announce(args, &connected);
         laps.lap("connect");
-        let plan = crate::plan::make_with_laps(&connected.client, &config, &desired, &opts, |p| {
-            laps.lap(p)
-        })
+        let plan = crate::plan::make_with_laps(
+            &connected.client,
+            &config,
+            &desired,
+            &opts,
+            &applied,
+            |p| laps.lap(p),
+        )
         .await;
         connected.close().await;
         plan.map_err(|e| super::read_failed(e, &args.path))
@@ -110,10 +117,16 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
     let runtime = runtime()?;
     std::thread::scope(|threads| {
         let (loaded_tx, loaded) = tokio::sync::oneshot::channel();
+        // The ledger is read on the same thread, once the manifests are known valid.
         threads.spawn(move || {
             let started = Instant::now();
             let loaded = load_valid(&args.path, out);
-            let _ = loaded_tx.send((loaded, started.elapsed()));
+            let took = started.elapsed();
+            let ledger = loaded.as_ref().ok().map(|(config, _)| {
+                let started = Instant::now();
+                (applied(args, config), started.elapsed())
+            });
+            let _ = loaded_tx.send((loaded, took, ledger));
         });
         runtime.block_on(async {
             let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
@@ -126,43 +139,66 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
                 Ok::<_, target::TargetError>((connected, remote))
             };
             let loaded = async {
-                let (loaded, took) = loaded.await.expect("the loading thread always answers");
+                let (loaded, took, ledger) =
+                    loaded.await.expect("the loading thread always answers");
                 laps.took("load", took);
-                loaded
+                if let Some((_, took)) = &ledger {
+                    laps.took("ledger", *took);
+                }
+                loaded.map(|(config, desired)| (config, desired, ledger.map(|(a, _)| a)))
             };
             let (mut read, mut loaded) = (std::pin::pin!(read), std::pin::pin!(loaded));
             // Invalid manifests end the command as soon as they are known.
-            let ((config, desired), read) = tokio::select! {
+            let ((config, desired, applied), read) = tokio::select! {
                 loaded = &mut loaded => (loaded?, read.await),
                 read = &mut read => (loaded.await?, read),
             };
             laps.resume();
             let (connected, remote) = read?;
             announce(args, &connected);
+            let applied = applied.expect("read when the manifests are valid")?;
+            let opts = super::read_options(&args.target, &desired);
             let remote = match remote {
                 Ok(Some(remote)) => Ok(remote),
-                Ok(None) => {
-                    let opts = super::read_options(&args.target, &desired);
-                    state::read(&connected.client, &scopes, &opts).await
-                }
+                Ok(None) => state::read(&connected.client, &scopes, &opts).await,
                 Err(e) => Err(e),
             };
             let plan = match remote {
-                Ok(remote) => Ok(crate::plan::from_remote(
+                Ok(remote) => crate::plan::from_remote(
                     &connected.client,
                     &config,
                     &desired,
                     remote,
-                    early.concurrency,
+                    &opts,
+                    &applied,
                     |p| laps.lap(p),
                 )
-                .await),
+                .await
+                .map_err(|e| super::read_failed(e, &args.path)),
                 Err(e) => Err(super::read_failed(e, &args.path)),
             };
             connected.close().await;
             plan
         })
     })
+}
+
+/// What dnc last applied, per `--ledger` (or the default file) and `--ledger-branch`.
+fn applied(args: &PlanArgs, config: &Config) -> Result<crate::known::Applied> {
+    let records = match &args.ledger_branch {
+        Some(rev) => crate::ledger_git::read(&config.root, rev).map_err(|e| {
+            crate::known::AppliedError::Branch {
+                rev: rev.clone(),
+                reason: e.to_string(),
+            }
+        })?,
+        None => Vec::new(),
+    };
+    Ok(super::applied(
+        &config.root,
+        args.ledger.as_deref(),
+        records,
+    )?)
 }
 
 /// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the

@@ -27,6 +27,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
             variant: args.variant,
         },
         max_offset: args.max_offset,
+        profile: args.profile,
     };
     // Fails only when the OS refuses threads or an event loop: nothing a user can fix here.
     let runtime = tokio::runtime::Runtime::new().into_diagnostic()?;

@@ -421,6 +421,7 @@ mod renderers {
                     new: Some(t[2].clone()),
                 },
                 source: source.clone(),
+                known: Default::default(),
             },
             Change::Remove {
                 id: 3,
@@ -449,6 +450,7 @@ mod renderers {
             manifests_hash: String::new(),
             remote_hash: String::new(),
             scopes: vec![ScopePlan {
+                known: Default::default(),
                 campaign_id: CampaignId(0),
                 name: Some(t[0].clone()),
                 prune: true,

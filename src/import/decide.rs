@@ -28,6 +28,7 @@ pub(super) fn scope_rows(
         given_reason: 0,
         managed: 0,
         no_reason: 0,
+        unlearned: 0,
         bad_number: Vec::new(),
         blank_purpose: 0,
         unsendable: 0,
@@ -55,6 +56,10 @@ pub(super) fn scope_rows(
         if let Some(at) = named.get(&e.key) {
             report.managed += 1;
             already.push(at.clone());
+            continue;
+        }
+        if !e.known.is_known() {
+            report.unlearned += 1;
             continue;
         }
         if e.purpose.as_deref().is_some_and(|p| p.trim().is_empty()) {

@@ -67,6 +67,9 @@ pub struct ScopeReport {
     pub managed: usize,
     /// Left out: no reason remotely and no `blank_reason`.
     pub no_reason: usize,
+    /// Left out: the API does not show the reason or purpose, and neither its filters nor
+    /// the ledger told them (a manifest would claim a value nobody has seen).
+    pub unlearned: usize,
     /// Left out: the number cannot be written in a manifest.
     pub bad_number: Vec<String>,
     /// Left out: a purpose that is blank text.

@@ -1,7 +1,8 @@
 //! The diff between the desired set and the remote state, scope by scope.
 
 use super::{
-    Change, Deadline, Duplicate, Edit, Effect, FORMAT_VERSION, Plan, RemoteSnapshot, ScopePlan,
+    Change, Deadline, Duplicate, Edit, Effect, FORMAT_VERSION, KnownCounts, Plan, RemoteSnapshot,
+    ScopePlan,
 };
 use super::{hash, safety};
 use crate::entry::{CampaignId, Key};
@@ -168,6 +169,7 @@ fn diff_scope(
         already_absent: 0,
         unmanaged: Vec::new(),
         duplicates: Vec::new(),
+        known: KnownCounts::default(),
     };
     // Nothing read: every desired entry would show as a create, which says nothing.
     if !complete && state.entries.is_empty() {
@@ -182,10 +184,13 @@ fn diff_scope(
                 source: entry.source.clone(),
                 deadline: entry.requested_at.map(|r| honor.deadline(r)),
             }),
-            Some(remote) => match update_for(entry, remote) {
-                Some(change) => plan.changes.push(change),
-                None => plan.unchanged += 1,
-            },
+            Some(remote) => {
+                plan.known.add(remote.known);
+                match update_for(entry, remote) {
+                    Some(change) => plan.changes.push(change),
+                    None => plan.unchanged += 1,
+                }
+            }
         }
     }
     for &tomb in &wanted.tombstones {
@@ -263,8 +268,19 @@ impl Honor<'_> {
 }
 
 /// An update when the reason or purpose differs; compared before anything is copied, since
-/// nearly every entry matches.
+/// nearly every entry matches. A value neither the API nor the ledger shows is re-asserted:
+/// never assumed equal, and once applied the ledger knows it.
 fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
+    if !remote.known.is_known() {
+        return Some(Change::Reassert {
+            id: remote.id,
+            key: entry.key.clone(),
+            reason: entry.reason.to_string(),
+            purpose: owned(&entry.purpose),
+            source: entry.source.clone(),
+            known: remote.known,
+        });
+    }
     let same = remote.reason.as_deref() == Some(&*entry.reason)
         && remote.purpose.as_deref() == entry.purpose.as_deref();
     (!same).then(|| Change::Update {
@@ -279,6 +295,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
             new: owned(&entry.purpose),
         },
         source: entry.source.clone(),
+        known: remote.known,
     })
 }
 
@@ -402,6 +419,7 @@ mod tests {
             purpose: None,
             insert_date: "2026-01-01 00:00:00".into(),
             malformed: false,
+            known: crate::known::Known::default(),
         }
     }
 
@@ -445,6 +463,7 @@ mod tests {
                     ScopeState {
                         entries: global,
                         incomplete: None,
+                        requests: 0,
                     },
                 ),
                 (
@@ -452,6 +471,7 @@ mod tests {
                     ScopeState {
                         entries: sales,
                         incomplete: None,
+                        requests: 0,
                     },
                 ),
             ],

@@ -10,52 +10,59 @@ pub mod saved;
 
 use crate::api::Client;
 use crate::entry::{CampaignId, Key};
+use crate::known::{Applied, Known, Source as Source_, Wanted};
 use crate::manifest::{Approval, Config, Desired, Source};
 use crate::state::{self, ReadError, ReadOptions, RemoteState};
 use serde::{Deserialize, Serialize};
 
-/// Reads the managed scopes, diffs them against `desired`, and looks up what each removal
-/// leaves behind.
+/// Reads the managed scopes, learns what the API does not echo (see `known`), diffs them
+/// against `desired`, and looks up what each removal leaves behind.
 pub async fn make(
     client: &Client,
     config: &Config,
     desired: &Desired,
     opts: &ReadOptions,
+    applied: &Applied,
 ) -> Result<Plan, ReadError> {
-    make_with_laps(client, config, desired, opts, |_| {}).await
+    make_with_laps(client, config, desired, opts, applied, |_| {}).await
 }
 
-/// [`make`], calling `lap` as each phase ends: `read`, `diff`, `effects`.
+/// [`make`], calling `lap` as each phase ends: `read`, `learn`, `diff`, `effects`.
 pub async fn make_with_laps(
     client: &Client,
     config: &Config,
     desired: &Desired,
     opts: &ReadOptions,
+    applied: &Applied,
     mut lap: impl FnMut(&'static str),
 ) -> Result<Plan, ReadError> {
     let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
     let remote = state::read(client, &scopes, opts).await?;
     lap("read");
-    Ok(from_remote(client, config, desired, remote, opts.concurrency, lap).await)
+    from_remote(client, config, desired, remote, opts, applied, lap).await
 }
 
-/// The plan from a remote state already read: the diff, then what each removal leaves
-/// behind (looked up `concurrency` at a time). Calls `lap` after `diff` and `effects`.
+/// The plan from a remote state already read: what the API did not echo learned, the diff,
+/// then what each removal leaves behind (looked up `opts.concurrency` at a time). Calls `lap`
+/// after `learn`, `diff` and `effects`.
 pub async fn from_remote(
     client: &Client,
     config: &Config,
     desired: &Desired,
-    remote: RemoteState,
-    concurrency: usize,
+    mut remote: RemoteState,
+    opts: &ReadOptions,
+    applied: &Applied,
     mut lap: impl FnMut(&'static str),
-) -> Plan {
+) -> Result<Plan, ReadError> {
+    crate::known::learn(client, &mut remote, &Wanted::Plan(desired), applied, opts).await?;
+    lap("learn");
     let mut plan = diff::diff(config, desired, &remote);
     drop(remote);
     lap("diff");
-    let holders = state::holders(client, &plan.removed_phones(), concurrency).await;
+    let holders = state::holders(client, &plan.removed_phones(), opts.concurrency).await;
     plan.set_effects(&holders);
     lap("effects");
-    plan
+    Ok(plan)
 }
 
 /// Bumped whenever the JSON shape of a plan changes in a way that breaks a reader; a new
@@ -92,6 +99,56 @@ pub struct ScopePlan {
     pub unmanaged: Vec<RemoteSnapshot>,
     /// Numbers held more than once remotely.
     pub duplicates: Vec<Duplicate>,
+    /// How the reasons and purposes of the managed remote entries are known; omitted when
+    /// the API showed every one.
+    #[serde(default, skip_serializing_if = "KnownCounts::all_from_api")]
+    pub known: KnownCounts,
+}
+
+/// Managed remote entries of a scope by how each attribute is known.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownCounts {
+    pub reason: SourceCounts,
+    pub purpose: SourceCounts,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCounts {
+    /// Read from the API (shown in its answers, or matched by a search filter).
+    pub api: u64,
+    /// Not shown by the API; last applied by dnc per the ledger.
+    pub ledger: u64,
+    /// The latest day the ledger's values were applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_latest: Option<chrono::NaiveDate>,
+    /// Neither the API nor the ledger tells (re-asserted by the plan).
+    pub unknown: u64,
+}
+
+impl SourceCounts {
+    pub fn add(&mut self, source: Source_) {
+        match source {
+            Source_::Api => self.api += 1,
+            Source_::Ledger { applied_on } => {
+                self.ledger += 1;
+                self.ledger_latest = self.ledger_latest.max(Some(applied_on));
+            }
+            Source_::NotBlank | Source_::Unknown => self.unknown += 1,
+        }
+    }
+}
+
+impl KnownCounts {
+    pub fn add(&mut self, known: Known) {
+        self.reason.add(known.reason);
+        self.purpose.add(known.purpose);
+    }
+
+    pub fn all_from_api(&self) -> bool {
+        [&self.reason, &self.purpose]
+            .iter()
+            .all(|c| c.ledger == 0 && c.unknown == 0)
+    }
 }
 
 /// A remote entry as the plan saw it.
@@ -134,6 +191,20 @@ pub enum Change {
         reason: Edit,
         purpose: Edit,
         source: Source,
+        /// How the old values are known (read from the API, or last applied per the ledger).
+        #[serde(default, skip_serializing_if = "Known::is_from_api")]
+        known: Known,
+    },
+    /// An entry whose remote reason or purpose neither the API nor the ledger shows: both are
+    /// sent once, after which the ledger knows them. Never assumed equal, never repeated.
+    Reassert {
+        id: u64,
+        #[serde(flatten)]
+        key: Key,
+        reason: String,
+        purpose: Option<String>,
+        source: Source,
+        known: Known,
     },
     Remove {
         id: u64,
@@ -160,6 +231,7 @@ impl Change {
         match self {
             Change::Create { key, .. }
             | Change::Update { key, .. }
+            | Change::Reassert { key, .. }
             | Change::Remove { key, .. }
             | Change::Prune { key, .. } => key,
         }
@@ -169,6 +241,7 @@ impl Change {
         match self {
             Change::Create { .. } => ChangeKind::Create,
             Change::Update { .. } => ChangeKind::Update,
+            Change::Reassert { .. } => ChangeKind::Reassert,
             Change::Remove { .. } => ChangeKind::Remove,
             Change::Prune { .. } => ChangeKind::Prune,
         }
@@ -221,6 +294,7 @@ impl Change {
 pub enum ChangeKind {
     Create,
     Update,
+    Reassert,
     Remove,
     Prune,
 }

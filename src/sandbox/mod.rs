@@ -1,11 +1,13 @@
 //! `dnc sandbox`: the Convoso DNC API emulated on loopback over SQLite.
 
 mod faults;
+mod profile;
 mod routes;
 mod serve;
 mod store;
 
 pub use faults::{Faults, Variant};
+pub use profile::Profile;
 pub use serve::Limits;
 
 use routes::App;
@@ -34,6 +36,8 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// The highest search offset accepted (the API's is `state::MAX_OFFSET`).
     pub max_offset: u64,
+    /// The shape of search answers.
+    pub profile: Profile,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -113,6 +117,7 @@ impl Sandbox {
             purposes: cfg.purposes.map(|p| p.into_iter().collect()),
             faults: faults::Injector::new(cfg.faults),
             max_offset: cfg.max_offset,
+            profile: cfg.profile,
         });
         let (stop, stopped) = oneshot::channel();
         let server = serve::serve(listener, routes::router(app), limits, async {

@@ -3,6 +3,7 @@
 //! error codes of its own table in convoso-dnc-api.md.
 
 use super::faults::{Fault, HTML_502, Injector, Variant};
+use super::profile::{self, Profile};
 use super::store::{Date, Filter, NewRow, Row, Store, Text, WriteError};
 use crate::phone::{self, PhoneError};
 use axum::body::{Body, to_bytes};
@@ -28,6 +29,7 @@ pub struct App {
     pub purposes: Option<HashSet<String>>,
     pub faults: Injector,
     pub max_offset: u64,
+    pub profile: Profile,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -443,32 +445,6 @@ fn valid_lead_status(s: &str) -> bool {
     (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-#[derive(Serialize)]
-struct SearchBody {
-    data: SearchData,
-}
-
-#[derive(Serialize)]
-struct SearchData {
-    offset: u64,
-    limit: u64,
-    total: u64,
-    entries: Vec<EntryOut>,
-}
-
-#[derive(Serialize)]
-struct EntryOut {
-    id: String,
-    phone_number: String,
-    campaign_id: String,
-    insert_date: String,
-    phone_code: String,
-    campaign_uid: String,
-    campaign_name: String,
-    reason: String,
-    purpose: String,
-}
-
 fn search(app: &App, p: &Params) -> Result<Response, Failure> {
     let invalid = || fail(6008, "Invalid parameter");
     let number = |name: &str| p.get(name).map(str::parse::<u64>);
@@ -536,33 +512,16 @@ fn search(app: &App, p: &Params) -> Result<Response, Failure> {
         invalid()
     })?;
     let entries = rows.into_iter().map(|r| entry_out(app, r)).collect();
-    ok(SearchBody {
-        data: SearchData {
-            offset,
-            limit,
-            total,
-            entries,
-        },
-    })
+    ok(app.profile.page(offset, limit, total, entries))
 }
 
-fn entry_out(app: &App, r: Row) -> EntryOut {
+fn entry_out(app: &App, r: Row) -> profile::Entry {
     let campaign_name = app
         .campaigns
         .get(&r.campaign_id)
         .cloned()
         .unwrap_or_default();
-    EntryOut {
-        id: r.id.to_string(),
-        phone_number: r.phone_number,
-        campaign_id: r.campaign_id.to_string(),
-        insert_date: r.insert_date,
-        phone_code: r.phone_code.to_string(),
-        campaign_uid: r.campaign_id.to_string(),
-        campaign_name,
-        reason: r.reason,
-        purpose: r.purpose,
-    }
+    app.profile.entry(r, campaign_name)
 }
 
 /// A number written without a country code: its digits, formatting removed.

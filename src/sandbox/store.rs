@@ -34,6 +34,9 @@ CREATE INDEX IF NOT EXISTS dnc_campaign_second ON dnc (campaign_id, insert_date)
 DROP INDEX IF EXISTS dnc_campaign_code;
 DROP INDEX IF EXISTS dnc_campaign_code_day;
 CREATE INDEX IF NOT EXISTS dnc_number ON dnc (phone_number);
+-- Where search entries do not show reasons, dnc counts a scope's blank and non-blank ones.
+CREATE INDEX IF NOT EXISTS dnc_campaign_reason ON dnc (campaign_id, reason);
+CREATE INDEX IF NOT EXISTS dnc_campaign_purpose ON dnc (campaign_id, purpose);
 ";
 
 /// One stored entry, as the store hands it out.

@@ -1,7 +1,7 @@
 //! The API client against the real sandbox: typed calls, per-endpoint error kinds, retries
 //! through injected faults, hostile answers, and a token that never shows.
 
-use crate::common::{Sandbox, TOKEN, client_for};
+use crate::common::{SDK, Sandbox, TOKEN, client_for};
 use dnc::api::{
     ApiError, Client, ClientConfig, DeleteRequest, Endpoint, ErrorKind, InsertRequest, SearchQuery,
     TextFilter, UpdateRequest,
@@ -22,7 +22,7 @@ fn insert(number: &str, campaign: i64) -> InsertRequest {
 
 #[tokio::test]
 async fn calls_round_trip() {
-    let s = Sandbox::start(&[]);
+    let s = Sandbox::start(SDK);
     let c = s.client();
     let a = c.insert(&insert("2025550143", 0)).await.unwrap();
     assert_eq!(a.attempts, 1);

@@ -2,7 +2,9 @@
 //! the final error too, `--format json` on apply and import, and one way to find the config
 //! and the `.dnc/` beside it from anywhere in the repository.
 
-use crate::common::{Config, Project, Sandbox, command, dnc, dnc_fail, dnc_ok, git, run, seed};
+use crate::common::{
+    Config, Project, SDK, Sandbox, command, dnc, dnc_fail, dnc_ok, git, run, seed,
+};
 use serde_json::Value;
 use std::process::Command;
 
@@ -97,7 +99,7 @@ fn apply_reports_every_operation_as_json() {
             "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n  - number: \"202-555-0103\"\n    scope: global\n    removal_reason: Never was on it\n",
         )],
     );
-    let sandbox = Sandbox::start_seeded([seed("2025550102", 0).reason("DNC")], &[]);
+    let sandbox = Sandbox::start_seeded([seed("2025550102", 0).reason("DNC")], SDK);
     let apply = |args: &[&str]| {
         run(project
             .targeting(&sandbox, args)
@@ -134,7 +136,7 @@ fn import_reports_files_and_counts_as_json() {
             seed("2025550102", 0),
             seed("2025550143", 111).reason("DNC").purpose("TELEMKT"),
         ],
-        &[],
+        SDK,
     );
     let out = run(command(dir.path(), &["import", "--format", "json"]).envs(sandbox.target())).ok();
     let mut report = json(&out.stdout);
@@ -274,7 +276,7 @@ fn imported_manifests_reference_the_repository_schema_by_a_path_that_resolves() 
     std::fs::create_dir_all(root.join("schema")).unwrap();
     let schema = dnc_ok(root, &["schema", "manifest"]);
     std::fs::write(root.join("schema/manifest.schema.json"), &schema.stdout).unwrap();
-    let sandbox = Sandbox::start_seeded([seed("2025550101", 0).reason("DNC")], &[]);
+    let sandbox = Sandbox::start_seeded([seed("2025550101", 0).reason("DNC")], SDK);
     run(command(root, &["import", "ops/dnc", "--scope", "global"])
         .envs(sandbox.target())
         .env("GIT_CEILING_DIRECTORIES", root.parent().unwrap()))

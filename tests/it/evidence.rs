@@ -633,3 +633,62 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     assert!(outcomes.iter().any(|o| o == "interrupted"), "{outcomes:?}");
     assert!(outcomes.len() < 20, "the apply stopped early: {outcomes:?}");
 }
+
+/// Under the contract's search shape a fresh clone knows what was applied only from the
+/// ledger branch: apply fetches it, and plan reads it with `--ledger-branch`.
+#[test]
+fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
+    let root = tempfile::tempdir().unwrap();
+    let a = origin_and_clone(root.path(), "a");
+    std::fs::write(a.join("dnc.yaml"), &*Config::standard()).unwrap();
+    std::fs::create_dir_all(a.join("lists")).unwrap();
+    std::fs::write(a.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
+    git(&a, &["add", "-A"]);
+    git(&a, &["commit", "-q", "-m", "Three opt-outs"]);
+    git(&a, &["push", "-q", "origin", "main"]);
+    // Another tool put one of the numbers on the list: its reason is not shown.
+    let sandbox = Sandbox::start_seeded([seed("2025550143", 0).reason("Litigator")], &[]);
+    let apply = |dir: &Path| {
+        run(
+            in_repo(dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
+                .envs(sandbox.target()),
+        )
+        .ok()
+    };
+    let first = apply(&a);
+    assert!(first.stdout.contains("1 to re-assert"), "{}", first.stdout);
+
+    let b = origin_and_clone(root.path(), "b");
+    assert!(!b.join(".dnc/ledger.jsonl").exists());
+    let again = apply(&b);
+    assert!(
+        again.stdout.contains("Nothing to apply."),
+        "{}",
+        again.stdout
+    );
+    git(
+        &b,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "dnc-ledger:refs/remotes/origin/dnc-ledger",
+        ],
+    );
+    let plan = run(in_repo(
+        &b,
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+        ],
+    )
+    .envs(sandbox.target()))
+    .ok();
+    assert!(
+        plan.stdout.contains("3 last applied per the ledger"),
+        "{}",
+        plan.stdout
+    );
+}

@@ -2,7 +2,7 @@
 //! nobody reviewed reach the plan, apply's output, the ledger and the step summary shown for
 //! what they are, never as terminal sequences, workflow commands, markup or formulas.
 
-use crate::common::{Config, Project, Sandbox, run, seed};
+use crate::common::{Config, Project, SDK, Sandbox, run, seed};
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
 /// A file name that ends a markdown table and opens a comment, with a backtick to close a
@@ -44,7 +44,8 @@ fn scenario() -> (Project, Sandbox) {
             seed("2025550103", 0).reason(REMOTE_REASON),
             seed("2025550104", 0).reason(FORMULA),
         ],
-        &[],
+        // Remote reasons nobody reviewed reach the plan only where the API echoes them.
+        SDK,
     );
     (project, sandbox)
 }

@@ -1,7 +1,7 @@
 //! `dnc import` against the real sandbox: what it writes validates, the next plan shows no
 //! changes, and whatever it cannot adopt honestly is left out and said.
 
-use crate::common::{Config, Project, Sandbox, Seed, dnc_ok, normalize, seed};
+use crate::common::{Config, Project, SDK, Sandbox, Seed, dnc_ok, normalize, seed};
 use std::path::Path;
 
 /// When the remote entries were inserted.
@@ -67,7 +67,7 @@ fn plan_is_clean(p: &Project, s: &Sandbox, unmanaged: usize) {
 
 #[test]
 fn an_import_validates_and_the_next_plan_shows_no_changes() {
-    let s = Sandbox::start_seeded(remote(), &[]);
+    let s = Sandbox::start_seeded(remote(), SDK);
     let p = Project::new(&Config::standard(), &[]);
     let d = p.dir.path();
 
@@ -135,7 +135,7 @@ fn an_import_validates_and_the_next_plan_shows_no_changes() {
 
 #[test]
 fn drift_is_adopted_with_only_unmanaged_and_force() {
-    let s = Sandbox::start_seeded(remote(), &[]);
+    let s = Sandbox::start_seeded(remote(), SDK);
     let p = Project::new(&Config::standard(), &[]);
     let d = p.dir.path();
     p.dnc_ok(&s, &["import", "."]);
@@ -172,7 +172,7 @@ fn drift_is_adopted_with_only_unmanaged_and_force() {
 
 #[test]
 fn reasons_the_config_does_not_allow_stop_the_import() {
-    let s = Sandbox::start_seeded(remote(), &[]);
+    let s = Sandbox::start_seeded(remote(), SDK);
     let config = Config::standard().with("reasons: [DNC, Customer Request]\npurposes: [TELEMKT]\n");
     let p = Project::new(&config, &[]);
     let out = p.dnc_fail(&s, 1, &["import", "."]);
@@ -190,7 +190,7 @@ fn reasons_the_config_does_not_allow_stop_the_import() {
 
 #[test]
 fn a_scope_the_account_does_not_have_stops_the_import() {
-    let s = Sandbox::start_seeded(remote(), &[]);
+    let s = Sandbox::start_seeded(remote(), SDK);
     // The sandbox knows no campaign 333: the config names a scope that does not exist.
     let config = Config::new()
         .scope("global", &[])
@@ -208,7 +208,7 @@ fn a_scope_the_account_does_not_have_stops_the_import() {
 
 #[test]
 fn blank_reasons_are_adopted_only_with_a_reason_given_and_the_plan_then_sets_it() {
-    let s = Sandbox::start_seeded(remote(), &[]);
+    let s = Sandbox::start_seeded(remote(), SDK);
     let p = Project::new(&Config::standard(), &[]);
     let out = p.dnc_ok(
         &s,
@@ -234,7 +234,7 @@ fn blank_reasons_are_adopted_only_with_a_reason_given_and_the_plan_then_sets_it(
 
 #[test]
 fn an_out_path_the_globs_miss_is_written_with_a_warning() {
-    let s = Sandbox::start_seeded(remote(), &[]);
+    let s = Sandbox::start_seeded(remote(), SDK);
     let p = Project::new(&Config::standard(), &[]);
     let out = p.dnc_ok(
         &s,
@@ -273,7 +273,7 @@ fn keyword_reasons_are_left_out_not_written() {
                 .at(DATE),
             seed("2025550151", 0).reason("DNC").at(DATE),
         ],
-        &[],
+        SDK,
     );
     let project = Project::new(&Config::new().scope("global", &[]), &[]);
     let out = project.dnc_ok(&sandbox, &["import", "--out", "lists"]);

@@ -26,3 +26,4 @@ mod servers;
 mod serving;
 mod shapes;
 mod validate;
+mod writeonly;

@@ -58,7 +58,14 @@ fn scenario() -> (Project, Sandbox) {
     );
     let sandbox = Sandbox::start_seeded(
         remote(),
-        &["--campaign", "222=Renewals", "--campaign", "333=Other"],
+        &[
+            "--profile",
+            "sdk",
+            "--campaign",
+            "222=Renewals",
+            "--campaign",
+            "333=Other",
+        ],
     );
     (project, sandbox)
 }
@@ -175,7 +182,10 @@ const CAP: u32 = 1000;
 const CROWD: u32 = 3 * CAP;
 
 fn capped(entries: impl IntoIterator<Item = Seed>) -> Sandbox {
-    Sandbox::start_seeded(entries, &["--max-offset", &CAP.to_string()])
+    Sandbox::start_seeded(
+        entries,
+        &["--profile", "sdk", "--max-offset", &CAP.to_string()],
+    )
 }
 
 /// The day `n` days before today: the reader searches every day from the earliest insert
@@ -395,7 +405,7 @@ fn a_malformed_remote_number_is_shown_and_never_removed() {
     );
     let sandbox = Sandbox::start_seeded(
         [seed("12345", 222).reason("legacy")],
-        &["--campaign", "222=Renewals"],
+        &["--profile", "sdk", "--campaign", "222=Renewals"],
     );
     let json = plan_json(&project, &sandbox, &[]);
     assert_eq!(

@@ -13,6 +13,8 @@ const SHAPES: &[(&str, &[&str])] = &[
     ("sparse_answers", &["--variant", "sparse-answers"]),
     ("error_code", &["--variant", "error-code"]),
     ("sdk_codes", &["--variant", "sdk-codes"]),
+    ("profile_sdk", &["--profile", "sdk"]),
+    ("profile_date_only", &["--profile", "date-only"]),
 ];
 
 /// Page times and the projection change from run to run.

@@ -390,6 +390,15 @@ fn at_fixed_clock(text: &str) -> String {
             format!("{TODAY} {} UTC  applied", &APPLIED_AT[..5]),
         ),
         (regex::escape(&retained(real)), retained(fake)),
+        // The day a write-only reason was last applied, per the ledger.
+        (
+            regex::escape(&format!("last applied on {real}")),
+            format!("last applied on {TODAY}"),
+        ),
+        (
+            regex::escape(&format!("(latest {real})")),
+            format!("(latest {TODAY})"),
+        ),
     ];
     let mut text = text.to_string();
     for (pattern, with) in replacements {

@@ -18,6 +18,7 @@ async fn start(dir: &std::path::Path, limits: Limits) -> Sandbox {
         purposes: None,
         faults: Faults::default(),
         max_offset: dnc::state::MAX_OFFSET,
+        profile: dnc::sandbox::Profile::default(),
     };
     Sandbox::start_with(cfg, "127.0.0.1:0".parse().unwrap(), limits)
         .await

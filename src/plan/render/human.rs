@@ -2,10 +2,11 @@
 
 use super::{
     Options, UNMANAGED_SHOWN, approval_text, changed, deadline_text, early_removal_text,
-    effect_text, incomplete_banner, listing, or_none, read_status, scope_counts, scope_title,
-    short_hash, summarized, summary, word_diff,
+    effect_text, incomplete_banner, known_summary, known_text, listing, or_none, read_status,
+    reassert_parts, scope_counts, scope_title, short_hash, summarized, summary, word_diff,
 };
 use crate::escape::terminal;
+use crate::known::{Known, Source};
 use crate::plan::{Change, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write;
@@ -64,6 +65,9 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options, summarized: bool)
     );
     if summarized {
         let _ = writeln!(out, "  {}", scope_counts(s));
+    }
+    if let Some(known) = known_summary(s) {
+        let _ = writeln!(out, "  {}", opts.paint(DIM, &known));
     }
     if s.changes.is_empty() && s.unmanaged.is_empty() && s.duplicates.is_empty() {
         let _ = writeln!(out, "  no changes");
@@ -144,11 +148,31 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
                 let _ = writeln!(out, "      {}", opts.paint(style, &deadline_text(d)));
             }
         }
+        Change::Reassert {
+            id,
+            reason,
+            purpose,
+            source,
+            known,
+            ..
+        } => {
+            let head = opts.paint(YELLOW, &format!("! {number}"));
+            let _ = writeln!(
+                out,
+                "  {head}  id {id}  re-assert (sent once; the ledger then knows it)  {}",
+                opts.paint(DIM, &source.to_string())
+            );
+            for (label, value, how) in reassert_parts(reason, purpose, *known) {
+                let how = opts.paint(DIM, &format!("(remote: {how})"));
+                let _ = writeln!(out, "      {label}: {value}  {how}");
+            }
+        }
         Change::Update {
             id,
             reason,
             purpose,
             source,
+            known,
             ..
         } => {
             let head = opts.paint(YELLOW, &format!("~ {number}"));
@@ -162,7 +186,11 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
                         opts.paint(RED, &format!("[-{t}-]"))
                     }
                 });
-                let _ = writeln!(out, "      {label}: {text}");
+                let _ = writeln!(
+                    out,
+                    "      {label}: {text}{}",
+                    known_note(*known, label, opts)
+                );
             }
         }
         Change::Remove {
@@ -201,6 +229,22 @@ fn human_change(out: &mut String, change: &Change, opts: Options) {
             );
         }
     }
+}
+
+/// `  (was: last applied on … per the ledger)` where the old value was not read from the API.
+fn known_note(known: Known, label: &str, opts: Options) -> String {
+    let source = if label == "reason" {
+        known.reason
+    } else {
+        known.purpose
+    };
+    if source == Source::Api {
+        return String::new();
+    }
+    format!(
+        "  {}",
+        opts.paint(DIM, &format!("(was: {})", known_text(source)))
+    )
 }
 
 /// Where a change is written, dimmed.

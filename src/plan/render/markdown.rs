@@ -3,11 +3,12 @@
 
 use super::{
     MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, approval_text, changed, deadline_text,
-    early_removal_text, effect_text, incomplete_banner, listing, or_none, read_status, scope_title,
-    short_hash, summarized, summary, word_diff,
+    early_removal_text, effect_text, incomplete_banner, known_summary, known_text, listing,
+    or_none, read_status, reassert_parts, scope_title, short_hash, summarized, summary, word_diff,
 };
 use crate::escape::{markdown as escape, markdown_code};
-use crate::manifest::Source;
+use crate::known::Source;
+use crate::manifest::Source as Written;
 use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
 
@@ -119,6 +120,18 @@ fn head(plan: &Plan, opts: Options) -> String {
             out,
             "> \n> Apply refuses this plan unless run with `--allow-early-removals {}`.\n",
             early.len()
+        );
+    }
+    for (s, known) in plan
+        .scopes
+        .iter()
+        .filter_map(|s| Some((s, known_summary(s)?)))
+    {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> **{}**: the API does not show every reason and purpose here. {}\n",
+            escape(&scope_title(s)),
+            escape(&known)
         );
     }
     for s in plan.scopes.iter().filter(|s| s.incomplete.is_some()) {
@@ -246,11 +259,33 @@ fn change_row(change: &Change, opts: Options) -> String {
                 source_cell(source)
             )
         }
+        Change::Reassert {
+            id,
+            reason,
+            purpose,
+            source,
+            known,
+            ..
+        } => {
+            let parts: Vec<String> = reassert_parts(reason, purpose, *known)
+                .iter()
+                .map(|(label, value, how)| {
+                    format!("{label}: {} (remote: {})", escape(value), escape(how))
+                })
+                .collect();
+            format!(
+                "| 🔁 re-assert | {number} | id {id}; {}; sent once, then the ledger knows it | `{}:{}` |\n",
+                parts.join("; "),
+                source.file,
+                source.line
+            )
+        }
         Change::Update {
             id,
             reason,
             purpose,
             source,
+            known,
             ..
         } => {
             let edits: Vec<String> = changed(reason, purpose)
@@ -266,7 +301,16 @@ fn change_row(change: &Change, opts: Options) -> String {
                             format!("<del>{t}</del>")
                         }
                     });
-                    format!("{label}: {diff}")
+                    let how = if label == "reason" {
+                        known.reason
+                    } else {
+                        known.purpose
+                    };
+                    let was = match how {
+                        Source::Api => String::new(),
+                        how => format!(" (was: {})", escape(&known_text(how))),
+                    };
+                    format!("{label}: {diff}{was}")
                 })
                 .collect();
             format!(
@@ -304,7 +348,7 @@ fn change_row(change: &Change, opts: Options) -> String {
 }
 
 /// `file:line` as code: a file name is shown as written, never read as markup.
-fn source_cell(source: &Source) -> String {
+fn source_cell(source: &Written) -> String {
     markdown_code(&format!("{}:{}", source.file, source.line))
 }
 
@@ -328,7 +372,7 @@ mod tests {
                 reason: reason.into(),
                 purpose: None,
                 deadline: None,
-                source: Source {
+                source: Written {
                     file: "lists/big.yaml".into(),
                     line: i as u32 + 1,
                     column: 3,
@@ -352,6 +396,7 @@ mod tests {
                 already_absent: 0,
                 unmanaged: vec![],
                 duplicates: vec![],
+                known: Default::default(),
             }],
             safety: Safety {
                 max_removals: 25,

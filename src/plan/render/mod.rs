@@ -29,8 +29,11 @@ pub fn overdue_summary(plan: &Plan) -> Option<String> {
     })
 }
 
-use super::{Change, ChangeKind, Deadline, EarlyRemoval, Edit, Effect, Plan, ScopePlan};
+use super::{
+    Change, ChangeKind, Deadline, EarlyRemoval, Edit, Effect, Plan, ScopePlan, SourceCounts,
+};
 use crate::entry::{CampaignId, Key};
+use crate::known::{Known, Source};
 use anstyle::Style;
 use similar::{ChangeTag, TextDiff};
 
@@ -164,15 +167,68 @@ pub fn incomplete_banner(plan: &Plan) -> Option<String> {
     })
 }
 
-/// `1 to create, 2 to update, 0 to remove, 0 to prune`.
+/// `1 to create, 2 to update, 0 to remove, 0 to prune` (and `, 3 to re-assert` when any).
 pub fn summary(plan: &Plan) -> String {
+    let reassert = match plan.count(ChangeKind::Reassert) {
+        0 => String::new(),
+        n => format!(", {n} to re-assert"),
+    };
     format!(
-        "{} to create, {} to update, {} to remove, {} to prune",
+        "{} to create, {} to update, {} to remove, {} to prune{reassert}",
         plan.count(ChangeKind::Create),
         plan.count(ChangeKind::Update),
         plan.count(ChangeKind::Remove),
         plan.count(ChangeKind::Prune)
     )
+}
+
+/// How one remote value is known, as people read it.
+pub fn known_text(source: Source) -> String {
+    match source {
+        Source::Api => "read from the API".into(),
+        Source::NotBlank => "not blank per the API, value not shown".into(),
+        Source::Ledger { applied_on } => format!("last applied on {applied_on} per the ledger"),
+        Source::Unknown => "unknown: the API does not show it and the ledger has no record".into(),
+    }
+}
+
+/// `reasons: 2 read from the API, 10 last applied per the ledger (latest 2026-12-05),
+/// 1 unknown; purposes: …`, for a scope where the API did not show every value.
+pub fn known_summary(s: &ScopePlan) -> Option<String> {
+    if s.known.all_from_api() {
+        return None;
+    }
+    let part = |label: &str, c: &SourceCounts| {
+        let latest = c
+            .ledger_latest
+            .map(|d| format!(" (latest {d})"))
+            .unwrap_or_default();
+        format!(
+            "{label}: {} read from the API, {} last applied per the ledger{latest}, {} unknown",
+            c.api, c.ledger, c.unknown
+        )
+    };
+    Some(format!(
+        "{}; {}",
+        part("reasons", &s.known.reason),
+        part("purposes", &s.known.purpose)
+    ))
+}
+
+/// What a re-assert sends and why, for one attribute: `reason "DNC" (remote: unknown: …)`.
+pub(crate) fn reassert_parts(
+    reason: &str,
+    purpose: &Option<String>,
+    known: Known,
+) -> [(&'static str, String, String); 2] {
+    [
+        ("reason", reason.to_string(), known_text(known.reason)),
+        (
+            "purpose",
+            or_none(purpose).to_string(),
+            known_text(known.purpose),
+        ),
+    ]
 }
 
 /// One change on one line, for lists of differences and failures.
@@ -210,6 +266,25 @@ pub fn one_line(change: &Change) -> String {
                 "update {number} in {} (id {id}): {}{}",
                 key.scope,
                 edits.join(", "),
+                at(source)
+            )
+        }
+        Change::Reassert {
+            id,
+            reason,
+            purpose,
+            source,
+            known,
+            ..
+        } => {
+            let parts: Vec<String> = reassert_parts(reason, purpose, *known)
+                .iter()
+                .map(|(label, value, how)| format!("{label} {value:?} (remote: {how})"))
+                .collect();
+            format!(
+                "re-assert {number} in {} (id {id}): {}{}",
+                key.scope,
+                parts.join(", "),
                 at(source)
             )
         }

@@ -17,5 +17,5 @@ pub use git::git;
 pub use normalize::normalize;
 pub use project::{Project, counts, plan_json};
 pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
-pub use sandbox::{Sandbox, TOKEN};
+pub use sandbox::{SDK, Sandbox, TOKEN};
 pub use seed::{Seed, seed};

@@ -9,6 +9,10 @@ use tempfile::TempDir;
 
 pub const TOKEN: &str = "tok-3f9a-secret-value";
 
+/// The SDK's search shape (reasons and purposes echoed), for tests whose point is what the
+/// API shows; the default is the contract's, which shows neither.
+pub const SDK: &[&str] = &["--profile", "sdk"];
+
 /// A running `dnc sandbox` process, killed when dropped.
 pub struct Sandbox {
     child: Child,
