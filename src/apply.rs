@@ -312,6 +312,7 @@ fn record_for(
         attempts: fin.map(|f| f.attempts),
         requested_at: deadline.map(|d| d.requested_at),
         due: deadline.map(|d| d.due),
+        prev: None,
     }
 }
 

@@ -110,6 +110,9 @@ pub struct Record {
     pub requested_at: Option<chrono::NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<chrono::NaiveDate>,
+    /// On the ledger branch, the hash of the line before this one (see `chain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 impl Record {

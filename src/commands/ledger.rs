@@ -92,6 +92,8 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let path =
         (args.sources.ledger.clone()).unwrap_or_else(|| root.join(".dnc").join("ledger.jsonl"));
     let (records, _torn) = ledger::read(&path)?;
+    let (config, _) = crate::manifest::load_config(&args.sources.config);
+    let pin = config.and_then(|c| c.ledger_root);
     let target = LedgerBranch {
         repo: root,
         remote: args.remote.clone(),
@@ -103,7 +105,7 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
         path.display()
     );
     let pushed = target
-        .push(&records, &subject)
+        .push(&records, &subject, pin.as_deref())
         .map_err(|e| super::CommandError::LedgerPush {
             branch: branch.to_string(),
             reason: e.to_string(),
@@ -118,7 +120,20 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             args.remote
         ),
     }
+    ask_to_pin(pin.as_deref(), pushed.root.as_deref());
     Ok(Exit::Success)
+}
+
+/// After the push that started a chain: the root goes into dnc.yaml through a reviewed
+/// change (not written by dnc on a runner, where nobody would review it); until then every
+/// apply with the ledger branch is refused.
+pub(super) fn ask_to_pin(pinned: Option<&str>, root: Option<&str>) {
+    if let (None, Some(root)) = (pinned, root) {
+        println!(
+            "The ledger chain starts at {root}. Pin it: add this to dnc.yaml in a reviewed change \
+             (the next apply is refused until it is there):\n\n  ledger: {{root: {root}}}\n"
+        );
+    }
 }
 
 fn in_range(time: &str, args: &LedgerArgs) -> bool {

@@ -13,6 +13,7 @@ mod report;
 mod sandbox;
 mod schema;
 mod validate;
+mod verify;
 
 pub use error::CommandError;
 
@@ -89,6 +90,7 @@ fn dispatch(command: Command, out: Output) -> Result<Exit> {
         Command::Import(args) => import::run(args, out),
         Command::History(args) => history::run(args),
         Command::Report(args) => report::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Fmt(args) => fmt::run(args, out),

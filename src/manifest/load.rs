@@ -195,6 +195,7 @@ pub fn load_file(
         purposes: None,
         strict: false,
         deadlines: Deadlines::default(),
+        ledger_root: None,
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));

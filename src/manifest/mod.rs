@@ -106,6 +106,8 @@ pub struct Config {
     pub purposes: Option<Vec<String>>,
     pub strict: bool,
     pub deadlines: Deadlines,
+    /// The ledger chain's root pinned in the config (`ledger.root`).
+    pub ledger_root: Option<String>,
 }
 
 /// How long a request may take to honor, and how long it is honored.

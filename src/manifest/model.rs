@@ -117,6 +117,19 @@ pub struct ConfigFile {
     #[serde(default = "default_max_file_bytes")]
     #[schemars(range(min = 1))]
     pub max_file_bytes: u64,
+    /// The audit ledger branch's chain, pinned here so a replaced branch is refused (`dnc
+    /// apply`, `dnc verify`; docs/auditors.md).
+    #[serde(default)]
+    pub ledger: Option<LedgerSpec>,
+}
+
+/// The ledger branch this repository's evidence lives on.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSpec {
+    /// SHA-256 (hex) of the chain's first line, as `dnc apply` prints it after the first push.
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub root: String,
 }
 
 /// A calendar day, YYYY-MM-DD.

@@ -427,6 +427,7 @@ mod tests {
             strict: false,
             phone_code: Some(1),
             deadlines: Deadlines::default(),
+            ledger_root: None,
         }
     }
 

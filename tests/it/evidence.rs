@@ -251,7 +251,22 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     let root = tempfile::tempdir().unwrap();
     let a = origin_and_clone(root.path(), "a");
     std::fs::write(a.join("dnc.yaml"), &*Config::standard()).unwrap();
-    git(&a, &["add", "-A"]);
+    // The first push starts the chain; its root is pinned in dnc.yaml before any other.
+    std::fs::write(a.join("ledger.jsonl"), ledger_lines("first", 1)).unwrap();
+    let first = push_ledger(&a).ok();
+    let pin = first
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("ledger: {root:"))
+        .expect("the line to pin")
+        .trim()
+        .to_string();
+    std::fs::write(
+        a.join("dnc.yaml"),
+        format!("{}{pin}\n", &*Config::standard()),
+    )
+    .unwrap();
+    git(&a, &["add", "dnc.yaml"]);
     git(&a, &["commit", "-q", "-m", "config"]);
     git(&a, &["push", "-q", "origin", "main"]);
     let b = origin_and_clone(root.path(), "b");
@@ -282,7 +297,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     git(&a, &["push", "-q", "--force", "origin", "main"]);
     git(&b, &["fetch", "-q", "origin"]);
     let log = git(&b, &["log", "--format=%s", "origin/dnc-ledger"]);
-    assert_eq!(log.lines().count(), 6, "one commit per push:\n{log}");
+    assert_eq!(log.lines().count(), 7, "one commit per push:\n{log}");
     let shown = dnc_in(
         &b,
         &[
@@ -295,7 +310,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     )
     .ok();
     let rows: Vec<serde_json::Value> = serde_json::from_str(&shown.stdout).unwrap();
-    assert_eq!(rows.len(), 30, "every operation exactly once");
+    assert_eq!(rows.len(), 31, "every operation exactly once");
     let files = git(&b, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
     assert_eq!(files, "2026-03.jsonl\nREADME.md\n");
 }

@@ -19,3 +19,4 @@ mod sandbox;
 mod schema;
 mod serving;
 mod validate;
+mod verify;

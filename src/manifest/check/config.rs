@@ -175,6 +175,7 @@ impl Check<'_> {
             reasons: spec.reasons,
             purposes: spec.purposes,
             strict: strict_override || spec.strict,
+            ledger_root: spec.ledger.map(|l| l.root),
         }
     }
 
