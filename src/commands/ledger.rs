@@ -10,7 +10,8 @@ use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// One operation: its start line joined with its finish line, if it has one.
+/// One operation: its start line joined with its finish line, if it has one. JSON keeps the
+/// types (ids and attempts are numbers, absent values null); the table and CSV show text.
 #[derive(Debug, Serialize)]
 struct Row {
     time: String,
@@ -19,18 +20,36 @@ struct Row {
     scope: String,
     number: String,
     reason: String,
+    /// A create's request day, its deadline, and whether it took effect after it.
+    requested_at: Option<chrono::NaiveDate>,
+    due: Option<chrono::NaiveDate>,
+    late: Option<bool>,
     source: String,
     actor: String,
     commit: String,
     plan: String,
-    id: String,
-    attempts: String,
+    id: Option<u64>,
+    attempts: Option<u32>,
     error: String,
 }
 
-const COLUMNS: [&str; 13] = [
-    "time", "outcome", "change", "scope", "number", "reason", "source", "actor", "commit", "plan",
-    "id", "attempts", "error",
+const COLUMNS: [&str; 16] = [
+    "time",
+    "outcome",
+    "change",
+    "scope",
+    "number",
+    "reason",
+    "requested_at",
+    "due",
+    "late",
+    "source",
+    "actor",
+    "commit",
+    "plan",
+    "id",
+    "attempts",
+    "error",
 ];
 
 pub fn run(args: LedgerArgs) -> Result<Exit> {
@@ -163,6 +182,12 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .clone()
             .or_else(|| start.reason.clone())
             .unwrap_or_default(),
+        requested_at: start.requested_at,
+        due: start.due,
+        late: start.due.zip(finish).and_then(|(due, f)| {
+            let day = chrono::NaiveDate::parse_from_str(f.time.get(..10)?, "%Y-%m-%d").ok()?;
+            (f.outcome != Some(ledger::Outcome::Failed)).then_some(day > due)
+        }),
         source: opt(&start.source),
         actor: opt(&start.actor),
         commit: start
@@ -171,28 +196,39 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .map(|c| c[..12.min(c.len())].to_string())
             .unwrap_or_default(),
         plan: start.plan_hash[..12.min(start.plan_hash.len())].to_string(),
-        id: last.id.map(|i| i.to_string()).unwrap_or_default(),
-        attempts: last.attempts.map(|a| a.to_string()).unwrap_or_default(),
+        id: last.id,
+        attempts: last.attempts,
         error: opt(&last.error),
     }
 }
 
-fn fields(r: &Row) -> [&str; 13] {
+fn fields(r: &Row) -> [String; 16] {
     [
-        &r.time,
-        &r.outcome,
-        &r.change,
-        &r.scope,
-        &r.number,
-        &r.reason,
-        &r.source,
-        &r.actor,
-        &r.commit,
-        &r.plan,
-        &r.id,
-        &r.attempts,
-        &r.error,
+        r.time.clone(),
+        r.outcome.clone(),
+        r.change.clone(),
+        r.scope.clone(),
+        r.number.clone(),
+        r.reason.clone(),
+        text(r.requested_at),
+        text(r.due),
+        match r.late {
+            Some(true) => "LATE".into(),
+            Some(false) => "on time".into(),
+            None => String::new(),
+        },
+        r.source.clone(),
+        r.actor.clone(),
+        r.commit.clone(),
+        r.plan.clone(),
+        text(r.id),
+        text(r.attempts),
+        r.error.clone(),
     ]
+}
+
+fn text(value: Option<impl ToString>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 fn csv_text(rows: &[Row]) -> Result<String> {
@@ -215,7 +251,7 @@ fn table(rows: &[Row]) -> String {
             *w = (*w).max(f.chars().count());
         }
     }
-    let line = |cells: [&str; 13]| {
+    let line = |cells: [String; 16]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -223,7 +259,7 @@ fn table(rows: &[Row]) -> String {
             .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = line(COLUMNS);
+    let mut out = line(COLUMNS.map(String::from));
     for r in rows {
         out.push_str(&line(fields(r)));
     }
