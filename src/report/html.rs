@@ -52,10 +52,10 @@ pub fn html(report: &Report) -> String {
         p.until,
         report.honor_within,
         report.retention_years,
-        if report.rows.iter().any(|r| r.number.contains('*')) {
-            "masked"
-        } else {
-            "in full"
+        match report.rows.iter().any(|r| r.number.contains('*')) {
+            _ if report.rows.is_empty() => "none in this period",
+            true => "masked",
+            false => "in full",
         }
     );
     cards(&mut out, report);
@@ -104,6 +104,7 @@ fn totals(out: &mut String, r: &Report) {
         ("By scope", &r.totals.by_scope),
         ("By change", &r.totals.by_change),
         ("By reason", &r.totals.by_reason),
+        ("By removal reason", &r.totals.by_removal_reason),
         ("By outcome", &r.totals.by_outcome),
     ] {
         table_of(out, title, map);
@@ -221,7 +222,11 @@ fn late(out: &mut String, r: &Report) {
     let rows: Vec<&Row> = r.rows.iter().filter(|r| r.late).collect();
     let _ = write!(out, "<h2>Late opt-outs ({})</h2>", rows.len());
     if rows.is_empty() {
-        out.push_str("<p class=\"note\">None: every opt-out with a request date took effect by its due date.</p>");
+        out.push_str(if r.time_to_honor.measured == 0 {
+            "<p class=\"note\">None: no opt-out with a request date took effect in this period.</p>"
+        } else {
+            "<p class=\"note\">None: every opt-out with a request date took effect by its due date.</p>"
+        });
         return;
     }
     rows_table(out, &rows, Columns::WithRequest);

@@ -6,7 +6,7 @@
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "period": {"since", "until"},
 //! "honor_within", "retention_years", "notes", "totals": {"operations", "by_change",
-//! "by_scope", "by_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
+//! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
 //! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
 //! [`Row`]. Numbers are masked unless asked otherwise.
 
@@ -48,7 +48,10 @@ pub struct Totals {
     pub operations: usize,
     pub by_change: BTreeMap<String, usize>,
     pub by_scope: BTreeMap<String, usize>,
+    /// Reasons of the entries created and updated.
     pub by_reason: BTreeMap<String, usize>,
+    /// Why numbers left a list (removals and prunes), apart from why they were entered.
+    pub by_removal_reason: BTreeMap<String, usize>,
     pub by_outcome: BTreeMap<String, usize>,
 }
 
@@ -212,8 +215,10 @@ fn totals(rows: &[Row]) -> Totals {
     for r in rows {
         *t.by_change.entry(r.change.clone()).or_default() += 1;
         *t.by_scope.entry(r.scope.clone()).or_default() += 1;
-        let reason = r.removal_reason.clone().unwrap_or_else(|| r.reason.clone());
-        *t.by_reason.entry(reason).or_default() += 1;
+        match &r.removal_reason {
+            Some(why) => *t.by_removal_reason.entry(why.clone()).or_default() += 1,
+            None => *t.by_reason.entry(r.reason.clone()).or_default() += 1,
+        }
         *t.by_outcome.entry(r.outcome.clone()).or_default() += 1;
     }
     t

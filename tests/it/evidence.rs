@@ -493,6 +493,25 @@ fn report(dir: &Path, extra: &[&str]) -> Run {
     dnc_in(dir, &args).ok()
 }
 
+/// A period with no operation: no claim about numbers shown or deadlines met.
+#[test]
+fn an_empty_report_claims_nothing_it_cannot_show() {
+    let repo = audited_repo();
+    let html = dnc_in(
+        repo.path(),
+        &["report", "--since", "2025-01-01", "--until", "2025-01-31"],
+    )
+    .ok()
+    .stdout;
+    assert!(html.contains("numbers none in this period"), "{html}");
+    assert!(!html.contains("in full") && !html.contains("masked"));
+    assert!(
+        html.contains("None: no opt-out with a request date took effect in this period."),
+        "{html}"
+    );
+    assert!(!html.contains("took effect by its due date"));
+}
+
 #[test]
 fn the_report_in_json_and_csv() {
     let repo = audited_repo();
