@@ -265,6 +265,14 @@ pub fn outcome_text(finish: Option<&Record>) -> &'static str {
     }
 }
 
+/// Whether a create took effect after its due date (its finish day, UTC); `None` when it has
+/// no due date or no effect.
+pub fn late(start: &Record, finish: Option<&Record>) -> Option<bool> {
+    let (due, f) = start.due.zip(finish)?;
+    let day = chrono::NaiveDate::parse_from_str(f.time.get(..10)?, "%Y-%m-%d").ok()?;
+    (f.outcome != Some(Outcome::Failed)).then_some(day > due)
+}
+
 /// Now, as the ledger writes times: RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -184,10 +184,7 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .unwrap_or_default(),
         requested_at: start.requested_at,
         due: start.due,
-        late: start.due.zip(finish).and_then(|(due, f)| {
-            let day = chrono::NaiveDate::parse_from_str(f.time.get(..10)?, "%Y-%m-%d").ok()?;
-            (f.outcome != Some(ledger::Outcome::Failed)).then_some(day > due)
-        }),
+        late: ledger::late(start, finish),
         source: opt(&start.source),
         actor: opt(&start.actor),
         commit: start

@@ -212,6 +212,47 @@ fn the_untampered_history_verifies_clean() {
     assert_eq!(v["ledger"]["lines"], 8, "{v}");
     assert_eq!(v["ledger"]["root"], v["ledger"]["pinned"]);
     assert_eq!(v["findings"], serde_json::json!([]));
+
+    // History and the ledger show the request day, its deadline (ten business days, past
+    // Washington's Birthday) and that the apply came after it.
+    let history = dnc_in(
+        &h.team,
+        &[
+            "history",
+            "(202) 555-0143",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+        ],
+    )
+    .ok();
+    assert!(
+        history.stdout.contains(
+            "create: done, id 1, reason \"Customer Request\", requested 2026-02-13, due 2026-03-02 (LATE), from lists/opt-outs.yaml:5"
+        ),
+        "{}",
+        history.stdout
+    );
+    let ledger = dnc_in(
+        &h.team,
+        &[
+            "ledger",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+            "--number",
+            "(202) 555-0143",
+            "--format",
+            "json",
+        ],
+    )
+    .ok();
+    let rows: serde_json::Value = serde_json::from_str(&ledger.stdout).unwrap();
+    assert_eq!(rows[0]["requested_at"], "2026-02-13");
+    assert_eq!(rows[0]["due"], "2026-03-02");
+    assert_eq!(rows[0]["late"], true, "applied with today's clock");
+    assert!(
+        rows[0]["id"].is_u64() && rows[0]["attempts"].is_u64(),
+        "{rows}"
+    );
 }
 
 #[test]
