@@ -196,6 +196,8 @@ pub fn load_file(
         strict: false,
         deadlines: Deadlines::default(),
         ledger_root: None,
+        organization: None,
+        account: None,
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));

@@ -121,6 +121,14 @@ pub struct ConfigFile {
     /// apply`, `dnc verify`; docs/auditors.md).
     #[serde(default)]
     pub ledger: Option<LedgerSpec>,
+    /// The company whose lists these are, named on reports.
+    #[serde(default)]
+    #[schemars(example = &"Acme Telemarketing LLC")]
+    pub organization: Option<String>,
+    /// The Convoso account the lists live in, named on reports.
+    #[serde(default)]
+    #[schemars(example = &"acme-prod")]
+    pub account: Option<String>,
 }
 
 /// The ledger branch this repository's evidence lives on.

@@ -428,6 +428,8 @@ mod tests {
             phone_code: Some(1),
             deadlines: Deadlines::default(),
             ledger_root: None,
+            organization: None,
+            account: None,
         }
     }
 

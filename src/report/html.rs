@@ -58,6 +58,9 @@ pub fn html(report: &Report) -> String {
             false => "in full",
         }
     );
+    if let Some(who) = organization(report) {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", esc(&who));
+    }
     cards(&mut out, report);
     totals(&mut out, report);
     histogram(&mut out, report);
@@ -74,9 +77,39 @@ pub fn html(report: &Report) -> String {
     out.push_str(
         "<p class=\"note\">Sources: the manifests' git history (who asked, in which commit) and \
          the dnc audit ledger (what was applied, when, with the Convoso id). Business days \
-         exclude weekends and the configured holidays.</p>\n</main></body></html>\n",
+         exclude weekends and the configured holidays.</p>\n",
     );
+    footer(&mut out, &report.evidence);
+    out.push_str("</main></body></html>\n");
     out
+}
+
+fn organization(r: &Report) -> Option<String> {
+    let e = &r.evidence;
+    match (&e.organization, &e.account) {
+        (Some(o), Some(a)) => Some(format!("{o} · Convoso account {a}")),
+        (Some(o), None) => Some(o.clone()),
+        (None, Some(a)) => Some(format!("Convoso account {a}")),
+        (None, None) => None,
+    }
+}
+
+/// What the report was made from; its own SHA-256 is in the `.sha256` file written with it.
+fn footer(out: &mut String, e: &crate::report::Evidence) {
+    let or_none = |v: &Option<String>| v.as_deref().map_or("none".to_string(), esc);
+    let _ = writeln!(
+        out,
+        "<footer class=\"note\">dnc {} · manifests commit {} · ledger tip {} · ledger \
+         verification: {} · this file's SHA-256 is in the <code>.sha256</code> file written \
+         beside it (<code>sha256sum -c</code>)</footer>",
+        esc(&e.dnc_version),
+        or_none(&e.manifests_commit),
+        or_none(&e.ledger_tip),
+        e.verification.as_deref().map_or(
+            "not run (the ledger was not read from its branch)".to_string(),
+            esc
+        ),
+    );
 }
 
 fn cards(out: &mut String, r: &Report) {

@@ -5,7 +5,8 @@
 //! and every removal with its reason.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "period": {"since", "until"},
-//! "honor_within", "retention_years", "notes", "totals": {"operations", "by_change",
+//! "honor_within", "retention_years", "notes", "evidence": {"organization", "account",
+//! "dnc_version", "manifests_commit", "ledger_tip", "verification"}, "totals": {"operations", "by_change",
 //! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
 //! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
 //! [`Row`]. Numbers are masked unless asked otherwise.
@@ -32,9 +33,24 @@ pub struct Report {
     pub retention_years: u32,
     /// What limits the evidence (no repository, a shallow clone, no ledger).
     pub notes: Vec<String>,
+    /// What the report was made from, so it can be tied to its evidence.
+    pub evidence: Evidence,
     pub totals: Totals,
     pub time_to_honor: TimeToHonor,
     pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Evidence {
+    pub organization: Option<String>,
+    pub account: Option<String>,
+    pub dnc_version: String,
+    /// The manifests' commit (HEAD of the config's repository).
+    pub manifests_commit: Option<String>,
+    /// The ledger branch's tip commit, when the ledger was read from a branch.
+    pub ledger_tip: Option<String>,
+    /// `dnc verify`'s result on that branch: `verified`, or how many findings.
+    pub verification: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -135,11 +151,36 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         period: opts.period,
         honor_within: config.deadlines.honor_within,
         retention_years: config.deadlines.retention_years,
+        evidence: evidence(config, &opts.ledger),
         notes,
         totals: totals(&rows),
         time_to_honor: time_to_honor(&rows),
         rows,
     })
+}
+
+fn evidence(config: &Config, ledger: &LedgerSource) -> Evidence {
+    let repo = crate::history::git::Repo::discover(&config.root)
+        .ok()
+        .flatten();
+    let commit = |rev: &str| {
+        let spec = format!("{rev}^{{commit}}");
+        let out = repo
+            .as_ref()?
+            .run(&["rev-parse", "--verify", "--quiet", &spec]);
+        out.ok().map(|c| c.trim().to_string())
+    };
+    Evidence {
+        organization: config.organization.clone(),
+        account: config.account.clone(),
+        dnc_version: env!("CARGO_PKG_VERSION").to_string(),
+        manifests_commit: commit("HEAD"),
+        ledger_tip: match ledger {
+            LedgerSource::Branch(rev) => commit(rev),
+            LedgerSource::File { .. } => None,
+        },
+        verification: None,
+    }
 }
 
 fn in_period(day: NaiveDate, p: Period) -> bool {

@@ -61,6 +61,14 @@ fn commit(dir: &Path, message: &str, who: &str, date: &str) {
     git_as(dir, &["push", "-q", "origin", "main"], who, date);
 }
 
+/// The standard scopes, who the lists belong to, and `extra` (the pinned root).
+fn config(extra: &str) -> String {
+    format!(
+        "{}organization: Acme Telemarketing LLC\naccount: acme-prod\n{extra}\n",
+        &*Config::standard()
+    )
+}
+
 /// The line `dnc apply` asks to add to dnc.yaml after the first push.
 fn pin_line(out: &str) -> String {
     out.lines()
@@ -93,7 +101,7 @@ fn history() -> History {
     let team = root.path().join("team");
     let sandbox = Sandbox::start(&[]);
 
-    std::fs::write(team.join("dnc.yaml"), &*Config::standard()).unwrap();
+    std::fs::write(team.join("dnc.yaml"), config("")).unwrap();
     std::fs::create_dir_all(team.join("lists")).unwrap();
     std::fs::write(team.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
     commit(&team, "Two opt-outs (COMP-1201)", alice.0, alice.1);
@@ -114,11 +122,7 @@ fn history() -> History {
         "{}",
         refused.stderr
     );
-    std::fs::write(
-        team.join("dnc.yaml"),
-        format!("{}{pin}\n", &*Config::standard()),
-    )
-    .unwrap();
+    std::fs::write(team.join("dnc.yaml"), config(&pin)).unwrap();
     commit(
         &team,
         "Pin the ledger's root",
@@ -227,7 +231,7 @@ fn the_untampered_history_verifies_clean() {
     .ok();
     assert!(
         history.stdout.contains(
-            "create: done, id 1, reason \"Customer Request\", requested 2026-02-13, due 2026-03-02 (LATE), from lists/opt-outs.yaml:5"
+            "reason \"Customer Request\", requested 2026-02-13, due 2026-03-02 (LATE), from lists/opt-outs.yaml:5"
         ),
         "{}",
         history.stdout
@@ -252,6 +256,59 @@ fn the_untampered_history_verifies_clean() {
     assert!(
         rows[0]["id"].is_u64() && rows[0]["attempts"].is_u64(),
         "{rows}"
+    );
+}
+
+/// The report names whose lists these are and ties itself to its evidence: dnc's version, the
+/// manifests' commit, the ledger tip, the verification, and its SHA-256 in a sidecar file.
+#[test]
+fn the_report_can_be_cited() {
+    let h = history();
+    let tip = h.git(&h.team, &["rev-parse", "origin/dnc-ledger"]);
+    let head = h.git(&h.team, &["rev-parse", "HEAD"]);
+    let report = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-12-31",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+        ];
+        args.extend(extra);
+        dnc_in(&h.team, &args).ok()
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&report(&["--format", "json"]).stdout).unwrap();
+    let evidence = &json["evidence"];
+    assert_eq!(evidence["organization"], "Acme Telemarketing LLC");
+    assert_eq!(evidence["account"], "acme-prod");
+    assert_eq!(evidence["dnc_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(evidence["manifests_commit"], head.trim());
+    assert_eq!(evidence["ledger_tip"], tip.trim());
+    assert_eq!(evidence["verification"], "verified");
+
+    report(&["--out", "report.html"]);
+    let html = std::fs::read(h.team.join("report.html")).unwrap();
+    let text = String::from_utf8_lossy(&html);
+    assert!(text.contains("Acme Telemarketing LLC · Convoso account acme-prod"));
+    assert!(text.contains("ledger verification: verified"), "{text}");
+    let sidecar = std::fs::read_to_string(h.team.join("report.html.sha256")).unwrap();
+    use sha2::Digest;
+    let sum = hex::encode(sha2::Sha256::digest(&html));
+    assert_eq!(sidecar, format!("{sum}  report.html\n"));
+
+    // Tampered evidence shows on the report itself.
+    let m = h.mallory();
+    h.git(&m, &["reset", "-q", "--hard", "HEAD~1"]);
+    h.git(&m, &["push", "-q", "--force", "origin", "dnc-ledger"]);
+    h.git(&h.team, &["fetch", "-q", "origin"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&report(&["--format", "json"]).stdout).unwrap();
+    assert_eq!(
+        json["evidence"]["verification"],
+        "NOT VERIFIED: 1 finding(s) (run dnc verify)"
     );
 }
 

@@ -176,6 +176,8 @@ impl Check<'_> {
             purposes: spec.purposes,
             strict: strict_override || spec.strict,
             ledger_root: spec.ledger.map(|l| l.root),
+            organization: spec.organization,
+            account: spec.account,
         }
     }
 
