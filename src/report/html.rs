@@ -99,9 +99,10 @@ fn footer(out: &mut String, e: &crate::report::Evidence) {
     let or_none = |v: &Option<String>| v.as_deref().map_or("none".to_string(), esc);
     let _ = writeln!(
         out,
-        "<footer class=\"note\">dnc {} · manifests commit {} · ledger tip {} · ledger \
+        "<footer class=\"note\">generated {} by dnc {} · manifests commit {} · ledger tip {} · ledger \
          verification: {} · this file's SHA-256 is in the <code>.sha256</code> file written \
          beside it (<code>sha256sum -c</code>)</footer>",
+        esc(&e.generated_at),
         esc(&e.dnc_version),
         or_none(&e.manifests_commit),
         or_none(&e.ledger_tip),

@@ -5,7 +5,7 @@
 //! and every removal with its reason.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "period": {"since", "until"},
-//! "honor_within", "retention_years", "notes", "evidence": {"organization", "account",
+//! "honor_within", "retention_years", "notes", "evidence": {"generated_at", "organization", "account",
 //! "dnc_version", "manifests_commit", "ledger_tip", "verification"}, "totals": {"operations", "by_change",
 //! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
 //! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
@@ -42,6 +42,8 @@ pub struct Report {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Evidence {
+    /// When the report was made (RFC 3339, UTC).
+    pub generated_at: String,
     pub organization: Option<String>,
     pub account: Option<String>,
     pub dnc_version: String,
@@ -171,6 +173,7 @@ fn evidence(config: &Config, ledger: &LedgerSource) -> Evidence {
         out.ok().map(|c| c.trim().to_string())
     };
     Evidence {
+        generated_at: ledger::now(),
         organization: config.organization.clone(),
         account: config.account.clone(),
         dnc_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -529,7 +529,9 @@ fn the_report_in_json_and_csv() {
     assert_eq!(late[0]["number"], "+1 202-***-0143", "masked by default");
     assert_eq!(late[0]["business_days_to_honor"], 12);
     assert_eq!(late[0]["asked_by"], "Alice Compliance");
-    insta::assert_snapshot!("evidence_report_json", normalize(&json.stdout));
+    let generated = regex::Regex::new(r#""generated_at": "[^"]+""#).unwrap();
+    let stable = generated.replace(&json.stdout, r#""generated_at": "[now]""#);
+    insta::assert_snapshot!("evidence_report_json", normalize(&stable));
     let csv = report(repo.path(), &["--format", "csv", "--unmask"]);
     assert!(csv.stdout.contains("+1 202-555-0143"), "{}", csv.stdout);
     insta::assert_snapshot!(normalize(&csv.stdout), @r#"

@@ -288,6 +288,11 @@ fn the_report_can_be_cited() {
     assert_eq!(evidence["manifests_commit"], head.trim());
     assert_eq!(evidence["ledger_tip"], tip.trim());
     assert_eq!(evidence["verification"], "verified");
+    let generated = evidence["generated_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(generated).is_ok(),
+        "{generated}"
+    );
 
     report(&["--out", "report.html"]);
     let html = std::fs::read(h.team.join("report.html")).unwrap();
