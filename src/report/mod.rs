@@ -97,7 +97,11 @@ pub struct Row {
     pub change: String,
     pub scope: String,
     pub number: String,
+    /// The number as E.164 (`+12025550143`), only with `--unmask`.
+    pub e164: Option<String>,
     pub reason: String,
+    /// The manifest `file:line` the change came from.
+    pub source: Option<String>,
     /// Set for removals and prunes.
     pub removal_reason: Option<String>,
     pub requested_at: Option<NaiveDate>,
@@ -228,7 +232,9 @@ fn row(
         } else {
             phone.masked()
         },
+        e164: unmask.then(|| format!("+{}{}", phone.code, phone.national)),
         reason: start.reason.clone().unwrap_or_default(),
+        source: start.source.clone(),
         removal_reason: start.removal_reason.clone(),
         requested_at: start.requested_at,
         due: start.due,
@@ -292,7 +298,7 @@ pub fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("reports always serialize") + "\n"
 }
 
-const CSV_COLUMNS: [&str; 17] = [
+const CSV_COLUMNS: [&str; 21] = [
     "applied_at",
     "change",
     "scope",
@@ -310,33 +316,68 @@ const CSV_COLUMNS: [&str; 17] = [
     "convoso_id",
     "outcome",
     "error",
+    "e164",
+    "applied_date",
+    "applied_time",
+    "source",
 ];
+
+/// A text cell a spreadsheet shows as text: one starting like a formula (`=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'`, so a reason, a name or an E.164 number is
+/// never evaluated.
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
 
 pub fn csv(report: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS)?;
     let text = |v: Option<String>| v.unwrap_or_default();
     for r in &report.rows {
+        // A spreadsheet reads the applied time as one date and one time, UTC.
+        let (date, time) = r.applied_at.split_once('T').unwrap_or((&r.applied_at, ""));
         w.write_record([
             r.applied_at.clone(),
             r.change.clone(),
             r.scope.clone(),
-            r.number.clone(),
-            r.reason.clone(),
-            text(r.removal_reason.clone()),
+            cell(&r.number),
+            cell(&r.reason),
+            cell(&text(r.removal_reason.clone())),
             text(r.requested_at.map(|d| d.to_string())),
             text(r.due.map(|d| d.to_string())),
             text(r.business_days_to_honor.map(|d| d.to_string())),
             r.late.to_string(),
             text(r.asked_in.clone()),
-            text(r.asked_by.clone()),
+            cell(&text(r.asked_by.clone())),
             text(r.applied_commit.clone()),
-            text(r.actor.clone()),
+            cell(&text(r.actor.clone())),
             text(r.convoso_id.map(|i| i.to_string())),
             r.outcome.clone(),
-            text(r.error.clone()),
+            cell(&text(r.error.clone())),
+            cell(&text(r.e164.clone())),
+            date.to_string(),
+            time.trim_end_matches('Z').to_string(),
+            cell(&text(r.source.clone())),
         ])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn formula_cells_are_text() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("+12025550143"), "'+12025550143");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("Customer Request"), "Customer Request");
+        assert_eq!(cell(""), "");
+    }
 }
