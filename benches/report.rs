@@ -1,13 +1,15 @@
 //! `dnc report` at scale: 2,000 manifest commits asking for 100,000 opt-outs, and a ledger of
-//! 100,000 applied operations (200,000 lines). Times building the report (the ledger read,
-//! one pass over the manifests' history, the rows) and rendering it in each format. Run with
+//! 100,000 applied operations (200,000 lines), also on a chained ledger branch of one commit
+//! per 5,000 operations. Times building the report (the ledger read, one pass over the
+//! manifests' history, the rows), rendering it in each format, and `dnc verify` (manifests
+//! loaded, chain, branch history, applied commits, additions). Run with
 //! `cargo bench --bench report` (COMMITS=N, OPS=N to change the size).
 
+use dnc::chain;
 use dnc::history::LedgerSource;
 use dnc::manifest;
 use dnc::report::{self, Options, Period};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -21,7 +23,7 @@ fn national(i: usize) -> String {
 }
 
 /// Commit `c` appends `per` entries to the manifest of its month (one file per 100 commits).
-fn stream(out: &mut impl std::io::Write, commits: usize, per: usize) {
+fn stream(out: &mut dyn std::io::Write, commits: usize, per: usize) {
     let mut files: Vec<String> = Vec::new();
     for c in 0..commits {
         let f = c / 100;
@@ -65,10 +67,11 @@ fn stream(out: &mut impl std::io::Write, commits: usize, per: usize) {
     }
 }
 
-/// One create per number, applied a few hours to a few weeks after its commit.
-fn ledger(path: &Path, ops: usize, per: usize) {
+/// One create per number, applied a few hours to a few weeks after its commit (`commits`,
+/// oldest first): the ledger's lines, in order.
+fn ledger(ops: usize, per: usize, commits: &[String]) -> Vec<String> {
     let deadlines = manifest::Deadlines::default();
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut out = Vec::with_capacity(ops * 2);
     for i in 0..ops {
         let commit_time = START + (i / per) as i64 * 3600;
         let delay = 3600 * (2 + (i % 17) as i64 * 24);
@@ -78,20 +81,86 @@ fn ledger(path: &Path, ops: usize, per: usize) {
             .date_naive();
         let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let base = format!(
-            "\"plan_hash\":\"p{}\",\"op\":{i},\"change\":\"create\",\"campaign_id\":0,\"phone_code\":1,\"phone_number\":\"{}\",\"reason\":\"Customer Request\",\"actor\":\"ci\",\"commit\":\"c{}\",\"requested_at\":\"{requested}\",\"due\":\"{}\"",
+            "\"plan_hash\":\"p{}\",\"op\":{i},\"change\":\"create\",\"campaign_id\":0,\"phone_code\":1,\"phone_number\":\"{}\",\"reason\":\"Customer Request\",\"actor\":\"ci\",\"commit\":\"{}\",\"requested_at\":\"{requested}\",\"due\":\"{}\"",
             i / 1000,
             national(i),
-            i / per,
+            commits[i / per],
             deadlines.due(requested)
         );
-        writeln!(out, "{{\"time\":\"{time}\",\"event\":\"start\",{base}}}").unwrap();
-        writeln!(
-            out,
+        out.push(format!(
+            "{{\"time\":\"{time}\",\"event\":\"start\",{base}}}"
+        ));
+        out.push(format!(
             "{{\"time\":\"{time}\",\"event\":\"finish\",{base},\"outcome\":\"done\",\"id\":{}}}",
             10_000 + i
-        )
-        .unwrap();
+        ));
     }
+    out
+}
+
+/// The ledger branch as dnc apply writes it: one commit per `batch` lines, each line linked
+/// to the one before, month files, and the trailers. Returns the chain's root.
+fn ledger_branch(out: &mut dyn std::io::Write, lines: &[String], batch: usize) -> String {
+    let mut months: std::collections::BTreeMap<String, String> = Default::default();
+    let (mut head, mut root) = (chain::GENESIS.to_string(), None);
+    for (n, chunk) in lines.chunks(batch).enumerate() {
+        let mut touched = std::collections::BTreeSet::new();
+        let (mut plans, mut applied) = (
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+        );
+        for line in chunk {
+            let record: dnc::ledger::Record = serde_json::from_str(line).unwrap();
+            plans.insert(record.plan_hash.clone());
+            applied.insert(record.commit.clone().unwrap());
+            let linked = format!("{},\"prev\":\"{head}\"}}", &line[..line.len() - 1]);
+            head = chain::hash(&linked);
+            root.get_or_insert_with(|| head.clone());
+            let month = format!("{}.jsonl", &record.time[..7]);
+            let text = months.entry(month.clone()).or_default();
+            text.push_str(&linked);
+            text.push('\n');
+            touched.insert(month);
+        }
+        let mut msg = format!("dnc apply {n}\n\n");
+        for c in applied {
+            let _ = writeln!(msg, "Applied-commit: {c}");
+        }
+        for p in plans {
+            let _ = writeln!(msg, "Plan: {p}");
+        }
+        let _ = writeln!(msg, "{}: {}", chain::ROOT_TRAILER, root.as_ref().unwrap());
+        let _ = writeln!(msg, "{}: {head}", chain::HEAD_TRAILER);
+        let mut block = format!(
+            "commit refs/heads/dnc-ledger\ncommitter dnc <dnc@example.com> {} +0000\ndata {}\n{msg}\n",
+            START + n as i64,
+            msg.len()
+        );
+        for month in touched {
+            let text = &months[&month];
+            let _ = write!(
+                block,
+                "M 100644 inline {month}\ndata {}\n{text}\n",
+                text.len()
+            );
+        }
+        out.write_all(block.as_bytes())
+            .expect("feeding git fast-import");
+    }
+    root.unwrap_or_default()
+}
+
+fn fast_import(dir: &Path, feed: impl FnOnce(&mut dyn std::io::Write)) {
+    let mut fi = Command::new("git")
+        .current_dir(dir)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    let mut stdin = std::io::BufWriter::new(fi.stdin.take().unwrap());
+    feed(&mut stdin);
+    drop(stdin);
+    assert!(fi.wait().unwrap().success());
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -117,20 +186,24 @@ fn main() {
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
     let started = Instant::now();
-    let mut fi = Command::new("git")
-        .current_dir(d)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import");
-    let mut stdin = std::io::BufWriter::new(fi.stdin.take().unwrap());
-    stream(&mut stdin, commits, per);
-    drop(stdin);
-    assert!(fi.wait().unwrap().success());
+    fast_import(d, |out| stream(out, commits, per));
     git(d, &["checkout", "-q", "main"]);
+    let hashes = Command::new("git")
+        .current_dir(d)
+        .args(["rev-list", "--reverse", "main"])
+        .output()
+        .expect("git rev-list");
+    let hashes: Vec<String> = String::from_utf8(hashes.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     std::fs::create_dir_all(d.join(".dnc")).unwrap();
     let ledger_path = d.join(".dnc/ledger.jsonl");
-    ledger(&ledger_path, ops, per);
+    let lines = ledger(ops, per, &hashes);
+    std::fs::write(&ledger_path, lines.join("\n") + "\n").unwrap();
+    let mut root = String::new();
+    fast_import(d, |out| root = ledger_branch(out, &lines, 10_000));
     println!(
         "built {commits} commits ({} entries) and a ledger of {ops} operations in {:.1?}",
         commits * per,
@@ -159,7 +232,8 @@ fn main() {
     );
 
     let (config, _) = manifest::load_config(&d.join("dnc.yaml"));
-    let config = config.expect("valid config");
+    let mut config = config.expect("valid config");
+    config.ledger_root = Some(root);
     let period = Period {
         since: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         until: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
@@ -193,5 +267,23 @@ fn main() {
     timed("html", &|| report::html::html(&built));
     timed("csv", &|| report::csv(&built).expect("csv"));
     timed("json", &|| report::json(&built));
+
+    let at = Instant::now();
+    let desired = manifest::load(&d.join("dnc.yaml"), false).desired;
+    let verified = dnc::verify::verify(
+        &config,
+        &desired,
+        &dnc::verify::Options {
+            ledger_rev: "dnc-ledger",
+            manifests_rev: "HEAD",
+        },
+    )
+    .expect("verify");
+    assert!(verified.verified, "{}", dnc::verify::human(&verified));
+    println!(
+        "verify over {} ledger lines (manifests loaded, chain, history, commits, additions): {:.2?}",
+        verified.ledger.lines,
+        at.elapsed()
+    );
     println!("total: {:.2?} (target: under 10 s)", started.elapsed());
 }

@@ -431,6 +431,7 @@ fn record_for(
         requested_at: deadline.map(|d| d.requested_at),
         due: deadline.map(|d| d.due),
         approval,
+        prev: None,
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Evidence for auditors over a period: requests, time to honor, removals (HTML, CSV, JSON).
     Report(ReportArgs),
+    /// Check that the ledger branch is whole, append-only, pinned and matches the manifests.
+    Verify(VerifyArgs),
     /// Print the JSON Schemas of the config and manifest files.
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
@@ -548,6 +550,22 @@ pub struct ReportArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The root config file, or a directory holding `dnc.yaml` (its `ledger.root` is the pin).
+    #[arg(default_value = "dnc.yaml")]
+    pub config: PathBuf,
+    /// The ledger branch or ref to verify (fetch it first).
+    #[arg(long, value_name = "REF", default_value = "origin/dnc-ledger")]
+    pub ledger_branch: String,
+    /// The manifests' branch the applied commits must be on.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub manifests: String,
+    /// How to print the result: findings for people, or JSON (`format_version`, `findings`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

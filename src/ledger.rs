@@ -145,6 +145,9 @@ pub struct Record {
     /// A removal's approval as its tombstone wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<RecordedApproval>,
+    /// On the ledger branch, the hash of the line before this one (see `chain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 /// Who approved a removal and the ticket; `pull_request` when that pull request's reviews
@@ -335,6 +338,14 @@ pub fn short_hash(hash: &str) -> &str {
     hash.char_indices()
         .nth(12)
         .map_or(hash, |(end, _)| &hash[..end])
+}
+
+/// Whether a create took effect after its due date (its finish day, UTC); `None` when it has
+/// no due date or no effect.
+pub fn late(start: &Record, finish: Option<&Record>) -> Option<bool> {
+    let (due, f) = start.due.zip(finish)?;
+    let day = chrono::NaiveDate::parse_from_str(f.time.get(..10)?, "%Y-%m-%d").ok()?;
+    (f.outcome != Some(Outcome::Failed)).then_some(day > due)
 }
 
 /// Now, as the ledger writes times: RFC 3339 UTC with milliseconds.

@@ -10,9 +10,10 @@
 //! refused as a non-fast-forward; it is rebuilt on the new tip and tried again. Lines already
 //! on the branch are skipped, so pushing the same local ledger twice records it once.
 
+use crate::chain;
 use crate::git::{self, Git, GitError};
 use crate::ledger::Record;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -27,6 +28,22 @@ pub enum LedgerGitError {
         "the ledger branch kept moving: {ATTEMPTS} pushes to {0} were refused as non-fast-forward"
     )]
     Raced(String),
+    #[error(
+        "dnc.yaml pins no ledger root, and {branch} already holds a chain: add `ledger: {{root: {root}}}` to dnc.yaml in a reviewed change, then apply again"
+    )]
+    Unpinned { branch: String, root: String },
+    #[error(
+        "{branch} was replaced: dnc.yaml pins the ledger root {pinned}, the branch's chain starts at {found}; restore the branch from a copy (a clone, a fork) and run `dnc verify`"
+    )]
+    Replaced {
+        branch: String,
+        pinned: String,
+        found: String,
+    },
+    #[error(
+        "{branch} does not exist, but dnc.yaml pins the ledger root {pinned}: the ledger was deleted; restore the branch from a copy (a clone, a fork) and run `dnc verify`"
+    )]
+    Gone { branch: String, pinned: String },
     #[error("{path} on {rev} holds a line that is not a ledger record: {error}")]
     Corrupt {
         rev: String,
@@ -50,31 +67,51 @@ pub struct Pushed {
     pub lines: usize,
     /// Pushes refused because another run moved the branch first.
     pub retries: u32,
+    /// The hash of the chain's first line (`None` while the branch has no chained line).
+    pub root: Option<String>,
+}
+
+/// The chain at the branch's tip, as its trailers name it.
+#[derive(Default)]
+struct Tip {
+    exists: bool,
+    root: Option<String>,
+    head: Option<String>,
+}
+
+/// A tree with new lines, and the chain after them.
+struct Built {
+    tree: String,
+    lines: usize,
+    root: String,
+    head: String,
 }
 
 impl LedgerBranch {
     /// Appends `records` to the branch on the remote (lines already there are skipped),
-    /// retrying on a non-fast-forward. `subject` heads the commit message.
-    pub fn push(&self, records: &[Record], subject: &str) -> Result<Pushed, LedgerGitError> {
-        let lines: Vec<(String, String)> = records
-            .iter()
-            .map(|r| {
-                let line = serde_json::to_string(r).expect("records always serialize");
-                (month_file(&r.time), line)
-            })
-            .collect();
+    /// linking each into the chain, retrying on a non-fast-forward. `subject` heads the
+    /// commit message; `pin` is the root dnc.yaml pins (see [`LedgerBranch::check_pin`]).
+    pub fn push(
+        &self,
+        records: &[Record],
+        subject: &str,
+        pin: Option<&str>,
+    ) -> Result<Pushed, LedgerGitError> {
         let tracking = format!("refs/dnc/{}", self.branch);
         for retries in 0..ATTEMPTS {
             let parent = self.fetch(&tracking)?;
-            let Some(tree) = self.tree_with(parent.as_deref(), &lines)? else {
+            let tip = self.tip(parent.as_deref())?;
+            self.pinned(&tip, pin)?;
+            let Some(built) = self.tree_with(parent.as_deref(), &tip, records)? else {
                 return Ok(Pushed {
                     commit: None,
                     lines: 0,
                     retries,
+                    root: tip.root,
                 });
             };
-            let message = commit_message(subject, records);
-            let commit = self.commit(&tree.0, parent.as_deref(), &message)?;
+            let message = commit_message(subject, records, &built);
+            let commit = self.commit(&built.tree, parent.as_deref(), &message)?;
             let refspec = format!("{commit}:refs/heads/{}", self.branch);
             let push = [
                 "push",
@@ -87,8 +124,9 @@ impl LedgerBranch {
             if out.status.success() {
                 return Ok(Pushed {
                     commit: Some(commit),
-                    lines: tree.1,
+                    lines: built.lines,
                     retries,
+                    root: Some(built.root),
                 });
             }
             let text = format!(
@@ -120,6 +158,58 @@ impl LedgerBranch {
         }
     }
 
+    /// Before an apply sends anything: the branch on the remote must hold the chain dnc.yaml
+    /// pins, so no change is made that would be recorded on a replaced or unreviewed ledger.
+    pub fn check_pin(&self, pin: Option<&str>) -> Result<(), LedgerGitError> {
+        let parent = self.fetch(&format!("refs/dnc/{}", self.branch))?;
+        self.pinned(&self.tip(parent.as_deref())?, pin)
+    }
+
+    /// A branch that does not exist yet may start a chain only when none is pinned; an
+    /// existing chain must be the pinned one, and pinned before it grows.
+    fn pinned(&self, tip: &Tip, pin: Option<&str>) -> Result<(), LedgerGitError> {
+        let branch = self.branch.clone();
+        match (&tip.root, pin) {
+            (Some(root), Some(pin)) if root == pin => Ok(()),
+            (Some(root), Some(pin)) => Err(LedgerGitError::Replaced {
+                branch,
+                pinned: pin.to_string(),
+                found: root.clone(),
+            }),
+            (Some(root), None) => Err(LedgerGitError::Unpinned {
+                branch,
+                root: root.clone(),
+            }),
+            (None, Some(pin)) if tip.exists => Err(LedgerGitError::Replaced {
+                branch,
+                pinned: pin.to_string(),
+                found: "no chain".into(),
+            }),
+            (None, Some(pin)) => Err(LedgerGitError::Gone {
+                branch,
+                pinned: pin.to_string(),
+            }),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// The chain's root and head at `commit`, from its trailers.
+    fn tip(&self, commit: Option<&str>) -> Result<Tip, LedgerGitError> {
+        let Some(commit) = commit else {
+            return Ok(Tip::default());
+        };
+        let message = self.git(
+            &["show", "-s", "--format=%B", "--end-of-options", commit],
+            None,
+        )?;
+        let field = |name| chain::trailer(&message, name).map(str::to_string);
+        Ok(Tip {
+            exists: true,
+            root: field(chain::ROOT_TRAILER),
+            head: field(chain::HEAD_TRAILER),
+        })
+    }
+
     /// Fetches the branch into `tracking`; `None` when the remote has no such branch yet.
     fn fetch(&self, tracking: &str) -> Result<Option<String>, LedgerGitError> {
         let spec = format!("+refs/heads/{}:{tracking}", self.branch);
@@ -140,16 +230,51 @@ impl LedgerBranch {
         Ok(Some(self.git(&["rev-parse", "--verify", tracking], None)?))
     }
 
-    /// The tree of `parent` with the new lines appended to their month files, and how many
-    /// lines are new; `None` when every line is already there.
+    /// The tree of `parent` with the new records appended to their month files, linked into
+    /// the chain in their order; `None` when every line is already there.
     fn tree_with(
         &self,
         parent: Option<&str>,
-        lines: &[(String, String)],
-    ) -> Result<Option<(String, usize)>, LedgerGitError> {
-        let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (file, line) in lines {
-            by_file.entry(file).or_default().push(line);
+        tip: &Tip,
+        records: &[Record],
+    ) -> Result<Option<Built>, LedgerGitError> {
+        let mut files: BTreeMap<String, (String, HashSet<String>)> = BTreeMap::new();
+        let mut appended: BTreeMap<String, String> = BTreeMap::new();
+        let mut head = tip
+            .head
+            .clone()
+            .unwrap_or_else(|| chain::GENESIS.to_string());
+        let mut root = tip.root.clone();
+        let mut added = 0;
+        for record in records {
+            let file = month_file(&record.time);
+            if !files.contains_key(&file) {
+                let old = match parent {
+                    Some(p) => self.blob(&format!("{p}:{file}"))?,
+                    None => None,
+                }
+                .unwrap_or_default();
+                let have = old.lines().filter_map(chain::identity).collect();
+                files.insert(file.clone(), (old, have));
+            }
+            let (_, have) = files.get_mut(&file).expect("inserted above");
+            let mut linked = record.clone();
+            linked.prev = None;
+            let value = serde_json::to_value(&linked).expect("records always serialize");
+            if !have.insert(value.to_string()) {
+                continue;
+            }
+            linked.prev = Some(head);
+            let line = serde_json::to_string(&linked).expect("records always serialize");
+            head = chain::hash(&line);
+            root.get_or_insert_with(|| head.clone());
+            let text = appended.entry(file).or_default();
+            text.push_str(&line);
+            text.push('\n');
+            added += 1;
+        }
+        if added == 0 {
+            return Ok(None);
         }
         let index = tempfile::NamedTempFile::new().map_err(GitError::Spawn)?;
         let index_path = index.path().to_path_buf();
@@ -159,42 +284,37 @@ impl LedgerBranch {
             Some(p) => self.git_env(&["read-tree", p], &env)?,
             None => self.git_env(&["read-tree", "--empty"], &env)?,
         };
-        let mut added = 0;
-        for (file, new) in by_file {
-            let old = match parent {
-                Some(p) => self.blob(&format!("{p}:{file}"))?,
-                None => None,
-            }
-            .unwrap_or_default();
-            let have: BTreeSet<&str> = old.lines().collect();
-            let mut text = old.clone();
+        for (file, new) in appended {
+            let mut text = files.remove(&file).map(|(old, _)| old).unwrap_or_default();
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
-            let mut seen = BTreeSet::new();
-            for line in new {
-                if !have.contains(line) && seen.insert(line) {
-                    text.push_str(line);
-                    text.push('\n');
-                    added += 1;
-                }
-            }
-            if text.len() == old.len() {
-                continue;
-            }
-            let blob = self.git(&["hash-object", "-w", "--stdin"], Some(text.as_bytes()))?;
-            let info = format!("100644,{blob},{file}");
-            let add = ["update-index", "--add", "--cacheinfo", &info];
-            self.git_env(&add, &env)?;
+            text.push_str(&new);
+            self.add_file(&file, &text, &env)?;
         }
-        if parent.is_none() && added > 0 {
-            let blob = self.git(&["hash-object", "-w", "--stdin"], Some(README.as_bytes()))?;
-            let info = format!("100644,{blob},README.md");
-            self.git_env(&["update-index", "--add", "--cacheinfo", &info], &env)?;
+        if parent.is_none() {
+            self.add_file("README.md", README, &env)?;
         }
         let tree = self.git_env(&["write-tree"], &env)?;
         let _ = std::fs::remove_file(&index_path);
-        Ok((added > 0).then_some((tree, added)))
+        Ok(Some(Built {
+            tree,
+            lines: added,
+            root: root.expect("set by the first line added"),
+            head,
+        }))
+    }
+
+    fn add_file(
+        &self,
+        file: &str,
+        text: &str,
+        env: &[(&str, &Path)],
+    ) -> Result<(), LedgerGitError> {
+        let blob = self.git(&["hash-object", "-w", "--stdin"], Some(text.as_bytes()))?;
+        let info = format!("100644,{blob},{file}");
+        self.git_env(&["update-index", "--add", "--cacheinfo", &info], env)?;
+        Ok(())
     }
 
     fn commit(
@@ -288,7 +408,7 @@ fn month_file(time: &str) -> String {
     }
 }
 
-fn commit_message(subject: &str, records: &[Record]) -> String {
+fn commit_message(subject: &str, records: &[Record], built: &Built) -> String {
     let commits: BTreeSet<&str> = records.iter().filter_map(|r| r.commit.as_deref()).collect();
     let plans: BTreeSet<&str> = records.iter().map(|r| r.plan_hash.as_str()).collect();
     let mut msg = format!("{subject}\n\n");
@@ -298,6 +418,8 @@ fn commit_message(subject: &str, records: &[Record]) -> String {
     for p in plans {
         msg.push_str(&format!("Plan: {p}\n"));
     }
+    msg.push_str(&format!("{}: {}\n", chain::ROOT_TRAILER, built.root));
+    msg.push_str(&format!("{}: {}\n", chain::HEAD_TRAILER, built.head));
     msg
 }
 
@@ -332,7 +454,12 @@ operation on the Convoso DNC lists starts and one when it finishes, one commit p
 naming the commits it applied (`Applied-commit:` trailers). A start line without a finish line
 is an operation whose outcome was never seen (the runner stopped).
 
-Read it with `dnc ledger --branch origin/dnc-ledger`, or `dnc report`.
+Each line's `prev` is the SHA-256 of the line appended before it (the first line's is 64
+zeros); each commit names the chain's first and last line (`Dnc-Ledger-Root:`,
+`Dnc-Ledger-Head:`), and dnc.yaml pins the root (`ledger: {root: …}`).
+
+Read it with `dnc ledger --ledger-branch origin/dnc-ledger` or `dnc report --ledger-branch
+origin/dnc-ledger`; check it with `dnc verify --ledger-branch origin/dnc-ledger`.
 ";
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod apply;
 pub mod calendar;
+pub mod chain;
 pub mod cli;
 pub mod commands;
 pub mod edit;
@@ -29,3 +30,4 @@ pub mod report;
 pub mod sandbox;
 pub mod state;
 pub mod target;
+pub mod verify;

@@ -6,7 +6,7 @@ use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::Exit;
 use crate::github::{self, GithubContext, Reviewed};
 use crate::ledger::{self, Event, Ledger, Record};
-use crate::ledger_git::LedgerBranch;
+use crate::ledger_git::{LedgerBranch, LedgerGitError};
 use crate::manifest::Config;
 use crate::manifest::model::ApprovalPolicy;
 use crate::plan::render::{self, Options};
@@ -94,6 +94,14 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             args.allow_early_removals,
             judged.early_removals,
         )?;
+        if let Some(branch) = &args.ledger_branch {
+            ledger_branch(&config.root, &args.ledger_remote, branch)
+                .check_pin(config.ledger_root.as_deref())
+                .map_err(|e| ApplyError::LedgerRefused {
+                    branch: branch.clone(),
+                    reason: e.to_string(),
+                })?;
+        }
         confirm(&plan, args.yes)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
@@ -108,14 +116,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         connected.close().await;
         // Recorded in git also when the run failed part-way: its start lines say what began.
         if let Some(branch) = &args.ledger_branch {
-            record_in_git(
-                &config.root,
-                &args.ledger_remote,
-                branch,
-                &ledger,
-                &plan,
-                &who,
-            )?;
+            record_in_git(&config, &args.ledger_remote, branch, &ledger, &plan, &who)?;
         }
         let summary = executed?;
         if json {
@@ -162,6 +163,14 @@ pub enum ApplyError {
         remote: String,
         reason: String,
     },
+    #[error("nothing was applied: the ledger branch {branch} cannot record it: {reason}")]
+    #[diagnostic(
+        code(dnc::apply::ledger_refused),
+        help(
+            "every change must land on the pinned ledger; see docs/auditors.md (The ledger's chain)"
+        )
+    )]
+    LedgerRefused { branch: String, reason: String },
     #[error("the saved plan {hash} is stale ({count} differences above); nothing was applied")]
     #[diagnostic(
         code(dnc::apply::stale),
@@ -234,9 +243,25 @@ pub enum ApplyError {
     Answer(#[source] std::io::Error),
 }
 
+fn ledger_branch(root: &Path, remote: &str, branch: &str) -> LedgerBranch {
+    LedgerBranch {
+        repo: root.to_path_buf(),
+        remote: remote.to_string(),
+        branch: branch.to_string(),
+    }
+}
+
+fn ledger_branch_error(branch: &str, remote: &str, e: LedgerGitError) -> ApplyError {
+    ApplyError::LedgerBranch {
+        branch: branch.to_string(),
+        remote: remote.to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// Appends this run's ledger lines to the ledger branch and pushes it.
 fn record_in_git(
-    root: &Path,
+    config: &Config,
     remote: &str,
     branch: &str,
     ledger: &Ledger,
@@ -244,11 +269,7 @@ fn record_in_git(
     who: &Provenance,
 ) -> Result<()> {
     let records = ledger.this_run()?;
-    let target = LedgerBranch {
-        repo: root.to_path_buf(),
-        remote: remote.to_string(),
-        branch: branch.to_string(),
-    };
+    let target = ledger_branch(&config.root, remote, branch);
     let subject = format!(
         "dnc apply {}: plan {}, {} operations",
         who.commit
@@ -258,15 +279,12 @@ fn record_in_git(
         records.iter().filter(|r| r.event == Event::Start).count()
     );
     let pushed = target
-        .push(&records, &subject)
-        .map_err(|e| ApplyError::LedgerBranch {
-            branch: branch.to_string(),
-            remote: remote.to_string(),
-            reason: e.to_string(),
-        })?;
+        .push(&records, &subject, config.ledger_root.as_deref())
+        .map_err(|e| ledger_branch_error(branch, remote, e))?;
     if let Some(commit) = pushed.commit {
         println!("Ledger recorded on {branch} ({remote}): commit {commit}");
     }
+    super::ledger::ask_to_pin(config.ledger_root.as_deref(), pushed.root.as_deref());
     Ok(())
 }
 

@@ -11,7 +11,8 @@ use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// One operation: its start line joined with its finish line, if it has one.
+/// One operation: its start line joined with its finish line, if it has one. JSON keeps the
+/// types (ids and attempts are numbers, absent values null); the table and CSV show text.
 #[derive(Debug, Serialize)]
 struct Row {
     time: String,
@@ -20,18 +21,36 @@ struct Row {
     scope: String,
     number: String,
     reason: String,
+    /// A create's request day, its deadline, and whether it took effect after it.
+    requested_at: Option<chrono::NaiveDate>,
+    due: Option<chrono::NaiveDate>,
+    late: Option<bool>,
     source: String,
     actor: String,
     commit: String,
     plan: String,
-    id: String,
-    attempts: String,
+    id: Option<u64>,
+    attempts: Option<u32>,
     error: String,
 }
 
-const COLUMNS: [&str; 13] = [
-    "time", "outcome", "change", "scope", "number", "reason", "source", "actor", "commit", "plan",
-    "id", "attempts", "error",
+const COLUMNS: [&str; 16] = [
+    "time",
+    "outcome",
+    "change",
+    "scope",
+    "number",
+    "reason",
+    "requested_at",
+    "due",
+    "late",
+    "source",
+    "actor",
+    "commit",
+    "plan",
+    "id",
+    "attempts",
+    "error",
 ];
 
 pub fn run(args: LedgerArgs) -> Result<Exit> {
@@ -97,6 +116,8 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let path = place.path();
     // The default must exist here too: reading it names the file when it does not.
     let (records, _torn) = place.read()?.map_or_else(|| ledger::read(path), Ok)?;
+    let (config, _) = crate::manifest::load_config(&args.sources.config);
+    let pin = config.and_then(|c| c.ledger_root);
     let target = LedgerBranch {
         repo: root,
         remote: args.remote.clone(),
@@ -108,7 +129,7 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
         path.display()
     );
     let pushed = target
-        .push(&records, &subject)
+        .push(&records, &subject, pin.as_deref())
         .map_err(|e| super::CommandError::LedgerPush {
             branch: branch.to_string(),
             reason: e.to_string(),
@@ -123,7 +144,20 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             args.remote
         ),
     }
+    ask_to_pin(pin.as_deref(), pushed.root.as_deref());
     Ok(Exit::Success)
+}
+
+/// After the push that started a chain: the root goes into dnc.yaml through a reviewed
+/// change (not written by dnc on a runner, where nobody would review it); until then every
+/// apply with the ledger branch is refused.
+pub(super) fn ask_to_pin(pinned: Option<&str>, root: Option<&str>) {
+    if let (None, Some(root)) = (pinned, root) {
+        println!(
+            "The ledger chain starts at {root}. Pin it: add this to dnc.yaml in a reviewed change \
+             (the next apply is refused until it is there):\n\n  ledger: {{root: {root}}}\n"
+        );
+    }
 }
 
 fn in_range(time: &str, args: &LedgerArgs) -> bool {
@@ -153,6 +187,9 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .clone()
             .or_else(|| start.reason.clone())
             .unwrap_or_default(),
+        requested_at: start.requested_at,
+        due: start.due,
+        late: ledger::late(start, finish),
         source: opt(&start.source),
         actor: opt(&start.actor),
         commit: start
@@ -161,28 +198,39 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
             .map(|c| ledger::short_hash(c).to_string())
             .unwrap_or_default(),
         plan: ledger::short_hash(&start.plan_hash).to_string(),
-        id: last.id.map(|i| i.to_string()).unwrap_or_default(),
-        attempts: last.attempts.map(|a| a.to_string()).unwrap_or_default(),
+        id: last.id,
+        attempts: last.attempts,
         error: opt(&last.error),
     }
 }
 
-fn fields(r: &Row) -> [&str; 13] {
+fn fields(r: &Row) -> [String; 16] {
     [
-        &r.time,
-        &r.outcome,
-        &r.change,
-        &r.scope,
-        &r.number,
-        &r.reason,
-        &r.source,
-        &r.actor,
-        &r.commit,
-        &r.plan,
-        &r.id,
-        &r.attempts,
-        &r.error,
+        r.time.clone(),
+        r.outcome.clone(),
+        r.change.clone(),
+        r.scope.clone(),
+        r.number.clone(),
+        r.reason.clone(),
+        text(r.requested_at),
+        text(r.due),
+        match r.late {
+            Some(true) => "LATE".into(),
+            Some(false) => "on time".into(),
+            None => String::new(),
+        },
+        r.source.clone(),
+        r.actor.clone(),
+        r.commit.clone(),
+        r.plan.clone(),
+        text(r.id),
+        text(r.attempts),
+        r.error.clone(),
     ]
+}
+
+fn text(value: Option<impl ToString>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// For spreadsheets: each cell as [`crate::escape::csv_cell`] writes it (one line, formulas
@@ -191,7 +239,7 @@ fn csv_text(rows: &[Row]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).into_diagnostic()?;
     for r in rows {
-        let cells = fields(r).map(crate::escape::csv_cell);
+        let cells = fields(r).map(|f| crate::escape::csv_cell(&f).into_owned());
         w.write_record(cells.iter().map(|c| c.as_bytes()))
             .into_diagnostic()?;
     }
@@ -203,9 +251,9 @@ fn table(rows: &[Row]) -> String {
     if rows.is_empty() {
         return "no operations match\n".to_string();
     }
-    let rows: Vec<[String; 13]> = rows
+    let rows: Vec<[String; 16]> = rows
         .iter()
-        .map(|r| fields(r).map(|f| terminal(f).into_owned()))
+        .map(|r| fields(r).map(|f| terminal(&f).into_owned()))
         .collect();
     let mut widths = COLUMNS.map(|c| c.chars().count());
     for r in &rows {
@@ -213,7 +261,7 @@ fn table(rows: &[Row]) -> String {
             *w = (*w).max(f.chars().count());
         }
     }
-    let line = |cells: [&str; 13]| {
+    let line = |cells: [&str; 16]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -249,8 +297,11 @@ mod tests {
             actor,
             commit: "0123456789ab".into(),
             plan: "abcdef012345".into(),
-            id: "5".into(),
-            attempts: "1".into(),
+            requested_at: None,
+            due: None,
+            late: Some(true),
+            id: Some(5),
+            attempts: Some(1),
             error,
         }
     }

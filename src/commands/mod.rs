@@ -14,6 +14,7 @@ mod report;
 mod sandbox;
 mod schema;
 mod validate;
+mod verify;
 // Everyday edits (issue 21).
 mod add;
 mod edit;
@@ -96,6 +97,7 @@ fn dispatch(command: Command, out: Output) -> Result<Exit> {
         Command::Import(args) => import::run(args, out),
         Command::History(args) => history::run(args),
         Command::Report(args) => report::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Fmt(args) => fmt::run(args, out),

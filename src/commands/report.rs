@@ -26,7 +26,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     }
     let place = ledger::Place::of(&config.root, args.sources.ledger.as_deref());
     let ledger = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
-    let built = report::build(
+    let mut built = report::build(
         &config,
         Options {
             period,
@@ -35,6 +35,9 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         },
     )
     .map_err(super::CommandError::Report)?;
+    if let Some(rev) = &args.sources.ledger_branch {
+        built.evidence.verification = Some(verification(&args, &config, rev));
+    }
     let text = match args.format {
         ReportFormat::Html => report::html::html(&built),
         ReportFormat::Json => report::json(&built),
@@ -42,8 +45,50 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         ReportFormat::Csv => report::csv(&built).into_diagnostic()?,
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text).map_err(CommandError::write(path))?,
+        Some(path) => {
+            std::fs::write(path, &text).map_err(CommandError::write(path))?;
+            let sidecar = sidecar_path(path);
+            std::fs::write(&sidecar, sidecar_text(path, &text))
+                .map_err(CommandError::write(&sidecar))?;
+        }
         None => print!("{text}"),
     }
     Ok(Exit::Success)
+}
+
+/// `dnc verify` on the branch the report read, in a word or a count.
+fn verification(args: &ReportArgs, config: &manifest::Config, rev: &str) -> String {
+    let loaded = manifest::load(&args.sources.config, false);
+    let opts = crate::verify::Options {
+        ledger_rev: rev,
+        manifests_rev: "HEAD",
+    };
+    match crate::verify::verify(config, &loaded.desired, &opts) {
+        Ok(v) if v.verified => "verified".to_string(),
+        Ok(v) => format!(
+            "NOT VERIFIED: {} finding(s) (run dnc verify)",
+            v.findings.len()
+        ),
+        Err(e) => format!("not verified: {e}"),
+    }
+}
+
+/// `report.html.sha256` beside `report.html`.
+fn sidecar_path(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".sha256");
+    name.into()
+}
+
+/// The file's SHA-256 as `sha256sum` writes it, so `sha256sum -c` checks it.
+fn sidecar_text(path: &std::path::Path, text: &str) -> String {
+    use sha2::Digest;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    format!(
+        "{}  {name}\n",
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    )
 }

@@ -569,6 +569,8 @@ mod renderers {
             convoso_id: Some(5),
             outcome: t[6].clone(),
             error: Some(t[7].clone()),
+            e164: Some(t[0].clone()),
+            source: Some(t[3].clone()),
         };
         Report {
             format_version: crate::report::FORMAT_VERSION,
@@ -582,6 +584,15 @@ mod renderers {
             totals: Default::default(),
             time_to_honor: Default::default(),
             rows: vec![row.clone(), row],
+            evidence: crate::report::Evidence {
+                generated_at: t[0].clone(),
+                organization: Some(t[1].clone()),
+                account: Some(t[2].clone()),
+                dnc_version: t[3].clone(),
+                manifests_commit: Some(t[4].clone()),
+                ledger_tip: Some(t[5].clone()),
+                verification: Some(t[6].clone()),
+            },
         }
     }
 
@@ -687,6 +698,9 @@ mod renderers {
                         removal_reason: None,
                         source: Some(t[3].clone()),
                         error: Some(t[2].clone()),
+                        requested_at: None,
+                        due: None,
+                        late: Some(true),
                     },
                     None,
                 ),

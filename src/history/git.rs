@@ -55,7 +55,7 @@ impl Repo {
         }))
     }
 
-    fn run(&self, args: &[&str]) -> Result<String, GitError> {
+    pub(crate) fn run(&self, args: &[&str]) -> Result<String, GitError> {
         Ok(Git::at(&self.top).text(args)?)
     }
 
@@ -114,10 +114,10 @@ impl Repo {
 }
 
 impl Repo {
-    /// The added lines of every non-merge commit touching `pathspecs`, oldest first: the
-    /// text of `git log -p --unified=0`, each commit starting with a `\x1e` line of hash,
-    /// author and committer date separated by `\x1f`.
-    pub fn added_lines(&self, pathspecs: &[String]) -> Result<String, GitError> {
+    /// The added lines of every non-merge commit in `revs` (`HEAD`, `a..b`) touching
+    /// `pathspecs`, oldest first: the text of `git log -p --unified=0`, each commit starting
+    /// with a `\x1e` line of hash, author and committer date separated by `\x1f`.
+    pub fn added_lines(&self, revs: &str, pathspecs: &[String]) -> Result<String, GitError> {
         let mut args = vec![
             "log",
             "--reverse",
@@ -127,6 +127,7 @@ impl Repo {
             "--unified=0",
             "--no-color",
             "--format=%x1e%H%x1f%an%x1f%cI",
+            revs,
             "--",
         ];
         args.extend(pathspecs.iter().map(String::as_str));

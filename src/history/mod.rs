@@ -27,6 +27,7 @@
 //!    {"event": "applied", "change": "create", "outcome": "done", "id": 5083,
 //!     "actor": "...", "plan_hash": "...", "git_commit": "...", "reason": "...",
 //!     "purpose": null, "removal_reason": null, "source": "...", "error": null,
+//!     "requested_at": "2026-03-01", "due": "2026-03-13", "late": false,
 //!     "commit": null, ...}
 //!  ]}
 //! ```
@@ -133,6 +134,10 @@ pub enum What {
         removal_reason: Option<String>,
         source: Option<String>,
         error: Option<String>,
+        /// A create's request day and deadline, and whether it took effect after it.
+        requested_at: Option<chrono::NaiveDate>,
+        due: Option<chrono::NaiveDate>,
+        late: Option<bool>,
     },
 }
 
@@ -595,6 +600,9 @@ fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
                     removal_reason: start.removal_reason.clone(),
                     source: start.source.clone(),
                     error: last.error.clone(),
+                    requested_at: start.requested_at,
+                    due: start.due,
+                    late: ledger::late(&start, finish.as_ref()),
                 },
                 commit: None,
             }

@@ -122,6 +122,10 @@ fn line(what: &What) -> String {
             purpose,
             removal_reason,
             error,
+            source,
+            requested_at,
+            due,
+            late,
             ..
         } => {
             let change = serde_json::to_value(change)
@@ -139,6 +143,18 @@ fn line(what: &What) -> String {
             }
             if let Some(p) = purpose {
                 let _ = write!(s, ", purpose {p:?}");
+            }
+            if let Some(r) = requested_at {
+                let _ = write!(s, ", requested {r}");
+            }
+            if let Some(d) = due {
+                let _ = write!(s, ", due {d}");
+            }
+            if *late == Some(true) {
+                s.push_str(" (LATE)");
+            }
+            if let Some(f) = source {
+                let _ = write!(s, ", from {}", clean(f));
             }
             if let Some(e) = error {
                 let _ = write!(s, ": {}", clean(e));

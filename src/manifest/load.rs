@@ -208,6 +208,9 @@ pub fn load_file(
         deadlines: Deadlines::default(),
         require: Vec::new(),
         approvals: Default::default(),
+        ledger_root: None,
+        organization: None,
+        account: None,
     };
     let mut check = Check::new(Path::new(""), true, Some(keep));
     let file = check.source(name, Arc::from(text));

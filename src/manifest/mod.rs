@@ -125,6 +125,11 @@ pub struct Config {
     pub require: Vec<model::RequiredField>,
     /// What a tombstone's approval counts for.
     pub approvals: model::ApprovalPolicy,
+    /// The ledger chain's root pinned in the config (`ledger.root`).
+    pub ledger_root: Option<String>,
+    /// Who the evidence is about, named on reports (`organization`, `account`).
+    pub organization: Option<String>,
+    pub account: Option<String>,
 }
 
 /// How long a request may take to honor, and how long it is honored.

@@ -125,6 +125,27 @@ pub struct ConfigFile {
     /// How removals are approved.
     #[serde(default)]
     pub removals: RemovalsSpec,
+    /// The audit ledger branch's chain, pinned here so a replaced branch is refused (`dnc
+    /// apply`, `dnc verify`; docs/auditors.md).
+    #[serde(default)]
+    pub ledger: Option<LedgerSpec>,
+    /// The company whose lists these are, named on reports.
+    #[serde(default)]
+    #[schemars(example = &"Acme Telemarketing LLC")]
+    pub organization: Option<String>,
+    /// The Convoso account the lists live in, named on reports.
+    #[serde(default)]
+    #[schemars(example = &"acme-prod")]
+    pub account: Option<String>,
+}
+
+/// The ledger branch this repository's evidence lives on.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSpec {
+    /// SHA-256 (hex) of the chain's first line, as `dnc apply` prints it after the first push.
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub root: String,
 }
 
 /// How removals are approved.

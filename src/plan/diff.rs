@@ -452,6 +452,9 @@ mod tests {
             deadlines: Deadlines::default(),
             require: Vec::new(),
             approvals: Default::default(),
+            ledger_root: None,
+            organization: None,
+            account: None,
         }
     }
 

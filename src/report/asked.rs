@@ -63,7 +63,7 @@ pub fn find(root: &std::path::Path, wanted: &[Phone], notes: &mut Vec<String>) -
         .iter()
         .map(|ext| format!(":(glob){}**/*.{ext}", repo.prefix))
         .collect();
-    let log = match repo.added_lines(&specs) {
+    let log = match repo.added_lines("HEAD", &specs) {
         Ok(log) => log,
         Err(e) => {
             notes.push(format!("reading the manifests' history failed: {e}"));

@@ -53,12 +53,15 @@ pub fn html(report: &Report) -> String {
         p.until,
         report.honor_within,
         report.retention_years,
-        if report.rows.iter().any(|r| r.number.contains('*')) {
-            "masked"
-        } else {
-            "in full"
+        match report.rows.iter().any(|r| r.number.contains('*')) {
+            _ if report.rows.is_empty() => "none in this period",
+            true => "masked",
+            false => "in full",
         }
     );
+    if let Some(who) = organization(report) {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", esc(&who));
+    }
     cards(&mut out, report);
     totals(&mut out, report);
     histogram(&mut out, report);
@@ -75,9 +78,40 @@ pub fn html(report: &Report) -> String {
     out.push_str(
         "<p class=\"note\">Sources: the manifests' git history (who asked, in which commit) and \
          the dnc audit ledger (what was applied, when, with the Convoso id). Business days \
-         exclude weekends and the configured holidays.</p>\n</main></body></html>\n",
+         exclude weekends and the configured holidays.</p>\n",
     );
+    footer(&mut out, &report.evidence);
+    out.push_str("</main></body></html>\n");
     out
+}
+
+fn organization(r: &Report) -> Option<String> {
+    let e = &r.evidence;
+    match (&e.organization, &e.account) {
+        (Some(o), Some(a)) => Some(format!("{o} · Convoso account {a}")),
+        (Some(o), None) => Some(o.clone()),
+        (None, Some(a)) => Some(format!("Convoso account {a}")),
+        (None, None) => None,
+    }
+}
+
+/// What the report was made from; its own SHA-256 is in the `.sha256` file written with it.
+fn footer(out: &mut String, e: &crate::report::Evidence) {
+    let or_none = |v: &Option<String>| v.as_deref().map_or("none".to_string(), esc);
+    let _ = writeln!(
+        out,
+        "<footer class=\"note\">generated {} by dnc {} · manifests commit {} · ledger tip {} · ledger \
+         verification: {} · this file's SHA-256 is in the <code>.sha256</code> file written \
+         beside it (<code>sha256sum -c</code>)</footer>",
+        esc(&e.generated_at),
+        esc(&e.dnc_version),
+        or_none(&e.manifests_commit),
+        or_none(&e.ledger_tip),
+        e.verification.as_deref().map_or(
+            "not run (the ledger was not read from its branch)".to_string(),
+            esc
+        ),
+    );
 }
 
 fn cards(out: &mut String, r: &Report) {
@@ -105,6 +139,7 @@ fn totals(out: &mut String, r: &Report) {
         ("By scope", &r.totals.by_scope),
         ("By change", &r.totals.by_change),
         ("By reason", &r.totals.by_reason),
+        ("By removal reason", &r.totals.by_removal_reason),
         ("By outcome", &r.totals.by_outcome),
     ] {
         table_of(out, title, map);
@@ -222,7 +257,11 @@ fn late(out: &mut String, r: &Report) {
     let rows: Vec<&Row> = r.rows.iter().filter(|r| r.late).collect();
     let _ = write!(out, "<h2>Late opt-outs ({})</h2>", rows.len());
     if rows.is_empty() {
-        out.push_str("<p class=\"note\">None: every opt-out with a request date took effect by its due date.</p>");
+        out.push_str(if r.time_to_honor.measured == 0 {
+            "<p class=\"note\">None: no opt-out with a request date took effect in this period.</p>"
+        } else {
+            "<p class=\"note\">None: every opt-out with a request date took effect by its due date.</p>"
+        });
         return;
     }
     rows_table(out, &rows, Columns::WithRequest);

@@ -5,8 +5,9 @@
 //! and every removal with its reason.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "period": {"since", "until"},
-//! "honor_within", "retention_years", "notes", "totals": {"operations", "by_change",
-//! "by_scope", "by_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
+//! "honor_within", "retention_years", "notes", "evidence": {"generated_at", "organization", "account",
+//! "dnc_version", "manifests_commit", "ledger_tip", "verification"}, "totals": {"operations", "by_change",
+//! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
 //! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
 //! [`Row`]. Numbers are masked unless asked otherwise.
 
@@ -32,9 +33,26 @@ pub struct Report {
     pub retention_years: u32,
     /// What limits the evidence (no repository, a shallow clone, no ledger).
     pub notes: Vec<String>,
+    /// What the report was made from, so it can be tied to its evidence.
+    pub evidence: Evidence,
     pub totals: Totals,
     pub time_to_honor: TimeToHonor,
     pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Evidence {
+    /// When the report was made (RFC 3339, UTC).
+    pub generated_at: String,
+    pub organization: Option<String>,
+    pub account: Option<String>,
+    pub dnc_version: String,
+    /// The manifests' commit (HEAD of the config's repository).
+    pub manifests_commit: Option<String>,
+    /// The ledger branch's tip commit, when the ledger was read from a branch.
+    pub ledger_tip: Option<String>,
+    /// `dnc verify`'s result on that branch: `verified`, or how many findings.
+    pub verification: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -48,7 +66,10 @@ pub struct Totals {
     pub operations: usize,
     pub by_change: BTreeMap<String, usize>,
     pub by_scope: BTreeMap<String, usize>,
+    /// Reasons of the entries created and updated.
     pub by_reason: BTreeMap<String, usize>,
+    /// Why numbers left a list (removals and prunes), apart from why they were entered.
+    pub by_removal_reason: BTreeMap<String, usize>,
     pub by_outcome: BTreeMap<String, usize>,
 }
 
@@ -76,7 +97,11 @@ pub struct Row {
     pub change: String,
     pub scope: String,
     pub number: String,
+    /// The number as E.164 (`+12025550143`), only with `--unmask`.
+    pub e164: Option<String>,
     pub reason: String,
+    /// The manifest `file:line` the change came from.
+    pub source: Option<String>,
     /// Set for removals and prunes.
     pub removal_reason: Option<String>,
     pub requested_at: Option<NaiveDate>,
@@ -132,11 +157,37 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         period: opts.period,
         honor_within: config.deadlines.honor_within,
         retention_years: config.deadlines.retention_years,
+        evidence: evidence(config, &opts.ledger),
         notes,
         totals: totals(&rows),
         time_to_honor: time_to_honor(&rows),
         rows,
     })
+}
+
+fn evidence(config: &Config, ledger: &LedgerSource) -> Evidence {
+    let repo = crate::history::git::Repo::discover(&config.root)
+        .ok()
+        .flatten();
+    let commit = |rev: &str| {
+        let spec = format!("{rev}^{{commit}}");
+        let out = repo
+            .as_ref()?
+            .run(&["rev-parse", "--verify", "--quiet", &spec]);
+        out.ok().map(|c| c.trim().to_string())
+    };
+    Evidence {
+        generated_at: ledger::now(),
+        organization: config.organization.clone(),
+        account: config.account.clone(),
+        dnc_version: env!("CARGO_PKG_VERSION").to_string(),
+        manifests_commit: commit("HEAD"),
+        ledger_tip: match ledger {
+            LedgerSource::Branch(rev) => commit(rev),
+            LedgerSource::File { .. } => None,
+        },
+        verification: None,
+    }
 }
 
 fn in_period(day: NaiveDate, p: Period) -> bool {
@@ -181,7 +232,9 @@ fn row(
         } else {
             phone.masked()
         },
+        e164: unmask.then(|| format!("+{}{}", phone.code, phone.national)),
         reason: start.reason.clone().unwrap_or_default(),
+        source: start.source.clone(),
         removal_reason: start.removal_reason.clone(),
         requested_at: start.requested_at,
         due: start.due,
@@ -212,8 +265,10 @@ fn totals(rows: &[Row]) -> Totals {
     for r in rows {
         *t.by_change.entry(r.change.clone()).or_default() += 1;
         *t.by_scope.entry(r.scope.clone()).or_default() += 1;
-        let reason = r.removal_reason.clone().unwrap_or_else(|| r.reason.clone());
-        *t.by_reason.entry(reason).or_default() += 1;
+        match &r.removal_reason {
+            Some(why) => *t.by_removal_reason.entry(why.clone()).or_default() += 1,
+            None => *t.by_reason.entry(r.reason.clone()).or_default() += 1,
+        }
         *t.by_outcome.entry(r.outcome.clone()).or_default() += 1;
     }
     t
@@ -243,7 +298,7 @@ pub fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("reports always serialize") + "\n"
 }
 
-const CSV_COLUMNS: [&str; 17] = [
+const CSV_COLUMNS: [&str; 21] = [
     "applied_at",
     "change",
     "scope",
@@ -261,6 +316,10 @@ const CSV_COLUMNS: [&str; 17] = [
     "convoso_id",
     "outcome",
     "error",
+    "e164",
+    "applied_date",
+    "applied_time",
+    "source",
 ];
 
 /// The rows for a spreadsheet: each cell as [`crate::escape::csv_cell`] writes it (one line,
@@ -270,6 +329,8 @@ pub fn csv(report: &Report) -> Result<String, csv::Error> {
     w.write_record(CSV_COLUMNS)?;
     let text = |v: Option<String>| v.unwrap_or_default();
     for r in &report.rows {
+        // A spreadsheet reads the applied time as one date and one time, UTC.
+        let (date, time) = r.applied_at.split_once('T').unwrap_or((&r.applied_at, ""));
         w.write_record(
             [
                 r.applied_at.clone(),
@@ -289,6 +350,10 @@ pub fn csv(report: &Report) -> Result<String, csv::Error> {
                 text(r.convoso_id.map(|i| i.to_string())),
                 r.outcome.clone(),
                 text(r.error.clone()),
+                text(r.e164.clone()),
+                date.to_string(),
+                time.trim_end_matches('Z').to_string(),
+                text(r.source.clone()),
             ]
             .iter()
             .map(|cell| crate::escape::csv_cell(cell).into_owned()),

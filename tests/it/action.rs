@@ -205,6 +205,22 @@ fn validate_runs_with_annotations_and_no_stray_arguments() {
 }
 
 #[test]
+fn verify_passes_its_arguments_and_fails_with_dncs_code() {
+    let (run, _, _temp) = run_command(
+        &[
+            ("command", "verify"),
+            ("args", "--ledger-branch=origin/dnc-ledger"),
+        ],
+        Some(1),
+    );
+    assert_eq!(run.status, 1, "a finding fails the step");
+    assert_eq!(
+        run.argv,
+        strings(&["verify", "dnc.yaml", "--ledger-branch=origin/dnc-ledger"])
+    );
+}
+
+#[test]
 fn fmt_checks_and_shows_a_colored_diff() {
     let (run, _, _temp) = run_command(&[("command", "fmt"), ("config", "ops/dnc.yaml")], Some(1));
     assert_eq!(run.status, 1, "an unformatted manifest fails the step");
@@ -380,7 +396,7 @@ fn an_unknown_command_fails_the_action() {
         .unwrap();
     assert_eq!(
         guard["if"],
-        "inputs.command != 'validate' && inputs.command != 'plan' && inputs.command != 'apply' && inputs.command != 'fmt'"
+        "inputs.command != 'validate' && inputs.command != 'plan' && inputs.command != 'apply' && inputs.command != 'fmt' && inputs.command != 'verify'"
     );
     let temp = tempfile::tempdir().unwrap();
     let inputs = inputs(&action, &[("command", "destroy")], temp.path());

@@ -209,7 +209,7 @@ fn the_ledger_answers_an_auditor() {
     assert_eq!(rows.len(), 2, "{text}");
     let fields: Vec<&str> = rows[1].split(',').collect();
     assert_eq!(
-        &fields[1..9],
+        &fields[1..12],
         [
             "done",
             "remove",
@@ -217,6 +217,9 @@ fn the_ledger_answers_an_auditor() {
             "+1 202-555-0102",
             "\"Consent re-obtained",
             " COMP-7\"",
+            "",
+            "",
+            "",
             "lists/a.yaml:6",
             "compliance-bot"
         ]
@@ -238,7 +241,7 @@ fn the_ledger_answers_an_auditor() {
         .collect::<Vec<_>>()
         .join("\n");
     insta::assert_snapshot!(stable, @"
-    [time] outcome change scope number reason source actor commit plan id attempts error
+    [time] outcome change scope number reason requested_at due late source actor commit plan id attempts error
     [time] done create global +1 202-555-0101 Asked on the phone lists/a.yaml:2 compliance-bot 2 1
     [time] done remove global +1 202-555-0102 Consent re-obtained, COMP-7 lists/a.yaml:6 compliance-bot 1 1
     ");

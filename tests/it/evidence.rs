@@ -251,7 +251,22 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     let root = tempfile::tempdir().unwrap();
     let a = origin_and_clone(root.path(), "a");
     std::fs::write(a.join("dnc.yaml"), &*Config::standard()).unwrap();
-    git(&a, &["add", "-A"]);
+    // The first push starts the chain; its root is pinned in dnc.yaml before any other.
+    std::fs::write(a.join("ledger.jsonl"), ledger_lines("first", 1)).unwrap();
+    let first = push_ledger(&a).ok();
+    let pin = first
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("ledger: {root:"))
+        .expect("the line to pin")
+        .trim()
+        .to_string();
+    std::fs::write(
+        a.join("dnc.yaml"),
+        format!("{}{pin}\n", &*Config::standard()),
+    )
+    .unwrap();
+    git(&a, &["add", "dnc.yaml"]);
     git(&a, &["commit", "-q", "-m", "config"]);
     git(&a, &["push", "-q", "origin", "main"]);
     let b = origin_and_clone(root.path(), "b");
@@ -282,7 +297,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     git(&a, &["push", "-q", "--force", "origin", "main"]);
     git(&b, &["fetch", "-q", "origin"]);
     let log = git(&b, &["log", "--format=%s", "origin/dnc-ledger"]);
-    assert_eq!(log.lines().count(), 6, "one commit per push:\n{log}");
+    assert_eq!(log.lines().count(), 7, "one commit per push:\n{log}");
     let shown = dnc_in(
         &b,
         &[
@@ -295,7 +310,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     )
     .ok();
     let rows: Vec<serde_json::Value> = serde_json::from_str(&shown.stdout).unwrap();
-    assert_eq!(rows.len(), 30, "every operation exactly once");
+    assert_eq!(rows.len(), 31, "every operation exactly once");
     let files = git(&b, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
     assert_eq!(files, "2026-03.jsonl\nREADME.md\n");
 }
@@ -478,6 +493,25 @@ fn report(dir: &Path, extra: &[&str]) -> Run {
     dnc_in(dir, &args).ok()
 }
 
+/// A period with no operation: no claim about numbers shown or deadlines met.
+#[test]
+fn an_empty_report_claims_nothing_it_cannot_show() {
+    let repo = audited_repo();
+    let html = dnc_in(
+        repo.path(),
+        &["report", "--since", "2025-01-01", "--until", "2025-01-31"],
+    )
+    .ok()
+    .stdout;
+    assert!(html.contains("numbers none in this period"), "{html}");
+    assert!(!html.contains("in full") && !html.contains("masked"));
+    assert!(
+        html.contains("None: no opt-out with a request date took effect in this period."),
+        "{html}"
+    );
+    assert!(!html.contains("took effect by its due date"));
+}
+
 #[test]
 fn the_report_in_json_and_csv() {
     let repo = audited_repo();
@@ -495,16 +529,29 @@ fn the_report_in_json_and_csv() {
     assert_eq!(late[0]["number"], "+1 202-***-0143", "masked by default");
     assert_eq!(late[0]["business_days_to_honor"], 12);
     assert_eq!(late[0]["asked_by"], "Alice Compliance");
-    insta::assert_snapshot!("evidence_report_json", normalize(&json.stdout));
+    let generated = regex::Regex::new(r#""generated_at": "[^"]+""#).unwrap();
+    let stable = generated.replace(&json.stdout, r#""generated_at": "[now]""#);
+    insta::assert_snapshot!("evidence_report_json", normalize(&stable));
     let csv = report(repo.path(), &["--format", "csv", "--unmask"]);
-    assert!(csv.stdout.contains("+1 202-555-0143"), "{}", csv.stdout);
+    // No cell starts a spreadsheet formula; a number has nothing to run and stays as written
+    // (crate::escape::csv_cell).
+    assert!(csv.stdout.contains(",+1 202-555-0143,"), "{}", csv.stdout);
+    let formula = |c: &str| match c.chars().next() {
+        Some('=' | '@') => true,
+        Some('+' | '-') => !c
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()*".contains(c)),
+        _ => false,
+    };
+    let cells = csv.stdout.lines().flat_map(|l| l.split(','));
+    assert!(!cells.clone().any(formula), "{}", csv.stdout);
     insta::assert_snapshot!(normalize(&csv.stdout), @r#"
-    applied_at,change,scope,number,reason,removal_reason,requested_at,due,business_days_to_honor,late,asked_in,asked_by,applied_commit,actor,convoso_id,outcome,error
-    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0178,Customer Request,,2026-03-13,2026-03-27,1,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5101,done,
-    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0199,Customer Request,,,,,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5102,converged,
-    2026-03-18T09:00:01.000Z,create,global,+1 202-555-0143,Customer Request,,2026-03-02,2026-03-16,12,true,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5103,done,
-    2026-03-19T09:00:01.000Z,remove,global,+1 202-555-0100,,"Consent re-obtained in writing, COMP-1301",,,,false,,,0123456789abcdef0123,ci-bot,4001,done,
-    2026-03-19T09:00:00.000Z,prune,global,+1 202-555-0111,,prune: in no manifest,,,,false,,,0123456789abcdef0123,ci-bot,,interrupted,
+    applied_at,change,scope,number,reason,removal_reason,requested_at,due,business_days_to_honor,late,asked_in,asked_by,applied_commit,actor,convoso_id,outcome,error,e164,applied_date,applied_time,source
+    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0178,Customer Request,,2026-03-13,2026-03-27,1,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5101,done,,+12025550178,2026-03-16,14:00:01.000,
+    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0199,Customer Request,,,,,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5102,converged,,+12025550199,2026-03-16,14:00:01.000,
+    2026-03-18T09:00:01.000Z,create,global,+1 202-555-0143,Customer Request,,2026-03-02,2026-03-16,12,true,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5103,done,,+12025550143,2026-03-18,09:00:01.000,
+    2026-03-19T09:00:01.000Z,remove,global,+1 202-555-0100,,"Consent re-obtained in writing, COMP-1301",,,,false,,,0123456789abcdef0123,ci-bot,4001,done,,+12025550100,2026-03-19,09:00:01.000,
+    2026-03-19T09:00:00.000Z,prune,global,+1 202-555-0111,,prune: in no manifest,,,,false,,,0123456789abcdef0123,ci-bot,,interrupted,,+12025550111,2026-03-19,09:00:00.000,
     "#);
 }
 

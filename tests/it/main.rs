@@ -26,4 +26,5 @@ mod servers;
 mod serving;
 mod shapes;
 mod validate;
+mod verify;
 mod writeonly;

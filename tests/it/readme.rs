@@ -150,6 +150,7 @@ fn walk() -> BTreeMap<&'static str, String> {
         0,
     );
     w.show("apply", elide(&apply, 1, 1));
+    w.stop_the_clock();
     w.show(
         "ledger",
         w.dnc(&["ledger", "examples", "--number", "(202) 555-0143"], 0),
@@ -373,6 +374,18 @@ fn shell_line(args: &[&str]) -> String {
 /// ledger lines and applies, and an applied entry's date in the retention check. Only those
 /// places: a manifest's own date that happens to be today's stays as it is. Not
 /// `common::normalize`: the README shows real-looking values, not placeholders.
+impl Walk {
+    /// The ledger's times set to `TODAY` at `APPLIED_AT`, so what is computed from them (an
+    /// opt-out's lateness) agrees with the times the README shows.
+    fn stop_the_clock(&self) {
+        let path = self.root.path().join("examples/.dnc/ledger.jsonl");
+        let text = std::fs::read_to_string(&path).expect("the walk's ledger");
+        let time = regex::Regex::new(r#""time":"[^"]+""#).unwrap();
+        let fixed = format!("\"time\":\"{TODAY}T{APPLIED_AT}Z\"");
+        std::fs::write(&path, time.replace_all(&text, fixed.as_str()).as_bytes()).unwrap();
+    }
+}
+
 fn at_fixed_clock(text: &str) -> String {
     let real = chrono::Utc::now().date_naive();
     let fake = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();

@@ -178,6 +178,9 @@ impl Check<'_> {
             strict: strict_override || spec.strict,
             require: spec.require,
             approvals: spec.removals.approvals,
+            ledger_root: spec.ledger.map(|l| l.root),
+            organization: spec.organization,
+            account: spec.account,
         }
     }
 
