@@ -16,6 +16,7 @@ mod schema;
 mod validate;
 // Everyday edits (issue 21).
 mod add;
+mod add_csv;
 mod edit;
 mod init;
 mod remove;
