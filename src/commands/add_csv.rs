@@ -62,7 +62,12 @@ pub fn run(args: &AddArgs, csv: &Path, out: Output) -> Result<Exit> {
         .map(|d| {
             let line = d.at.as_ref().map_or(0, |at| at.line);
             let why = match d.help {
-                Some(help) => format!("{}: {help}", d.message),
+                // The reader's help speaks of an include; here the format is a flag.
+                Some(help) => format!(
+                    "{}: {}",
+                    d.message,
+                    help.replace("the include's `date_format`", "--date-format")
+                ),
                 None => d.message,
             };
             (line, Fate::Refused(why))

@@ -3,7 +3,7 @@
 //! are written, a second run changing nothing), a config's `require`, and what a command
 //! says when there is no config where it looks.
 
-use crate::common::{Config, Project, dnc, dnc_fail, dnc_ok, normalize};
+use crate::common::{CRM_MAPPING, Config, Project, dnc, dnc_fail, dnc_ok, normalize};
 use std::path::Path;
 
 const TODAY: &str = "2026-03-09";
@@ -568,20 +568,6 @@ fn a_required_field_may_come_from_the_defaults_where_it_can() {
     dnc_ok(p.dir.path(), &["validate"]);
 }
 
-/// The mapping flags for the CRM fixture's export (`Contact ID, Phone Number, First Name,
-/// Last Name, Opt Out Date, Agent`, dates MM/DD/YYYY).
-const CRM_MAPPING: [&str; 9] = [
-    "--column",
-    "number=Phone Number",
-    "--column",
-    "requested_at=Opt Out Date",
-    "--column",
-    "ticket=Contact ID",
-    "--date-format",
-    "%m/%d/%Y",
-    "--ignore-other-columns",
-];
-
 #[test]
 fn add_csv_adds_a_crm_export_through_a_mapping_and_a_second_run_changes_nothing() {
     let temp = tempfile::tempdir().unwrap();
@@ -704,7 +690,7 @@ fn add_csv_reports_every_row_it_cannot_add_at_its_line() {
     let first = on_today(dir, &args).fails(1);
     insta::assert_snapshot!(first.stdout, @r"
     crm.csv:3: refused: `555-01` has 5 digits, which no +1 number has: write it with `+` and its country code, or pass --phone-code
-    crm.csv:4: refused: `31/02/2026` is not a day written as `%m/%d/%Y`: write the day as the include's `date_format` says (2026-03-01 is `03/01/2026`), or fix the format
+    crm.csv:4: refused: `31/02/2026` is not a day written as `%m/%d/%Y`: write the day as --date-format says (2026-03-01 is `03/01/2026`), or fix the format
     crm.csv:7: refused: +1 202-555-0199 (global) has a tombstone at lists/opt-outs.yaml:17: it was removed on purpose; delete the tombstone first to add it again
     crm.csv:9: refused: row has 2 fields, the header has 3: give every row the header's columns; quote a field that holds a comma
     crm.csv:5: +1 202-555-0143 is already listed in global at lists/opt-outs.yaml:8: unchanged
