@@ -118,16 +118,56 @@ pub struct EditArgs {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The numbers, in any notation: `(202) 555-0143`, `+1 202-555-0143`, `2025550143`.
-    #[arg(required = true, value_name = "NUMBER")]
+    #[arg(required_unless_present = "csv", value_name = "NUMBER")]
     pub numbers: Vec<String>,
-    /// Why the numbers must not be called (one of the config's `reasons`, when it lists them).
+    /// Why the numbers must not be called (one of the config's `reasons`, when it lists
+    /// them); with --csv, for the rows without a reason column.
     #[arg(long)]
     pub reason: String,
     /// The purpose, when the entry applies to one.
     #[arg(long)]
     pub purpose: Option<String>,
     #[command(flatten)]
+    pub csv: CsvArgs,
+    #[command(flatten)]
     pub edit: EditArgs,
+}
+
+/// `dnc add --csv FILE`: the mapping a manifest's CSV include writes, as flags.
+#[derive(Debug, Args)]
+pub struct CsvArgs {
+    /// Add every row of a CSV file (a CRM export as it is): each row is added, reported as
+    /// already listed, or refused at its line. The flags give the other fields' defaults.
+    #[arg(long, value_name = "FILE", conflicts_with = "numbers")]
+    pub csv: Option<PathBuf>,
+    /// With --csv: the column holding a field (repeatable), e.g. number="Phone Number".
+    #[arg(long = "column", value_name = "FIELD=COLUMN", value_parser = parse_column, requires = "csv")]
+    pub columns: Vec<(String, String)>,
+    /// With --csv: how the `requested_at` column writes a day (strftime, e.g. %m/%d/%Y)
+    /// [default: YYYY-MM-DD or an RFC 3339 date-time]
+    #[arg(long, value_name = "FORMAT", requires = "csv")]
+    pub date_format: Option<String>,
+    /// With --csv: a column to skip (repeatable).
+    #[arg(long, value_name = "COLUMN", requires = "csv")]
+    pub ignore: Vec<String>,
+    /// With --csv: skip every column that is neither a field nor mapped with --column.
+    #[arg(long, requires = "csv")]
+    pub ignore_other_columns: bool,
+}
+
+/// `FIELD=COLUMN` for `--column`, the field one of an entry's.
+fn parse_column(text: &str) -> Result<(String, String), String> {
+    let fields = crate::manifest::model::ENTRY_FIELDS;
+    match text.split_once('=') {
+        Some((field, column)) if fields.contains(&field.trim()) && !column.trim().is_empty() => {
+            Ok((field.trim().to_string(), column.trim().to_string()))
+        }
+        Some((field, _)) if !fields.contains(&field.trim()) => Err(format!(
+            "`{field}` is not an entry field: one of {}",
+            fields.join(", ")
+        )),
+        _ => Err("write FIELD=COLUMN, e.g. number=\"Phone Number\"".into()),
+    }
 }
 
 #[derive(Debug, Args)]

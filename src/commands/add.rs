@@ -12,6 +12,9 @@ use crate::phone;
 use miette::Result;
 
 pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
+    if let Some(csv) = &args.csv.csv {
+        return super::add_csv::run(&args, csv, out);
+    }
     let (config, desired) = edit::open(&args.edit, out)?;
     let target = edit::target(&config, args.edit.to.as_deref(), args.edit.scope)?;
     let scope = args
@@ -23,11 +26,7 @@ pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
             file: target.name.clone(),
         })?;
     let requested_at = edit::requested_at(&args.edit)?;
-    let code = args
-        .edit
-        .phone_code
-        .or(target.phone_code)
-        .or(config.phone_code);
+    let code = edit::phone_code(&args.edit, &target, &config);
     let mut keys: Vec<Key> = Vec::new();
     for number in &args.numbers {
         let (phone, _) = phone::normalize(code, number).map_err(CommandError::Number)?;
@@ -51,7 +50,7 @@ pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
                 .into());
             }
             None => {
-                let fields = fields(&args, &key, target.scope, &requested_at);
+                let fields = fields(&key, target.scope, &NewEntry::of(&args, &requested_at));
                 text = edit::edited(
                     &target.name,
                     crate::edit::append(&text, "entries", &fields, &[]),
@@ -76,21 +75,42 @@ pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// What a new entry says besides its number and scope.
+pub(super) struct NewEntry<'a> {
+    pub reason: &'a str,
+    pub purpose: Option<&'a str>,
+    pub ticket: Option<&'a str>,
+    pub requested_at: &'a str,
+    pub source: Option<&'a str>,
+}
+
+impl<'a> NewEntry<'a> {
+    /// The flags' values.
+    pub fn of(args: &'a AddArgs, requested_at: &'a str) -> NewEntry<'a> {
+        NewEntry {
+            reason: &args.reason,
+            purpose: args.purpose.as_deref(),
+            ticket: args.edit.ticket.as_deref(),
+            requested_at,
+            source: args.edit.source.as_deref(),
+        }
+    }
+}
+
 /// The new entry's fields in `dnc fmt`'s order; the scope only where the file's differs.
-fn fields(
-    args: &AddArgs,
+pub(super) fn fields(
     key: &Key,
     file_scope: Option<crate::entry::CampaignId>,
-    requested_at: &str,
+    new: &NewEntry,
 ) -> Vec<Field> {
     let mut fields: Vec<Field> = vec![("number", crate::import::yaml_str(&key.phone.display()))];
     if file_scope != Some(key.scope) {
         fields.push(("scope", crate::import::scope_text(key.scope)));
     }
-    fields.push(("reason", scalar(&args.reason)));
-    if let Some(purpose) = &args.purpose {
+    fields.push(("reason", scalar(new.reason)));
+    if let Some(purpose) = new.purpose {
         fields.push(("purpose", scalar(purpose)));
     }
-    fields.extend(edit::provenance(&args.edit, requested_at));
+    fields.extend(edit::provenance(new.ticket, new.requested_at, new.source));
     fields
 }

@@ -105,6 +105,11 @@ fn read_target(config: &Config, name: String) -> Result<Target> {
     })
 }
 
+/// The calling code for numbers written without `+`: the flag's, the manifest's, the config's.
+pub(super) fn phone_code(args: &EditArgs, target: &Target, config: &Config) -> Option<u16> {
+    args.phone_code.or(target.phone_code).or(config.phone_code)
+}
+
 /// `--requested-at` as written, checked, or today.
 pub(super) fn requested_at(args: &EditArgs) -> Result<String> {
     match &args.requested_at {
@@ -118,13 +123,17 @@ pub(super) fn requested_at(args: &EditArgs) -> Result<String> {
 }
 
 /// The provenance fields both commands write after the reason.
-pub(super) fn provenance(args: &EditArgs, requested_at: &str) -> Vec<edit::Field> {
+pub(super) fn provenance(
+    ticket: Option<&str>,
+    requested_at: &str,
+    source: Option<&str>,
+) -> Vec<edit::Field> {
     let mut fields = Vec::new();
-    if let Some(ticket) = &args.ticket {
+    if let Some(ticket) = ticket {
         fields.push(("ticket", edit::scalar(ticket)));
     }
     fields.push(("requested_at", requested_at.to_string()));
-    if let Some(source) = &args.source {
+    if let Some(source) = source {
         fields.push(("source", edit::scalar(source)));
     }
     fields
@@ -242,7 +251,7 @@ impl Outcome {
         }
     }
 
-    fn human(&self) -> String {
+    pub fn human(&self) -> String {
         let at = format!("{}:{}", self.file, self.line);
         let (n, scope) = (&self.number, &self.scope_name);
         match self.action {

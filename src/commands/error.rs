@@ -173,6 +173,14 @@ pub enum CommandError {
         )
     )]
     EditInvalid,
+    #[error("{file} cannot be read with this mapping; nothing was written")]
+    #[diagnostic(
+        code(dnc::add::csv),
+        help(
+            "map a column to a field with --column FIELD=COLUMN (number=\"Phone Number\"), skip one with --ignore COLUMN or all others with --ignore-other-columns, give --date-format for dates like 03/01/2026"
+        )
+    )]
+    CsvUnreadable { file: String },
     #[error("{file} cannot be edited in place: {why}")]
     #[diagnostic(code(dnc::edit::layout), help("{fix}"))]
     EditLayout {

@@ -17,6 +17,7 @@ mod validate;
 mod verify;
 // Everyday edits (issue 21).
 mod add;
+mod add_csv;
 mod edit;
 mod init;
 mod remove;

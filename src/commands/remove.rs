@@ -76,7 +76,11 @@ fn entry_to_tombstone(
         }
     }
     fields.push(("removal_reason", scalar(&args.reason)));
-    fields.extend(edit::provenance(&args.edit, requested_at));
+    fields.extend(edit::provenance(
+        args.edit.ticket.as_deref(),
+        requested_at,
+        args.edit.source.as_deref(),
+    ));
     let (without, comments) = take_out(&target.text, "entries", line).unwrap_or_default();
     let text = edit::edited(
         &target.name,
@@ -110,7 +114,11 @@ fn tombstone_for_unlisted(
         fields.push(("scope", crate::import::scope_text(scope)));
     }
     fields.push(("removal_reason", scalar(&args.reason)));
-    fields.extend(edit::provenance(&args.edit, requested_at));
+    fields.extend(edit::provenance(
+        args.edit.ticket.as_deref(),
+        requested_at,
+        args.edit.source.as_deref(),
+    ));
     let text = edit::edited(
         &target.name,
         crate::edit::append(&target.text, "removals", &fields, &[]),

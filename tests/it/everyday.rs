@@ -3,7 +3,7 @@
 //! are written, a second run changing nothing), a config's `require`, and what a command
 //! says when there is no config where it looks.
 
-use crate::common::{Config, Project, dnc, dnc_fail, dnc_ok, normalize};
+use crate::common::{CRM_MAPPING, Config, Project, dnc, dnc_fail, dnc_ok, normalize};
 use std::path::Path;
 
 const TODAY: &str = "2026-03-09";
@@ -566,4 +566,167 @@ fn a_required_field_may_come_from_the_defaults_where_it_can() {
     // `dnc add` writes `requested_at` itself, so a config that requires it takes the entry.
     on_today(p.dir.path(), &["add", "2025550178", "--reason", "DNC"]).ok();
     dnc_ok(p.dir.path(), &["validate"]);
+}
+
+#[test]
+fn add_csv_adds_a_crm_export_through_a_mapping_and_a_second_run_changes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crm");
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::create_dir_all(dir.join("exports")).unwrap();
+    std::fs::copy(fixture.join("dnc.yaml"), dir.join("dnc.yaml")).unwrap();
+    let export = read(&fixture, "lists/exports/opt-outs-2026-03.csv");
+    std::fs::write(dir.join("exports/opt-outs-2026-03.csv"), &export).unwrap();
+    let manifest = "# The CRM's opt-outs.\ndefaults:\n  scope: global\nentries: []  # none yet\n";
+    std::fs::write(dir.join("lists/crm.yaml"), manifest).unwrap();
+
+    let mut args = vec!["add", "--csv", "exports/opt-outs-2026-03.csv"];
+    args.extend(CRM_MAPPING);
+    args.extend(["--reason", "Customer Request", "--source", "CRM export"]);
+    let first = on_today(dir, &args).ok();
+    insta::assert_snapshot!(first.stdout, @r"
+    added 500 number(s) at lists/crm.yaml:5-2500
+    exports/opt-outs-2026-03.csv: 500 row(s): 500 added, 0 already listed, 0 refused
+    next: dnc plan shows what applying changes; commit the manifest for review
+    ");
+    let written = read(dir, "lists/crm.yaml");
+    let head: String = written.lines().take(16).map(|l| format!("{l}\n")).collect();
+    insta::assert_snapshot!(head, @r#"
+    # The CRM's opt-outs.
+    defaults:
+      scope: global
+    entries:  # none yet
+      - number: "+1 202-555-0100"
+        reason: Customer Request
+        ticket: C-10001
+        requested_at: 2026-02-02
+        source: CRM export
+      - number: "+1 202-555-0101"
+        reason: Customer Request
+        ticket: C-10002
+        requested_at: 2026-03-03
+        source: CRM export
+      - number: "+1 202-555-0102"
+        reason: Customer Request
+    "#);
+    let valid = dnc_ok(dir, &["validate"]);
+    assert!(
+        valid.stdout.ends_with("valid: 500 entries, 0 tombstones\n"),
+        "{}",
+        valid.stdout
+    );
+    dnc_ok(dir, &["fmt", "--check"]);
+
+    let again = on_today(dir, &args).ok();
+    insta::assert_snapshot!(again.stdout, @r"
+    exports/opt-outs-2026-03.csv:2: +1 202-555-0100 is already listed in global at lists/crm.yaml:5: unchanged
+    exports/opt-outs-2026-03.csv:3: +1 202-555-0101 is already listed in global at lists/crm.yaml:10: unchanged
+    exports/opt-outs-2026-03.csv:4: +1 202-555-0102 is already listed in global at lists/crm.yaml:15: unchanged
+    exports/opt-outs-2026-03.csv:5: +1 202-555-0103 is already listed in global at lists/crm.yaml:20: unchanged
+    exports/opt-outs-2026-03.csv:6: +1 202-555-0104 is already listed in global at lists/crm.yaml:25: unchanged
+    exports/opt-outs-2026-03.csv:7: +1 202-555-0105 is already listed in global at lists/crm.yaml:30: unchanged
+    exports/opt-outs-2026-03.csv:8: +1 202-555-0106 is already listed in global at lists/crm.yaml:35: unchanged
+    exports/opt-outs-2026-03.csv:9: +1 202-555-0107 is already listed in global at lists/crm.yaml:40: unchanged
+    exports/opt-outs-2026-03.csv:10: +1 202-555-0108 is already listed in global at lists/crm.yaml:45: unchanged
+    exports/opt-outs-2026-03.csv:11: +1 202-555-0109 is already listed in global at lists/crm.yaml:50: unchanged
+    … and 490 more already listed (--format json lists every row)
+    exports/opt-outs-2026-03.csv: 500 row(s): 0 added, 500 already listed, 0 refused
+    nothing changed
+    ");
+    assert_eq!(read(dir, "lists/crm.yaml"), written);
+
+    // The fixture as it is reads the same file as an include: every row is already listed
+    // there, at its own line.
+    let mut args = vec!["add", "--csv", "lists/exports/opt-outs-2026-03.csv"];
+    args.extend(CRM_MAPPING);
+    args.extend([
+        "--reason",
+        "Customer Request",
+        "--scope",
+        "global",
+        "--format",
+        "json",
+    ]);
+    let json = on_today(&fixture, &args).ok();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["changed"], false);
+    assert_eq!(json["already_listed"], 500);
+    let last = &json["rows"][499];
+    assert_eq!(last["csv_line"], 501);
+    assert_eq!(last["file"], "lists/exports/opt-outs-2026-03.csv");
+    assert_eq!(last["line"], 501);
+}
+
+#[test]
+fn add_csv_reports_every_row_it_cannot_add_at_its_line() {
+    let p = project();
+    let dir = p.dir.path();
+    let hostile = "Phone Number,Opt Out Date,Name\n\
+        (202) 555-0181,03/02/2026,Ann\n\
+        555-01,03/02/2026,Bob\n\
+        (202) 555-0182,31/02/2026,Cy\n\
+        (202) 555-0143,03/02/2026,Dee\n\
+        2025550101,03/02/2026,Eve\n\
+        202-555-0199,03/02/2026,Fay\n\
+        \"(202) 555-0181\",03/05/2026,Ann again\n\
+        2025550183,03/06/2026\n";
+    p.write("crm.csv", hostile);
+    let args = [
+        "add",
+        "--csv",
+        "crm.csv",
+        "--column",
+        "number=Phone Number",
+        "--column",
+        "requested_at=Opt Out Date",
+        "--date-format",
+        "%m/%d/%Y",
+        "--ignore",
+        "Name",
+        "--reason",
+        "DNC",
+    ];
+    let first = on_today(dir, &args).fails(1);
+    insta::assert_snapshot!(first.stdout, @r"
+    crm.csv:3: refused: `555-01` has 5 digits, which no +1 number has: write it with `+` and its country code, or pass --phone-code
+    crm.csv:4: refused: `31/02/2026` is not a day written as `%m/%d/%Y`: write the day as --date-format says (2026-03-01 is `03/01/2026`), or fix the format
+    crm.csv:7: refused: +1 202-555-0199 (global) has a tombstone at lists/opt-outs.yaml:17: it was removed on purpose; delete the tombstone first to add it again
+    crm.csv:9: refused: row has 2 fields, the header has 3: give every row the header's columns; quote a field that holds a comma
+    crm.csv:5: +1 202-555-0143 is already listed in global at lists/opt-outs.yaml:8: unchanged
+    crm.csv:6: +1 202-555-0101 is already listed in global at lists/state.csv:2: unchanged
+    crm.csv:8: +1 202-555-0181 is already listed in global at lists/opt-outs.yaml:14: unchanged
+    added 1 number(s) at lists/opt-outs.yaml:14
+    crm.csv: 8 row(s): 1 added, 3 already listed, 4 refused
+    next: fix the refused rows and run the same command again (rows added now are then already listed)
+    ");
+    let written = read(dir, "lists/opt-outs.yaml");
+    insta::assert_snapshot!("add_csv_hostile_manifest", written);
+    dnc_ok(dir, &["validate"]);
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let again = on_today(dir, &json_args).fails(1);
+    let json: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(
+        (
+            &json["changed"],
+            &json["added"],
+            &json["already_listed"],
+            &json["refused"]
+        ),
+        (&false.into(), &0.into(), &4.into(), &4.into()),
+        "{json:#}"
+    );
+    assert_eq!(read(dir, "lists/opt-outs.yaml"), written);
+
+    // A header the mapping cannot read writes nothing and says how to map it.
+    let run = on_today(dir, &["add", "--csv", "crm.csv", "--reason", "DNC"]).fails(1);
+    assert!(run.stderr.contains("dnc::add::csv"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown column `Phone Number`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(dir, "lists/opt-outs.yaml"), written);
 }

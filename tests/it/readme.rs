@@ -185,6 +185,7 @@ fn tasks_walk() -> BTreeMap<&'static str, String> {
     w.show("tasks-plan", w.dnc(&["plan"], 0));
     w.commit("Opt out (202) 555-0143 (COMP-1234)", ADOPTED);
     w.dnc(&["apply", "--yes", "--concurrency", "1"], 0);
+    w.show("tasks-probe", page_times(&w.dnc(&["probe"], 0)));
     let remove = [
         "remove",
         number,
@@ -197,8 +198,41 @@ fn tasks_walk() -> BTreeMap<&'static str, String> {
     w.commit("Remove (202) 555-0143 (COMP-1240)", WITHDRAWN);
     w.show("tasks-remove-plan", w.dnc(&["plan"], 0));
     w.show("tasks-history", w.dnc(&["history", number], 0));
+
+    // The removal applied as a local run may, so the live list matches the manifests.
+    let allow = ["--allow-removals", "1", "--allow-early-removals", "1"];
+    w.dnc(&[&["apply", "--yes"][..], &allow].concat(), 0);
+    w.show("tasks-drift", w.dnc(&["plan", "--detailed-exitcode"], 0));
+
+    std::fs::create_dir_all(w.path("exports")).expect("mkdir exports");
+    std::fs::write(w.path("exports/opt-outs-2026-03.csv"), CRM_EXPORT).expect("write the export");
+    let csv = ["add", "--csv", "exports/opt-outs-2026-03.csv"];
+    let defaults = ["--reason", "Customer Request", "--source", "CRM export"];
+    let crm = [&csv[..], &crate::common::CRM_MAPPING, &defaults].concat();
+    w.show("tasks-add-csv", w.dnc(&crm, 1));
+    w.edit("exports/opt-outs-2026-03.csv", "13/02/2026", "03/02/2026");
+    w.show("tasks-add-csv-again", w.dnc(&crm, 0));
     w.outputs
 }
+
+/// A probe's timings, which change from run to run, at fixed values.
+fn page_times(text: &str) -> String {
+    let text = regex::Regex::new(r"\d+ ms")
+        .unwrap()
+        .replace_all(text, "12 ms");
+    let text = regex::Regex::new(r"about \d+\.\d s")
+        .unwrap()
+        .replace_all(&text, "about 0.0 s");
+    text.into_owned()
+}
+
+/// A CRM's opt-out export as the task guide adds it: one date mistyped, one number twice.
+const CRM_EXPORT: &str = "Contact ID,Phone Number,First Name,Last Name,Opt Out Date,Agent
+C-10001,202-555-0100,Nia,Müller,03/02/2026,mchen
+C-10002,+1 202 555 0101,Priya,Nguyen,13/02/2026,asmith
+C-10003,(202) 555-0102,Hugo,Haddad,03/04/2026,jdoe
+C-10004,2025550100,Nia,Müller,03/05/2026,mchen
+";
 
 #[test]
 fn readme_outputs_are_real() {

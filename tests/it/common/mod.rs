@@ -19,3 +19,17 @@ pub use project::{Project, counts, plan_json};
 pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
 pub use sandbox::{SDK, Sandbox, TOKEN};
 pub use seed::{Seed, seed};
+
+/// `dnc add --csv`'s mapping flags for a CRM export like the CRM fixture's (`Contact ID,
+/// Phone Number, First Name, Last Name, Opt Out Date, Agent`, dates MM/DD/YYYY).
+pub const CRM_MAPPING: [&str; 9] = [
+    "--column",
+    "number=Phone Number",
+    "--column",
+    "requested_at=Opt Out Date",
+    "--column",
+    "ticket=Contact ID",
+    "--date-format",
+    "%m/%d/%Y",
+    "--ignore-other-columns",
+];
