@@ -68,7 +68,12 @@ fn known_lines(plan: &serde_json::Value) -> String {
 /// import → validate → plan → apply → plan → history → report under `profile`: the second
 /// plan is empty, and what the plans say about how values are known is returned.
 fn chain(profile: &str) -> String {
-    let s = Sandbox::start_seeded(remote(), &["--profile", profile]);
+    chain_with(&["--profile", profile])
+}
+
+/// `chain` against a sandbox started with `args`.
+fn chain_with(args: &[&str]) -> String {
+    let s = Sandbox::start_seeded(remote(), args);
     let p = Project::new(&config(), &[]);
     let d = p.dir.path();
     git(
@@ -157,6 +162,25 @@ fn the_chain_converges_under_the_sdk_profile() {
         111: all read from the API
         -1: all read from the API
         "#);
+}
+
+/// The answer variants public clients record (other wrappers, error fields, the SDK's code
+/// table, writes answered without ids) change how answers are read, never what converges.
+#[test]
+fn the_chain_converges_under_every_answer_variant() {
+    let contract = chain("contract");
+    for variant in [
+        "sparse-answers",
+        "no-data-wrapper",
+        "no-success",
+        "message-text",
+        "error-text",
+        "error-code",
+        "sdk-codes",
+    ] {
+        let args = ["--profile", "contract", "--variant", variant];
+        assert_eq!(chain_with(&args), contract, "{variant}");
+    }
 }
 
 #[test]
