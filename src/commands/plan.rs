@@ -186,6 +186,15 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
 /// What dnc last applied, per `--ledger` (or the default file) and `--ledger-branch`.
 fn applied(args: &PlanArgs, config: &Config) -> Result<crate::known::Applied> {
     let records = match &args.ledger_branch {
+        // Before the first apply that pushes it, the branch is not there: nothing was applied
+        // through it, and what the API does not show is re-asserted, visibly.
+        Some(rev) if !exists(&config.root, rev) => {
+            eprintln!(
+                "note: the ledger branch {rev} does not exist (yet): nothing applied through it is \
+                 known; reasons and purposes the API does not show are re-asserted"
+            );
+            Vec::new()
+        }
         Some(rev) => crate::ledger_git::read(&config.root, rev).map_err(|e| {
             crate::known::AppliedError::Branch {
                 rev: rev.clone(),
@@ -199,6 +208,20 @@ fn applied(args: &PlanArgs, config: &Config) -> Result<crate::known::Applied> {
         args.ledger.as_deref(),
         records,
     )?)
+}
+
+/// Whether `rev` names a commit of the repository holding the config (a name git would read
+/// as an option names none).
+fn exists(root: &std::path::Path, rev: &str) -> bool {
+    !rev.starts_with('-')
+        && crate::git::Git::at(root)
+            .value(&[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])
+            .is_some()
 }
 
 /// Inside GitHub Actions: the step summary, the step outputs and, with `--comment`, the

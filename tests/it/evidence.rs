@@ -741,4 +741,26 @@ fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
         "{}",
         plan.stdout
     );
+
+    // Before the first apply pushes it the branch is not there: a note, not an error (what
+    // the API does not show would be re-asserted, visibly; here the config's reasons let the
+    // API's filters tell every value).
+    let missing = run(in_repo(
+        &b,
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--ledger-branch",
+            "origin/no-ledger-yet",
+        ],
+    )
+    .envs(sandbox.target()));
+    assert_eq!(missing.code, 0, "{}{}", missing.stdout, missing.stderr);
+    assert!(
+        missing.stderr.contains(
+            "note: the ledger branch origin/no-ledger-yet does not exist (yet): nothing applied through it is known"
+        ),
+        "{}",
+        missing.stderr
+    );
 }
