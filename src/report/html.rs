@@ -10,7 +10,7 @@ const CSS: &str = "
 :root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--accent:#1f5f99;--late:#b42318;--ok:#1b7f4b}
 *{box-sizing:border-box}
 body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--ink);margin:0;background:#f5f7fa}
-main{max-width:1100px;margin:0 auto;padding:32px 40px;background:#fff}
+main{max-width:1100px;margin:0 auto;padding:32px 40px;background:#fff;overflow-wrap:break-word}
 header{border-bottom:3px solid var(--accent);padding-bottom:12px;margin-bottom:20px}
 h1{font-size:24px;margin:0 0 4px}
 h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line);color:var(--accent)}
@@ -20,8 +20,11 @@ h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid 
 .card b{display:block;font-size:24px}
 .card span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card.late b{color:var(--late)}
-.grid{display:grid;grid-template-columns:repeat(4,1fr);gap:16px;align-items:start}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:16px;align-items:start}
 .nw{white-space:nowrap}
+.wrap,td.nw .note{overflow-wrap:anywhere;white-space:normal}
+td.wrap{min-width:8em}
+td code{white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#f0f4f8;font-weight:600}
@@ -156,9 +159,54 @@ fn table_of(out: &mut String, title: &str, map: &BTreeMap<String, usize>) {
         out.push_str("<tr><td colspan=\"2\" class=\"note\">none</td></tr>");
     }
     for (k, v) in map {
-        let _ = write!(out, "<tr><td>{}</td><td class=\"n\">{v}</td></tr>", esc(k));
+        let _ = write!(
+            out,
+            "<tr><td class=\"wrap\">{}</td><td class=\"n\">{v}</td></tr>",
+            esc(k)
+        );
     }
     out.push_str("</tbody></table>");
+}
+
+/// The most bars the histogram draws: a longer axis groups days so each bar stays readable.
+const MAX_BARS: i64 = 40;
+
+/// Days grouped into bars of `width` days (1, 2, 5, 10, 20, 50, …), aligned so that the
+/// first late day starts a bar and no bar mixes on-time and late opt-outs.
+struct Bins {
+    width: i64,
+    /// The first day of bar 0 (at most 0).
+    origin: i64,
+}
+
+impl Bins {
+    fn new(max_day: i64, deadline: i64) -> Self {
+        let needed = (max_day + 1 + MAX_BARS - 1) / MAX_BARS;
+        let width = [1, 2, 5]
+            .iter()
+            .flat_map(|m| (0..12).map(move |e| m * 10_i64.pow(e)))
+            .filter(|w| *w >= needed)
+            .min()
+            .unwrap_or(needed);
+        let offset = (deadline + 1).rem_euclid(width);
+        let origin = if offset == 0 { 0 } else { offset - width };
+        Bins { width, origin }
+    }
+
+    fn index(&self, day: i64) -> i64 {
+        (day - self.origin).div_euclid(self.width)
+    }
+
+    /// "12", or "13–17" for a bar of several days (the first bar starts at day 0).
+    fn label(&self, index: i64) -> String {
+        let first = (self.origin + index * self.width).max(0);
+        let last = self.origin + (index + 1) * self.width - 1;
+        if first == last {
+            first.to_string()
+        } else {
+            format!("{first}–{last}")
+        }
+    }
 }
 
 /// Bars of creates by business days to honor, with the deadline drawn between the last
@@ -178,72 +226,72 @@ fn histogram(out: &mut String, r: &Report) {
         .max()
         .unwrap_or(0)
         .max(deadline + 2);
-    let max_count = t
-        .histogram
-        .iter()
-        .map(|b| b.count)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let (w, h, left, bottom, top) = (1000.0, 240.0, 44.0, 30.0, 26.0);
-    let slot = (w - left - 10.0) / (max_day + 1) as f64;
-    let scale = (h - bottom - top) / max_count as f64;
-    let _ = write!(
-        out,
-        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"Histogram of business days to honor\">"
-    );
-    let _ = write!(
-        out,
-        "<line x1=\"{left}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#9aa5b1\"/>",
-        y = h - bottom,
-        x2 = w - 10.0
-    );
-    let _ = write!(
-        out,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{max_count}</text>",
-        left - 6.0,
-        top + 4.0
-    );
+    let bins = Bins::new(max_day, deadline);
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
     for b in &t.histogram {
-        let x = left + slot * b.business_days.max(0) as f64 + slot * 0.15;
-        let bh = b.count as f64 * scale;
-        let color = if b.business_days > deadline {
-            "#b42318"
-        } else {
-            "#1f5f99"
-        };
-        let _ = write!(
-            out,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} business days: {}</title></rect>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            h - bottom - bh,
-            slot * 0.7,
-            b.business_days,
-            b.count,
-            x + slot * 0.35,
-            h - bottom - bh - 4.0,
-            b.count
-        );
+        *counts
+            .entry(bins.index(b.business_days.max(0)))
+            .or_default() += b.count;
     }
-    let step = (max_day / 15).max(1);
-    for d in (0..=max_day).step_by(step as usize) {
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{d}</text>",
-            left + slot * (d as f64 + 0.5),
-            h - bottom + 15.0
-        );
-    }
-    let dx = left + slot * (deadline + 1) as f64;
+    let max_count = counts.values().copied().max().unwrap_or(1).max(1);
+    let bars = bins.index(max_day) + 1;
+    let (w, h, left, right, bottom, top) = (1000.0, 240.0, 10.0, 10.0, 30.0, 40.0);
+    let slot = (w - left - right) / bars as f64;
+    let scale = (h - bottom - top) / max_count as f64;
+    let x = |index: i64| left + slot * index as f64;
     let _ = write!(
         out,
-        "<line x1=\"{dx:.1}\" y1=\"{top}\" x2=\"{dx:.1}\" y2=\"{}\" stroke=\"#b42318\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\
-         <text x=\"{:.1}\" y=\"{}\" fill=\"#b42318\">deadline: {deadline} business days</text>\
-         <text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">business days from request to effect</text></svg>",
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"Histogram of business days to honor\">\
+         <line x1=\"{left}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#9aa5b1\"/>",
+        y = h - bottom,
+        x2 = w - right
+    );
+    let late_from = bins.index(deadline + 1);
+    for (&i, &count) in &counts {
+        let bh = count as f64 * scale;
+        let color = if i >= late_from { "#b42318" } else { "#1f5f99" };
+        let _ = write!(
+            out,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} business days: {count}</title></rect>",
+            x(i) + slot * 0.1,
+            h - bottom - bh,
+            slot * 0.8,
+            bins.label(i),
+        );
+        // A count wider than its bar is left to the bar's tooltip rather than overlap.
+        if label_width(&count.to_string()) <= slot {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{count}</text>",
+                x(i) + slot / 2.0,
+                h - bottom - bh - 4.0,
+            );
+        }
+    }
+    ticks(out, &bins, bars, slot, |i| {
+        (x(i) + slot / 2.0, h - bottom + 15.0)
+    });
+    let dx = x(late_from);
+    // The deadline's label sits above the bars' counts, on the side of the line with room.
+    let anchor = if dx > w * 0.7 {
+        format!("x=\"{:.1}\" text-anchor=\"end\"", dx - 4.0)
+    } else {
+        format!("x=\"{:.1}\"", dx + 4.0)
+    };
+    let grouped = if bins.width > 1 {
+        format!(", {} days a bar", bins.width)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "<line x1=\"{dx:.1}\" y1=\"{}\" x2=\"{dx:.1}\" y2=\"{}\" stroke=\"#b42318\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\
+         <text {anchor} y=\"{}\" fill=\"#b42318\">deadline: {deadline} business days</text>\
+         <text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">business days from request to effect{grouped}</text></svg>",
+        top - 20.0,
         h - bottom,
-        dx + 4.0,
-        top - 8.0,
-        left + (w - left) / 2.0,
+        top - 26.0,
+        w / 2.0,
         h - 2.0
     );
     let _ = write!(
@@ -251,6 +299,27 @@ fn histogram(out: &mut String, r: &Report) {
         "<p>{} of {} opt-outs with a request date took effect after their due date.</p>",
         t.late, t.measured
     );
+}
+
+/// The axis' labels, every bar's when they fit, else every few bars' so none overlap.
+fn ticks(out: &mut String, bins: &Bins, bars: i64, slot: f64, at: impl Fn(i64) -> (f64, f64)) {
+    let widest = (0..bars)
+        .map(|i| label_width(&bins.label(i)))
+        .fold(0.0, f64::max);
+    let step = ((widest + 8.0) / slot).ceil().max(1.0) as usize;
+    for i in (0..bars).step_by(step) {
+        let (x, y) = at(i);
+        let _ = write!(
+            out,
+            "<text x=\"{x:.1}\" y=\"{y}\" text-anchor=\"middle\">{}</text>",
+            bins.label(i)
+        );
+    }
+}
+
+/// The width of a label in the histogram's 11 px font, in viewBox units (a digit is ~6.5).
+fn label_width(label: &str) -> f64 {
+    label.chars().count() as f64 * 6.5
 }
 
 fn late(out: &mut String, r: &Report) {
@@ -320,7 +389,7 @@ fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
         let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         let _ = write!(
             out,
-            "<tr{}><td class=\"nw\"><code>{}</code></td><td class=\"nw\">{}</td><td>{}</td><td>{}</td>",
+            "<tr{}><td class=\"nw\"><code>{}</code></td><td class=\"nw\">{}</td><td>{}</td><td class=\"wrap\">{}</td>",
             if row.late { " class=\"late\"" } else { "" },
             esc(&row.number),
             esc(&row.scope),
@@ -340,7 +409,7 @@ fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
         }
         let _ = write!(
             out,
-            "<td>{asked}</td><td class=\"nw\">{}<br><span class=\"note\">{}</span></td><td class=\"n\">{}</td><td class=\"nw\">{outcome}</td></tr>",
+            "<td class=\"wrap\">{asked}</td><td class=\"nw\">{}<br><span class=\"note\">{}</span></td><td class=\"n\">{}</td><td class=\"nw\">{outcome}</td></tr>",
             esc(&applied_time(&row.applied_at)),
             row.actor.as_deref().map(esc).unwrap_or_default(),
             row.convoso_id.map(|i| i.to_string()).unwrap_or_default(),

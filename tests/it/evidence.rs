@@ -555,7 +555,8 @@ fn the_report_in_json_and_csv() {
     "#);
 }
 
-/// Renders a file in Debian's Chromium, headless and offline, and returns the DOM it built.
+/// Renders a file in Debian's Chromium, headless and offline, in a 1280 px window, and
+/// returns the DOM it built.
 fn chromium_dom(file: &Path) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new("chromium")
@@ -568,6 +569,7 @@ fn chromium_dom(file: &Path) -> String {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--window-size=1280,900",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
@@ -624,6 +626,135 @@ fn the_html_report_renders_in_headless_chromium() {
         "+1 202-***-0143 global create Customer Request 2026-03-02 2026-03-16 12",
         "Consent re-obtained in writing, COMP-1301",
         "deadline: 10 business days",
+    ] {
+        assert!(text.contains(shown), "{shown:?} not in:\n{text}");
+    }
+}
+
+/// The audited history plus what makes a report wide and its histogram long: reasons and
+/// removal reasons of one long word, and late opt-outs honored up to 110 business days after
+/// their request.
+fn wide_repo() -> tempfile::TempDir {
+    let repo = audited_repo();
+    let long = "Customer_requested_removal_via_inbound_IVR_transcript_2026_03_02_ticket_COMP_77812";
+    let mut lines = std::fs::read_to_string(repo.path().join(".dnc/ledger.jsonl")).unwrap();
+    for (i, requested) in [
+        "2025-10-01",
+        "2025-10-02",
+        "2025-11-20",
+        "2026-01-05",
+        "2026-02-20",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let op = 10 + i as u64;
+        let number = format!("20255502{i:02}");
+        for (event, extra) in [
+            (
+                "start",
+                serde_json::json!({"reason": long, "requested_at": requested, "due": "2026-03-02"}),
+            ),
+            (
+                "finish",
+                serde_json::json!({"outcome": "done", "id": 6000 + op, "attempts": 1}),
+            ),
+        ] {
+            let line = crate::history::ledger_line(
+                "2026-03-20T10:00:00.000Z",
+                event,
+                op,
+                "create",
+                &number,
+                extra,
+            );
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+    }
+    let removal = serde_json::json!({"removal_reason": format!("{long}_{long}")});
+    for event in ["start", "finish"] {
+        let line = crate::history::ledger_line(
+            "2026-03-21T10:00:00.000Z",
+            event,
+            20,
+            "remove",
+            "2025550300",
+            removal.clone(),
+        );
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    std::fs::write(repo.path().join(".dnc/ledger.jsonl"), lines).unwrap();
+    repo
+}
+
+/// Appended to a copy of the report (the report itself runs no script): writes into the DOM
+/// the document's width, the window's, how far right a LATE badge reaches, the narrowest bar
+/// of the histogram (in CSS pixels), and how many of its labels overlap another or its edge.
+const MEASURE: &str = "<script>
+const badges = [...document.querySelectorAll('.tag.late')].map(b => b.getBoundingClientRect().right);
+const bars = [...document.querySelectorAll('svg rect')].map(r => r.getBoundingClientRect().width);
+const box = document.querySelector('svg').getBoundingClientRect();
+const labels = [...document.querySelectorAll('svg text')].map(t => t.getBoundingClientRect());
+const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+const inside = l => l.left >= box.left && l.right <= box.right && l.top >= box.top && l.bottom <= box.bottom;
+const p = document.createElement('pre');
+p.id = 'measure';
+p.textContent = JSON.stringify({
+  scroll: document.documentElement.scrollWidth,
+  viewport: window.innerWidth,
+  badges: badges.length,
+  badge_right: Math.max(...badges),
+  bars: bars.length,
+  narrowest_bar: Math.min(...bars),
+  overlapping_labels: labels.filter((a, i) => labels.some((b, j) => i != j && !apart(a, b))).length,
+  labels_outside: labels.filter(l => !inside(l)).length,
+});
+document.body.append(p);
+</script>";
+
+/// At 1280 px a report with long reasons fits the window (no horizontal scrolling, every LATE
+/// badge in view) and a histogram over a 110-day axis has bars a reader can see.
+#[test]
+fn a_wide_report_fits_a_1280_px_window_in_headless_chromium() {
+    let repo = wide_repo();
+    let file = repo.path().join("report.html");
+    report(repo.path(), &["--out", file.to_str().unwrap()]);
+    if !crate::common::available("chromium", "apt-get install chromium") {
+        return;
+    }
+    let page = repo.path().join("measure.html");
+    std::fs::write(&page, std::fs::read_to_string(&file).unwrap() + MEASURE).unwrap();
+    let dom = chromium_dom(&page);
+    let json = regex::Regex::new(r#"<pre id="measure">([^<]*)</pre>"#)
+        .unwrap()
+        .captures(&dom)
+        .unwrap_or_else(|| panic!("no measure in:\n{dom}"))[1]
+        .replace("&quot;", "\"");
+    let m: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let num = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("{k} in {m}"));
+    assert_eq!(num("viewport"), 1280.0, "{m}");
+    assert!(
+        num("scroll") <= num("viewport"),
+        "the page scrolls sideways: {m}"
+    );
+    assert_eq!(num("badges"), 12.0, "six late opt-outs, in two tables: {m}");
+    assert!(
+        num("badge_right") <= num("viewport"),
+        "a LATE badge is cut: {m}"
+    );
+    // 116 days grouped five a bar, the first late day (11) starting one: 1, 12, 20, 52, 81
+    // and 114 with 115.
+    assert_eq!(num("bars"), 6.0, "{m}");
+    assert!(num("narrowest_bar") >= 20.0, "hairline bars: {m}");
+    assert_eq!(num("overlapping_labels"), 0.0, "{m}");
+    assert_eq!(num("labels_outside"), 0.0, "{m}");
+    let text = visible_text(&dom);
+    for shown in [
+        "business days from request to effect, 5 days a bar",
+        "deadline: 10 business days",
+        "11–15",
     ] {
         assert!(text.contains(shown), "{shown:?} not in:\n{text}");
     }
