@@ -294,13 +294,20 @@ pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Durati
 /// wherever the `Location` points, and a 301 or 302 would turn a search into a bare `GET`
 /// whose empty answer reads as an empty list. Callers turn a 3xx into an error with
 /// [`redirect_location`]. `https_only` keeps a client made for an https URL off plain http.
+/// It trusts Mozilla's root certificates built into the binary, not the system's store, so it
+/// works the same in a slim container that has no CA bundle.
 pub fn client(timeout: Duration, https_only: bool) -> reqwest::Result<reqwest::Client> {
+    let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| reqwest::Certificate::from_der(der))
+        .collect::<reqwest::Result<Vec<_>>>()?;
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("dnc/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .https_only(https_only)
+        .tls_certs_only(roots)
         .build()
 }
 
