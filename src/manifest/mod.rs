@@ -15,7 +15,7 @@ pub use csv_include::{CsvMapping, CsvRow, read_csv};
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
-pub use files::{Globbed, glob};
+pub use files::{Globbed, glob, glob_matches};
 pub use load::{Loaded, config_file, config_root, load, load_config, load_file, load_with};
 
 use crate::entry::{CampaignId, Key};
