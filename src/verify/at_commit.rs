@@ -71,13 +71,20 @@ pub(super) fn check(
         patterns: config.manifests.clone(),
         phone_code: config.phone_code,
         numbers,
+        paths: Vec::new(),
         kept: HashMap::new(),
     };
+    if let Some(tip) = reachable.first() {
+        let log = git.run(&["log", "--format=", "--name-only", "--no-renames", tip])?;
+        let paths: std::collections::BTreeSet<&str> =
+            log.lines().filter(|p| reader.is_manifest(p)).collect();
+        reader.paths = paths.into_iter().map(str::to_string).collect();
+    }
     for commit in reachable.iter().rev() {
         let Some(at_commit) = by_commit.get(commit.as_str()) else {
             continue;
         };
-        let files = reader.at(git, commit)?;
+        let files = reader.at(commit)?;
         for line in at_commit {
             compare(line, commit, &files, findings);
         }
@@ -93,21 +100,22 @@ struct Reader {
     phone_code: Option<u16>,
     /// Every national number on the ledger: the items worth checking.
     numbers: HashSet<String>,
+    /// Every manifest path the branch ever had (one `git log`, not a tree listing per commit).
+    paths: Vec<String>,
     /// The previous commit's parses, by path.
     kept: HashMap<String, Kept>,
 }
 
 impl Reader {
     /// The parse of every manifest file at `commit`.
-    fn at(&mut self, git: &Git, commit: &str) -> Result<Vec<Arc<Parsed>>, VerifyError> {
-        let tree = git.run(&["ls-tree", "-r", "--name-only", "--full-tree", commit])?;
+    fn at(&mut self, commit: &str) -> Result<Vec<Arc<Parsed>>, VerifyError> {
         let mut kept = HashMap::new();
         let mut out = Vec::new();
-        let paths: Vec<&str> = tree.lines().filter(|p| self.is_manifest(p)).collect();
-        for path in paths {
-            let file = self.parse(commit, path)?;
-            out.push(file.parsed.clone());
-            kept.insert(path.to_string(), file);
+        for path in self.paths.clone() {
+            if let Some(file) = self.parse(commit, &path)? {
+                out.push(file.parsed.clone());
+                kept.insert(path, file);
+            }
         }
         self.kept = kept;
         Ok(out)
@@ -126,15 +134,18 @@ impl Reader {
 
     /// `path` at `commit`: the previous commit's parse when its blobs (its own and its
     /// includes') are the same, else a new one.
-    fn parse(&mut self, commit: &str, path: &str) -> Result<Kept, VerifyError> {
-        let id = self.blobs.id(commit, path)?;
+    fn parse(&mut self, commit: &str, path: &str) -> Result<Option<Kept>, VerifyError> {
+        let Some(id) = self.blobs.id(commit, path)? else {
+            return Ok(None);
+        };
+        let id = Some(id);
         if let Some(before) = self.kept.remove(path) {
             let mut now = vec![id.clone()];
             for csv in &before.csvs {
                 now.push(self.blobs.id(commit, csv)?);
             }
             if now == before.ids {
-                return Ok(before);
+                return Ok(Some(before));
             }
         }
         let text = self.blobs.read(commit, path)?.unwrap_or_default();
@@ -183,11 +194,11 @@ impl Reader {
             };
             parsed.entry(t.key).or_insert(asked);
         }
-        Ok(Kept {
+        Ok(Some(Kept {
             ids,
             csvs,
             parsed: Arc::new(parsed),
-        })
+        }))
     }
 }
 
