@@ -392,6 +392,13 @@ fn record_for(
         Change::Create { deadline, .. } => deadline.as_ref(),
         _ => None,
     };
+    let request = match change {
+        Change::Create { request, .. }
+        | Change::Update { request, .. }
+        | Change::Reassert { request, .. }
+        | Change::Remove { request, .. } => Some(request),
+        Change::Prune { .. } => None,
+    };
     let approval = match change {
         Change::Remove {
             approval: Some(a), ..
@@ -430,6 +437,8 @@ fn record_for(
         attempts: fin.map(|f| f.attempts),
         requested_at: deadline.map(|d| d.requested_at),
         due: deadline.map(|d| d.due),
+        ticket: request.and_then(|r| r.ticket.clone()),
+        request_source: request.and_then(|r| r.request_source.clone()),
         approval,
         prev: None,
     }

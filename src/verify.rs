@@ -11,12 +11,17 @@
 //! - every applied commit exists and is reachable from the manifests' branch (`commit`);
 //! - every number the manifests' branch added, up to the newest applied commit, has a ledger
 //!   operation (`manifests`);
+//! - every create, update, reassert and remove line's reason (removal reason) and
+//!   requested_at are what the manifests said at its applied commit (`manifests`, see
+//!   `at_commit`);
 //! - every line is a ledger record (`line`); a torn last line (a write cut short) is the only
 //!   damage tolerated, and it is reported as a note.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "verified", "ledger": {"rev", "tip",
 //! "lines", "root", "head", "pinned"}, "manifests": {"rev", "commit"}, "notes": [..],
 //! "findings": [{"check", "at", "message"}]}`.
+
+mod at_commit;
 
 use crate::chain;
 use crate::history::git::{GitError, Repo};
@@ -164,6 +169,7 @@ pub fn verify(
             .collect();
         check_applied_commits(&git, &lines, &reachable, &mut v)?;
         check_never_applied(&git, config, &lines, &reachable, &mut v)?;
+        at_commit::check(&git, config, &lines, &reachable, &mut v.findings)?;
         check_tombstones(desired, &lines, &mut v);
     } else {
         v.findings.push(finding(

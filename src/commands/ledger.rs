@@ -25,6 +25,9 @@ struct Row {
     requested_at: Option<chrono::NaiveDate>,
     due: Option<chrono::NaiveDate>,
     late: Option<bool>,
+    /// The request's ticket and where it came from, as the manifest wrote them.
+    ticket: Option<String>,
+    request_source: Option<String>,
     source: String,
     actor: String,
     commit: String,
@@ -34,7 +37,7 @@ struct Row {
     error: String,
 }
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 18] = [
     "time",
     "outcome",
     "change",
@@ -44,6 +47,8 @@ const COLUMNS: [&str; 16] = [
     "requested_at",
     "due",
     "late",
+    "ticket",
+    "request_source",
     "source",
     "actor",
     "commit",
@@ -190,6 +195,8 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
         requested_at: start.requested_at,
         due: start.due,
         late: ledger::late(start, finish),
+        ticket: start.ticket.clone(),
+        request_source: start.request_source.clone(),
         source: opt(&start.source),
         actor: opt(&start.actor),
         commit: start
@@ -204,7 +211,7 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
     }
 }
 
-fn fields(r: &Row) -> [String; 16] {
+fn fields(r: &Row) -> [String; 18] {
     [
         r.time.clone(),
         r.outcome.clone(),
@@ -219,6 +226,8 @@ fn fields(r: &Row) -> [String; 16] {
             Some(false) => "on time".into(),
             None => String::new(),
         },
+        text(r.ticket.as_ref()),
+        text(r.request_source.as_ref()),
         r.source.clone(),
         r.actor.clone(),
         r.commit.clone(),
@@ -251,7 +260,7 @@ fn table(rows: &[Row]) -> String {
     if rows.is_empty() {
         return "no operations match\n".to_string();
     }
-    let rows: Vec<[String; 16]> = rows
+    let rows: Vec<[String; 18]> = rows
         .iter()
         .map(|r| fields(r).map(|f| terminal(&f).into_owned()))
         .collect();
@@ -261,7 +270,7 @@ fn table(rows: &[Row]) -> String {
             *w = (*w).max(f.chars().count());
         }
     }
-    let line = |cells: [&str; 16]| {
+    let line = |cells: [&str; 18]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -300,6 +309,8 @@ mod tests {
             requested_at: None,
             due: None,
             late: Some(true),
+            ticket: None,
+            request_source: None,
             id: Some(5),
             attempts: Some(1),
             error,

@@ -408,6 +408,10 @@ mod renderers {
                 purpose: Some(t[2].clone()),
                 source: source.clone(),
                 deadline: None,
+                request: crate::manifest::Request {
+                    ticket: Some(t[4].clone()),
+                    request_source: Some(t[5].clone()),
+                },
             },
             Change::Update {
                 id: 2,
@@ -422,6 +426,7 @@ mod renderers {
                 },
                 source: source.clone(),
                 known: Default::default(),
+                request: Default::default(),
             },
             Change::Remove {
                 id: 3,
@@ -432,6 +437,7 @@ mod renderers {
                     by: t[1].clone(),
                     ticket: Some(t[3].clone()),
                 }),
+                request: Default::default(),
                 effect: Effect::DialableIn {
                     campaign_id: CampaignId(111),
                 },
@@ -571,6 +577,8 @@ mod renderers {
             error: Some(t[7].clone()),
             e164: Some(t[0].clone()),
             source: Some(t[3].clone()),
+            ticket: Some(t[1].clone()),
+            approver: Some(t[2].clone()),
         };
         Report {
             format_version: crate::report::FORMAT_VERSION,
@@ -701,6 +709,8 @@ mod renderers {
                         requested_at: None,
                         due: None,
                         late: Some(true),
+                        ticket: Some(t[1].clone()),
+                        request_source: Some(t[0].clone()),
                     },
                     None,
                 ),

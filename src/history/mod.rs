@@ -28,6 +28,7 @@
 //!     "actor": "...", "plan_hash": "...", "git_commit": "...", "reason": "...",
 //!     "purpose": null, "removal_reason": null, "source": "...", "error": null,
 //!     "requested_at": "2026-03-01", "due": "2026-03-13", "late": false,
+//!     "ticket": "COMP-1234", "request_source": "inbound call",
 //!     "commit": null, ...}
 //!  ]}
 //! ```
@@ -138,6 +139,9 @@ pub enum What {
         requested_at: Option<chrono::NaiveDate>,
         due: Option<chrono::NaiveDate>,
         late: Option<bool>,
+        /// The request's ticket and where it came from, as the manifest wrote them.
+        ticket: Option<String>,
+        request_source: Option<String>,
     },
 }
 
@@ -603,6 +607,8 @@ fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
                     requested_at: start.requested_at,
                     due: start.due,
                     late: ledger::late(&start, finish.as_ref()),
+                    ticket: start.ticket.clone(),
+                    request_source: start.request_source.clone(),
                 },
                 commit: None,
             }

@@ -126,6 +126,8 @@ fn line(what: &What) -> String {
             requested_at,
             due,
             late,
+            ticket,
+            request_source,
             ..
         } => {
             let change = serde_json::to_value(change)
@@ -152,6 +154,12 @@ fn line(what: &What) -> String {
             }
             if *late == Some(true) {
                 s.push_str(" (LATE)");
+            }
+            if let Some(t) = ticket {
+                let _ = write!(s, ", ticket {}", clean(t));
+            }
+            if let Some(r) = request_source {
+                let _ = write!(s, ", via {}", clean(r));
             }
             if let Some(f) = source {
                 let _ = write!(s, ", from {}", clean(f));

@@ -327,6 +327,7 @@ impl Merge {
                 source: c.source,
                 requested_at: c.requested_at,
                 approval: c.approval,
+                request: c.request,
             });
         } else {
             desired.entries.push(DesiredEntry {
@@ -335,6 +336,7 @@ impl Merge {
                 purpose: c.purpose,
                 source: c.source,
                 requested_at: c.requested_at,
+                request: c.request,
             });
         }
         seen.insert_unique(hash, Seen { hash, at }, |s| s.hash);

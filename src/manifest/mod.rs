@@ -15,7 +15,7 @@ pub use csv_include::{CsvMapping, CsvRow, read_csv};
 pub use diagnostics::{
     Diagnostic, Diagnostics, Label, Location, Severity, render_github, render_human, render_json,
 };
-pub use files::{Globbed, glob};
+pub use files::{Globbed, glob, glob_matches};
 pub use load::{Loaded, config_file, config_root, load, load_config, load_file, load_with};
 
 use crate::entry::{CampaignId, Key};
@@ -39,6 +39,18 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// The request's ticket and where it came from (the manifest's `ticket` and `source`), carried
+/// into the plan and the ledger so the record names them without git.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Request {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The manifest's `source` (`inbound call`, `web form`); `source` in plans and ledgers is
+    /// the manifest's `file:line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_source: Option<String>,
+}
+
 /// A number that should be on a DNC list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredEntry {
@@ -49,6 +61,7 @@ pub struct DesiredEntry {
     pub source: Source,
     /// The day the request was made, when the manifest says.
     pub requested_at: Option<chrono::NaiveDate>,
+    pub request: Request,
 }
 
 /// A number that must leave a DNC list, with the reason it may be dialed again.
@@ -61,6 +74,7 @@ pub struct Tombstone {
     pub requested_at: Option<chrono::NaiveDate>,
     /// Who approved the removal, when the tombstone says.
     pub approval: Option<Approval>,
+    pub request: Request,
 }
 
 /// Who approved a removal (a GitHub login) and the ticket recording it, as the tombstone

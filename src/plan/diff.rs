@@ -183,6 +183,7 @@ fn diff_scope(
                 purpose: entry.purpose.as_deref().map(str::to_string),
                 source: entry.source.clone(),
                 deadline: entry.requested_at.map(|r| honor.deadline(r)),
+                request: entry.request.clone(),
             }),
             Some(remote) => {
                 plan.known.add(remote.known);
@@ -205,6 +206,7 @@ fn diff_scope(
                     source: tomb.source.clone(),
                     effect: not_looked_up(),
                     approval: tomb.approval.clone(),
+                    request: tomb.request.clone(),
                 }))
             }
             Some(_) => {}
@@ -279,6 +281,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
             purpose: owned(&entry.purpose),
             source: entry.source.clone(),
             known: remote.known,
+            request: entry.request.clone(),
         });
     }
     let same = remote.reason.as_deref() == Some(&*entry.reason)
@@ -296,6 +299,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
         },
         source: entry.source.clone(),
         known: remote.known,
+        request: entry.request.clone(),
     })
 }
 
@@ -408,6 +412,7 @@ mod tests {
             purpose: None,
             source: src(1),
             requested_at: None,
+            request: Default::default(),
         }
     }
 
@@ -504,6 +509,7 @@ mod tests {
                     source: src(9),
                     requested_at: None,
                     approval: None,
+                    request: Default::default(),
                 },
                 Tombstone {
                     key: key(0, "2025550105"),
@@ -511,6 +517,7 @@ mod tests {
                     source: src(10),
                     requested_at: None,
                     approval: None,
+                    request: Default::default(),
                 },
             ],
         };
@@ -666,6 +673,7 @@ mod tests {
                 source: src(1),
                 requested_at: None,
                 approval: None,
+                request: Default::default(),
             }],
         };
         let plan = diff(&config(true), &desired, &remote);
@@ -712,6 +720,7 @@ mod tests {
                     source: src(1),
                     requested_at: None,
                     approval: None,
+                    request: Default::default(),
                 },
                 Tombstone {
                     key: key(111, "2025550105"),
@@ -719,6 +728,7 @@ mod tests {
                     source: src(2),
                     requested_at: None,
                     approval: None,
+                    request: Default::default(),
                 },
             ],
         };

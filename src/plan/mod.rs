@@ -11,7 +11,7 @@ pub mod saved;
 use crate::api::Client;
 use crate::entry::{CampaignId, Key};
 use crate::known::{Applied, Known, Source as Source_, Wanted};
-use crate::manifest::{Approval, Config, Desired, Source};
+use crate::manifest::{Approval, Config, Desired, Request, Source};
 use crate::state::{self, ReadError, ReadOptions, RemoteState};
 use serde::{Deserialize, Serialize};
 
@@ -183,6 +183,8 @@ pub enum Change {
         /// When the request was made and by when it must be honored, if the manifest says.
         #[serde(flatten, default)]
         deadline: Option<Deadline>,
+        #[serde(flatten, default)]
+        request: Request,
     },
     Update {
         id: u64,
@@ -194,6 +196,8 @@ pub enum Change {
         /// How the old values are known (read from the API, or last applied per the ledger).
         #[serde(default, skip_serializing_if = "Known::is_from_api")]
         known: Known,
+        #[serde(flatten, default)]
+        request: Request,
     },
     /// An entry whose remote reason or purpose neither the API nor the ledger shows: both are
     /// sent once, after which the ledger knows them. Never assumed equal, never repeated.
@@ -205,6 +209,8 @@ pub enum Change {
         purpose: Option<String>,
         source: Source,
         known: Known,
+        #[serde(flatten, default)]
+        request: Request,
     },
     Remove {
         id: u64,
@@ -216,6 +222,8 @@ pub enum Change {
         /// Who approved the removal, as the tombstone says.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         approval: Option<Approval>,
+        #[serde(flatten, default)]
+        request: Request,
     },
     Prune {
         id: u64,

@@ -118,6 +118,10 @@ pub struct Row {
     pub convoso_id: Option<u64>,
     pub outcome: String,
     pub error: Option<String>,
+    /// The request's ticket (a removal's approval ticket when its tombstone has none).
+    pub ticket: Option<String>,
+    /// Who approved a removal, as its tombstone says.
+    pub approver: Option<String>,
 }
 
 pub struct Options<'a> {
@@ -247,6 +251,11 @@ fn row(
         convoso_id: last.id.or(start.id),
         outcome,
         error: last.error.clone(),
+        ticket: start
+            .ticket
+            .clone()
+            .or_else(|| start.approval.as_ref()?.ticket.clone()),
+        approver: start.approval.as_ref().map(|a| a.by.clone()),
     }
 }
 
@@ -298,7 +307,7 @@ pub fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("reports always serialize") + "\n"
 }
 
-const CSV_COLUMNS: [&str; 21] = [
+const CSV_COLUMNS: [&str; 23] = [
     "applied_at",
     "change",
     "scope",
@@ -320,6 +329,8 @@ const CSV_COLUMNS: [&str; 21] = [
     "applied_date",
     "applied_time",
     "source",
+    "ticket",
+    "approver",
 ];
 
 /// The rows for a spreadsheet: each cell as [`crate::escape::csv_cell`] writes it (one line,
@@ -354,6 +365,8 @@ pub fn csv(report: &Report) -> Result<String, csv::Error> {
                 date.to_string(),
                 time.trim_end_matches('Z').to_string(),
                 text(r.source.clone()),
+                text(r.ticket.clone()),
+                text(r.approver.clone()),
             ]
             .iter()
             .map(|cell| crate::escape::csv_cell(cell).into_owned()),

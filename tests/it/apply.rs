@@ -188,7 +188,7 @@ fn the_ledger_answers_an_auditor() {
         &Config::pruning(false, 10),
         &[(
             "lists/a.yaml",
-            "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n",
+            "entries:\n  - number: \"(202) 555-0101\"\n    scope: global\n    reason: Asked on the phone\nremovals:\n  - number: \"202-555-0102\"\n    scope: global\n    removal_reason: Consent re-obtained, COMP-7\n    ticket: COMP-7\n    source: signed letter\n    approval: {by: jdoe}\n",
         )],
     );
     let sandbox = Sandbox::start_seeded([seed("2025550102", 0).reason("DNC")], &[]);
@@ -209,7 +209,7 @@ fn the_ledger_answers_an_auditor() {
     assert_eq!(rows.len(), 2, "{text}");
     let fields: Vec<&str> = rows[1].split(',').collect();
     assert_eq!(
-        &fields[1..12],
+        &fields[1..14],
         [
             "done",
             "remove",
@@ -220,6 +220,9 @@ fn the_ledger_answers_an_auditor() {
             "",
             "",
             "",
+            // The request's ticket and where it came from, carried from the manifest.
+            "COMP-7",
+            "signed letter",
             "lists/a.yaml:6",
             "compliance-bot"
         ]
@@ -241,12 +244,26 @@ fn the_ledger_answers_an_auditor() {
         .collect::<Vec<_>>()
         .join("\n");
     insta::assert_snapshot!(stable, @"
-    [time] outcome change scope number reason requested_at due late source actor commit plan id attempts error
+    [time] outcome change scope number reason requested_at due late ticket request_source source actor commit plan id attempts error
     [time] done create global +1 202-555-0101 Asked on the phone lists/a.yaml:2 compliance-bot 2 1
-    [time] done remove global +1 202-555-0102 Consent re-obtained, COMP-7 lists/a.yaml:6 compliance-bot 1 1
+    [time] done remove global +1 202-555-0102 Consent re-obtained, COMP-7 COMP-7 signed letter lists/a.yaml:6 compliance-bot 1 1
     ");
     let none = run(&mut project.command(&["ledger", "--until", "2000-01-01"]));
     assert_eq!(none.stdout, "no operations match\n");
+
+    // The report's spreadsheet names the ticket and who approved the removal.
+    let report =
+        run(&mut project.command(&["report", "--format", "csv", "--since", "2000-01-01"])).ok();
+    let mut rows = csv::Reader::from_reader(report.stdout.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let removal = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[column("change")] == "remove")
+        .expect("the removal's row");
+    assert_eq!(&removal[column("ticket")], "COMP-7");
+    assert_eq!(&removal[column("approver")], "jdoe");
 }
 
 /// A big apply prints the summarized plan and one summary line, not a line per operation;

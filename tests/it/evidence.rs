@@ -546,12 +546,12 @@ fn the_report_in_json_and_csv() {
     let cells = csv.stdout.lines().flat_map(|l| l.split(','));
     assert!(!cells.clone().any(formula), "{}", csv.stdout);
     insta::assert_snapshot!(normalize(&csv.stdout), @r#"
-    applied_at,change,scope,number,reason,removal_reason,requested_at,due,business_days_to_honor,late,asked_in,asked_by,applied_commit,actor,convoso_id,outcome,error,e164,applied_date,applied_time,source
-    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0178,Customer Request,,2026-03-13,2026-03-27,1,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5101,done,,+12025550178,2026-03-16,14:00:01.000,
-    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0199,Customer Request,,,,,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5102,converged,,+12025550199,2026-03-16,14:00:01.000,
-    2026-03-18T09:00:01.000Z,create,global,+1 202-555-0143,Customer Request,,2026-03-02,2026-03-16,12,true,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5103,done,,+12025550143,2026-03-18,09:00:01.000,
-    2026-03-19T09:00:01.000Z,remove,global,+1 202-555-0100,,"Consent re-obtained in writing, COMP-1301",,,,false,,,0123456789abcdef0123,ci-bot,4001,done,,+12025550100,2026-03-19,09:00:01.000,
-    2026-03-19T09:00:00.000Z,prune,global,+1 202-555-0111,,prune: in no manifest,,,,false,,,0123456789abcdef0123,ci-bot,,interrupted,,+12025550111,2026-03-19,09:00:00.000,
+    applied_at,change,scope,number,reason,removal_reason,requested_at,due,business_days_to_honor,late,asked_in,asked_by,applied_commit,actor,convoso_id,outcome,error,e164,applied_date,applied_time,source,ticket,approver
+    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0178,Customer Request,,2026-03-13,2026-03-27,1,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5101,done,,+12025550178,2026-03-16,14:00:01.000,,,
+    2026-03-16T14:00:01.000Z,create,global,+1 202-555-0199,Customer Request,,,,,false,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5102,converged,,+12025550199,2026-03-16,14:00:01.000,,,
+    2026-03-18T09:00:01.000Z,create,global,+1 202-555-0143,Customer Request,,2026-03-02,2026-03-16,12,true,[commit],Alice Compliance,0123456789abcdef0123,ci-bot,5103,done,,+12025550143,2026-03-18,09:00:01.000,,,
+    2026-03-19T09:00:01.000Z,remove,global,+1 202-555-0100,,"Consent re-obtained in writing, COMP-1301",,,,false,,,0123456789abcdef0123,ci-bot,4001,done,,+12025550100,2026-03-19,09:00:01.000,,,
+    2026-03-19T09:00:00.000Z,prune,global,+1 202-555-0111,,prune: in no manifest,,,,false,,,0123456789abcdef0123,ci-bot,,interrupted,,+12025550111,2026-03-19,09:00:00.000,,,
     "#);
 }
 

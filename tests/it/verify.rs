@@ -337,6 +337,65 @@ fn an_edited_line_pushed_normally_is_found() {
     insta::assert_snapshot!("verify_edited_line", shown(&out.stdout));
 }
 
+/// The chain proves lines were not changed after they were written, not that they were
+/// right: the removal's reason rewritten on its own lines and the chain re-linked after them
+/// (the last commit amended, its head trailer too) leaves a whole, pinned, append-only
+/// chain, and only the manifests at the applied commit show the lie.
+#[test]
+fn an_edited_and_rechained_line_is_found_against_the_manifests() {
+    let h = history();
+    let m = h.mallory();
+    let file = h.month_file(&m);
+    let text = std::fs::read_to_string(m.join(&file)).unwrap();
+    let mut renamed: std::collections::HashMap<String, String> = Default::default();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        for (old, new) in &renamed {
+            line = line.replace(
+                &format!("\"prev\":\"{old}\""),
+                &format!("\"prev\":\"{new}\""),
+            );
+        }
+        line = line.replace(
+            "Consent re-obtained in writing, COMP-1301",
+            "Number reassigned to a new subscriber",
+        );
+        let (old, new) = (
+            dnc::chain::hash(line_at(&text, out.lines().count())),
+            dnc::chain::hash(&line),
+        );
+        if old != new {
+            renamed.insert(old, new);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    assert_ne!(out, text);
+    std::fs::write(m.join(&file), &out).unwrap();
+    let message = h.git(&m, &["log", "-1", "--format=%B"]);
+    let head = dnc::chain::trailer(&message, dnc::chain::HEAD_TRAILER).unwrap();
+    let message = message.replace(head, &renamed[head]);
+    std::fs::write(m.join(".git/msg"), message).unwrap();
+    h.git(&m, &["commit", "-q", "-a", "--amend", "-F", ".git/msg"]);
+    h.git(&m, &["push", "-q", "--force", "origin", "dnc-ledger"]);
+    let out = h.verify(&[]).fails(1);
+    let shown = shown(&out.stdout);
+    assert!(
+        shown
+            .lines()
+            .filter(|l| l.starts_with("  ["))
+            .all(|l| l.starts_with("  [manifests]")),
+        "only the manifests check can see it: {shown}"
+    );
+    insta::assert_snapshot!("verify_rechained_line", shown);
+}
+
+/// Line `n` (0-based) of `text`.
+fn line_at(text: &str, n: usize) -> &str {
+    text.lines().nth(n).unwrap()
+}
+
 #[test]
 fn lines_dropped_by_a_force_push_are_found() {
     let h = history();

@@ -362,6 +362,10 @@ impl Check<'_> {
             tombstone,
             requested_at,
             approval: row.approval,
+            request: super::super::Request {
+                ticket: row.ticket.map(|(t, _)| t),
+                request_source: row.source.map(|(s, _)| s),
+            },
             source: Source {
                 file: loc.file,
                 line: loc.line,

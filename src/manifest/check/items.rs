@@ -159,6 +159,8 @@ impl Check<'_> {
                     phone_code: r.phone_code,
                     scope: r.scope.map(|s| (s, span("scope"))),
                     requested_at: text(&r.requested_at, "requested_at"),
+                    ticket: text(&r.ticket, "ticket"),
+                    source: text(&r.source, "source"),
                     removal_reason: Some((r.removal_reason, span("removal_reason"))),
                     approval: r.approval.map(|a| Approval {
                         by: a.by,

@@ -41,6 +41,7 @@ pub(super) struct Candidate {
     pub source: Source,
     pub requested_at: Option<chrono::NaiveDate>,
     pub approval: Option<super::Approval>,
+    pub request: super::Request,
     /// The item's first line, where duplicates are labelled.
     pub head: Range<usize>,
 }

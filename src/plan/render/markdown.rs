@@ -372,6 +372,7 @@ mod tests {
                 reason: reason.into(),
                 purpose: None,
                 deadline: None,
+                request: Default::default(),
                 source: Written {
                     file: "lists/big.yaml".into(),
                     line: i as u32 + 1,
