@@ -274,10 +274,9 @@ fn change_row(change: &Change, opts: Options) -> String {
                 })
                 .collect();
             format!(
-                "| 🔁 re-assert | {number} | id {id}; {}; sent once, then the ledger knows it | `{}:{}` |\n",
+                "| 🔁 re-assert | {number} | id {id}; {}; sent once, then the ledger knows it | {} |\n",
                 parts.join("; "),
-                source.file,
-                source.line
+                source_cell(source)
             )
         }
         Change::Update {
