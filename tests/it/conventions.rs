@@ -8,7 +8,7 @@ use crate::common::{
 use serde_json::Value;
 use std::process::Command;
 
-mod catalogue;
+pub(crate) mod catalogue;
 
 #[test]
 fn completions_for_each_shell() {
