@@ -27,11 +27,13 @@ fn is_current(file: &str, generated: &str) {
     }
 }
 
-/// `dnc ARGS`' output with no environment, so no `[env: …]` value leaks into the page.
+/// `dnc ARGS`' output with no environment, so no `[env: …]` value leaks into the page, wrapped
+/// at 80 columns, which the book's pages show without scrolling.
 fn help(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_dnc"))
         .args(args)
         .env_clear()
+        .env("COLUMNS", "80")
         .output()
         .expect("run dnc");
     assert!(out.status.success(), "dnc {args:?}: {out:?}");
