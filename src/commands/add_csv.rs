@@ -52,7 +52,7 @@ pub fn run(args: &AddArgs, csv: &Path, out: Output) -> Result<Exit> {
             Arc::from(text),
         )));
         problems.into_iter().for_each(|d| shown.push(d));
-        eprint!("{}", manifest::render_human(&shown, out.color_err));
+        stderr!("{}", manifest::render_human(&shown, out.color_err))?;
         return Err(CommandError::CsvUnreadable { file: name }.into());
     }
     let today = edit::requested_at(&args.edit)?;

@@ -304,8 +304,8 @@ fn with_stdout(args: &[&str], stdout: impl Into<std::process::Stdio>) -> (i32, S
     (out.status.code().unwrap_or(-1), stderr)
 }
 
-/// A full disk under stdout is a diagnostic with a code and help, whether dnc prints with
-/// `print!` (schema) or renders into a writer (man), never a panic.
+/// A full disk under stdout is a diagnostic with a code and help, whether dnc prints a string
+/// (schema) or renders into a buffer first (man), never a panic.
 #[test]
 fn a_full_disk_under_stdout_is_a_diagnostic() {
     for args in [&["schema", "manifest"][..], &["man"]] {
