@@ -204,7 +204,6 @@ impl Reported {
 }
 
 fn report(csv: &str, rows: &[Reported], format: crate::cli::OutputFormat) -> Result<()> {
-    use std::io::Write;
     let count = |action: Option<Action>| rows.iter().filter(|r| r.action() == action).count();
     let (added, listed, refused) = (
         count(Some(Action::Added)),
@@ -237,10 +236,7 @@ fn report(csv: &str, rows: &[Reported], format: crate::cli::OutputFormat) -> Res
         }
         crate::cli::OutputFormat::Human => human(csv, rows, [added, listed, refused]),
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(CommandError::output)?;
-    Ok(())
+    super::print(text)
 }
 
 /// The refused rows in full, the first already-listed ones, the added ones as a range of

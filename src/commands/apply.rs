@@ -15,7 +15,7 @@ use crate::plan::{Change, Plan, Safety, approval};
 use crate::target;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
@@ -422,9 +422,6 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
         "\nApply {}? Only 'yes' is accepted: ",
         render::summary(plan)
     )?;
-    std::io::stdout()
-        .flush()
-        .map_err(super::CommandError::output)?;
     let mut answer = String::new();
     std::io::stdin()
         .lock()

@@ -307,7 +307,6 @@ pub(super) fn keys_of<'d>(
 
 /// Prints the outcomes and the next step.
 pub(super) fn report(outcomes: &[Outcome], format: OutputFormat) -> Result<()> {
-    use std::io::Write;
     let changed = outcomes.iter().any(|o| {
         matches!(
             o.action,
@@ -336,8 +335,5 @@ pub(super) fn report(outcomes: &[Outcome], format: OutputFormat) -> Result<()> {
             });
         }
     }
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(CommandError::output)?;
-    Ok(())
+    super::print(text)
 }

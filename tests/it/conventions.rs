@@ -305,10 +305,15 @@ fn with_stdout(args: &[&str], stdout: impl Into<std::process::Stdio>) -> (i32, S
 }
 
 /// A full disk under stdout is a diagnostic with a code and help, whether dnc prints a string
-/// (schema) or renders into a buffer first (man), never a panic.
+/// (schema) or renders into a buffer first (man, and completions, whose generator would
+/// panic on a failed write), never a panic.
 #[test]
 fn a_full_disk_under_stdout_is_a_diagnostic() {
-    for args in [&["schema", "manifest"][..], &["man"]] {
+    for args in [
+        &["schema", "manifest"][..],
+        &["man"],
+        &["completions", "bash"],
+    ] {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -326,7 +331,11 @@ fn a_full_disk_under_stdout_is_a_diagnostic() {
 /// A reader that went away before dnc wrote (`dnc man | head -0`) ends dnc quietly with 1.
 #[test]
 fn a_closed_pipe_under_stdout_ends_quietly() {
-    for args in [&["schema", "manifest"][..], &["man"]] {
+    for args in [
+        &["schema", "manifest"][..],
+        &["man"],
+        &["completions", "bash"],
+    ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let (code, err) = with_stdout(args, writer);
