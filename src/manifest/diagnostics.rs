@@ -304,3 +304,79 @@ mod tests {
         assert!(out.lines().all(|l| l.chars().count() < 200), "{out}");
     }
 }
+
+/// Every diagnostics emitter over one shared fixture (an error with a label beside it and one
+/// in another file, a warning with help, a problem with no file): one snapshot per format.
+#[cfg(test)]
+mod emitters {
+    use super::*;
+
+    fn fixture() -> Diagnostics {
+        let global = "entries:\n  - number: \"202-555-0101\"\n    reason: DNC\n  - number: \"202-555-0101\"\n    reason: DNC\n  - number: \"999\"\n";
+        let other = "entries:\n  - number: \"202-555-0101\"\n";
+        let global = Arc::new(SourceFile::new("lists/global.yaml".into(), global.into()));
+        let other = Arc::new(SourceFile::new("lists/other.yaml".into(), other.into()));
+        let span = |file: &SourceFile, text: &str, nth: usize| {
+            let at = file
+                .text
+                .match_indices(text)
+                .nth(nth)
+                .expect("in the fixture")
+                .0;
+            at..at + text.len()
+        };
+        let mut d = Diagnostics::default();
+        d.add_file(global.clone());
+        d.add_file(other.clone());
+        let first = global.locate(span(&global, "\"202-555-0101\"", 0));
+        let elsewhere = other.locate(span(&other, "\"202-555-0101\"", 0));
+        d.push(
+            At(&global)
+                .diag(
+                    Severity::Error,
+                    "dnc::entry::duplicate",
+                    "+1 202-555-0101 is listed twice in global",
+                    span(&global, "\"202-555-0101\"", 1),
+                    "listed again here",
+                )
+                .with_label(first, "first listed here")
+                .with_label(elsewhere, "and in another file"),
+        );
+        d.push(
+            At(&global)
+                .diag(
+                    Severity::Warning,
+                    "dnc::phone::unassigned",
+                    "\"999\" is not an assigned number",
+                    span(&global, "\"999\"", 0),
+                    "this number",
+                )
+                .with_help("check the digits; `strict: true` or --strict makes this an error"),
+        );
+        d.push(Diagnostic {
+            severity: Severity::Error,
+            code: "dnc::config::missing",
+            message: "no dnc.yaml here".into(),
+            at: None,
+            label: String::new(),
+            labels: Vec::new(),
+            help: Some("run `dnc init`".into()),
+        });
+        d
+    }
+
+    #[test]
+    fn human() {
+        insta::assert_snapshot!(render_human(&fixture(), false));
+    }
+
+    #[test]
+    fn json() {
+        insta::assert_snapshot!(render_json(&fixture()));
+    }
+
+    #[test]
+    fn github() {
+        insta::assert_snapshot!(render_github(&fixture()));
+    }
+}
