@@ -343,6 +343,22 @@ fn a_closed_pipe_under_stdout_ends_quietly() {
     }
 }
 
+/// A reader of stderr that went away ends dnc with 1, never a panic (101): while it prints
+/// diagnostics (a plan of an invalid list) and when it prints its final error (no config).
+#[test]
+fn a_closed_pipe_under_stderr_ends_with_1() {
+    let config = Config::new().scope("global", &[]);
+    let list = "entries:\n  - number: \"12\"\n    scope: global\n    reason: r\n";
+    let project = Project::new(&config, &[("lists/global.yaml", list)]);
+    let empty = tempfile::tempdir().unwrap();
+    for mut cmd in [project.command(&["plan"]), command(empty.path(), &["plan"])] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = cmd.stderr(writer).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}");
+    }
+}
+
 /// Every diagnostic code dnc can print, with the message and help it prints: a code that is
 /// renamed or dropped, or wording that changes, shows up here (scripts and docs match on the
 /// codes; people read the rest).
