@@ -494,10 +494,10 @@ impl Progress {
                 if last.get().elapsed() >= Duration::from_secs(5) {
                     last.set(Instant::now());
                     let rate = done.get() as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    eprintln!(
+                    crate::progress::note(&format!(
                         "applied {}/{total} ({rate:.0}/s), {failed} failed",
                         done.get()
-                    );
+                    ));
                 }
             }
         }

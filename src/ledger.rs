@@ -295,11 +295,11 @@ fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, usize)> {
             Ok(r) => records.push(r),
             Err(e) => {
                 torn += 1;
-                eprintln!(
+                crate::progress::note(&format!(
                     "warning: {}:{}: skipping an unreadable ledger line: {e}",
                     path.display(),
                     n + 1
-                );
+                ));
             }
         }
     }

@@ -141,10 +141,10 @@ impl LedgerBranch {
                 }
                 .into());
             }
-            eprintln!(
+            crate::progress::note(&format!(
                 "note: the ledger branch {} moved meanwhile (another apply); appending again",
                 self.branch
-            );
+            ));
         }
         Err(LedgerGitError::Raced(self.branch.clone()))
     }

@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod ledger_file;
 pub mod ledger_git;
 pub mod manifest;
+pub mod output;
 pub mod paths;
 pub mod phone;
 pub mod plan;

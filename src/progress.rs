@@ -11,12 +11,15 @@ static SHOWING: Mutex<Option<ProgressBar>> = Mutex::new(None);
 /// Without a terminal, how often a progress line is printed.
 const EVERY: Duration = Duration::from_secs(5);
 
-/// Prints one line to stderr without tearing a progress bar.
+/// Prints one line to stderr without tearing a progress bar. Best effort: a note that cannot
+/// be written (stderr closed under a running apply) must not stop or crash the work.
 pub fn note(line: &str) {
     let showing = SHOWING.lock().unwrap_or_else(|p| p.into_inner());
     match showing.as_ref() {
         Some(bar) => bar.println(line),
-        None => eprintln!("{line}"),
+        None => {
+            let _ = crate::output::stderr(format!("{line}\n"));
+        }
     }
 }
 

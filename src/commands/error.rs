@@ -133,6 +133,10 @@ pub enum CommandError {
         )
     )]
     Output { reason: String },
+    /// The reader of stdout went away (`dnc plan | head`): dnc ends with exit 1 and says
+    /// nothing more, since no one reads it.
+    #[error("the reader of the output went away")]
+    Closed,
     #[error("cannot read {}", path.display())]
     #[diagnostic(
         code(dnc::file::unreadable),
@@ -260,10 +264,13 @@ impl CommandError {
         }
     }
 
-    /// For `map_err`: an I/O failure writing stdout.
+    /// For `map_err`: an I/O failure writing stdout (or stderr); a closed pipe is `Closed`.
     pub fn output(e: std::io::Error) -> CommandError {
-        CommandError::Output {
-            reason: e.to_string(),
+        match e.kind() {
+            std::io::ErrorKind::BrokenPipe => CommandError::Closed,
+            _ => CommandError::Output {
+                reason: e.to_string(),
+            },
         }
     }
 

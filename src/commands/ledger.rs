@@ -68,7 +68,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let records = match source.records(&root)? {
         Ok(records) => records,
         Err(note) => {
-            eprintln!("{}", terminal(&note));
+            stderrln!("{}", terminal(&note))?;
             Vec::new()
         }
     };
@@ -90,7 +90,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         LedgerFormat::Csv => csv_text(&rows)?,
         LedgerFormat::Table => table(&rows),
     };
-    print!("{text}");
+    stdout!("{text}")?;
     Ok(Exit::Success)
 }
 
@@ -140,29 +140,31 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             reason: e.to_string(),
         })?;
     match pushed.commit {
-        Some(c) => println!(
+        Some(c) => stdoutln!(
             "Recorded {} new ledger lines on {branch} ({}), commit {c}",
-            pushed.lines, args.remote
-        ),
-        None => println!(
+            pushed.lines,
+            args.remote
+        )?,
+        None => stdoutln!(
             "Every line is already on {branch} ({}): nothing to record",
             args.remote
-        ),
+        )?,
     }
-    ask_to_pin(pin.as_deref(), pushed.root.as_deref());
+    ask_to_pin(pin.as_deref(), pushed.root.as_deref())?;
     Ok(Exit::Success)
 }
 
 /// After the push that started a chain: the root goes into dnc.yaml through a reviewed
 /// change (not written by dnc on a runner, where nobody would review it); until then every
 /// apply with the ledger branch is refused.
-pub(super) fn ask_to_pin(pinned: Option<&str>, root: Option<&str>) {
+pub(super) fn ask_to_pin(pinned: Option<&str>, root: Option<&str>) -> Result<()> {
     if let (None, Some(root)) = (pinned, root) {
-        println!(
+        stdoutln!(
             "The ledger chain starts at {root}. Pin it: add this to dnc.yaml in a reviewed change \
              (the next apply is refused until it is there):\n\n  ledger: {{root: {root}}}\n"
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn in_range(time: &str, args: &LedgerArgs) -> bool {
