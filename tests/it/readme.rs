@@ -62,10 +62,6 @@ impl Walk {
         let status = command(self.root.path(), args)
             .env("DNC_TODAY", TODAY)
             .env("GITHUB_ACTOR", ACTOR)
-            .env(
-                "GIT_CEILING_DIRECTORIES",
-                self.root.path().parent().unwrap(),
-            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone"))
             .stderr(log.try_clone().expect("clone"))
