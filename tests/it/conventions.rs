@@ -67,8 +67,9 @@ fn man_pages() {
     );
 }
 
-/// Every `DNC_*` and `GITHUB_*` variable the code names, and `CI` and `NO_COLOR`, is in the
-/// man page's ENVIRONMENT: a variable added to the code without a word for its readers fails.
+/// Every `DNC_*` and `GITHUB_*` variable the code reads, and `CI` and `NO_COLOR`, is in the
+/// man page's ENVIRONMENT, as in the README's table: a variable added to the code without a
+/// word for its readers fails.
 #[test]
 fn the_man_page_names_every_variable_dnc_reads() {
     let dir = tempfile::tempdir().unwrap();
@@ -79,34 +80,8 @@ fn the_man_page_names_every_variable_dnc_reads() {
     let environment = &environment[..environment[1..]
         .find(".SH")
         .map_or(environment.len(), |e| e + 1)];
-    let mut variables =
-        std::collections::BTreeSet::from(["CI".to_string(), "NO_COLOR".to_string()]);
-    let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
-            let path = entry.path();
-            let name = entry.file_name();
-            if path.is_dir() {
-                // Not dnc's: the tests' and benchmarks' own variables, and build output.
-                let skip = ["tests", "benches", "target", ".git"];
-                if !skip.iter().any(|s| name == *s) {
-                    dirs.push(path);
-                }
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for quoted in text.split('"').skip(1).step_by(2) {
-                    let named = ["DNC_", "GITHUB_"].iter().any(|p| quoted.starts_with(p));
-                    if named
-                        && quoted
-                            .chars()
-                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                    {
-                        variables.insert(quoted.to_string());
-                    }
-                }
-            }
-        }
-    }
+    let mut variables = crate::common::env_names();
+    variables.extend(["CI".to_string(), "NO_COLOR".to_string()]);
     assert!(variables.len() > 20, "{variables:?}");
     let missing: Vec<_> = variables
         .iter()

@@ -10,6 +10,7 @@ mod project;
 mod run;
 mod sandbox;
 mod seed;
+mod source;
 mod tool;
 mod wait;
 
@@ -21,6 +22,7 @@ pub use project::{Project, counts, plan_json};
 pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
 pub use sandbox::{SDK, Sandbox, TOKEN};
 pub use seed::{Seed, seed};
+pub use source::env_names;
 pub use tool::available;
 pub use wait::wait_until;
 
