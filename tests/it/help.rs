@@ -43,3 +43,22 @@ fn help_texts() {
         insta::assert_snapshot!(name, help(command));
     }
 }
+
+/// Help never shows a variable's value (a token must never be printed) and so reads the same
+/// whatever the tester's environment holds.
+#[test]
+fn help_shows_no_environment_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = [
+        ("DNC_RETRY_BUDGET", "7"),
+        ("DNC_API_URL", "https://user:secret@api.example/v1/"),
+        ("DNC_MASK_NUMBERS", "true"),
+        ("DNC_COMMENT", "true"),
+        ("DNC_SANDBOX_TOKEN", "secret"),
+    ];
+    for command in ["plan", "sandbox"] {
+        let with = crate::common::dnc(dir.path(), &[command, "--help"], &set).ok();
+        assert_eq!(with.stdout, help(command), "dnc {command} --help");
+        assert!(!with.stdout.contains("secret"), "{}", with.stdout);
+    }
+}
