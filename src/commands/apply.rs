@@ -481,7 +481,7 @@ fn applied_before(
 /// order) and the summary.
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    version: u32,
+    format_version: u32,
     plan_hash: &'a str,
     ledger: &'a Path,
     done: u64,
@@ -497,7 +497,7 @@ fn print_json(
     operations: Vec<Record>,
 ) -> Result<()> {
     let report = JsonReport {
-        version: 1,
+        format_version: 1,
         plan_hash: &plan.hash,
         ledger,
         done: summary.done,

@@ -11,6 +11,14 @@ use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// `--format json`: the operations in the envelope every JSON output has.
+#[derive(Serialize)]
+struct JsonLedger<'a> {
+    /// Bumped when a field changes meaning or goes away.
+    format_version: u32,
+    operations: &'a [Row],
+}
+
 /// One operation: its start line joined with its finish line, if it has one. JSON keeps the
 /// types (ids and attempts are numbers, absent values null); the table and CSV show text.
 #[derive(Debug, Serialize)]
@@ -20,7 +28,7 @@ struct Row {
     change: String,
     scope: String,
     number: String,
-    reason: String,
+    reason: Option<String>,
     /// A create's request day, its deadline, and whether it took effect after it.
     requested_at: Option<chrono::NaiveDate>,
     due: Option<chrono::NaiveDate>,
@@ -28,13 +36,13 @@ struct Row {
     /// The request's ticket and where it came from, as the manifest wrote them.
     ticket: Option<String>,
     request_source: Option<String>,
-    source: String,
-    actor: String,
-    commit: String,
+    source: Option<String>,
+    actor: Option<String>,
+    commit: Option<String>,
     plan: String,
     id: Option<u64>,
     attempts: Option<u32>,
-    error: String,
+    error: Option<String>,
 }
 
 const COLUMNS: [&str; 18] = [
@@ -86,7 +94,13 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .collect();
     // JSON and CSV are written to memory from our own rows: neither can fail.
     let text = match args.format {
-        LedgerFormat::Json => serde_json::to_string_pretty(&rows).into_diagnostic()? + "\n",
+        LedgerFormat::Json => {
+            let ledger = JsonLedger {
+                format_version: 1,
+                operations: &rows,
+            };
+            serde_json::to_string_pretty(&ledger).into_diagnostic()? + "\n"
+        }
         LedgerFormat::Csv => csv_text(&rows)?,
         LedgerFormat::Table => table(&rows),
     };
@@ -179,7 +193,6 @@ fn in_range(time: &str, args: &LedgerArgs) -> bool {
 
 fn row(start: &Record, finish: Option<&Record>) -> Row {
     let last = finish.unwrap_or(start);
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     Row {
         time: last.time.clone(),
         outcome: ledger::outcome_text(finish).to_string(),
@@ -192,24 +205,22 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
         reason: start
             .removal_reason
             .clone()
-            .or_else(|| start.reason.clone())
-            .unwrap_or_default(),
+            .or_else(|| start.reason.clone()),
         requested_at: start.requested_at,
         due: start.due,
         late: ledger::late(start, finish),
         ticket: start.ticket.clone(),
         request_source: start.request_source.clone(),
-        source: opt(&start.source),
-        actor: opt(&start.actor),
+        source: start.source.clone(),
+        actor: start.actor.clone(),
         commit: start
             .commit
             .as_deref()
-            .map(|c| ledger::short_hash(c).to_string())
-            .unwrap_or_default(),
+            .map(|c| ledger::short_hash(c).to_string()),
         plan: ledger::short_hash(&start.plan_hash).to_string(),
         id: last.id,
         attempts: last.attempts,
-        error: opt(&last.error),
+        error: last.error.clone(),
     }
 }
 
@@ -220,7 +231,7 @@ fn fields(r: &Row) -> [String; 18] {
         r.change.clone(),
         r.scope.clone(),
         r.number.clone(),
-        r.reason.clone(),
+        text(r.reason.as_ref()),
         text(r.requested_at),
         text(r.due),
         match r.late {
@@ -230,13 +241,13 @@ fn fields(r: &Row) -> [String; 18] {
         },
         text(r.ticket.as_ref()),
         text(r.request_source.as_ref()),
-        r.source.clone(),
-        r.actor.clone(),
-        r.commit.clone(),
+        text(r.source.as_ref()),
+        text(r.actor.as_ref()),
+        text(r.commit.as_ref()),
         r.plan.clone(),
         text(r.id),
         text(r.attempts),
-        r.error.clone(),
+        text(r.error.as_ref()),
     ]
 }
 
@@ -303,10 +314,10 @@ mod tests {
             change,
             scope,
             number: "+1 202-555-0143".into(),
-            reason,
-            source,
-            actor,
-            commit: "0123456789ab".into(),
+            reason: Some(reason),
+            source: Some(source),
+            actor: Some(actor),
+            commit: Some("0123456789ab".into()),
             plan: "abcdef012345".into(),
             requested_at: None,
             due: None,
@@ -315,7 +326,7 @@ mod tests {
             request_source: None,
             id: Some(5),
             attempts: Some(1),
-            error,
+            error: Some(error),
         }
     }
 
