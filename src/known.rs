@@ -739,6 +739,67 @@ mod tests {
     }
 
     #[test]
+    fn answers_that_show_every_value_leave_the_ledger_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger.jsonl");
+        std::fs::write(
+            &file,
+            line("2026-03-02T10:00:00.000Z", "create", "done", 7, "DNC"),
+        )
+        .unwrap();
+        let applied = Applied::load(&file, Vec::new()).unwrap();
+        let mut shown = entry(7);
+        shown.known = Known::default();
+        let mut remote = RemoteState {
+            scopes: vec![(
+                CampaignId(0),
+                ScopeState {
+                    entries: vec![shown],
+                    ..ScopeState::default()
+                },
+            )],
+        };
+        // Nothing is sent either: no server listens here.
+        let client = Client::new(crate::api::ClientConfig {
+            base_url: url::Url::parse("http://127.0.0.1:9/v1/").unwrap(),
+            token: "t".to_string().into(),
+            timeout: std::time::Duration::from_secs(1),
+            retry: crate::http::RetryPolicy::at_most(0),
+            max_rps: None,
+        })
+        .unwrap();
+        let desired = Desired {
+            entries: vec![crate::manifest::DesiredEntry {
+                key: entry(7).key,
+                reason: "DNC".into(),
+                purpose: None,
+                source: crate::manifest::Source {
+                    file: "a.yaml".into(),
+                    line: 1,
+                    column: 1,
+                },
+                requested_at: None,
+                request: Default::default(),
+            }],
+            tombstones: Vec::new(),
+        };
+        let wanted = Wanted::Plan(&desired);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let learned = runtime
+            .block_on(learn(
+                &client,
+                &mut remote,
+                &wanted,
+                &applied,
+                &ReadOptions::default(),
+            ))
+            .unwrap();
+        assert_eq!(learned.searches, 0);
+        let state = applied.state.lock().unwrap();
+        assert!(matches!(*state, Ledger::Pending(_)), "the ledger was read");
+    }
+
+    #[test]
     fn a_ledger_value_never_contradicts_the_api() {
         let a = applied(&[line("2026-03-02T10:00:00.000Z", "create", "done", 7, "")]);
         let mut e = entry(7);
