@@ -444,3 +444,57 @@ fn a_local_override_names_the_git_identity() {
     assert_eq!(first["overrides"]["allow_early_removals"], 1);
     assert!(first.get("trail").is_none(), "outside Actions: {first}");
 }
+
+/// A refusal the ledger branch will not take (dnc.yaml pins a chain the remote does not
+/// have) stays in the local ledger, the apply says how to record it later, and still fails.
+#[test]
+fn a_refusal_the_ledger_branch_refuses_is_kept_locally() {
+    let root = tempfile::tempdir().unwrap();
+    let origin = root.path().join("origin.git");
+    std::fs::create_dir_all(&origin).unwrap();
+    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    git(
+        root.path(),
+        &["clone", "-q", origin.to_str().unwrap(), "team"],
+    );
+    let team = root.path().join("team");
+    let pinned = format!("ledger: {{root: {}}}\n", "a".repeat(64));
+    std::fs::write(
+        team.join("dnc.yaml"),
+        &*common::Config::pruning(false, 1).with(&pinned),
+    )
+    .unwrap();
+    let tombstones: String = (1..=3)
+        .map(|i| format!("  - number: \"202-555-010{i}\"\n    scope: global\n    removal_reason: Consent given\n"))
+        .collect();
+    std::fs::create_dir_all(team.join("lists")).unwrap();
+    std::fs::write(
+        team.join("lists/out.yaml"),
+        format!("removals:\n{tombstones}"),
+    )
+    .unwrap();
+    commit(&team, "Three removals");
+    let sandbox = Sandbox::start_seeded(
+        (1..=3).map(|i| common::seed(&format!("202555010{i}"), 0).reason("DNC")),
+        &[],
+    );
+    let mut cmd = command(&team, &["apply", "--yes", "--ledger-branch", "dnc-ledger"]);
+    cmd.env("HOME", &team)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(sandbox.target());
+    let out = run(&mut cmd).fails(1);
+    let said: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("refusal") || l.starts_with("dnc::"))
+        .collect();
+    insta::assert_snapshot!(shown(&said.join("\n")), @"
+    The refusal is recorded in the ledger ./.dnc/ledger.jsonl.
+    warning: the refusal was not recorded on dnc-ledger: dnc-ledger does not exist, but dnc.yaml pins the ledger root [hash]: the ledger was deleted; restore the branch from a copy (a clone, a fork) and run `dnc verify`; record it later with `dnc ledger --ledger ./.dnc/ledger.jsonl --push-to dnc-ledger --remote origin`
+    dnc::apply::removals
+    ");
+    let ledger = std::fs::read_to_string(team.join(".dnc/ledger.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(ledger.trim()).unwrap();
+    assert_eq!(line["kind"], "refused");
+    assert_eq!(line["refused"]["gate"], "removals");
+}
