@@ -47,11 +47,18 @@ impl Place {
     /// The records and the count of unreadable lines; `None` when the default ledger does
     /// not exist yet (a named one must exist).
     pub fn read(&self) -> Result<Option<(Vec<Record>, usize)>, LedgerError> {
+        Ok(self
+            .read_lines()?
+            .map(|(lines, torn)| (ledger::split(lines).0, torn)))
+    }
+
+    /// Like [`Place::read`], keeping the run lines.
+    pub fn read_lines(&self) -> Result<Option<(Vec<ledger::Line>, usize)>, LedgerError> {
         self.check_confined()?;
         if self.root.is_some() && std::fs::symlink_metadata(&self.path).is_err() {
             return Ok(None);
         }
-        ledger::read(&self.path).map(Some)
+        ledger::read_lines(&self.path).map(Some)
     }
 
     /// Opens (creating) the ledger for appending under an exclusive lock; `true` when its

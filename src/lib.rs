@@ -31,4 +31,5 @@ pub mod report;
 pub mod sandbox;
 pub mod state;
 pub mod target;
+pub mod trail;
 pub mod verify;

@@ -13,6 +13,7 @@ use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Change, Plan, Safety, approval};
 use crate::target;
+use crate::trail::Gate;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal};
@@ -79,21 +80,31 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             }
             return Ok(Exit::Success);
         }
+        let mut run = super::trail::run_record(&config.root, &plan, &args, &who).await;
+        if let Some(trail) = &run.trail {
+            say(&format!(
+                "\nApproval trail: {}\n",
+                crate::escape::terminal(&trail.text())
+            ))?;
+        }
         who.reviewed = reviewed(&config, &plan, &args).await?;
         let judged = approval::judge(&plan, config.approvals, who.reviewed.as_ref());
-        check_approvals(&plan, &config, &args, who.reviewed.as_ref(), &judged)?;
+        if let Err((gate, refusal)) = gates(&plan, &config, &args, who.reviewed.as_ref(), &judged) {
+            let refused = super::trail::Refused {
+                ledger: &mut ledger,
+                remote: &args.ledger_remote,
+                branch: args.ledger_branch.as_deref(),
+                config: &config,
+            };
+            refused.record(run, &plan, gate, &refusal);
+            return Err(refusal.into());
+        }
         if let Some(r) = who.reviewed.as_ref().filter(|_| judged.all_removals) {
             say(&format!(
                 "\nEvery removal is approved by a reviewer of pull request #{}.\n",
                 r.pull_request
             ))?;
         }
-        check_safety(&plan.safety, args.allow_removals, judged.all_removals)?;
-        check_retention(
-            &plan.safety,
-            args.allow_early_removals,
-            judged.early_removals,
-        )?;
         if let Some(branch) = &args.ledger_branch {
             ledger_branch(&config.root, &args.ledger_remote, branch)
                 .check_pin(config.ledger_root.as_deref())
@@ -103,6 +114,9 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
                 })?;
         }
         confirm(&plan, args.yes)?;
+        // The run's trail is its first line: an interrupted run still says who decided.
+        run.time = ledger::now();
+        ledger.append_run(run)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
             bar: std::io::stderr().is_terminal(),
@@ -243,7 +257,7 @@ pub enum ApplyError {
     Answer(#[source] std::io::Error),
 }
 
-fn ledger_branch(root: &Path, remote: &str, branch: &str) -> LedgerBranch {
+pub(super) fn ledger_branch(root: &Path, remote: &str, branch: &str) -> LedgerBranch {
     LedgerBranch {
         repo: root.to_path_buf(),
         remote: remote.to_string(),
@@ -268,7 +282,7 @@ fn record_in_git(
     plan: &Plan,
     who: &Provenance,
 ) -> Result<()> {
-    let records = ledger.this_run()?;
+    let records = ledger.this_run_lines()?;
     let target = ledger_branch(&config.root, remote, branch);
     let subject = format!(
         "dnc apply {}: plan {}, {} operations",
@@ -276,7 +290,10 @@ fn record_in_git(
             .as_deref()
             .map_or("(no commit)", crate::ledger::short_hash),
         render::short_hash(plan),
-        records.iter().filter(|r| r.event == Event::Start).count()
+        records
+            .iter()
+            .filter(|r| matches!(r, ledger::Line::Operation(r) if r.event == Event::Start))
+            .count()
     );
     let pushed = target
         .push(&records, &subject, config.ledger_root.as_deref())
@@ -338,6 +355,25 @@ async fn reviewed(config: &Config, plan: &Plan, args: &ApplyArgs) -> Result<Opti
     Ok(github::reviewed_pull_request(&ctx).await?)
 }
 
+/// The safety gates in order; the first that refuses names itself, for the ledger.
+fn gates(
+    plan: &Plan,
+    config: &Config,
+    args: &ApplyArgs,
+    reviewed: Option<&Reviewed>,
+    judged: &approval::Judged,
+) -> Result<(), (Gate, ApplyError)> {
+    check_approvals(plan, config, args, reviewed, judged).map_err(|e| (Gate::Approvals, e))?;
+    check_safety(&plan.safety, args.allow_removals, judged.all_removals)
+        .map_err(|e| (Gate::Removals, e))?;
+    check_retention(
+        &plan.safety,
+        args.allow_early_removals,
+        judged.early_removals,
+    )
+    .map_err(|e| (Gate::EarlyRemovals, e))
+}
+
 /// An approval that counts must come from a reviewer who approved the pull request: one that
 /// does not is refused where it is needed (over the limits, inside the retention period, or
 /// always under `approvals: required`).
@@ -347,7 +383,7 @@ fn check_approvals(
     args: &ApplyArgs,
     reviewed: Option<&Reviewed>,
     judged: &approval::Judged,
-) -> Result<()> {
+) -> Result<(), ApplyError> {
     let Some(reviewed) = reviewed else {
         return Ok(());
     };
@@ -374,13 +410,12 @@ fn check_approvals(
         } else {
             reviewed.approvers.join(", ")
         },
-    }
-    .into())
+    })
 }
 
 /// Over the limits, only the exact count the operator names, or approvals the pull
 /// request's reviews confirm for every removal, are accepted.
-fn check_safety(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result<()> {
+fn check_safety(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result<(), ApplyError> {
     if safety.breaches.is_empty() || approved {
         return Ok(());
     }
@@ -389,25 +424,27 @@ fn check_safety(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result
         Some(n) => Err(ApplyError::RemovalsMismatch {
             allowed: n,
             removals: safety.removals,
-        }
-        .into()),
+        }),
         None => Err(ApplyError::OverLimits {
             breaches: safety.breaches.clone(),
             removals: safety.removals,
-        }
-        .into()),
+        }),
     }
 }
 
 /// Removing an entry still inside the retention period needs its exact count, like the
 /// removal limits, or confirmed approvals.
-fn check_retention(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result<()> {
+fn check_retention(
+    safety: &Safety,
+    allowed: Option<u64>,
+    approved: bool,
+) -> Result<(), ApplyError> {
     let early = safety.early_removals.len() as u64;
     match allowed {
         _ if early == 0 || approved => Ok(()),
         Some(n) if n == early => Ok(()),
-        Some(n) => Err(ApplyError::EarlyRemovalsMismatch { allowed: n, early }.into()),
-        None => Err(ApplyError::EarlyRemovals { early }.into()),
+        Some(n) => Err(ApplyError::EarlyRemovalsMismatch { allowed: n, early }),
+        None => Err(ApplyError::EarlyRemovals { early }),
     }
 }
 

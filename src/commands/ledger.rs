@@ -7,6 +7,7 @@ use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::ledger_git::LedgerBranch;
 use crate::phone;
+use crate::trail::RunRecord;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ struct JsonLedger<'a> {
     /// Bumped when a field changes meaning or goes away.
     format_version: u32,
     operations: &'a [Row],
+    /// Apply runs (approval trail, overrides, refusals); none with `--number`.
+    runs: &'a [RunRecord],
 }
 
 /// One operation: its start line joined with its finish line, if it has one. JSON keeps the
@@ -73,11 +76,11 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let root = config_dir(&args)?;
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
-    let records = match source.records(&root)? {
-        Ok(records) => records,
+    let (records, mut runs) = match source.lines(&root)? {
+        Ok(lines) => ledger::split(lines),
         Err(note) => {
             stderrln!("{}", terminal(&note))?;
-            Vec::new()
+            Default::default()
         }
     };
     let wanted = args
@@ -93,16 +96,25 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .map(|(start, finish)| row(&start, finish.as_ref()))
         .collect();
     // JSON and CSV are written to memory from our own rows: neither can fail.
+    // Runs are not about one number: shown with every operation, not with --number.
+    runs.retain(|r| args.number.is_none() && in_range(&r.time, &args));
     let text = match args.format {
         LedgerFormat::Json => {
             let ledger = JsonLedger {
                 format_version: 1,
                 operations: &rows,
+                runs: &runs,
             };
             serde_json::to_string_pretty(&ledger).into_diagnostic()? + "\n"
         }
         LedgerFormat::Csv => csv_text(&rows)?,
-        LedgerFormat::Table => table(&rows),
+        LedgerFormat::Table => {
+            let mut text = table(&rows);
+            if !runs.is_empty() {
+                text.push_str(&super::trail::table(&runs));
+            }
+            text
+        }
     };
     stdout!("{text}")?;
     Ok(Exit::Success)
@@ -134,7 +146,9 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let path = place.path();
     // The default must exist here too: reading it names the file when it does not.
-    let (records, _torn) = place.read()?.map_or_else(|| ledger::read(path), Ok)?;
+    let (records, _torn) = place
+        .read_lines()?
+        .map_or_else(|| ledger::read_lines(path), Ok)?;
     let (config, _) = crate::manifest::load_config(&args.sources.config);
     let pin = config.and_then(|c| c.ledger_root);
     let target = LedgerBranch {
@@ -273,17 +287,23 @@ fn table(rows: &[Row]) -> String {
     if rows.is_empty() {
         return "no operations match\n".to_string();
     }
-    let rows: Vec<[String; 18]> = rows
+    let rows: Vec<[String; 18]> = rows.iter().map(fields).collect();
+    aligned(COLUMNS, &rows)
+}
+
+/// A header and rows as aligned columns of escaped text, the last column unpadded.
+pub(super) fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let rows: Vec<[String; N]> = rows
         .iter()
-        .map(|r| fields(r).map(|f| terminal(&f).into_owned()))
+        .map(|r| r.each_ref().map(|f| terminal(f).into_owned()))
         .collect();
-    let mut widths = COLUMNS.map(|c| c.chars().count());
+    let mut widths = header.map(|c| c.chars().count());
     for r in &rows {
         for (w, f) in widths.iter_mut().zip(r) {
             *w = (*w).max(f.chars().count());
         }
     }
-    let line = |cells: [&str; 18]| {
+    let line = |cells: [&str; N]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -292,7 +312,7 @@ fn table(rows: &[Row]) -> String {
             .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = line(COLUMNS);
+    let mut out = line(header);
     for r in &rows {
         out.push_str(&line(r.each_ref().map(String::as_str)));
     }

@@ -30,6 +30,7 @@ mod probe;
 mod report;
 mod sandbox;
 mod schema;
+mod trail;
 mod validate;
 mod verify;
 // Everyday edits (issue 21).

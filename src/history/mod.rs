@@ -142,7 +142,18 @@ pub enum What {
         /// The request's ticket and where it came from, as the manifest wrote them.
         ticket: Option<String>,
         request_source: Option<String>,
+        #[serde(flatten)]
+        run: Box<RunShown>,
     },
+}
+
+/// The approval trail of the run that applied an operation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RunShown {
+    /// The pull request behind the applied commit, as the run recorded it.
+    pub trail: Option<crate::trail::Trail>,
+    /// The overrides given and who gave them (`--allow-removals 1 by dave`).
+    pub overrides: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -182,13 +193,18 @@ impl<'a> LedgerSource<'a> {
         }
     }
 
-    /// The ledger's records, or a note saying why there are none.
+    /// The ledger's operation records, or a note saying why there are none.
     pub fn records(
         &self,
         root: &Path,
     ) -> Result<Result<Vec<ledger::Record>, String>, HistoryError> {
+        Ok(self.lines(root)?.map(|lines| ledger::split(lines).0))
+    }
+
+    /// The ledger's lines (operations and runs), or a note saying why there are none.
+    pub fn lines(&self, root: &Path) -> Result<Result<Vec<ledger::Line>, String>, HistoryError> {
         match self {
-            LedgerSource::File(place) => match place.read() {
+            LedgerSource::File(place) => match place.read_lines() {
                 Ok(Some((records, _torn))) => Ok(Ok(records)),
                 Ok(None) => Ok(Err(format!(
                     "no ledger at {}: no applied operations",
@@ -197,7 +213,7 @@ impl<'a> LedgerSource<'a> {
                 Err(e @ ledger::LedgerError::Read { .. }) => Err(HistoryError::Ledger(chain(&e))),
                 Err(e) => Err(HistoryError::Refused(e)),
             },
-            LedgerSource::Branch(rev) => crate::ledger_git::read(root, rev)
+            LedgerSource::Branch(rev) => crate::ledger_git::read_lines(root, rev)
                 .map(Ok)
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
         }
@@ -242,8 +258,11 @@ pub fn timeline(
             Vec::new()
         }
     };
-    match ledger.records(&config.root)? {
-        Ok(records) => events.extend(ledger_events(records, phone)),
+    match ledger.lines(&config.root)? {
+        Ok(lines) => {
+            let (records, runs) = ledger::split(lines);
+            events.extend(ledger_events(records, &runs, phone));
+        }
         Err(note) => notes.push(note),
     }
     // Stable: commits keep their history order, operations follow the commits of their time.
@@ -581,13 +600,26 @@ fn disappeared(b: &Item) -> What {
     }
 }
 
-fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
+fn ledger_events(
+    records: Vec<ledger::Record>,
+    runs: &[crate::trail::RunRecord],
+    phone: &Phone,
+) -> Vec<Event> {
+    let run_of: HashMap<&str, &crate::trail::RunRecord> = runs
+        .iter()
+        .filter_map(|r| Some((r.run.as_deref()?, r)))
+        .collect();
     ledger::operations(records)
         .into_iter()
         .filter(|(s, _)| s.key().phone == *phone)
         .map(|(start, finish)| {
             let last = finish.as_ref().unwrap_or(&start);
             let scope = start.key().scope;
+            let run = start.run.as_deref().and_then(|r| run_of.get(r));
+            let overrides = run
+                .map(|r| (r.overrides.text(), &r.by.name))
+                .filter(|(text, _)| !text.is_empty())
+                .map(|(text, by)| format!("{text} by {by}"));
             Event {
                 time: last.time.clone(),
                 scope,
@@ -609,6 +641,10 @@ fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
                     late: ledger::late(&start, finish.as_ref()),
                     ticket: start.ticket.clone(),
                     request_source: start.request_source.clone(),
+                    run: Box::new(RunShown {
+                        trail: run.and_then(|r| r.trail.clone()),
+                        overrides,
+                    }),
                 },
                 commit: None,
             }

@@ -8,9 +8,10 @@
 //! "honor_within", "retention_years", "notes", "evidence": {"generated_at", "organization", "account",
 //! "dnc_version", "manifests_commit", "ledger_tip", "verification"}, "totals": {"operations", "by_change",
 //! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
-//! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
-//! [`Row`]. Numbers are masked unless asked otherwise.
+//! "histogram": [{"business_days", "count"}]}, "rows": [Row], "approval_trail": [ApprovedRun]}`;
+//! a row's fields are those of [`Row`], a run's those of [`approvals::ApprovedRun`]. Numbers are masked unless asked otherwise.
 
+pub mod approvals;
 mod asked;
 pub mod html;
 
@@ -38,6 +39,8 @@ pub struct Report {
     pub totals: Totals,
     pub time_to_honor: TimeToHonor,
     pub rows: Vec<Row>,
+    /// Each apply run of the period: its pull request, overrides, refusals and flags.
+    pub approval_trail: Vec<approvals::ApprovedRun>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -139,13 +142,17 @@ pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> Period {
 
 pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::HistoryError> {
     let mut notes = Vec::new();
-    let records = match opts.ledger.records(&config.root)? {
-        Ok(r) => r,
+    let (records, runs) = match opts.ledger.lines(&config.root)? {
+        Ok(lines) => ledger::split(lines),
         Err(note) => {
             notes.push(note);
-            Vec::new()
+            Default::default()
         }
     };
+    let runs: Vec<_> = runs
+        .into_iter()
+        .filter(|r| day_of(&r.time).is_some_and(|d| in_period(d, opts.period)))
+        .collect();
     let ops: Vec<(Record, Option<Record>)> = ledger::operations(records)
         .into_iter()
         .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
@@ -156,6 +163,8 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         .iter()
         .map(|(start, finish)| row(config, start, finish.as_ref(), &asked, opts.unmask))
         .collect();
+    let starts: Vec<&Record> = ops.iter().map(|(s, _)| s).collect();
+    let approval_trail = approvals::runs(&runs, &starts);
     Ok(Report {
         format_version: FORMAT_VERSION,
         period: opts.period,
@@ -166,6 +175,7 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         totals: totals(&rows),
         time_to_honor: time_to_honor(&rows),
         rows,
+        approval_trail,
     })
 }
 
