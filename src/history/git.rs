@@ -314,3 +314,41 @@ impl Blobs {
         Ok(object.blob.then_some(bytes))
     }
 }
+
+/// The CSV includes of a manifest read from git's objects at one commit, for the manifest
+/// loader (which sees an I/O error only): the first git failure is kept for the caller.
+pub struct IncludeReader<'b> {
+    blobs: std::cell::RefCell<&'b mut Blobs>,
+    rev: &'b str,
+    failure: std::cell::RefCell<Option<GitError>>,
+}
+
+impl<'b> IncludeReader<'b> {
+    pub fn new(blobs: &'b mut Blobs, rev: &'b str) -> Self {
+        IncludeReader {
+            blobs: std::cell::RefCell::new(blobs),
+            rev,
+            failure: std::cell::RefCell::new(None),
+        }
+    }
+
+    pub fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let read = self
+            .blobs
+            .borrow_mut()
+            .read(self.rev, &crate::paths::slashed(path));
+        match read {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
+            Err(e) => {
+                *self.failure.borrow_mut() = Some(e);
+                Err(std::io::ErrorKind::Other.into())
+            }
+        }
+    }
+
+    /// The first git failure, if any read failed.
+    pub fn finish(self) -> Result<(), GitError> {
+        self.failure.into_inner().map_or(Ok(()), Err)
+    }
+}

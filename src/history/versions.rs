@@ -28,6 +28,9 @@ pub enum Asked {
     },
 }
 
+/// Keys a new version may have changed, with what they asked before.
+type Touched = Vec<(Key, Option<Asked>)>;
+
 /// One parsed version of one file.
 pub struct Version {
     text: Arc<str>,
@@ -81,7 +84,7 @@ impl Version {
                     .collect();
                 return (next, changed);
             }
-            Err(before) => before,
+            Err(before) => *before,
         };
         let next = whole(text, how);
         let mut changed: Vec<Key> = Vec::new();
@@ -128,15 +131,11 @@ impl Version {
 
     /// The incremental parse, when this version's layout allows it, with the keys it may have changed and what they asked before; `Err(self)` when the
     /// version must be parsed whole.
-    fn after(
-        mut self,
-        text: &str,
-        how: &Parse,
-    ) -> Result<(Version, Vec<(Key, Option<Asked>)>), Version> {
+    fn after(mut self, text: &str, how: &Parse) -> Result<(Version, Touched), Box<Version>> {
         let Some((kept, tail, tail_layout)) = self.tail(text, how) else {
-            return Err(self);
+            return Err(Box::new(self));
         };
-        let mut touched: Vec<(Key, Option<Asked>)> = Vec::new();
+        let mut touched: Touched = Vec::new();
         {
             let layout = self.layout.as_ref().expect("a tail needs a layout");
             let keys = layout.asked[kept..].iter().flatten().map(|(k, _)| k);

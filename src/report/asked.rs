@@ -6,7 +6,7 @@
 //! not to the one that first wrote the number.
 
 use crate::entry::Key;
-use crate::history::git::{Blobs, Repo};
+use crate::history::git::{Blobs, IncludeReader, Repo};
 use crate::history::versions::{Parse, Version};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -326,18 +326,8 @@ impl Files {
         path: &str,
         f: impl FnOnce(&Parse) -> T,
     ) -> Result<T, crate::history::GitError> {
-        let failure = std::cell::RefCell::new(None);
-        let blobs = std::cell::RefCell::new(&mut self.blobs);
-        let read = |p: &Path| -> std::io::Result<Vec<u8>> {
-            match blobs.borrow_mut().read(rev, &crate::paths::slashed(p)) {
-                Ok(Some(bytes)) => Ok(bytes),
-                Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
-                Err(e) => {
-                    *failure.borrow_mut() = Some(e);
-                    Err(std::io::ErrorKind::Other.into())
-                }
-            }
-        };
+        let reader = IncludeReader::new(&mut self.blobs, rev);
+        let read = |p: &Path| reader.read(p);
         let nationals = &self.nationals;
         let keep = |item: &str| {
             numbers_in(item)
@@ -351,10 +341,8 @@ impl Files {
             keep: &keep,
         };
         let out = f(&how);
-        match failure.into_inner() {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        reader.finish()?;
+        Ok(out)
     }
 }
 /// The digits of each phone-like run in a line: digits with spaces, dashes, dots,

@@ -7,7 +7,7 @@
 //! are checked (the rest cost their YAML parse alone).
 
 use super::{Finding, Git, Line, VerifyError, digit_runs, finding, short};
-use crate::history::git::Blobs;
+use crate::history::git::{Blobs, IncludeReader};
 use crate::history::versions::{Asked, Parse, Version};
 use crate::manifest::{self, Config};
 use crate::plan::ChangeKind;
@@ -259,18 +259,8 @@ impl Reader {
         before: Option<Version>,
         settings: &Settings,
     ) -> Result<Kept, VerifyError> {
-        let failure = std::cell::RefCell::new(None);
-        let blobs = std::cell::RefCell::new(&mut self.blobs);
-        let read = |p: &Path| -> std::io::Result<Vec<u8>> {
-            match blobs.borrow_mut().read(commit, &crate::paths::slashed(p)) {
-                Ok(Some(bytes)) => Ok(bytes),
-                Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
-                Err(e) => {
-                    *failure.borrow_mut() = Some(e);
-                    Err(std::io::ErrorKind::Other.into())
-                }
-            }
-        };
+        let reader = IncludeReader::new(&mut self.blobs, commit);
+        let read = |p: &Path| reader.read(p);
         let numbers = &self.numbers;
         let keep = |item: &str| {
             digit_runs(item)
@@ -284,9 +274,7 @@ impl Reader {
             keep: &keep,
         };
         let version = Version::parse(before, text, &how);
-        if let Some(e) = failure.into_inner() {
-            return Err(e.into());
-        }
+        reader.finish()?;
         let mut ids = vec![Some(id)];
         for csv in &version.csvs {
             ids.push(self.blobs.id(commit, csv)?);
