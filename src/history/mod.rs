@@ -40,6 +40,7 @@
 
 pub(crate) mod git;
 pub mod render;
+pub(crate) mod versions;
 
 pub use git::GitError;
 

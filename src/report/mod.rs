@@ -19,7 +19,6 @@ use crate::calendar;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::manifest::Config;
-use crate::phone::Phone;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -112,7 +111,8 @@ pub struct Row {
     /// Business days from the request to the day the entry took effect.
     pub business_days_to_honor: Option<i64>,
     pub late: bool,
-    /// The latest manifest commit before the operation that added a line naming the number.
+    /// The latest manifest commit, at or before the applied commit, that changed what the
+    /// manifests ask for this entry (or tombstone).
     pub asked_in: Option<String>,
     pub asked_by: Option<String>,
     /// The commit the apply ran from, and who ran it.
@@ -157,8 +157,8 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         .into_iter()
         .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
         .collect();
-    let wanted: Vec<Phone> = ops.iter().map(|(s, _)| s.key().phone).collect();
-    let asked = asked::find(&config.root, &wanted, &mut notes);
+    let wanted: Vec<crate::entry::Key> = ops.iter().map(|(s, _)| s.key()).collect();
+    let asked = asked::find(&config.root, config.phone_code, &wanted, &mut notes);
     let rows: Vec<Row> = ops
         .iter()
         .map(|(start, finish)| row(config, start, finish.as_ref(), &asked, opts.unmask))
@@ -236,7 +236,7 @@ fn row(
         (Some(due), Some(a)) => took_effect && a > due,
         _ => false,
     };
-    let by = asked.before(&phone, &start.time);
+    let by = asked.before(&start.key(), start.commit.as_deref(), &start.time);
     Row {
         applied_at: last.time.clone(),
         change: change_name(start.change),
