@@ -150,6 +150,10 @@ pub struct Record {
     /// A removal's approval as its tombstone wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<RecordedApproval>,
+    /// A create that put back an entry which had taken effect and vanished from the dialer:
+    /// its gap (see `drift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<crate::drift::Restore>,
     /// On the ledger branch, the hash of the line before this one (see `chain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,

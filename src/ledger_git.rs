@@ -11,8 +11,10 @@
 //! on the branch are skipped, so pushing the same local ledger twice records it once.
 
 use crate::chain;
+use crate::drift::DriftRecord;
 use crate::git::{self, Git, GitError};
 use crate::ledger::Record;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -87,13 +89,55 @@ struct Built {
     head: String,
 }
 
+/// A line the branch holds: an operation's start or finish, or a drift check.
+pub trait Line: Serialize + Clone {
+    /// When it was written (its month file).
+    fn time(&self) -> &str;
+    /// The manifests' commit it applied (an `Applied-commit:` trailer).
+    fn applied_commit(&self) -> Option<&str>;
+    /// The plan it belongs to (a `Plan:` trailer).
+    fn plan_hash(&self) -> &str;
+    fn link(&mut self, prev: Option<String>);
+}
+
+impl Line for Record {
+    fn time(&self) -> &str {
+        &self.time
+    }
+    fn applied_commit(&self) -> Option<&str> {
+        self.commit.as_deref()
+    }
+    fn plan_hash(&self) -> &str {
+        &self.plan_hash
+    }
+    fn link(&mut self, prev: Option<String>) {
+        self.prev = prev;
+    }
+}
+
+impl Line for DriftRecord {
+    fn time(&self) -> &str {
+        &self.time
+    }
+    /// A check applies nothing: its `commit` is the one it compared against.
+    fn applied_commit(&self) -> Option<&str> {
+        None
+    }
+    fn plan_hash(&self) -> &str {
+        &self.plan_hash
+    }
+    fn link(&mut self, prev: Option<String>) {
+        self.prev = prev;
+    }
+}
+
 impl LedgerBranch {
     /// Appends `records` to the branch on the remote (lines already there are skipped),
     /// linking each into the chain, retrying on a non-fast-forward. `subject` heads the
     /// commit message; `pin` is the root dnc.yaml pins (see [`LedgerBranch::check_pin`]).
-    pub fn push(
+    pub fn push<L: Line>(
         &self,
-        records: &[Record],
+        records: &[L],
         subject: &str,
         pin: Option<&str>,
     ) -> Result<Pushed, LedgerGitError> {
@@ -151,10 +195,16 @@ impl LedgerBranch {
 
     /// The branch's records as its remote holds them now (none before the first push).
     pub fn fetch_records(&self) -> Result<Vec<Record>, LedgerGitError> {
+        Ok(self.fetch_all()?.map(|(r, _)| r).unwrap_or_default())
+    }
+
+    /// The branch's operations and drift checks as its remote holds them now; `None` when
+    /// the remote has no such branch yet.
+    pub fn fetch_all(&self) -> Result<Option<Lines>, LedgerGitError> {
         let tracking = format!("refs/dnc/{}", self.branch);
         match self.fetch(&tracking)? {
-            Some(_) => read(&self.repo, &tracking),
-            None => Ok(Vec::new()),
+            Some(_) => read_all(&self.repo, &tracking).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -232,11 +282,11 @@ impl LedgerBranch {
 
     /// The tree of `parent` with the new records appended to their month files, linked into
     /// the chain in their order; `None` when every line is already there.
-    fn tree_with(
+    fn tree_with<L: Line>(
         &self,
         parent: Option<&str>,
         tip: &Tip,
-        records: &[Record],
+        records: &[L],
     ) -> Result<Option<Built>, LedgerGitError> {
         let mut files: BTreeMap<String, (String, HashSet<String>)> = BTreeMap::new();
         let mut appended: BTreeMap<String, String> = BTreeMap::new();
@@ -247,7 +297,7 @@ impl LedgerBranch {
         let mut root = tip.root.clone();
         let mut added = 0;
         for record in records {
-            let file = month_file(&record.time);
+            let file = month_file(record.time());
             if !files.contains_key(&file) {
                 let old = match parent {
                     Some(p) => self.blob(&format!("{p}:{file}"))?,
@@ -259,12 +309,12 @@ impl LedgerBranch {
             }
             let (_, have) = files.get_mut(&file).expect("inserted above");
             let mut linked = record.clone();
-            linked.prev = None;
+            linked.link(None);
             let value = serde_json::to_value(&linked).expect("records always serialize");
             if !have.insert(value.to_string()) {
                 continue;
             }
-            linked.prev = Some(head);
+            linked.link(Some(head));
             let line = serde_json::to_string(&linked).expect("records always serialize");
             head = chain::hash(&line);
             root.get_or_insert_with(|| head.clone());
@@ -408,9 +458,9 @@ fn month_file(time: &str) -> String {
     }
 }
 
-fn commit_message(subject: &str, records: &[Record], built: &Built) -> String {
-    let commits: BTreeSet<&str> = records.iter().filter_map(|r| r.commit.as_deref()).collect();
-    let plans: BTreeSet<&str> = records.iter().map(|r| r.plan_hash.as_str()).collect();
+fn commit_message<L: Line>(subject: &str, records: &[L], built: &Built) -> String {
+    let commits: BTreeSet<&str> = records.iter().filter_map(Line::applied_commit).collect();
+    let plans: BTreeSet<&str> = records.iter().map(Line::plan_hash).collect();
     let mut msg = format!("{subject}\n\n");
     for c in commits {
         msg.push_str(&format!("Applied-commit: {c}\n"));
@@ -423,27 +473,43 @@ fn commit_message(subject: &str, records: &[Record], built: &Built) -> String {
     msg
 }
 
-/// Every record on `rev` (a branch, `origin/dnc-ledger`, a commit), month by month.
+/// The operations' lines and the drift checks of a ledger branch.
+pub type Lines = (Vec<Record>, Vec<DriftRecord>);
+
+/// Every operation's record on `rev` (a branch, `origin/dnc-ledger`, a commit), month by
+/// month.
 pub fn read(repo: &Path, rev: &str) -> Result<Vec<Record>, LedgerGitError> {
+    Ok(read_all(repo, rev)?.0)
+}
+
+/// Every line on `rev`, month by month: the operations' records and the drift checks.
+pub fn read_all(repo: &Path, rev: &str) -> Result<Lines, LedgerGitError> {
     let branch = LedgerBranch {
         repo: repo.to_path_buf(),
         remote: String::new(),
         branch: String::new(),
     };
     let files = branch.git(&["ls-tree", "--name-only", "--end-of-options", rev], None)?;
-    let mut records = Vec::new();
+    let (mut records, mut checks) = (Vec::new(), Vec::new());
     for path in files.lines().filter(|p| p.ends_with(".jsonl")) {
         let text = branch.blob(&format!("{rev}:{path}"))?.unwrap_or_default();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let record = serde_json::from_str(line).map_err(|e| LedgerGitError::Corrupt {
-                rev: rev.to_string(),
-                path: path.to_string(),
-                error: e.to_string(),
-            })?;
-            records.push(record);
+            match serde_json::from_str(line) {
+                Ok(record) => records.push(record),
+                Err(e) => match serde_json::from_str::<DriftRecord>(line) {
+                    Ok(check) => checks.push(check),
+                    Err(_) => {
+                        return Err(LedgerGitError::Corrupt {
+                            rev: rev.to_string(),
+                            path: path.to_string(),
+                            error: e.to_string(),
+                        });
+                    }
+                },
+            }
         }
     }
-    Ok(records)
+    Ok((records, checks))
 }
 
 const README: &str = "\
@@ -452,7 +518,8 @@ const README: &str = "\
 Written by `dnc apply`, never rewritten: one JSON Lines file per month (UTC), one line when an
 operation on the Convoso DNC lists starts and one when it finishes, one commit per apply
 naming the commits it applied (`Applied-commit:` trailers). A start line without a finish line
-is an operation whose outcome was never seen (the runner stopped).
+is an operation whose outcome was never seen (the runner stopped). A drift check
+(`dnc plan --record-drift`) adds one line whose `event` is `drift`: clean, or what differed.
 
 Each line's `prev` is the SHA-256 of the line appended before it (the first line's is 64
 zeros); each commit names the chain's first and last line (`Dnc-Ledger-Root:`,

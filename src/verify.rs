@@ -14,7 +14,8 @@
 //! - every create, update, reassert and remove line's reason (removal reason) and
 //!   requested_at are what the manifests said at its applied commit (`manifests`, see
 //!   `at_commit`);
-//! - every line is a ledger record (`line`); a torn last line (a write cut short) is the only
+//! - every line is a ledger record or a drift check (`line`; a check's commit names its plan
+//!   like an apply's); a torn last line (a write cut short) is the only
 //!   damage tolerated, and it is reported as a note.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "verified", "ledger": {"rev", "tip",
@@ -99,12 +100,46 @@ pub struct Options<'a> {
     pub manifests_rev: &'a str,
 }
 
-/// One line of the ledger as the tip holds it.
+/// One line of the ledger as the tip holds it: `record` for an operation's line (none for a
+/// drift check), `written` for either (none for a line that is neither).
 struct Line {
     file: String,
     number: usize,
     hash: String,
     record: Option<Record>,
+    written: Option<Written>,
+}
+
+/// What names a line's commit: its plan, and the commit it applied.
+struct Written {
+    plan_hash: String,
+    applied_commit: Option<String>,
+    prev: Option<String>,
+}
+
+/// An operation's line (its record), or a drift check's; an error when it is neither.
+fn parse_line(text: &str) -> Result<(Option<Record>, Written), serde_json::Error> {
+    match serde_json::from_str::<Record>(text) {
+        Ok(r) => {
+            let written = Written {
+                plan_hash: r.plan_hash.clone(),
+                applied_commit: r.commit.clone(),
+                prev: r.prev.clone(),
+            };
+            Ok((Some(r), written))
+        }
+        Err(e) => match serde_json::from_str::<crate::drift::DriftRecord>(text) {
+            Ok(d) => Ok((
+                None,
+                Written {
+                    plan_hash: d.plan_hash,
+                    applied_commit: None,
+                    prev: d.prev,
+                },
+            )),
+            Err(_) => Err(e),
+        },
+    }
 }
 
 /// A line a commit of the branch added.
@@ -207,8 +242,8 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
         let count = blob.lines().count();
         for (i, text) in blob.lines().enumerate() {
             let at = format!("{file}:{}", i + 1);
-            let record = match serde_json::from_str::<Record>(text) {
-                Ok(r) => Some(r),
+            let (record, written) = match parse_line(text) {
+                Ok((r, w)) => (r, Some(w)),
                 Err(_) if i + 1 == count && !blob.ends_with('\n') => {
                     v.notes.push(format!(
                         "{at}: a torn last line (a write cut short), not read"
@@ -221,7 +256,7 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
                         &at,
                         format!("not a ledger record ({e}): forged or corrupted"),
                     ));
-                    None
+                    (None, None)
                 }
             };
             lines.push(Line {
@@ -229,6 +264,7 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
                 number: i + 1,
                 hash: chain::hash(text),
                 record,
+                written,
             });
         }
     }
@@ -241,7 +277,7 @@ impl Line {
     }
 
     fn prev(&self) -> Option<&str> {
-        self.record.as_ref()?.prev.as_deref()
+        self.written.as_ref()?.prev.as_deref()
     }
 }
 
@@ -412,7 +448,7 @@ fn check_history(
             let (commit, _, message) = &messages[k];
             for line in order[range].iter().map(|&i| &lines[i]) {
                 let at = format!("{}, commit {}", line.at(), short(commit));
-                check_written_by_dnc(&at, line.record.as_ref(), message, v);
+                check_written_by_dnc(&at, line.written.as_ref(), message, v);
             }
         }
         return Ok(());
@@ -428,8 +464,8 @@ fn check_history(
             continue;
         };
         let at = format!("{}:{}, commit {}", a.file, a.number, short(&a.commit));
-        let record = serde_json::from_str::<Record>(&a.text).ok();
-        check_written_by_dnc(&at, record.as_ref(), message, v);
+        let written = parse_line(&a.text).ok().map(|(_, w)| w);
+        check_written_by_dnc(&at, written.as_ref(), message, v);
         let head = chain::trailer(message, chain::HEAD_TRAILER);
         *heads.entry(a.commit.as_str()).or_default() |= head == Some(&chain::hash(&a.text));
     }
@@ -474,7 +510,7 @@ fn segments(
 }
 
 /// A line dnc wrote names a plan and an applied commit that its commit's trailers name too.
-fn check_written_by_dnc(at: &str, record: Option<&Record>, message: &str, v: &mut Verification) {
+fn check_written_by_dnc(at: &str, record: Option<&Written>, message: &str, v: &mut Verification) {
     let Some(r) = record else {
         return;
     };
@@ -495,7 +531,7 @@ fn check_written_by_dnc(at: &str, record: Option<&Record>, message: &str, v: &mu
             ),
         ));
     }
-    if let Some(c) = &r.commit
+    if let Some(c) = &r.applied_commit
         && !trailers("Applied-commit").contains(c.as_str())
     {
         v.findings.push(finding(

@@ -39,7 +39,8 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let ledger_path = ledger.path().to_path_buf();
     let mut who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
-    let applied = applied_before(&args, &config.root, &ledger_path)?;
+    let before = applied_before(&args, &config.root, &ledger_path)?;
+    let applied = &before.applied;
     if let Some(saved) = &saved {
         saved::check_target(&args.path, saved, &target::identity(&args.target))?;
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
@@ -56,7 +57,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     one_thread()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description));
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, &applied)
+        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, applied)
             .await
             .map_err(|e| super::read_failed(e, &config_path))?;
         super::refuse_if_incomplete(&plan, "this plan", "nothing was applied")?;
@@ -80,6 +81,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             return Ok(Exit::Success);
         }
         who.reviewed = reviewed(&config, &plan, &args).await?;
+        who.restores = crate::drift::restores(&plan, &before.ops, &before.checks);
         let judged = approval::judge(&plan, config.approvals, who.reviewed.as_ref());
         check_approvals(&plan, &config, &args, who.reviewed.as_ref(), &judged)?;
         if let Some(r) = who.reviewed.as_ref().filter(|_| judged.all_removals) {
@@ -452,29 +454,40 @@ fn open_ledger(place: &ledger::Place) -> Result<Ledger> {
 
 /// What earlier applies recorded: the ledger file, and the ledger branch as its remote holds
 /// it now. A branch that cannot be fetched only means more re-asserts, so it is a warning.
-fn applied_before(
-    args: &ApplyArgs,
-    root: &Path,
-    ledger_path: &Path,
-) -> Result<crate::known::Applied> {
-    let records = match &args.ledger_branch {
+/// Also the branch's operations and drift checks, the record a restore's gap is found from.
+fn applied_before(args: &ApplyArgs, root: &Path, ledger_path: &Path) -> Result<Before> {
+    let (records, checks) = match &args.ledger_branch {
         Some(branch) => {
             let target = LedgerBranch {
                 repo: root.to_path_buf(),
                 remote: args.ledger_remote.clone(),
                 branch: branch.clone(),
             };
-            target.fetch_records().unwrap_or_else(|e| {
-                eprintln!(
-                    "warning: the ledger branch {branch} was not read ({e}); using {} only",
-                    ledger_path.display()
-                );
-                Vec::new()
-            })
+            target
+                .fetch_all()
+                .unwrap_or_else(|e| {
+                    eprintln!(
+                        "warning: the ledger branch {branch} was not read ({e}); using {} only",
+                        ledger_path.display()
+                    );
+                    None
+                })
+                .unwrap_or_default()
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
-    Ok(super::applied(root, Some(ledger_path), records)?)
+    Ok(Before {
+        ops: ledger::operations(records.clone()),
+        applied: super::applied(root, Some(ledger_path), records)?,
+        checks,
+    })
+}
+
+/// What the ledger holds before this apply.
+struct Before {
+    applied: crate::known::Applied,
+    ops: Vec<(Record, Option<Record>)>,
+    checks: Vec<crate::drift::DriftRecord>,
 }
 
 /// `--format json`: the outcome of every operation (this run's ledger finish lines, in plan
@@ -539,12 +552,13 @@ fn report(summary: &Summary, ledger: &Path) {
 }
 
 /// The actor and commit for the ledger: GitHub's variables first, then git.
-fn provenance(root: &Path) -> Provenance {
+pub(super) fn provenance(root: &Path) -> Provenance {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let repo = crate::git::Git::at(root);
     let git = |args: &[&str]| repo.value(args);
     Provenance {
         reviewed: None,
+        restores: Default::default(),
         commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"])),
         actor: env("GITHUB_ACTOR")
             .or_else(|| git(&["config", "user.email"]))

@@ -35,6 +35,12 @@ struct Row {
     id: Option<u64>,
     attempts: Option<u32>,
     error: String,
+    /// A restore's gap (the entry had vanished from the dialer); a repeated create of an
+    /// entry already in effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore: Option<crate::drift::Restore>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    repeat: bool,
 }
 
 const COLUMNS: [&str; 18] = [
@@ -78,12 +84,40 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
         .transpose()
         .map_err(super::CommandError::NumberFlag)?;
-    let rows: Vec<Row> = ledger::operations(records)
-        .into_iter()
-        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == start.key().phone))
-        .filter(|(start, _)| in_range(&start.time, &args))
-        .map(|(start, finish)| row(&start, finish.as_ref()))
-        .collect();
+    let checks = source.checks(&root)?;
+    let ops = ledger::operations(records);
+    let (_, classes) = crate::drift::classify(&ops, &checks);
+    let mut checks = checks
+        .iter()
+        .filter(|c| in_range(&c.time, &args))
+        .filter_map(|c| check_row(c, wanted.as_ref()))
+        .peekable();
+    let mut rows: Vec<Row> = Vec::new();
+    for ((start, finish), class) in ops.iter().zip(classes) {
+        if wanted.as_ref().is_some_and(|p| *p != start.key().phone) || !in_range(&start.time, &args)
+        {
+            continue;
+        }
+        // Each check between the operations of its time.
+        while let Some(c) = checks.next_if(|c| c.time <= start.time) {
+            rows.push(c);
+        }
+        let mut r = row(start, finish.as_ref());
+        match class {
+            Some(crate::drift::Class::Restore(gap)) => {
+                r.change = "restore".into();
+                r.restore = Some(gap);
+                r.late = None;
+            }
+            Some(crate::drift::Class::Repeat) => {
+                r.repeat = true;
+                r.late = None;
+            }
+            _ => {}
+        }
+        rows.push(r);
+    }
+    rows.extend(checks);
     // JSON and CSV are written to memory from our own rows: neither can fail.
     let text = match args.format {
         LedgerFormat::Json => serde_json::to_string_pretty(&rows).into_diagnostic()? + "\n",
@@ -208,7 +242,75 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
         id: last.id,
         attempts: last.attempts,
         error: opt(&last.error),
+        restore: None,
+        repeat: false,
     }
+}
+
+/// A drift check as a row: `clean` or `differs` with what differed; with --number, only the
+/// checks that found that number differing, saying how.
+fn check_row(c: &crate::drift::DriftRecord, wanted: Option<&phone::Phone>) -> Option<Row> {
+    let (scope, number, outcome, reason) = match wanted {
+        None => (
+            String::new(),
+            String::new(),
+            if c.clean { "clean" } else { "differs" },
+            super::drift::summary(c),
+        ),
+        Some(p) => {
+            let missing = c.missing.iter().find(|m| m.entry.key().phone == *p);
+            let other = |list: &[crate::drift::Entry]| {
+                list.iter().find(|e| e.key().phone == *p).map(|e| e.key())
+            };
+            match (missing, other(&c.changed), other(&c.not_removed)) {
+                (Some(m), _, _) => (
+                    m.entry.key().scope.to_string(),
+                    p.display(),
+                    "missing",
+                    match &m.last_present {
+                        Some(t) => {
+                            format!("missing since {}, last known present {t}", m.missing_since)
+                        }
+                        None => format!("missing since {}, never applied", m.missing_since),
+                    },
+                ),
+                (None, Some(k), _) => (k.scope.to_string(), p.display(), "changed", String::new()),
+                (None, None, Some(k)) => (
+                    k.scope.to_string(),
+                    p.display(),
+                    "not removed",
+                    String::new(),
+                ),
+                (None, None, None) => return None,
+            }
+        }
+    };
+    Some(Row {
+        time: c.time.clone(),
+        outcome: outcome.to_string(),
+        change: "drift".into(),
+        scope,
+        number,
+        reason,
+        requested_at: None,
+        due: None,
+        late: None,
+        ticket: None,
+        request_source: None,
+        source: String::new(),
+        actor: c.actor.clone().unwrap_or_default(),
+        commit: c
+            .commit
+            .as_deref()
+            .map(|h| ledger::short_hash(h).to_string())
+            .unwrap_or_default(),
+        plan: ledger::short_hash(&c.plan_hash).to_string(),
+        id: None,
+        attempts: None,
+        error: String::new(),
+        restore: None,
+        repeat: false,
+    })
 }
 
 fn fields(r: &Row) -> [String; 18] {
@@ -314,6 +416,8 @@ mod tests {
             id: Some(5),
             attempts: Some(1),
             error,
+            restore: None,
+            repeat: false,
         }
     }
 

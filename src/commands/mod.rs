@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod drift;
 mod error;
 mod fmt;
 mod history;

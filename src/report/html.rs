@@ -70,6 +70,7 @@ pub fn html(report: &Report) -> String {
     histogram(&mut out, report);
     late(&mut out, report);
     removals(&mut out, report);
+    super::drift::html(&mut out, &report.drift);
     operations(&mut out, report);
     if !report.notes.is_empty() {
         out.push_str("<h2>Notes</h2><ul>");
@@ -123,7 +124,7 @@ fn cards(out: &mut String, r: &Report) {
     out.push_str("<section class=\"cards\">");
     for (class, value, label) in [
         ("", r.totals.operations, "operations"),
-        ("", count("create"), "opt-outs entered"),
+        ("", r.totals.opt_outs, "opt-outs entered"),
         ("", r.time_to_honor.measured, "with a request date"),
         ("late", r.time_to_honor.late, "honored late"),
         ("", removals, "removals"),
@@ -419,7 +420,7 @@ fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
 }
 
 /// `2026-03-18 09:00:01` from the ledger's RFC 3339 UTC time.
-fn applied_time(time: &str) -> String {
+pub(super) fn applied_time(time: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(time).map_or_else(
         |_| time.to_string(),
         |t| {
