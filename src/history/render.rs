@@ -203,7 +203,7 @@ fn line(what: &What) -> String {
             format!(
                 "MISSING from the dialer (drift check): last known present {}; {back}; lasted at most {} ({checks} checks found it missing)",
                 time_or(last_present.as_deref(), "unknown"),
-                lasted.as_deref().unwrap_or("?"),
+                lasted.as_deref().map_or("?".to_string(), clean),
             )
         }
     }

@@ -66,7 +66,15 @@ fn apply(dir: &Path, sandbox: &Sandbox) -> Run {
     dnc_in(
         dir,
         Some(sandbox),
-        &["apply", "--yes", "--ledger-branch", "dnc-ledger"],
+        // One at a time: the ids the sandbox gives and the ledger's order are the same each run.
+        &[
+            "apply",
+            "--yes",
+            "--concurrency",
+            "1",
+            "--ledger-branch",
+            "dnc-ledger",
+        ],
     )
 }
 
@@ -237,6 +245,19 @@ fn a_deleted_entry_is_a_gap_on_the_record_and_its_restore_counts_once() {
     )
     .ok();
     insta::assert_snapshot!("drift_ledger_table", shown(&table.stdout));
+    let one = dnc_in(
+        &team,
+        None,
+        &[
+            "ledger",
+            "--ledger-branch",
+            "origin/dnc-ledger",
+            "--number",
+            "202-555-0143",
+        ],
+    )
+    .ok();
+    insta::assert_snapshot!("drift_ledger_one_number", shown(&one.stdout));
 
     let history = dnc_in(
         &team,
