@@ -71,11 +71,11 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let root = config_dir(&args)?;
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
-    let records = match source.records(&root)? {
-        Ok(records) => records,
+    let (records, checks) = match source.lines(&root)? {
+        Ok(lines) => lines,
         Err(note) => {
             eprintln!("{}", terminal(&note));
-            Vec::new()
+            Default::default()
         }
     };
     let wanted = args
@@ -84,7 +84,6 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
         .transpose()
         .map_err(super::CommandError::NumberFlag)?;
-    let checks = source.checks(&root)?;
     let ops = ledger::operations(records);
     let (_, classes) = crate::drift::classify(&ops, &checks);
     let mut checks = checks

@@ -209,9 +209,18 @@ impl<'a> LedgerSource<'a> {
         &self,
         root: &Path,
     ) -> Result<Result<Vec<ledger::Record>, String>, HistoryError> {
+        Ok(self.lines(root)?.map(|(records, _)| records))
+    }
+
+    /// The ledger's records and drift checks (a ledger file holds none), or a note saying why
+    /// there are none.
+    pub fn lines(
+        &self,
+        root: &Path,
+    ) -> Result<Result<crate::ledger_git::Lines, String>, HistoryError> {
         match self {
             LedgerSource::File(place) => match place.read() {
-                Ok(Some((records, _torn))) => Ok(Ok(records)),
+                Ok(Some((records, _torn))) => Ok(Ok((records, Vec::new()))),
                 Ok(None) => Ok(Err(format!(
                     "no ledger at {}: no applied operations",
                     place.path().display()
@@ -219,20 +228,8 @@ impl<'a> LedgerSource<'a> {
                 Err(e @ ledger::LedgerError::Read { .. }) => Err(HistoryError::Ledger(chain(&e))),
                 Err(e) => Err(HistoryError::Refused(e)),
             },
-            LedgerSource::Branch(rev) => crate::ledger_git::read(root, rev)
-                .map(Ok)
-                .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
-        }
-    }
-}
-
-impl LedgerSource<'_> {
-    /// The drift checks on the ledger branch (a ledger file holds none).
-    pub fn checks(&self, root: &Path) -> Result<Vec<crate::drift::DriftRecord>, HistoryError> {
-        match self {
-            LedgerSource::File(_) => Ok(Vec::new()),
             LedgerSource::Branch(rev) => crate::ledger_git::read_all(root, rev)
-                .map(|(_, checks)| checks)
+                .map(Ok)
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
         }
     }
@@ -276,11 +273,8 @@ pub fn timeline(
             Vec::new()
         }
     };
-    match ledger.records(&config.root)? {
-        Ok(records) => {
-            let checks = ledger.checks(&config.root)?;
-            events.extend(ledger_events(records, &checks, phone));
-        }
+    match ledger.lines(&config.root)? {
+        Ok((records, checks)) => events.extend(ledger_events(records, &checks, phone)),
         Err(note) => notes.push(note),
     }
     // Stable: commits keep their history order, operations follow the commits of their time.

@@ -157,14 +157,13 @@ pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> Period {
 
 pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::HistoryError> {
     let mut notes = Vec::new();
-    let records = match opts.ledger.records(&config.root)? {
-        Ok(r) => r,
+    let (records, checks) = match opts.ledger.lines(&config.root)? {
+        Ok(lines) => lines,
         Err(note) => {
             notes.push(note);
-            Vec::new()
+            Default::default()
         }
     };
-    let checks = opts.ledger.checks(&config.root)?;
     let all = ledger::operations(records);
     // Classified over the whole ledger: an entry created before the period and restored in
     // it is a restore.
