@@ -387,6 +387,94 @@ pub fn duration(from: &str, to: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A create or remove of `number` that finished (`done`) or not at `time`.
+    fn op(change: &str, number: &str, time: &str, done: bool) -> (Record, Option<Record>) {
+        let start: Record = serde_json::from_value(serde_json::json!({
+            "time": time, "event": "start", "plan_hash": time, "op": 0, "change": change,
+            "campaign_id": 0, "phone_code": 1, "phone_number": number,
+        }))
+        .unwrap();
+        let mut finish = start.clone();
+        finish.event = crate::ledger::Event::Finish;
+        finish.outcome = Some(Outcome::Done);
+        (start, done.then_some(finish))
+    }
+
+    fn checked(time: &str, missing: &[(&str, &str)]) -> DriftRecord {
+        let mut c: DriftRecord = serde_json::from_value(serde_json::json!({
+            "time": time, "event": "drift", "plan_hash": time, "clean": missing.is_empty(),
+        }))
+        .unwrap();
+        c.missing = missing
+            .iter()
+            .map(|(number, since)| Missing {
+                entry: Entry {
+                    campaign_id: 0,
+                    phone_code: 1,
+                    phone_number: number.to_string(),
+                },
+                applied_at: Some("2026-03-01T00:00:00Z".into()),
+                last_present: Some("2026-03-01T00:00:00Z".into()),
+                missing_since: since.to_string(),
+            })
+            .collect();
+        c
+    }
+
+    #[test]
+    fn restores_repeats_and_gaps() {
+        let ops = [
+            op("create", "2025550143", "2026-03-01T00:00:00Z", true),
+            op("create", "2025550178", "2026-03-01T00:00:00Z", false),
+            op("create", "2025550178", "2026-03-02T00:00:00Z", true),
+            op("create", "2025550143", "2026-03-06T00:00:00Z", true),
+            op("create", "2025550178", "2026-03-07T00:00:00Z", true),
+            op("remove", "2025550178", "2026-03-08T00:00:00Z", true),
+            op("create", "2025550178", "2026-03-09T00:00:00Z", true),
+        ];
+        let checks = [
+            checked(
+                "2026-03-03T00:00:00Z",
+                &[("2025550143", "2026-03-03T00:00:00Z")],
+            ),
+            checked(
+                "2026-03-04T00:00:00Z",
+                &[("2025550143", "2026-03-03T00:00:00Z")],
+            ),
+            checked("2026-03-10T00:00:00Z", &[]),
+        ];
+        let (gaps, classes) = classify(&ops, &checks);
+        let restored = Class::Restore(Restore {
+            last_present: Some("2026-03-01T00:00:00Z".into()),
+            missing_since: Some("2026-03-03T00:00:00Z".into()),
+        });
+        use Class::{Create, Repeat};
+        assert_eq!(
+            classes,
+            [
+                Some(Create),
+                Some(Create),
+                Some(Create),
+                Some(restored),
+                Some(Repeat),
+                None,
+                // Removed in between: entered again, a new opt-out.
+                Some(Create),
+            ]
+        );
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        let g = &gaps[0];
+        assert_eq!(g.restored_at.as_deref(), Some("2026-03-06T00:00:00Z"));
+        assert_eq!((g.restored_by, g.checks), (Some("apply"), 2));
+        // A gap the next check no longer finds was closed out of band.
+        let (found, _) = classify(&ops[..1], &checks);
+        assert_eq!(found[0].restored_by, Some("found"));
+        assert_eq!(
+            found[0].restored_at.as_deref(),
+            Some("2026-03-10T00:00:00Z")
+        );
+    }
+
     #[test]
     fn durations() {
         let d = |a, b| duration(a, b).unwrap();
