@@ -50,7 +50,7 @@ pub(super) fn check(
 ) -> Result<(), VerifyError> {
     let mut by_commit: HashMap<&str, Vec<&Line>> = HashMap::new();
     for line in lines {
-        if let Some(r) = &line.record
+        if let Some(r) = line.record()
             && r.change != ChangeKind::Prune
             && let Some(c) = r.commit.as_deref()
         {
@@ -63,7 +63,7 @@ pub(super) fn check(
     let numbers: HashSet<String> = by_commit
         .values()
         .flatten()
-        .filter_map(|l| Some(l.record.as_ref()?.phone_number.clone()))
+        .filter_map(|l| Some(l.record()?.phone_number.clone()))
         .collect();
     let mut reader = Reader {
         blobs: Blobs::start(&git.0)?,
@@ -204,7 +204,7 @@ impl Reader {
 
 /// One ledger line against what the manifests at `commit` ask for its key.
 fn compare(line: &Line, commit: &str, files: &[Arc<Parsed>], findings: &mut Vec<Finding>) {
-    let Some(r) = &line.record else {
+    let Some(r) = line.record() else {
         return;
     };
     let key = r.key();
