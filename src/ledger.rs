@@ -480,3 +480,32 @@ pub fn late(start: &Record, finish: Option<&Record>) -> Option<bool> {
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drift check is read as one (not an operation, not a run), chains like the others,
+    /// and names no applied commit (its `commit` is the one it compared against).
+    #[test]
+    fn a_drift_line_is_its_own_kind() {
+        let text = r#"{"time":"2026-03-10T06:00:00.000Z","event":"drift","plan_hash":"ab","clean":true,"commit":"c0ffee"}"#;
+        let mut line = Line::parse(text).unwrap();
+        assert!(matches!(&line, Line::Drift(d) if d.clean), "{line:?}");
+        assert_eq!(
+            (line.time(), line.plan_hash()),
+            ("2026-03-10T06:00:00.000Z", "ab")
+        );
+        assert_eq!(line.commit(), None);
+        line.set_prev(Some("p".into()));
+        assert_eq!(line.prev(), Some("p"));
+        let lines = split(vec![line]);
+        assert_eq!(
+            (lines.records.len(), lines.runs.len(), lines.checks.len()),
+            (0, 0, 1)
+        );
+        // A line of no kind fails with the operation's error.
+        let e = Line::parse(r#"{"time":"t","event":"drifted"}"#).unwrap_err();
+        assert!(e.to_string().contains("`start` or `finish`"), "{e}");
+    }
+}
