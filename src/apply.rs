@@ -21,6 +21,8 @@ pub struct Provenance {
     pub actor: Option<String>,
     /// The pull request whose reviews confirmed the removals' approvals.
     pub reviewed: Option<crate::github::Reviewed>,
+    /// The creates that put back an entry which vanished from the dialer, with their gap.
+    pub restores: std::collections::HashMap<Key, crate::drift::Restore>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -440,6 +442,10 @@ fn record_for(
         ticket: request.and_then(|r| r.ticket.clone()),
         request_source: request.and_then(|r| r.request_source.clone()),
         approval,
+        restore: match change {
+            Change::Create { .. } => who.restores.get(key).cloned(),
+            _ => None,
+        },
         prev: None,
     }
 }

@@ -410,6 +410,13 @@ pub struct PlanArgs {
     /// (e.g. origin/dnc-ledger).
     #[arg(long, value_name = "REV")]
     pub ledger_branch: Option<String>,
+    /// Record this check on the ledger branch: append a `drift` line (clean, or what differed
+    /// and since when) to BRANCH and push it, as apply records its lines (e.g. dnc-ledger).
+    #[arg(long, value_name = "BRANCH")]
+    pub record_drift: Option<String>,
+    /// The remote --record-drift pushes to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub ledger_remote: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

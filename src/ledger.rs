@@ -2,6 +2,7 @@
 //! most the outcome of requests in flight (their start is already on disk). Where the file
 //! lives and how it is opened (confined, regular, locked) is `ledger_file`'s job.
 
+use crate::drift::DriftRecord;
 use crate::entry::{CampaignId, Key};
 pub use crate::ledger_file::{Place, default_path};
 use crate::phone::Phone;
@@ -151,27 +152,34 @@ pub struct Record {
     /// A removal's approval as its tombstone wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<RecordedApproval>,
+    /// A create that put back an entry which had taken effect and vanished from the dialer:
+    /// its gap (see `drift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<crate::drift::Restore>,
     /// On the ledger branch, the hash of the line before this one (see `chain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
 }
 
-/// A ledger line: an operation's start or finish, or a run's own record (`trail`).
+/// A ledger line: an operation's start or finish, a run's own record (`trail`), or a drift
+/// check (`drift`, only on the ledger branch).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Line {
     Operation(Record),
     Run(RunRecord),
+    Drift(DriftRecord),
 }
 
 impl Line {
-    /// Reads one line; a line that is neither kind fails with the operation's error (what
-    /// most lines are, so the message fits a torn or edited one).
+    /// Reads one line; a line that is no kind fails with the operation's error (what most
+    /// lines are, so the message fits a torn or edited one).
     pub fn parse(text: &str) -> serde_json::Result<Line> {
         match serde_json::from_str::<Record>(text) {
             Ok(r) => Ok(Line::Operation(r)),
             Err(e) => serde_json::from_str::<RunRecord>(text)
                 .map(Line::Run)
+                .or_else(|_| serde_json::from_str::<DriftRecord>(text).map(Line::Drift))
                 .map_err(|_| e),
         }
     }
@@ -180,6 +188,7 @@ impl Line {
         match self {
             Line::Operation(r) => &r.time,
             Line::Run(r) => &r.time,
+            Line::Drift(r) => &r.time,
         }
     }
 
@@ -187,13 +196,17 @@ impl Line {
         match self {
             Line::Operation(r) => &r.plan_hash,
             Line::Run(r) => &r.plan_hash,
+            Line::Drift(r) => &r.plan_hash,
         }
     }
 
+    /// The manifests' commit the line applied; a drift check applies none (its `commit` is
+    /// the one it compared against).
     pub fn commit(&self) -> Option<&str> {
         match self {
             Line::Operation(r) => r.commit.as_deref(),
             Line::Run(r) => r.commit.as_deref(),
+            Line::Drift(_) => None,
         }
     }
 
@@ -201,6 +214,7 @@ impl Line {
         match self {
             Line::Operation(r) => r.prev.as_deref(),
             Line::Run(r) => r.prev.as_deref(),
+            Line::Drift(r) => r.prev.as_deref(),
         }
     }
 
@@ -208,21 +222,33 @@ impl Line {
         match self {
             Line::Operation(r) => r.prev = prev,
             Line::Run(r) => r.prev = prev,
+            Line::Drift(r) => r.prev = prev,
         }
     }
 }
 
-/// The operation lines and the run lines of a ledger, each in ledger order.
-pub fn split(lines: Vec<Line>) -> (Vec<Record>, Vec<RunRecord>) {
-    let mut records = Vec::with_capacity(lines.len());
-    let mut runs = Vec::new();
+/// A ledger's lines by kind, each in ledger order.
+#[derive(Debug, Default)]
+pub struct Split {
+    pub records: Vec<Record>,
+    pub runs: Vec<RunRecord>,
+    pub checks: Vec<DriftRecord>,
+}
+
+/// The operation lines, the run lines and the drift checks of a ledger.
+pub fn split(lines: Vec<Line>) -> Split {
+    let mut out = Split {
+        records: Vec::with_capacity(lines.len()),
+        ..Split::default()
+    };
     for line in lines {
         match line {
-            Line::Operation(r) => records.push(r),
-            Line::Run(r) => runs.push(r),
+            Line::Operation(r) => out.records.push(r),
+            Line::Run(r) => out.runs.push(r),
+            Line::Drift(r) => out.checks.push(r),
         }
     }
-    (records, runs)
+    out
 }
 
 /// Who approved a removal and the ticket; `pull_request` when that pull request's reviews
@@ -341,7 +367,7 @@ impl Drop for Ledger {
 impl Ledger {
     /// The operation lines this run appended, read back from the file.
     pub fn this_run(&self) -> Result<Vec<Record>> {
-        Ok(split(self.this_run_lines()?).0)
+        Ok(split(self.this_run_lines()?).records)
     }
 
     /// Every line this run appended, read back from the file.
@@ -357,6 +383,7 @@ impl Ledger {
             let run = match l {
                 Line::Operation(r) => &r.run,
                 Line::Run(r) => &r.run,
+                Line::Drift(r) => &r.run,
             };
             run.as_deref() == Some(&self.run)
         });
@@ -367,7 +394,7 @@ impl Ledger {
 /// Reads a ledger file (a regular file, never a symlink or FIFO); a torn line (a crash
 /// mid-write) is skipped and counted.
 pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
-    read_lines(path).map(|(lines, torn)| (split(lines).0, torn))
+    read_lines(path).map(|(lines, torn)| (split(lines).records, torn))
 }
 
 /// Like [`read`], keeping the run lines.
@@ -452,4 +479,33 @@ pub fn late(start: &Record, finish: Option<&Record>) -> Option<bool> {
 /// Now, as the ledger writes times: RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drift check is read as one (not an operation, not a run), chains like the others,
+    /// and names no applied commit (its `commit` is the one it compared against).
+    #[test]
+    fn a_drift_line_is_its_own_kind() {
+        let text = r#"{"time":"2026-03-10T06:00:00.000Z","event":"drift","plan_hash":"ab","clean":true,"commit":"c0ffee"}"#;
+        let mut line = Line::parse(text).unwrap();
+        assert!(matches!(&line, Line::Drift(d) if d.clean), "{line:?}");
+        assert_eq!(
+            (line.time(), line.plan_hash()),
+            ("2026-03-10T06:00:00.000Z", "ab")
+        );
+        assert_eq!(line.commit(), None);
+        line.set_prev(Some("p".into()));
+        assert_eq!(line.prev(), Some("p"));
+        let lines = split(vec![line]);
+        assert_eq!(
+            (lines.records.len(), lines.runs.len(), lines.checks.len()),
+            (0, 0, 1)
+        );
+        // A line of no kind fails with the operation's error.
+        let e = Line::parse(r#"{"time":"t","event":"drifted"}"#).unwrap_err();
+        assert!(e.to_string().contains("`start` or `finish`"), "{e}");
+    }
 }

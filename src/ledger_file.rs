@@ -49,7 +49,7 @@ impl Place {
     pub fn read(&self) -> Result<Option<(Vec<Record>, usize)>, LedgerError> {
         Ok(self
             .read_lines()?
-            .map(|(lines, torn)| (ledger::split(lines).0, torn)))
+            .map(|(lines, torn)| (ledger::split(lines).records, torn)))
     }
 
     /// Like [`Place::read`], keeping the run lines.

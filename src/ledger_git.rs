@@ -151,10 +151,16 @@ impl LedgerBranch {
 
     /// The branch's records as its remote holds them now (none before the first push).
     pub fn fetch_records(&self) -> Result<Vec<Record>, LedgerGitError> {
+        Ok(self.fetch_all()?.map(|s| s.records).unwrap_or_default())
+    }
+
+    /// The branch's lines by kind as its remote holds them now; `None` when the remote has
+    /// no such branch yet.
+    pub fn fetch_all(&self) -> Result<Option<ledger::Split>, LedgerGitError> {
         let tracking = format!("refs/dnc/{}", self.branch);
         match self.fetch(&tracking)? {
-            Some(_) => read(&self.repo, &tracking),
-            None => Ok(Vec::new()),
+            Some(_) => Ok(Some(ledger::split(read_lines(&self.repo, &tracking)?))),
+            None => Ok(None),
         }
     }
 
@@ -426,10 +432,10 @@ fn commit_message(subject: &str, records: &[Line], built: &Built) -> String {
 /// Every operation record on `rev` (a branch, `origin/dnc-ledger`, a commit), month by
 /// month.
 pub fn read(repo: &Path, rev: &str) -> Result<Vec<Record>, LedgerGitError> {
-    Ok(ledger::split(read_lines(repo, rev)?).0)
+    Ok(ledger::split(read_lines(repo, rev)?).records)
 }
 
-/// Like [`read`], keeping the run lines.
+/// Like [`read`], keeping the run lines and the drift checks.
 pub fn read_lines(repo: &Path, rev: &str) -> Result<Vec<Line>, LedgerGitError> {
     let branch = LedgerBranch {
         repo: repo.to_path_buf(),
@@ -460,7 +466,8 @@ operation on the Convoso DNC lists starts and one when it finishes, one commit p
 naming the commits it applied (`Applied-commit:` trailers). A start line without a finish line
 is an operation whose outcome was never seen (the runner stopped). A line with `kind: run`
 says who decided an apply (the pull request, its approvers and merger, the overrides given);
-`kind: refused` records an apply a safety gate refused.
+`kind: refused` records an apply a safety gate refused. A drift check
+(`dnc plan --record-drift`) adds one line whose `event` is `drift`: clean, or what differed.
 
 Each line's `prev` is the SHA-256 of the line appended before it (the first line's is 64
 zeros); each commit names the chain's first and last line (`Dnc-Ledger-Root:`,

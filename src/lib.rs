@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod chain;
 pub mod cli;
 pub mod commands;
+pub mod drift;
 pub mod edit;
 pub mod entry;
 pub mod escape;

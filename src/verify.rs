@@ -14,9 +14,9 @@
 //! - every create, update, reassert and remove line's reason (removal reason) and
 //!   requested_at are what the manifests said at its applied commit (`manifests`, see
 //!   `at_commit`);
-//! - every line is a ledger record, an operation's or a run's (`run`, `refused`: see
-//!   `trail`), the run lines chained and checked against their commits like the others
-//!   (`line`); a torn last line (a write cut short) is the only
+//! - every line is a ledger record, an operation's, a run's (`run`, `refused`: see `trail`)
+//!   or a drift check's (`drift`), each chained and checked against its commit like the
+//!   others (`line`; a check names its plan like an apply, and applies no commit); a torn last line (a write cut short) is the only
 //!   damage tolerated, and it is reported as a note.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "verified", "ledger": {"rev", "tip",
@@ -31,7 +31,6 @@ use crate::ledger::{self, Record};
 use crate::manifest::{Config, Desired};
 use crate::phone;
 use crate::plan::ChangeKind;
-use crate::trail::RunRecord;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -102,13 +101,12 @@ pub struct Options<'a> {
     pub manifests_rev: &'a str,
 }
 
-/// One line of the ledger as the tip holds it: an operation, a run's own line, or neither.
+/// One line of the ledger as the tip holds it: what it parsed as, if anything.
 struct Line {
     file: String,
     number: usize,
     hash: String,
-    record: Option<Record>,
-    run: Option<RunRecord>,
+    line: Option<ledger::Line>,
 }
 
 /// A line a commit of the branch added.
@@ -211,9 +209,8 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
         let count = blob.lines().count();
         for (i, text) in blob.lines().enumerate() {
             let at = format!("{file}:{}", i + 1);
-            let (record, run) = match ledger::Line::parse(text) {
-                Ok(ledger::Line::Operation(r)) => (Some(r), None),
-                Ok(ledger::Line::Run(r)) => (None, Some(r)),
+            let line = match ledger::Line::parse(text) {
+                Ok(line) => Some(line),
                 Err(_) if i + 1 == count && !blob.ends_with('\n') => {
                     v.notes.push(format!(
                         "{at}: a torn last line (a write cut short), not read"
@@ -226,15 +223,14 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
                         &at,
                         format!("not a ledger record ({e}): forged or corrupted"),
                     ));
-                    (None, None)
+                    None
                 }
             };
             lines.push(Line {
                 file: file.to_string(),
                 number: i + 1,
                 hash: chain::hash(text),
-                record,
-                run,
+                line,
             });
         }
     }
@@ -247,24 +243,25 @@ impl Line {
     }
 
     fn prev(&self) -> Option<&str> {
-        match (&self.record, &self.run) {
-            (Some(r), _) => r.prev.as_deref(),
-            (None, Some(r)) => r.prev.as_deref(),
-            (None, None) => None,
-        }
+        self.line.as_ref()?.prev()
     }
 
     fn parsed(&self) -> bool {
-        self.record.is_some() || self.run.is_some()
+        self.line.is_some()
+    }
+
+    /// An operation's line.
+    fn record(&self) -> Option<&Record> {
+        match &self.line {
+            Some(ledger::Line::Operation(r)) => Some(r),
+            _ => None,
+        }
     }
 
     /// The plan and applied commit the line names, as its commit's trailers must.
     fn written(&self) -> Option<(&str, Option<&str>)> {
-        match (&self.record, &self.run) {
-            (Some(r), _) => Some((&r.plan_hash, r.commit.as_deref())),
-            (None, Some(r)) => Some((&r.plan_hash, r.commit.as_deref())),
-            (None, None) => None,
-        }
+        let line = self.line.as_ref()?;
+        Some((line.plan_hash(), line.commit()))
     }
 }
 
@@ -584,7 +581,7 @@ fn check_never_applied(
 ) -> Result<(), VerifyError> {
     let applied: HashSet<&str> = lines
         .iter()
-        .filter_map(|l| l.record.as_ref()?.commit.as_deref())
+        .filter_map(|l| l.record()?.commit.as_deref())
         .collect();
     // Newest first (topological order): the first applied commit met is the newest.
     let order: Vec<&str> = reachable
@@ -601,7 +598,7 @@ fn check_never_applied(
     };
     let in_ledger: HashSet<String> = lines
         .iter()
-        .filter_map(|l| l.record.as_ref())
+        .filter_map(|l| l.record())
         .map(|r| r.phone_number.clone())
         .collect();
     let prefix = git.0.prefix.clone();
@@ -644,7 +641,7 @@ fn check_never_applied(
 /// Every tombstone whose entry the ledger created has a removal after that creation.
 fn check_tombstones(desired: &Desired, lines: &[Line], v: &mut Verification) {
     let mut last: HashMap<crate::entry::Key, ChangeKind> = HashMap::new();
-    for r in lines.iter().filter_map(|l| l.record.as_ref()) {
+    for r in lines.iter().filter_map(|l| l.record()) {
         last.insert(r.key(), r.change);
     }
     for t in &desired.tombstones {

@@ -40,7 +40,8 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let ledger_path = ledger.path().to_path_buf();
     let mut who = provenance(&config.root);
     let opts = super::read_options(&args.target, &desired);
-    let applied = applied_before(&args, &config.root, &ledger_path)?;
+    let before = applied_before(&args, &config.root, &ledger_path)?;
+    let applied = &before.applied;
     if let Some(saved) = &saved {
         saved::check_target(&args.path, saved, &target::identity(&args.target))?;
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
@@ -57,7 +58,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     one_thread()?.block_on(async {
         let connected = target::connect(&args.target, &config).await?;
         say(&format!("Target: {}\n", connected.description))?;
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, &applied)
+        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, applied)
             .await
             .map_err(|e| super::read_failed(e, &config_path))?;
         super::refuse_if_incomplete(&plan, "this plan", "nothing was applied")?;
@@ -88,6 +89,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             ))?;
         }
         who.reviewed = reviewed(&config, &plan, &args).await?;
+        who.restores = crate::drift::restores(&plan, &before.ops, &before.checks);
         let judged = approval::judge(&plan, config.approvals, who.reviewed.as_ref());
         if let Err((gate, refusal)) = gates(&plan, &config, &args, who.reviewed.as_ref(), &judged) {
             let refused = super::trail::Refused {
@@ -486,32 +488,42 @@ fn open_ledger(place: &ledger::Place) -> Result<Ledger> {
 
 /// What earlier applies recorded: the ledger file, and the ledger branch as its remote holds
 /// it now. A branch that cannot be fetched only means more re-asserts, so it is a warning.
-fn applied_before(
-    args: &ApplyArgs,
-    root: &Path,
-    ledger_path: &Path,
-) -> Result<crate::known::Applied> {
-    let records = match &args.ledger_branch {
+/// Also the branch's operations and drift checks, the record a restore's gap is found from.
+fn applied_before(args: &ApplyArgs, root: &Path, ledger_path: &Path) -> Result<Before> {
+    let ledger::Split {
+        records, checks, ..
+    } = match &args.ledger_branch {
         Some(branch) => {
             let target = LedgerBranch {
                 repo: root.to_path_buf(),
                 remote: args.ledger_remote.clone(),
                 branch: branch.clone(),
             };
-            match target.fetch_records() {
-                Ok(records) => records,
+            match target.fetch_all() {
+                Ok(lines) => lines.unwrap_or_default(),
                 Err(e) => {
                     stderrln!(
                         "warning: the ledger branch {branch} was not read ({e}); using {} only",
                         ledger_path.display()
                     )?;
-                    Vec::new()
+                    ledger::Split::default()
                 }
             }
         }
-        None => Vec::new(),
+        None => ledger::Split::default(),
     };
-    Ok(super::applied(root, Some(ledger_path), records)?)
+    Ok(Before {
+        ops: ledger::operations(records.clone()),
+        applied: super::applied(root, Some(ledger_path), records)?,
+        checks,
+    })
+}
+
+/// What the ledger holds before this apply.
+struct Before {
+    applied: crate::known::Applied,
+    ops: Vec<(Record, Option<Record>)>,
+    checks: Vec<crate::drift::DriftRecord>,
 }
 
 /// `--format json`: the outcome of every operation (this run's ledger finish lines, in plan
@@ -577,12 +589,13 @@ fn report(summary: &Summary, ledger: &Path) -> Result<()> {
 }
 
 /// The actor and commit for the ledger: GitHub's variables first, then git.
-fn provenance(root: &Path) -> Provenance {
+pub(super) fn provenance(root: &Path) -> Provenance {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let repo = crate::git::Git::at(root);
     let git = |args: &[&str]| repo.value(args);
     Provenance {
         reviewed: None,
+        restores: Default::default(),
         commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"])),
         actor: env("GITHUB_ACTOR")
             .or_else(|| git(&["config", "user.email"]))

@@ -1,6 +1,7 @@
 //! `dnc ledger`: the audit ledger as an auditor reads it: one row per operation.
 
 use crate::cli::{LedgerArgs, LedgerFormat};
+use crate::drift::DriftRecord;
 use crate::escape::terminal;
 use crate::exit::Exit;
 use crate::history::LedgerSource;
@@ -20,6 +21,9 @@ struct JsonLedger<'a> {
     operations: &'a [Row],
     /// Apply runs (approval trail, overrides, refusals); none with `--number`.
     runs: &'a [RunRecord],
+    /// The drift checks listed among the operations (rows with `change: drift`), in full:
+    /// each missing entry with since when, what changed, the unmanaged counts.
+    drift_checks: &'a [&'a DriftRecord],
 }
 
 /// One operation: its start line joined with its finish line, if it has one. JSON keeps the
@@ -46,6 +50,12 @@ struct Row {
     id: Option<u64>,
     attempts: Option<u32>,
     error: Option<String>,
+    /// A restore's gap (the entry had vanished from the dialer); a repeated create of an
+    /// entry already in effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore: Option<crate::drift::Restore>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    repeat: bool,
 }
 
 const COLUMNS: [&str; 18] = [
@@ -76,7 +86,11 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let root = config_dir(&args)?;
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
-    let (records, mut runs) = match source.lines(&root)? {
+    let ledger::Split {
+        records,
+        mut runs,
+        checks,
+    } = match source.lines(&root)? {
         Ok(lines) => ledger::split(lines),
         Err(note) => {
             stderrln!("{}", terminal(&note))?;
@@ -89,12 +103,41 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .map(|n| phone::normalize(Some(args.phone_code), n).map(|(p, _)| p))
         .transpose()
         .map_err(super::CommandError::NumberFlag)?;
-    let rows: Vec<Row> = ledger::operations(records)
-        .into_iter()
-        .filter(|(start, _)| wanted.as_ref().is_none_or(|p| *p == start.key().phone))
-        .filter(|(start, _)| in_range(&start.time, &args))
-        .map(|(start, finish)| row(&start, finish.as_ref()))
+    let ops = ledger::operations(records);
+    let (_, classes) = crate::drift::classify(&ops, &checks);
+    let listed: Vec<(&DriftRecord, Row)> = checks
+        .iter()
+        .filter(|c| in_range(&c.time, &args))
+        .filter_map(|c| Some((c, check_row(c, wanted.as_ref())?)))
         .collect();
+    let drift_checks: Vec<&DriftRecord> = listed.iter().map(|(c, _)| *c).collect();
+    let mut checks = listed.into_iter().map(|(_, row)| row).peekable();
+    let mut rows: Vec<Row> = Vec::new();
+    for ((start, finish), class) in ops.iter().zip(classes) {
+        if wanted.as_ref().is_some_and(|p| *p != start.key().phone) || !in_range(&start.time, &args)
+        {
+            continue;
+        }
+        // Each check between the operations of its time.
+        while let Some(c) = checks.next_if(|c| c.time <= start.time) {
+            rows.push(c);
+        }
+        let mut r = row(start, finish.as_ref());
+        match class {
+            Some(crate::drift::Class::Restore(gap)) => {
+                r.change = "restore".into();
+                r.restore = Some(gap);
+                r.late = None;
+            }
+            Some(crate::drift::Class::Repeat) => {
+                r.repeat = true;
+                r.late = None;
+            }
+            _ => {}
+        }
+        rows.push(r);
+    }
+    rows.extend(checks);
     // JSON and CSV are written to memory from our own rows: neither can fail.
     // Runs are not about one number: shown with every operation, not with --number.
     runs.retain(|r| args.number.is_none() && in_range(&r.time, &args));
@@ -104,6 +147,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
                 format_version: 1,
                 operations: &rows,
                 runs: &runs,
+                drift_checks: &drift_checks,
             };
             serde_json::to_string_pretty(&ledger).into_diagnostic()? + "\n"
         }
@@ -235,7 +279,74 @@ fn row(start: &Record, finish: Option<&Record>) -> Row {
         id: last.id,
         attempts: last.attempts,
         error: last.error.clone(),
+        restore: None,
+        repeat: false,
     }
+}
+
+/// A drift check as a row: `clean` or `differs` with what differed; with --number, only the
+/// checks that found that number differing, saying how.
+fn check_row(c: &DriftRecord, wanted: Option<&phone::Phone>) -> Option<Row> {
+    let (scope, number, outcome, reason) = match wanted {
+        None => (
+            String::new(),
+            String::new(),
+            if c.clean { "clean" } else { "differs" },
+            super::drift::summary(c),
+        ),
+        Some(p) => {
+            let missing = c.missing.iter().find(|m| m.entry.key().phone == *p);
+            let other = |list: &[crate::drift::Entry]| {
+                list.iter().find(|e| e.key().phone == *p).map(|e| e.key())
+            };
+            match (missing, other(&c.changed), other(&c.not_removed)) {
+                (Some(m), _, _) => (
+                    m.entry.key().scope.to_string(),
+                    p.display(),
+                    "missing",
+                    match &m.last_present {
+                        Some(t) => {
+                            format!("missing since {}, last known present {t}", m.missing_since)
+                        }
+                        None => format!("missing since {}, never applied", m.missing_since),
+                    },
+                ),
+                (None, Some(k), _) => (k.scope.to_string(), p.display(), "changed", String::new()),
+                (None, None, Some(k)) => (
+                    k.scope.to_string(),
+                    p.display(),
+                    "not removed",
+                    String::new(),
+                ),
+                (None, None, None) => return None,
+            }
+        }
+    };
+    Some(Row {
+        time: c.time.clone(),
+        outcome: outcome.to_string(),
+        change: "drift".into(),
+        scope,
+        number,
+        reason: Some(reason).filter(|r| !r.is_empty()),
+        requested_at: None,
+        due: None,
+        late: None,
+        ticket: None,
+        request_source: None,
+        source: None,
+        actor: c.actor.clone(),
+        commit: c
+            .commit
+            .as_deref()
+            .map(|h| ledger::short_hash(h).to_string()),
+        plan: ledger::short_hash(&c.plan_hash).to_string(),
+        id: None,
+        attempts: None,
+        error: None,
+        restore: None,
+        repeat: false,
+    })
 }
 
 fn fields(r: &Row) -> [String; 18] {
@@ -347,6 +458,8 @@ mod tests {
             id: Some(5),
             attempts: Some(1),
             error: Some(error),
+            restore: None,
+            repeat: false,
         }
     }
 

@@ -19,6 +19,7 @@ macro_rules! stderrln {
 
 mod apply;
 mod completions;
+mod drift;
 mod error;
 mod fmt;
 mod history;

@@ -18,6 +18,8 @@ use std::time::Instant;
 
 pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
     let laps = Laps::new(args.timings);
+    let root = manifest::config_root(&args.path);
+    super::drift::check_target(&args, &root)?;
     let plan = match early_config(&args) {
         Some(config) => plan_while_loading(&args, out, &laps, &config)?,
         None => plan_after_loading(&args, out, &laps)?,
@@ -43,6 +45,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         "the plan above",
         "it is partial and must not be applied",
     )?;
+    super::drift::record(&args, &root, &plan)?;
     // A drift check is the proof the live lists match the records: an opt-out still missing
     // past its deadline is a compliance failure, not mere drift.
     if let Some(overdue) = args

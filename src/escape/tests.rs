@@ -579,6 +579,18 @@ mod renderers {
             source: Some(t[3].clone()),
             ticket: Some(t[1].clone()),
             approver: Some(t[2].clone()),
+            restore: None,
+            repeat: false,
+        };
+        let gap = crate::report::drift::GapRow {
+            scope: t[1].clone(),
+            number: t[2].clone(),
+            last_present: Some(t[3].clone()),
+            missing_since: t[4].clone(),
+            restored_at: Some(t[5].clone()),
+            restored_by: Some("apply"),
+            lasted: Some(t[6].clone()),
+            checks: 2,
         };
         Report {
             format_version: crate::report::FORMAT_VERSION,
@@ -591,6 +603,13 @@ mod renderers {
             notes: vec![t[0].clone()],
             totals: Default::default(),
             time_to_honor: Default::default(),
+            drift: crate::report::drift::Drift {
+                checks: 2,
+                first: Some(t[0].clone()),
+                last: Some(t[1].clone()),
+                gaps: vec![gap],
+                ..Default::default()
+            },
             rows: vec![row.clone(), row],
             approval_trail: vec![crate::report::approvals::ApprovedRun {
                 time: t[0].clone(),
@@ -739,6 +758,21 @@ mod renderers {
                             }),
                             overrides: Some(t[4].clone()),
                         }),
+                        restore: Some(Box::new(crate::drift::Restore {
+                            last_present: Some(t[2].clone()),
+                            missing_since: Some(t[3].clone()),
+                        })),
+                        repeat: false,
+                    },
+                    None,
+                ),
+                event(
+                    What::Missing {
+                        last_present: Some(t[4].clone()),
+                        restored_at: Some(t[5].clone()),
+                        restored_by: Some("found"),
+                        lasted: Some(t[6].clone()),
+                        checks: 1,
                     },
                     None,
                 ),

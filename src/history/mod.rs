@@ -29,14 +29,18 @@
 //!     "purpose": null, "removal_reason": null, "source": "...", "error": null,
 //!     "requested_at": "2026-03-01", "due": "2026-03-13", "late": false,
 //!     "ticket": "COMP-1234", "request_source": "inbound call",
-//!     "commit": null, ...}
+//!     "commit": null, ...},
+//!    {"event": "missing", "last_present": "...", "restored_at": "...", "restored_by": "apply",
+//!     "lasted": "4d 3h", "checks": 2, ...}
 //!  ]}
 //! ```
 //! `unlisted` means the number left the manifests without a tombstone: dnc stopped managing
 //! it, and the remote entry stays. A `changed` event shows both attributes; equal `old` and
 //! `new` mean that one did not change. A tombstone whose removal reason changes is
 //! `tombstoned` again with the new reason. `outcome` is `done`, `converged`, `failed` or
-//! `interrupted` (a start line with no finish line).
+//! `interrupted` (a start line with no finish line). An `applied` create that put back an entry
+//! which had vanished from the dialer carries `restore` (its gap), one repeating a create
+//! already in effect `repeat: true`; `missing` is a gap the drift checks found.
 
 pub(crate) mod git;
 pub mod render;
@@ -145,6 +149,24 @@ pub enum What {
         request_source: Option<String>,
         #[serde(flatten)]
         run: Box<RunShown>,
+        /// A create that put back an entry which had vanished from the dialer: its gap.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        restore: Option<Box<crate::drift::Restore>>,
+        /// A create of an entry already in effect (a retry): not a new opt-out.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        repeat: bool,
+    },
+    /// A drift check found the applied entry missing from the dialer (the first check of a
+    /// gap; `time` is that check's).
+    Missing {
+        last_present: Option<String>,
+        /// When it was back (`restored_by`: `apply` or `found`), none while still missing.
+        restored_at: Option<String>,
+        restored_by: Option<&'static str>,
+        /// From the last time it was known present to its return (or the last check).
+        lasted: Option<String>,
+        /// The drift checks that found it missing.
+        checks: usize,
     },
 }
 
@@ -199,10 +221,11 @@ impl<'a> LedgerSource<'a> {
         &self,
         root: &Path,
     ) -> Result<Result<Vec<ledger::Record>, String>, HistoryError> {
-        Ok(self.lines(root)?.map(|lines| ledger::split(lines).0))
+        Ok(self.lines(root)?.map(|lines| ledger::split(lines).records))
     }
 
-    /// The ledger's lines (operations and runs), or a note saying why there are none.
+    /// The ledger's lines (operations, runs and, on the branch, drift checks), or a note
+    /// saying why there are none.
     pub fn lines(&self, root: &Path) -> Result<Result<Vec<ledger::Line>, String>, HistoryError> {
         match self {
             LedgerSource::File(place) => match place.read_lines() {
@@ -260,10 +283,7 @@ pub fn timeline(
         }
     };
     match ledger.lines(&config.root)? {
-        Ok(lines) => {
-            let (records, runs) = ledger::split(lines);
-            events.extend(ledger_events(records, &runs, phone));
-        }
+        Ok(lines) => events.extend(ledger_events(ledger::split(lines), phone)),
         Err(note) => notes.push(note),
     }
     // Stable: commits keep their history order, operations follow the commits of their time.
@@ -601,56 +621,79 @@ fn disappeared(b: &Item) -> What {
     }
 }
 
-fn ledger_events(
-    records: Vec<ledger::Record>,
-    runs: &[crate::trail::RunRecord],
-    phone: &Phone,
-) -> Vec<Event> {
-    let run_of: HashMap<&str, &crate::trail::RunRecord> = runs
+fn ledger_events(lines: ledger::Split, phone: &Phone) -> Vec<Event> {
+    let run_of: HashMap<&str, &crate::trail::RunRecord> = lines
+        .runs
         .iter()
         .filter_map(|r| Some((r.run.as_deref()?, r)))
         .collect();
-    ledger::operations(records)
+    let ops = ledger::operations(lines.records);
+    let (gaps, classes) = crate::drift::classify(&ops, &lines.checks);
+    let event = |scope: CampaignId, time: &str, what: What| Event {
+        time: time.to_string(),
+        scope,
+        scope_name: scope.to_string(),
+        what,
+        commit: None,
+    };
+    let mut events: Vec<Event> = ops
         .into_iter()
-        .filter(|(s, _)| s.key().phone == *phone)
-        .map(|(start, finish)| {
+        .zip(classes)
+        .filter(|((s, _), _)| s.key().phone == *phone)
+        .map(|((start, finish), class)| {
             let last = finish.as_ref().unwrap_or(&start);
-            let scope = start.key().scope;
+            let (restore, repeat) = match class {
+                Some(crate::drift::Class::Restore(gap)) => (Some(Box::new(gap)), false),
+                Some(crate::drift::Class::Repeat) => (None, true),
+                _ => (None, false),
+            };
+            let counted = restore.is_none() && !repeat;
             let run = start.run.as_deref().and_then(|r| run_of.get(r));
             let overrides = run
                 .map(|r| (r.overrides.text(), &r.by.name))
                 .filter(|(text, _)| !text.is_empty())
                 .map(|(text, by)| format!("{text} by {by}"));
-            Event {
-                time: last.time.clone(),
-                scope,
-                scope_name: scope.to_string(),
-                what: What::Applied {
-                    change: start.change,
-                    outcome: ledger::outcome_text(finish.as_ref()).to_string(),
-                    id: last.id.or(start.id),
-                    actor: start.actor.clone(),
-                    plan_hash: start.plan_hash.clone(),
-                    git_commit: start.commit.clone(),
-                    reason: start.reason.clone(),
-                    purpose: start.purpose.clone(),
-                    removal_reason: start.removal_reason.clone(),
-                    source: start.source.clone(),
-                    error: last.error.clone(),
-                    requested_at: start.requested_at,
-                    due: start.due,
-                    late: ledger::late(&start, finish.as_ref()),
-                    ticket: start.ticket.clone(),
-                    request_source: start.request_source.clone(),
-                    run: Box::new(RunShown {
-                        trail: run.and_then(|r| r.trail.clone()),
-                        overrides,
-                    }),
-                },
-                commit: None,
-            }
+            let what = What::Applied {
+                change: start.change,
+                outcome: ledger::outcome_text(finish.as_ref()).to_string(),
+                id: last.id.or(start.id),
+                actor: start.actor.clone(),
+                plan_hash: start.plan_hash.clone(),
+                git_commit: start.commit.clone(),
+                reason: start.reason.clone(),
+                purpose: start.purpose.clone(),
+                removal_reason: start.removal_reason.clone(),
+                source: start.source.clone(),
+                error: last.error.clone(),
+                requested_at: start.requested_at,
+                due: start.due,
+                late: ledger::late(&start, finish.as_ref()).filter(|_| counted),
+                ticket: start.ticket.clone(),
+                request_source: start.request_source.clone(),
+                run: Box::new(RunShown {
+                    trail: run.and_then(|r| r.trail.clone()),
+                    overrides,
+                }),
+                restore,
+                repeat,
+            };
+            event(start.key().scope, &last.time, what)
         })
-        .collect()
+        .collect();
+    for g in gaps.into_iter().filter(|g| g.entry.key().phone == *phone) {
+        let end = g.restored_at.as_deref().unwrap_or(&g.last_missing);
+        let lasted =
+            crate::drift::duration(g.last_present.as_deref().unwrap_or(&g.missing_since), end);
+        let what = What::Missing {
+            lasted,
+            last_present: g.last_present,
+            restored_at: g.restored_at,
+            restored_by: g.restored_by,
+            checks: g.checks,
+        };
+        events.push(event(g.entry.key().scope, &g.missing_since, what));
+    }
+    events
 }
 
 /// A POSIX extended regex for the national digits with up to three non-digits between each

@@ -72,6 +72,7 @@ fn header(e: &Event) -> String {
             }
             h + "\n"
         }
+        (None, What::Missing { .. }) => format!("{time}  drift check\n"),
         (None, _) => format!("{time}\n"),
     }
 }
@@ -135,12 +136,17 @@ fn line(what: &What) -> String {
             late,
             ticket,
             request_source,
+            restore,
+            repeat,
             ..
         } => {
-            let change = serde_json::to_value(change)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let change = match restore {
+                Some(_) => "restore".to_string(),
+                None => serde_json::to_value(change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            };
             let mut s = format!("{change}: {outcome}");
             if let Some(id) = id {
                 let _ = write!(s, ", id {id}");
@@ -171,12 +177,58 @@ fn line(what: &What) -> String {
             if let Some(f) = source {
                 let _ = write!(s, ", from {}", clean(f));
             }
+            if let Some(g) = restore {
+                let _ = write!(
+                    s,
+                    " (put back after a gap: last known present {}, found missing {})",
+                    time_or(g.last_present.as_deref(), "unknown"),
+                    time_or(g.missing_since.as_deref(), "by no drift check")
+                );
+            }
+            if *repeat {
+                s.push_str(" (repeated: already in effect, not a new opt-out)");
+            }
             if let Some(e) = error {
                 let _ = write!(s, ": {}", clean(e));
             }
             s
         }
+        What::Missing {
+            last_present,
+            restored_at,
+            restored_by,
+            lasted,
+            checks,
+        } => {
+            let back = match (restored_at, *restored_by) {
+                (Some(at), Some("found")) => {
+                    format!("found again {}", time_or(Some(at.as_str()), ""))
+                }
+                (Some(at), _) => format!("restored by apply {}", time_or(Some(at.as_str()), "")),
+                (None, _) => "still missing".to_string(),
+            };
+            format!(
+                "MISSING from the dialer (drift check): last known present {}; {back}; lasted at most {} ({checks} checks found it missing)",
+                time_or(last_present.as_deref(), "unknown"),
+                lasted.as_deref().map_or("?".to_string(), clean),
+            )
+        }
     }
+}
+
+/// A ledger time as `2026-03-02 10:00 UTC`, or `none` when absent.
+fn time_or(time: Option<&str>, none: &str) -> String {
+    let Some(time) = time else {
+        return none.to_string();
+    };
+    chrono::DateTime::parse_from_rfc3339(time).map_or_else(
+        |_| clean(time),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        },
+    )
 }
 
 fn edit_text(e: &Edit) -> String {

@@ -71,6 +71,7 @@ pub fn html(report: &Report) -> String {
     late(&mut out, report);
     removals(&mut out, report);
     super::approvals::html(&mut out, &report.approval_trail);
+    super::drift::html(&mut out, &report.drift);
     operations(&mut out, report);
     if !report.notes.is_empty() {
         out.push_str("<h2>Notes</h2><ul>");
@@ -124,7 +125,7 @@ fn cards(out: &mut String, r: &Report) {
     out.push_str("<section class=\"cards\">");
     for (class, value, label) in [
         ("", r.totals.operations, "operations"),
-        ("", count("create"), "opt-outs entered"),
+        ("", r.totals.opt_outs, "opt-outs entered"),
         ("", r.time_to_honor.measured, "with a request date"),
         ("late", r.time_to_honor.late, "honored late"),
         ("", removals, "removals"),
@@ -420,7 +421,7 @@ fn rows_table(out: &mut String, rows: &[&Row], columns: Columns) {
 }
 
 /// `2026-03-18 09:00:01` from the ledger's RFC 3339 UTC time.
-fn applied_time(time: &str) -> String {
+pub(super) fn applied_time(time: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(time).map_or_else(
         |_| time.to_string(),
         |t| {

@@ -7,15 +7,19 @@
 //! JSON shape (`format_version` 1): `{"format_version", "period": {"since", "until"},
 //! "honor_within", "retention_years", "notes", "evidence": {"generated_at", "organization", "account",
 //! "dnc_version", "manifests_commit", "ledger_tip", "verification"}, "totals": {"operations", "by_change",
-//! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
-//! "histogram": [{"business_days", "count"}]}, "rows": [Row], "approval_trail": [ApprovedRun]}`;
-//! a row's fields are those of [`Row`], a run's those of [`approvals::ApprovedRun`]. Numbers are masked unless asked otherwise.
+//! "by_scope", "by_reason", "by_removal_reason", "by_outcome", "opt_outs"}, "time_to_honor":
+//! {"measured", "late", "histogram": [{"business_days", "count"}]}, "drift": {"checks", "clean",
+//! "first", "last", "entries_exposed", "gaps": [{…}]}, "rows": [Row], "approval_trail":
+//! [ApprovedRun]}`; a row's fields are those of [`Row`], a gap's those of [`drift::GapRow`], a
+//! run's those of [`approvals::ApprovedRun`]. Numbers are masked unless asked otherwise.
 
 pub mod approvals;
 mod asked;
+pub mod drift;
 pub mod html;
 
 use crate::calendar;
+use crate::drift::Class;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::manifest::Config;
@@ -24,6 +28,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const FORMAT_VERSION: u32 = 1;
+
+/// An operation's start line and its finish line, if any.
+type Operation = (Record, Option<Record>);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -37,6 +44,8 @@ pub struct Report {
     pub evidence: Evidence,
     pub totals: Totals,
     pub time_to_honor: TimeToHonor,
+    /// The drift checks in the period and the gaps they found.
+    pub drift: drift::Drift,
     pub rows: Vec<Row>,
     /// Each apply run of the period: its pull request, overrides, refusals and flags.
     pub approval_trail: Vec<approvals::ApprovedRun>,
@@ -66,6 +75,9 @@ pub struct Period {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Totals {
     pub operations: usize,
+    /// Numbers entered on a list in the period (per scope), each once: a restore or a
+    /// repeated create of an entry already in effect is not a new opt-out.
+    pub opt_outs: usize,
     pub by_change: BTreeMap<String, usize>,
     pub by_scope: BTreeMap<String, usize>,
     /// Reasons of the entries created and updated.
@@ -125,6 +137,13 @@ pub struct Row {
     pub ticket: Option<String>,
     /// Who approved a removal, as its tombstone says.
     pub approver: Option<String>,
+    /// A `restore`'s gap: the entry had taken effect and vanished from the dialer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore: Option<crate::drift::Restore>,
+    /// A create of an entry already in effect (a retry, or the same plan applied twice): not
+    /// a new opt-out, not timed again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repeat: bool,
 }
 
 pub struct Options<'a> {
@@ -142,7 +161,11 @@ pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> Period {
 
 pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::HistoryError> {
     let mut notes = Vec::new();
-    let (records, runs) = match opts.ledger.lines(&config.root)? {
+    let ledger::Split {
+        records,
+        runs,
+        checks,
+    } = match opts.ledger.lines(&config.root)? {
         Ok(lines) => ledger::split(lines),
         Err(note) => {
             notes.push(note);
@@ -153,18 +176,37 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         .into_iter()
         .filter(|r| day_of(&r.time).is_some_and(|d| in_period(d, opts.period)))
         .collect();
-    let ops: Vec<(Record, Option<Record>)> = ledger::operations(records)
-        .into_iter()
-        .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
+    let all = ledger::operations(records);
+    // Classified over the whole ledger: an entry created before the period and restored in
+    // it is a restore.
+    let (gaps, classes) = crate::drift::classify(&all, &checks);
+    let ops: Vec<(&Operation, Option<Class>)> = all
+        .iter()
+        .zip(classes)
+        .filter(|((start, _), _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
         .collect();
-    let wanted: Vec<crate::entry::Key> = ops.iter().map(|(s, _)| s.key()).collect();
+    let wanted: Vec<crate::entry::Key> = ops.iter().map(|((s, _), _)| s.key()).collect();
     let asked = asked::find(&config.root, config.phone_code, &wanted, &mut notes);
     let rows: Vec<Row> = ops
         .iter()
-        .map(|(start, finish)| row(config, start, finish.as_ref(), &asked, opts.unmask))
+        .map(|((start, finish), class)| {
+            let mut r = row(config, start, finish.as_ref(), &asked, opts.unmask);
+            classified(&mut r, class.as_ref());
+            r
+        })
         .collect();
-    let starts: Vec<&Record> = ops.iter().map(|(s, _)| s).collect();
+    let starts: Vec<&Record> = ops.iter().map(|((s, _), _)| s).collect();
     let approval_trail = approvals::runs(&runs, &starts);
+    let opt_outs: std::collections::HashSet<crate::entry::Key> = ops
+        .iter()
+        .filter(|((_, finish), class)| {
+            *class == Some(Class::Create)
+                && matches!(ledger::outcome_text(finish.as_ref()), "done" | "converged")
+        })
+        .map(|((start, _), _)| start.key())
+        .collect();
+    let mut totals = totals(&rows);
+    totals.opt_outs = opt_outs.len();
     Ok(Report {
         format_version: FORMAT_VERSION,
         period: opts.period,
@@ -172,8 +214,9 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         retention_years: config.deadlines.retention_years,
         evidence: evidence(config, &opts.ledger),
         notes,
-        totals: totals(&rows),
+        totals,
         time_to_honor: time_to_honor(&rows),
+        drift: drift::Drift::of(&checks, gaps, opts.period, opts.unmask),
         rows,
         approval_trail,
     })
@@ -266,7 +309,23 @@ fn row(
             .clone()
             .or_else(|| start.approval.as_ref()?.ticket.clone()),
         approver: start.approval.as_ref().map(|a| a.by.clone()),
+        restore: None,
+        repeat: false,
     }
+}
+
+/// A restore or a repeated create is shown as such and is neither timed nor late again.
+fn classified(row: &mut Row, class: Option<&Class>) {
+    match class {
+        Some(Class::Restore(gap)) => {
+            row.change = "restore".into();
+            row.restore = Some(gap.clone());
+        }
+        Some(Class::Repeat) => row.repeat = true,
+        Some(Class::Create) | None => return,
+    }
+    row.business_days_to_honor = None;
+    row.late = false;
 }
 
 fn change_name(kind: crate::plan::ChangeKind) -> String {
@@ -296,7 +355,7 @@ fn totals(rows: &[Row]) -> Totals {
 fn time_to_honor(rows: &[Row]) -> TimeToHonor {
     let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
     let mut t = TimeToHonor::default();
-    for r in rows.iter().filter(|r| r.change == "create") {
+    for r in rows.iter().filter(|r| r.change == "create" && !r.repeat) {
         if let Some(days) = r.business_days_to_honor {
             *counts.entry(days).or_default() += 1;
             t.measured += 1;

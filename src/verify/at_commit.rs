@@ -26,7 +26,7 @@ pub(super) fn check(
 ) -> Result<(), VerifyError> {
     let mut by_commit: HashMap<&str, Vec<&Line>> = HashMap::new();
     for line in lines {
-        if let Some(r) = &line.record
+        if let Some(r) = line.record()
             && r.change != ChangeKind::Prune
             && let Some(c) = r.commit.as_deref()
         {
@@ -39,7 +39,7 @@ pub(super) fn check(
     let numbers: HashSet<String> = by_commit
         .values()
         .flatten()
-        .filter_map(|l| Some(l.record.as_ref()?.phone_number.clone()))
+        .filter_map(|l| Some(l.record()?.phone_number.clone()))
         .collect();
     let mut reader = Reader::start(git, config, numbers, reachable.first())?;
     let applied: Vec<&String> = (reachable.iter().rev())
@@ -66,11 +66,11 @@ fn compare_commit(
 ) -> Result<(), VerifyError> {
     let wanted: HashSet<&str> = at_commit
         .iter()
-        .filter_map(|l| Some(l.record.as_ref()?.phone_number.as_str()))
+        .filter_map(|l| Some(l.record()?.phone_number.as_str()))
         .collect();
     let files = reader.at(commit, &wanted)?;
     for line in at_commit {
-        let asked = line.record.as_ref().and_then(|r| {
+        let asked = line.record().and_then(|r| {
             files
                 .iter()
                 .find_map(|p| reader.files[p].version.asked(&r.key()))
@@ -352,7 +352,7 @@ fn holds(text: &str, numbers: &HashSet<String>, lengths: &[usize]) -> HashSet<St
 
 /// One ledger line against what the manifests at `commit` ask for its key.
 fn compare(line: &Line, commit: &str, asked: Option<&Asked>, findings: &mut Vec<Finding>) {
-    let Some(r) = &line.record else {
+    let Some(r) = line.record() else {
         return;
     };
     let key = r.key();

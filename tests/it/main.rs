@@ -5,6 +5,7 @@ mod apply;
 mod client;
 mod common;
 mod conventions;
+mod drift;
 mod everyday;
 mod evidence;
 mod faults;
