@@ -7,12 +7,16 @@ use crate::api::{
 };
 use crate::entry::Key;
 use crate::ledger::{self, Event, Ledger, Outcome, Record};
+use crate::ledger_git::{LedgerBranch, LedgerGitError, Pushed};
 use crate::plan::{Change, Plan, render};
+use crate::progress;
 use futures::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
 use miette::Result;
+use serde::Serialize;
+use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+
+pub mod gates;
 
 /// Who applies and from which commit, for the ledger.
 #[derive(Clone, Debug, Default)]
@@ -20,14 +24,28 @@ pub struct Provenance {
     pub commit: Option<String>,
     pub actor: Option<String>,
     /// The pull request whose reviews confirmed the removals' approvals.
-    pub reviewed: Option<crate::github::Reviewed>,
+    pub reviewed: Option<crate::plan::approval::Reviewed>,
+}
+
+impl Provenance {
+    /// The commit and actor the CI names (GitHub's `GITHUB_SHA` and `GITHUB_ACTOR`, passed
+    /// in), else the repository at `root`'s: its `HEAD`, and its user's email or name.
+    pub fn of(root: &Path, ci_commit: Option<String>, ci_actor: Option<String>) -> Provenance {
+        let repo = crate::git::Git::at(root);
+        let git = |args: &[&str]| repo.value(args);
+        Provenance {
+            reviewed: None,
+            commit: ci_commit.or_else(|| git(&["rev-parse", "HEAD"])),
+            actor: ci_actor
+                .or_else(|| git(&["config", "user.email"]))
+                .or_else(|| git(&["config", "user.name"])),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     pub concurrency: usize,
-    /// A progress bar (terminal) or a plain line every few seconds.
-    pub bar: bool,
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +112,9 @@ pub async fn execute(
     opts: Options,
 ) -> Result<Summary> {
     let changes: Vec<&Change> = plan.changes().collect();
-    let progress = Progress::new(changes.len() as u64, opts.bar);
+    progress::tell(progress::Event::Applying {
+        total: changes.len() as u64,
+    });
     let ledger = Mutex::new(ledger);
     let record = |op: usize, change: &Change, event: Event, fin: Option<&Finished>| {
         let r = record_for(plan, op, change, event, fin, who);
@@ -137,9 +157,11 @@ pub async fn execute(
                 }
             }
         }
-        progress.tick(summary.failed);
+        progress::tell(progress::Event::Applied {
+            failed: summary.failed,
+        });
     }
-    progress.finish();
+    progress::tell(progress::Event::ApplyDone);
     drop(results);
     ledger
         .into_inner()
@@ -444,69 +466,55 @@ fn record_for(
     }
 }
 
-/// A bar on a terminal; elsewhere a plain line every five seconds.
-enum Progress {
-    Bar(ProgressBar),
-    Lines {
-        total: u64,
-        done: std::cell::Cell<u64>,
-        started: Instant,
-        last: std::cell::Cell<Instant>,
-    },
+/// `dnc apply --format json`: the outcome of every operation (this run's ledger finish lines,
+/// in plan order) and the summary.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    version: u32,
+    plan_hash: &'a str,
+    ledger: &'a Path,
+    done: u64,
+    converged: u64,
+    failed: u64,
+    operations: Vec<Record>,
 }
 
-impl Progress {
-    fn new(total: u64, bar: bool) -> Progress {
-        if bar {
-            let style =
-                ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta} {msg}")
-                    .expect("a valid template");
-            let bar = ProgressBar::new(total).with_style(style);
-            // Retry announcements print above the bar.
-            crate::progress::show(&bar);
-            Progress::Bar(bar)
-        } else {
-            let now = Instant::now();
-            Progress::Lines {
-                total,
-                done: 0.into(),
-                started: now,
-                last: now.into(),
-            }
+impl<'a> Report<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        summary: &Summary,
+        ledger: &'a Path,
+        operations: Vec<Record>,
+    ) -> Report<'a> {
+        Report {
+            version: 1,
+            plan_hash: &plan.hash,
+            ledger,
+            done: summary.done,
+            converged: summary.converged,
+            failed: summary.failed,
+            operations,
         }
     }
+}
 
-    fn tick(&self, failed: u64) {
-        match self {
-            Progress::Bar(bar) => {
-                bar.inc(1);
-                if failed > 0 {
-                    bar.set_message(format!("{failed} failed"));
-                }
-            }
-            Progress::Lines {
-                total,
-                done,
-                started,
-                last,
-            } => {
-                done.set(done.get() + 1);
-                if last.get().elapsed() >= Duration::from_secs(5) {
-                    last.set(Instant::now());
-                    let rate = done.get() as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    eprintln!(
-                        "applied {}/{total} ({rate:.0}/s), {failed} failed",
-                        done.get()
-                    );
-                }
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            crate::progress::hide();
-            bar.finish_and_clear();
-        }
-    }
+/// Appends this run's ledger lines (`records`) to the ledger branch and pushes it, in a
+/// commit naming the applied commit, the plan and how many operations began; `pin` is the
+/// chain root dnc.yaml pins.
+pub fn record_on_branch(
+    branch: &LedgerBranch,
+    records: &[Record],
+    plan: &Plan,
+    who: &Provenance,
+    pin: Option<&str>,
+) -> std::result::Result<Pushed, LedgerGitError> {
+    let subject = format!(
+        "dnc apply {}: plan {}, {} operations",
+        who.commit
+            .as_deref()
+            .map_or("(no commit)", ledger::short_hash),
+        render::short_hash(plan),
+        records.iter().filter(|r| r.event == Event::Start).count()
+    );
+    branch.push(records, &subject, pin)
 }

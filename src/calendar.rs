@@ -153,31 +153,6 @@ pub fn parse_day(text: &str) -> Option<NaiveDate> {
         })
 }
 
-/// Today (UTC), or the day `DNC_TODAY` names (YYYY-MM-DD): a fixed day makes plans and
-/// reports reproducible. Commands call `fixed_today` first, so a `DNC_TODAY` that names no
-/// day is refused rather than quietly replaced by the clock.
-pub fn today() -> NaiveDate {
-    fixed_today()
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| chrono::Utc::now().date_naive())
-}
-
-/// The day `DNC_TODAY` names; `None` when it is unset or empty, its text when it names no day.
-pub fn fixed_today() -> Result<Option<NaiveDate>, String> {
-    let Some(raw) = std::env::var_os("DNC_TODAY") else {
-        return Ok(None);
-    };
-    let text = raw.to_string_lossy();
-    let day = text.trim();
-    if day.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| text.into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

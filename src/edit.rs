@@ -155,7 +155,7 @@ pub fn scalar(value: &str) -> String {
     if plain {
         value.to_string()
     } else {
-        crate::import::yaml_str(value)
+        crate::fmt::yaml_str(value)
     }
 }
 

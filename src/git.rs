@@ -102,18 +102,29 @@ pub fn checked(args: &[&str], out: Output) -> Result<String, GitError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The token git sends to a GitHub server, and that server (`https://github.com`, or a GitHub
+/// Enterprise host).
+pub struct Auth {
+    pub token: String,
+    pub server: String,
+}
+
+static AUTH: std::sync::OnceLock<Auth> = std::sync::OnceLock::new();
+
+/// Makes every later git call send `auth` to its server; only the first call takes effect.
+/// The binary calls it with `DNC_GIT_TOKEN` (the library reads no environment).
+pub fn authenticate(auth: Auth) {
+    let _ = AUTH.set(auth);
+}
+
 /// In GitHub Actions the checkout keeps no credentials (`persist-credentials: false`); the
 /// job's token goes to git through the environment (never a command line or a file), as the
 /// header actions/checkout itself would set.
 fn github_auth(cmd: &mut Command) {
-    let Some(token) = std::env::var("DNC_GIT_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-    else {
+    let Some(Auth { token, server }) = AUTH.get() else {
         return;
     };
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
-    let server = std::env::var("GITHUB_SERVER_URL").unwrap_or("https://github.com".into());
     cmd.env("GIT_CONFIG_COUNT", "1")
         .env(
             "GIT_CONFIG_KEY_0",

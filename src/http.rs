@@ -44,13 +44,9 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The defaults, overridden by `DNC_RETRY_BUDGET` (seconds) and `DNC_RETRY_BASE_DELAY_MS`.
-    /// An error names the variable and what is wrong with its value.
-    pub fn from_env() -> Result<RetryPolicy, (&'static str, String)> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`RetryPolicy::from_env`], reading variables through `get`.
+    /// The defaults, overridden by `DNC_RETRY_BUDGET` (seconds) and `DNC_RETRY_BASE_DELAY_MS`
+    /// as `get` finds them (the binary passes the environment's). An error names the variable
+    /// and what is wrong with its value.
     pub fn from_lookup(
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<RetryPolicy, (&'static str, String)> {
@@ -71,10 +67,13 @@ impl RetryPolicy {
         Ok(policy)
     }
 
-    /// The policy of one command's clients: [`RetryPolicy::from_env`] with the budget of
+    /// The policy of one command's clients: [`RetryPolicy::from_lookup`] with the budget of
     /// `--retry-budget` when given (the flag wins over the variable).
-    pub fn for_command(budget: Option<Duration>) -> Result<RetryPolicy, (&'static str, String)> {
-        let mut policy = RetryPolicy::from_env()?;
+    pub fn for_command(
+        budget: Option<Duration>,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<RetryPolicy, (&'static str, String)> {
+        let mut policy = RetryPolicy::from_lookup(get)?;
         if let Some(budget) = budget {
             policy.budget = budget;
         }

@@ -4,12 +4,13 @@
 //! says for each value how it is known: it never claims a remote value it has not seen.
 
 use crate::api::{Client, SearchQuery, TextFilter};
+use crate::change::ChangeKind;
 use crate::entry::{CampaignId, Key};
 use crate::ledger::{Event, LedgerError, Outcome};
 use crate::manifest::{Config, Desired};
 use crate::phone::Phone;
-use crate::plan::ChangeKind;
 use crate::state::{self, ReadError, ReadOptions, RemoteEntry, RemoteState, ScopeState};
+pub use crate::state::{Known, Source};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -19,45 +20,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
-
-/// How one attribute of a remote entry is known.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "from", rename_all = "snake_case")]
-pub enum Source {
-    /// Read from the API: the answer showed it, or a search filter matched it.
-    #[default]
-    Api,
-    /// Not blank per the API's filters; its value is not shown.
-    NotBlank,
-    /// Not shown by the API; dnc last applied it on this day, per the ledger.
-    Ledger { applied_on: NaiveDate },
-    /// Neither the API nor the ledger tells.
-    Unknown,
-}
-
-impl Source {
-    /// The value is known (read, or last applied): the plan may compare it.
-    pub fn is_known(self) -> bool {
-        matches!(self, Source::Api | Source::Ledger { .. })
-    }
-}
-
-/// How an entry's reason and purpose are known.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Known {
-    pub reason: Source,
-    pub purpose: Source,
-}
-
-impl Known {
-    pub fn is_from_api(&self) -> bool {
-        self.reason == Source::Api && self.purpose == Source::Api
-    }
-
-    pub fn is_known(self) -> bool {
-        self.reason.is_known() && self.purpose.is_known()
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Attr {

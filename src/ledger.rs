@@ -2,80 +2,15 @@
 //! most the outcome of requests in flight (their start is already on disk). Where the file
 //! lives and how it is opened (confined, regular, locked) is `ledger_file`'s job.
 
+use crate::change::ChangeKind;
 use crate::entry::{CampaignId, Key};
-pub use crate::ledger_file::{Place, default_path};
+pub use crate::ledger_file::{LedgerError, Place, default_path};
 use crate::phone::Phone;
-use crate::plan::ChangeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-
-/// What can go wrong with a ledger file: each names the file and what to check.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum LedgerError {
-    #[error("cannot open the ledger {}", path.display())]
-    #[diagnostic(
-        code(dnc::ledger::open),
-        help("check the path (--ledger) and that its directory can be created and written")
-    )]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write the ledger {}", path.display())]
-    #[diagnostic(
-        code(dnc::ledger::write),
-        help(
-            "check free disk space and permissions, then run apply again: it finishes what was \
-             interrupted"
-        )
-    )]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read the ledger {}", path.display())]
-    #[diagnostic(
-        code(dnc::ledger::read),
-        help("check the path (--ledger) and that it is readable")
-    )]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the ledger {} leads out of the config's folder", path.display())]
-    #[diagnostic(
-        code(dnc::ledger::outside),
-        help(
-            "`.dnc` must be a directory inside the config's folder, not a symlink out of it: \
-             remove the symlink, or name a ledger with --ledger"
-        )
-    )]
-    Outside { path: PathBuf },
-    #[error("the ledger {} is {what}, not a regular file", path.display())]
-    #[diagnostic(
-        code(dnc::ledger::not_regular),
-        help(
-            "dnc writes the ledger itself, as a regular file: remove this one, or name another \
-             ledger with --ledger"
-        )
-    )]
-    NotRegular { path: PathBuf, what: &'static str },
-    #[error("another dnc apply is writing the ledger {}; nothing was sent", path.display())]
-    #[diagnostic(
-        code(dnc::ledger::locked),
-        help(
-            "wait for the other apply on this config to finish, then run again (the lock ends \
-             with the process holding it, so a run that died leaves none behind)"
-        )
-    )]
-    Locked { path: PathBuf },
-}
 
 type Result<T> = std::result::Result<T, LedgerError>;
 
@@ -273,16 +208,25 @@ impl Ledger {
     }
 }
 
+/// The records of the ledger at `place` and a warning for each unreadable line; `None` when
+/// the default ledger does not exist yet (a named one must exist).
+pub fn read_at(place: &Place) -> Result<Option<(Vec<Record>, Vec<String>)>> {
+    if !place.present()? {
+        return Ok(None);
+    }
+    read(place.path()).map(Some)
+}
+
 /// Reads a ledger file (a regular file, never a symlink or FIFO); a torn line (a crash
-/// mid-write) is skipped and counted.
-pub fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
+/// mid-write) is skipped, with a warning naming it for the caller to show.
+pub fn read(path: &Path) -> Result<(Vec<Record>, Vec<String>)> {
     let file = crate::ledger_file::open_read(path)?;
     parse(BufReader::new(file), path)
 }
 
-fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, usize)> {
+fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, Vec<String>)> {
     let mut records = Vec::new();
-    let mut torn = 0;
+    let mut unreadable = Vec::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|source| LedgerError::Read {
             path: path.to_path_buf(),
@@ -293,17 +237,14 @@ fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, usize)> {
         }
         match serde_json::from_str(&line) {
             Ok(r) => records.push(r),
-            Err(e) => {
-                torn += 1;
-                eprintln!(
-                    "warning: {}:{}: skipping an unreadable ledger line: {e}",
-                    path.display(),
-                    n + 1
-                );
-            }
+            Err(e) => unreadable.push(format!(
+                "{}:{}: skipping an unreadable ledger line: {e}",
+                path.display(),
+                n + 1
+            )),
         }
     }
-    Ok((records, torn))
+    Ok((records, unreadable))
 }
 
 /// Pairs each start line with the finish line of the same operation of the same run, in

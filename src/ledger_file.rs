@@ -9,10 +9,74 @@
 //! - a torn last line (a write cut short, e.g. by a full disk) is ended with a newline before
 //!   the first new line: nothing is written onto it, and readers report it as unreadable.
 
-use crate::ledger::{self, LedgerError, Record};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// What can go wrong with a ledger file: each names the file and what to check.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LedgerError {
+    #[error("cannot open the ledger {}", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::open),
+        help("check the path (--ledger) and that its directory can be created and written")
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write the ledger {}", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::write),
+        help(
+            "check free disk space and permissions, then run apply again: it finishes what was \
+             interrupted"
+        )
+    )]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the ledger {}", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::read),
+        help("check the path (--ledger) and that it is readable")
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the ledger {} leads out of the config's folder", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::outside),
+        help(
+            "`.dnc` must be a directory inside the config's folder, not a symlink out of it: \
+             remove the symlink, or name a ledger with --ledger"
+        )
+    )]
+    Outside { path: PathBuf },
+    #[error("the ledger {} is {what}, not a regular file", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::not_regular),
+        help(
+            "dnc writes the ledger itself, as a regular file: remove this one, or name another \
+             ledger with --ledger"
+        )
+    )]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error("another dnc apply is writing the ledger {}; nothing was sent", path.display())]
+    #[diagnostic(
+        code(dnc::ledger::locked),
+        help(
+            "wait for the other apply on this config to finish, then run again (the lock ends \
+             with the process holding it, so a run that died leaves none behind)"
+        )
+    )]
+    Locked { path: PathBuf },
+}
 
 /// `.dnc/ledger.jsonl` in the config's folder `root`.
 pub fn default_path(root: &Path) -> PathBuf {
@@ -44,14 +108,11 @@ impl Place {
         &self.path
     }
 
-    /// The records and the count of unreadable lines; `None` when the default ledger does
-    /// not exist yet (a named one must exist).
-    pub fn read(&self) -> Result<Option<(Vec<Record>, usize)>, LedgerError> {
+    /// Whether there is a ledger to read: a named one always (reading it says when it is
+    /// missing), the default once it exists.
+    pub fn present(&self) -> Result<bool, LedgerError> {
         self.check_confined()?;
-        if self.root.is_some() && std::fs::symlink_metadata(&self.path).is_err() {
-            return Ok(None);
-        }
-        ledger::read(&self.path).map(Some)
+        Ok(self.root.is_none() || std::fs::symlink_metadata(&self.path).is_ok())
     }
 
     /// Opens (creating) the ledger for appending under an exclusive lock; `true` when its

@@ -141,10 +141,6 @@ impl LedgerBranch {
                 }
                 .into());
             }
-            eprintln!(
-                "note: the ledger branch {} moved meanwhile (another apply); appending again",
-                self.branch
-            );
         }
         Err(LedgerGitError::Raced(self.branch.clone()))
     }
@@ -357,25 +353,17 @@ impl LedgerBranch {
         Ok(Git::output(self.command(args), stdin)?)
     }
 
+    /// `git ARGS` signing as dnc where the environment names no author or committer (git
+    /// prefers `GIT_AUTHOR_*`/`GIT_COMMITTER_*` to `-c user.*`): a runner often has none.
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Git::at(&self.repo).command(args);
-        identity(&mut cmd);
-        cmd
-    }
-}
-
-/// A commit needs an author; on a runner with none configured, dnc signs as itself.
-fn identity(cmd: &mut Command) {
-    for (name, email) in [
-        ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"),
-        ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"),
-    ] {
-        if std::env::var_os(name).is_none() {
-            cmd.env(name, "dnc");
-        }
-        if std::env::var_os(email).is_none() {
-            cmd.env(email, "dnc@users.noreply.github.com");
-        }
+        let mut all = vec![
+            "-c",
+            "user.name=dnc",
+            "-c",
+            "user.email=dnc@users.noreply.github.com",
+        ];
+        all.extend_from_slice(args);
+        Git::at(&self.repo).command(&all)
     }
 }
 

@@ -4,6 +4,7 @@ pub mod api;
 pub mod apply;
 pub mod calendar;
 pub mod chain;
+pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod edit;

@@ -1,9 +1,9 @@
 use clap::Parser;
-use dnc::exit::{self, Exit};
+use dnc::exit::Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    exit::quiet_on_closed_pipe();
+    dnc::commands::quiet_on_closed_pipe();
     let cli = match dnc::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return dnc::commands::usage_error(&e).into(),

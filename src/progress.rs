@@ -1,94 +1,70 @@
-//! Progress on stderr: a live line on a terminal, a plain line every few seconds elsewhere,
-//! and notes (retry announcements) printed above whichever is showing.
+//! What the library tells while it works: retry notes, entries read, operations applied. It
+//! prints nothing itself; each event goes to the one observer the binary installed (as the
+//! `log` crate hands records to one logger), which decides how it looks, and with none
+//! installed (tests, benchmarks) events go nowhere.
 
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
-/// The bar on screen, if any: notes go above it instead of through it.
-static SHOWING: Mutex<Option<ProgressBar>> = Mutex::new(None);
-/// Without a terminal, how often a progress line is printed.
-const EVERY: Duration = Duration::from_secs(5);
+/// One thing worth telling while a command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A line for people (a retry announcement).
+    Note(&'a str),
+    /// Reading these scopes (their names) begins.
+    Reading(&'a [String]),
+    /// `entries` more entries of scope number `scope` were read.
+    Read { scope: usize, entries: u64 },
+    /// The read ended.
+    ReadDone,
+    /// Applying `total` operations begins.
+    Applying { total: u64 },
+    /// One more operation ended; `failed` have failed so far.
+    Applied { failed: u64 },
+    /// Applying ended.
+    ApplyDone,
+}
 
-/// Prints one line to stderr without tearing a progress bar.
-pub fn note(line: &str) {
-    let showing = SHOWING.lock().unwrap_or_else(|p| p.into_inner());
-    match showing.as_ref() {
-        Some(bar) => bar.println(line),
-        None => eprintln!("{line}"),
+pub trait Observer: Send + Sync {
+    fn event(&self, event: Event<'_>);
+}
+
+static OBSERVER: OnceLock<Box<dyn Observer>> = OnceLock::new();
+
+/// Sends every event from now on to `observer`; only the first call takes effect.
+pub fn observe(observer: Box<dyn Observer>) {
+    let _ = OBSERVER.set(observer);
+}
+
+pub fn tell(event: Event<'_>) {
+    if let Some(observer) = OBSERVER.get() {
+        observer.event(event);
     }
 }
 
-/// Notes go above `bar` until [`hide`] is called.
-pub fn show(bar: &ProgressBar) {
-    *SHOWING.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar.clone());
+pub fn note(line: &str) {
+    tell(Event::Note(line));
 }
 
-/// No bar on screen any more: notes go straight to stderr.
-pub fn hide() {
-    *SHOWING.lock().unwrap_or_else(|p| p.into_inner()) = None;
-}
-
-/// Entries read so far, per scope, while `plan` or `import` reads the remote lists.
-pub struct Reading {
-    bar: Option<ProgressBar>,
-    state: Mutex<Counts>,
-}
-
-struct Counts {
-    scopes: Vec<(String, u64)>,
-    last_line: Instant,
-}
+/// A read in progress: tells `Reading` when made and `ReadDone` when dropped.
+pub struct Reading(());
 
 impl Reading {
-    /// A live line on a terminal stderr, otherwise a line every five seconds.
     pub fn start(scopes: &[String]) -> Reading {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} reading: {msg}").expect("a valid template"),
-            );
-            bar.enable_steady_tick(Duration::from_millis(120));
-            show(&bar);
-            bar
-        });
-        Reading {
-            bar,
-            state: Mutex::new(Counts {
-                scopes: scopes.iter().map(|s| (s.clone(), 0)).collect(),
-                last_line: Instant::now(),
-            }),
-        }
+        tell(Event::Reading(scopes));
+        Reading(())
     }
 
     /// `n` more entries of scope number `index` were read.
     pub fn add(&self, index: usize, n: u64) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, count)) = state.scopes.get_mut(index) {
-            *count += n;
-        }
-        let line = state
-            .scopes
-            .iter()
-            .map(|(name, n)| format!("{name} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        match &self.bar {
-            Some(bar) => bar.set_message(line),
-            None if state.last_line.elapsed() >= EVERY => {
-                state.last_line = Instant::now();
-                note(&format!("read so far: {line}"));
-            }
-            None => {}
-        }
+        tell(Event::Read {
+            scope: index,
+            entries: n,
+        });
     }
 }
 
 impl Drop for Reading {
     fn drop(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            hide();
-            bar.finish_and_clear();
-        }
+        tell(Event::ReadDone);
     }
 }

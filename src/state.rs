@@ -1,7 +1,9 @@
 //! Remote state: every entry of every managed scope, read completely or marked incomplete.
 
 use crate::entry::{CampaignId, Key};
+use chrono::NaiveDate;
 use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// One entry as the API holds it, with its number normalized. A million of them are held
@@ -20,6 +22,45 @@ pub struct RemoteEntry {
     /// How `reason` and `purpose` are known: read from the answer, or (where the API does
     /// not echo them) learned later by `known::learn`.
     pub known: Known,
+}
+
+/// How one attribute of a remote entry is known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Source {
+    /// Read from the API: the answer showed it, or a search filter matched it.
+    #[default]
+    Api,
+    /// Not blank per the API's filters; its value is not shown.
+    NotBlank,
+    /// Not shown by the API; dnc last applied it on this day, per the ledger.
+    Ledger { applied_on: NaiveDate },
+    /// Neither the API nor the ledger tells.
+    Unknown,
+}
+
+impl Source {
+    /// The value is known (read, or last applied): the plan may compare it.
+    pub fn is_known(self) -> bool {
+        matches!(self, Source::Api | Source::Ledger { .. })
+    }
+}
+
+/// How an entry's reason and purpose are known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Known {
+    pub reason: Source,
+    pub purpose: Source,
+}
+
+impl Known {
+    pub fn is_from_api(&self) -> bool {
+        self.reason == Source::Api && self.purpose == Source::Api
+    }
+
+    pub fn is_known(self) -> bool {
+        self.reason.is_known() && self.purpose.is_known()
+    }
 }
 
 /// What one managed scope holds remotely.
@@ -45,10 +86,9 @@ impl RemoteState {
 }
 
 use crate::api::{ApiError, Client, ErrorKind, RemoteRecord, SearchPage, SearchQuery, TextFilter};
-use crate::known::{Known, Source};
 use crate::phone::{self, Phone};
 use crate::progress::Reading;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, Utc};
 use futures::future::join_all;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;

@@ -5,7 +5,7 @@ use crate::escape::terminal;
 use crate::exit::Exit;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
-use crate::ledger_git::LedgerBranch;
+use crate::ledger_git::{LedgerBranch, Pushed};
 use crate::phone;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
@@ -65,13 +65,11 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let root = config_dir(&args)?;
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
-    let records = match source.records(&root)? {
-        Ok(records) => records,
-        Err(note) => {
-            eprintln!("{}", terminal(&note));
-            Vec::new()
-        }
-    };
+    let mut notes = Vec::new();
+    let records = source.records(&root, &mut notes)?;
+    for note in &notes {
+        eprintln!("note: {}", terminal(note));
+    }
     let wanted = args
         .number
         .as_deref()
@@ -120,7 +118,10 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let path = place.path();
     // The default must exist here too: reading it names the file when it does not.
-    let (records, _torn) = place.read()?.map_or_else(|| ledger::read(path), Ok)?;
+    let (records, unreadable) = ledger::read_at(&place)?.map_or_else(|| ledger::read(path), Ok)?;
+    for warning in &unreadable {
+        eprintln!("warning: {}", terminal(warning));
+    }
     let (config, _) = crate::manifest::load_config(&args.sources.config);
     let pin = config.and_then(|c| c.ledger_root);
     let target = LedgerBranch {
@@ -139,7 +140,7 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             branch: branch.to_string(),
             reason: e.to_string(),
         })?;
-    match pushed.commit {
+    match &pushed.commit {
         Some(c) => println!(
             "Recorded {} new ledger lines on {branch} ({}), commit {c}",
             pushed.lines, args.remote
@@ -149,15 +150,23 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             args.remote
         ),
     }
-    ask_to_pin(pin.as_deref(), pushed.root.as_deref());
+    after_push(branch, pin.as_deref(), &pushed);
     Ok(Exit::Success)
 }
 
-/// After the push that started a chain: the root goes into dnc.yaml through a reviewed
-/// change (not written by dnc on a runner, where nobody would review it); until then every
-/// apply with the ledger branch is refused.
-pub(super) fn ask_to_pin(pinned: Option<&str>, root: Option<&str>) {
-    if let (None, Some(root)) = (pinned, root) {
+/// After a push: a note when other applies moved the branch meanwhile, and after the push
+/// that started a chain, the root to pin: it goes into dnc.yaml through a reviewed change (not
+/// written by dnc on a runner, where nobody would review it); until then every apply with the
+/// ledger branch is refused.
+pub(super) fn after_push(branch: &str, pinned: Option<&str>, pushed: &Pushed) {
+    if pushed.retries > 0 {
+        eprintln!(
+            "note: the ledger branch {branch} moved meanwhile (another apply); appended again \
+             ({} refused pushes)",
+            pushed.retries
+        );
+    }
+    if let (None, Some(root)) = (pinned, pushed.root.as_deref()) {
         println!(
             "The ledger chain starts at {root}. Pin it: add this to dnc.yaml in a reviewed change \
              (the next apply is refused until it is there):\n\n  ledger: {{root: {root}}}\n"

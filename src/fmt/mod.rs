@@ -11,8 +11,8 @@
 
 pub mod modeline;
 
-use crate::import::yaml_str;
 use crate::manifest::yaml::{self, Node, Value};
+use std::fmt::Write as _;
 use std::ops::Range;
 
 const TOP: &[&str] = &["defaults", "include", "entries", "removals"];
@@ -428,3 +428,33 @@ fn same_node(key: Option<&str>, a: &Node, b: &Node) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// A YAML double-quoted scalar: every character outside YAML's printable set, and every
+/// line break, is escaped, so any text round-trips.
+pub fn yaml_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            ' '..='~' => out.push(c),
+            '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..
+                if !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') =>
+            {
+                out.push(c)
+            }
+            c if (c as u32) <= 0xFFFF => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08X}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}

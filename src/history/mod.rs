@@ -182,23 +182,30 @@ impl<'a> LedgerSource<'a> {
         }
     }
 
-    /// The ledger's records, or a note saying why there are none.
+    /// The ledger's records; `notes` gets why there are none, and each line it could not
+    /// read.
     pub fn records(
         &self,
         root: &Path,
-    ) -> Result<Result<Vec<ledger::Record>, String>, HistoryError> {
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<ledger::Record>, HistoryError> {
         match self {
-            LedgerSource::File(place) => match place.read() {
-                Ok(Some((records, _torn))) => Ok(Ok(records)),
-                Ok(None) => Ok(Err(format!(
-                    "no ledger at {}: no applied operations",
-                    place.path().display()
-                ))),
+            LedgerSource::File(place) => match ledger::read_at(place) {
+                Ok(Some((records, unreadable))) => {
+                    notes.extend(unreadable);
+                    Ok(records)
+                }
+                Ok(None) => {
+                    notes.push(format!(
+                        "no ledger at {}: no applied operations",
+                        place.path().display()
+                    ));
+                    Ok(Vec::new())
+                }
                 Err(e @ ledger::LedgerError::Read { .. }) => Err(HistoryError::Ledger(chain(&e))),
                 Err(e) => Err(HistoryError::Refused(e)),
             },
             LedgerSource::Branch(rev) => crate::ledger_git::read(root, rev)
-                .map(Ok)
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
         }
     }
@@ -242,10 +249,8 @@ pub fn timeline(
             Vec::new()
         }
     };
-    match ledger.records(&config.root)? {
-        Ok(records) => events.extend(ledger_events(records, phone)),
-        Err(note) => notes.push(note),
-    }
+    let records = ledger.records(&config.root, &mut notes)?;
+    events.extend(ledger_events(records, phone));
     // Stable: commits keep their history order, operations follow the commits of their time.
     events.sort_by_key(|e| instant(&e.time));
     Ok(Timeline {

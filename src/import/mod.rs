@@ -279,9 +279,10 @@ mod decide;
 mod render;
 mod write;
 
+use crate::fmt::yaml_str;
 use decide::*;
 use render::*;
-pub use render::{entries, scope_text, yaml_str};
+pub use render::{entries, scope_text};
 pub use write::write;
 
 #[cfg(test)]

@@ -3,9 +3,22 @@
 //! apply flags.
 
 use super::{Change, Plan};
-use crate::github::Reviewed;
 use crate::manifest::model::ApprovalPolicy;
 use std::collections::HashMap;
+
+/// A pull request and the logins whose latest review approves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reviewed {
+    pub pull_request: u64,
+    pub approvers: Vec<String>,
+}
+
+impl Reviewed {
+    pub fn approved_by(&self, login: &str) -> bool {
+        // GitHub logins are case-insensitive.
+        self.approvers.iter().any(|a| a.eq_ignore_ascii_case(login))
+    }
+}
 
 /// How a plan's removals stand with their approvals.
 #[derive(Debug, Default, PartialEq, Eq)]

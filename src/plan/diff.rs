@@ -1,12 +1,12 @@
 //! The diff between the desired set and the remote state, scope by scope.
 
 use super::{
-    Change, Deadline, Duplicate, Edit, Effect, FORMAT_VERSION, KnownCounts, Plan, RemoteSnapshot,
+    Change, Duplicate, Edit, Effect, FORMAT_VERSION, Honor, KnownCounts, Plan, RemoteSnapshot,
     ScopePlan,
 };
 use super::{hash, safety};
 use crate::entry::{CampaignId, Key};
-use crate::manifest::{Config, Deadlines, Desired, DesiredEntry, ScopeConfig, Tombstone};
+use crate::manifest::{Config, Desired, DesiredEntry, ScopeConfig, Tombstone};
 use crate::phone::Phone;
 use crate::state::{RemoteEntry, RemoteState, ScopeState};
 use chrono::NaiveDate;
@@ -16,11 +16,12 @@ use std::collections::{HashMap, HashSet};
 type FastSet<K> = hashbrown::HashSet<K, foldhash::fast::RandomState>;
 type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Computes the plan. Removal effects start as unknown; fill them with [`Plan::set_effects`].
-pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState) -> Plan {
+/// Computes the plan on the day `today`. Removal effects start as unknown; fill them with
+/// [`Plan::set_effects`].
+pub fn diff(config: &Config, desired: &Desired, remote: &RemoteState, today: NaiveDate) -> Plan {
     let honor = Honor {
         deadlines: &config.deadlines,
-        today: crate::calendar::today(),
+        today,
     };
     // The hashes read both sides once more: on the other core, while the scopes are diffed.
     let (scopes, (manifests_hash, remote_hash)) = rayon::join(
@@ -248,27 +249,6 @@ fn diff_scope(
     plan
 }
 
-/// The deadlines and the day the plan is made.
-pub(super) struct Honor<'c> {
-    pub(super) deadlines: &'c Deadlines,
-    pub(super) today: NaiveDate,
-}
-
-impl Honor<'_> {
-    fn deadline(&self, requested_at: NaiveDate) -> Deadline {
-        let due = self.deadlines.due(requested_at);
-        Deadline {
-            requested_at,
-            due,
-            business_days_left: self
-                .deadlines
-                .calendar
-                .business_days_between(self.today, due),
-            overdue: self.today > due,
-        }
-    }
-}
-
 /// An update when the reason or purpose differs; compared before anything is copied, since
 /// nearly every entry matches. A value neither the API nor the ledger shows is re-asserted:
 /// never assumed equal, and once applied the ledger knows it.
@@ -384,8 +364,12 @@ fn effect_of(scope: CampaignId, remaining: Vec<CampaignId>) -> Effect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Safety as Limits, ScopeSafety, Source};
+    use crate::manifest::{Deadlines, Safety as Limits, ScopeSafety, Source};
     use crate::plan::ScopeLimits;
+
+    fn today() -> NaiveDate {
+        chrono::Utc::now().date_naive()
+    }
 
     fn key(scope: i64, national: &str) -> Key {
         Key {
@@ -530,7 +514,7 @@ mod tests {
             ],
             vec![remote(7, 111, "2025550107", "campaign drift")],
         );
-        let plan = diff(&config(false), &desired, &remote);
+        let plan = diff(&config(false), &desired, &remote, today());
         let global = &plan.scopes[0];
         assert_eq!(
             kinds(global),
@@ -575,7 +559,7 @@ mod tests {
             ],
             vec![],
         );
-        let plan = diff(&config(false), &desired, &remote);
+        let plan = diff(&config(false), &desired, &remote, today());
         assert!(plan.scopes[0].changes.is_empty());
         assert_eq!(
             plan.scopes[0]
@@ -596,7 +580,7 @@ mod tests {
             ],
             vec![remote(3, 111, "2025550103", "c")],
         );
-        let plan = diff(&config(true), &Desired::default(), &remote);
+        let plan = diff(&config(true), &Desired::default(), &remote, today());
         assert_eq!(
             plan.scopes[0]
                 .changes
@@ -628,7 +612,7 @@ mod tests {
             max_removals: Some(2),
             max_removal_percent: Some(100.0),
         };
-        let plan = diff(&config, &Desired::default(), &remote);
+        let plan = diff(&config, &Desired::default(), &remote, today());
         assert_eq!(plan.safety.removals, 3);
         assert_eq!(
             plan.safety.breaches,
@@ -643,14 +627,14 @@ mod tests {
             }]
         );
         config.scopes[0].safety.max_removals = None;
-        let plan = diff(&config, &Desired::default(), &remote);
+        let plan = diff(&config, &Desired::default(), &remote, today());
         assert!(
             plan.safety.breaches.is_empty(),
             "{:?}",
             plan.safety.breaches
         );
         config.scopes[0].safety = ScopeSafety::default();
-        let plan = diff(&config, &Desired::default(), &remote);
+        let plan = diff(&config, &Desired::default(), &remote, today());
         assert_eq!(plan.safety.breaches.len(), 1, "{:?}", plan.safety.breaches);
         assert!(plan.safety.scopes.is_empty());
     }
@@ -676,7 +660,7 @@ mod tests {
                 request: Default::default(),
             }],
         };
-        let plan = diff(&config(true), &desired, &remote);
+        let plan = diff(&config(true), &desired, &remote, today());
         assert!(plan.scopes[0].changes.is_empty());
         assert_eq!(plan.scopes[0].incomplete.as_deref(), Some("offset cap"));
         assert_eq!(plan.scopes[0].unmanaged.len(), 1);
@@ -687,7 +671,7 @@ mod tests {
         let mut bad = remote(6, 0, "12345", "legacy");
         bad.malformed = true;
         let remote = state(vec![bad, remote(5, 0, "2025550105", "y")], vec![]);
-        let plan = diff(&config(true), &Desired::default(), &remote);
+        let plan = diff(&config(true), &Desired::default(), &remote, today());
         assert_eq!(
             kinds(&plan.scopes[0]),
             [(super::super::ChangeKind::Prune, "2025550105".to_string())]
@@ -698,7 +682,7 @@ mod tests {
     #[test]
     fn a_change_that_differs_only_in_detail_is_listed_once_as_changed() {
         let remote = state(vec![remote(5, 0, "2025550105", "y")], vec![]);
-        let saved = diff(&config(true), &Desired::default(), &remote);
+        let saved = diff(&config(true), &Desired::default(), &remote, today());
         let mut fresh = saved.clone();
         if let Change::Prune { effect, .. } = &mut fresh.scopes[0].changes[0] {
             *effect = Effect::StillBlockedGlobally;
@@ -740,7 +724,7 @@ mod tests {
             ],
             vec![remote(9, 111, "2025550105", "y")],
         );
-        let mut plan = diff(&config(false), &desired, &remote);
+        let mut plan = diff(&config(false), &desired, &remote, today());
         assert_eq!(
             plan.scopes[0].duplicates,
             vec![Duplicate {
@@ -791,12 +775,12 @@ mod tests {
             tombstones: vec![],
         };
         assert_eq!(
-            diff(&config(false), &d1, &remote).hash,
-            diff(&config(false), &d1, &remote).hash
+            diff(&config(false), &d1, &remote, today()).hash,
+            diff(&config(false), &d1, &remote, today()).hash
         );
         assert_ne!(
-            diff(&config(false), &d1, &remote).hash,
-            diff(&config(false), &d2, &remote).hash
+            diff(&config(false), &d1, &remote, today()).hash,
+            diff(&config(false), &d2, &remote, today()).hash
         );
     }
 }

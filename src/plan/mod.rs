@@ -9,37 +9,45 @@ pub mod safety;
 pub mod saved;
 
 use crate::api::Client;
+pub use crate::change::ChangeKind;
 use crate::entry::{CampaignId, Key};
 use crate::known::{Applied, Known, Source as Source_, Wanted};
-use crate::manifest::{Approval, Config, Desired, Request, Source};
+use crate::manifest::{Approval, Config, Deadlines, Desired, Request, Source};
 use crate::state::{self, ReadError, ReadOptions, RemoteState};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// What a plan compares the remote lists with: the config, the manifests' desired set, what
+/// dnc last applied (the ledger), and the day the plan is made.
+#[derive(Clone, Copy)]
+pub struct Wants<'a> {
+    pub config: &'a Config,
+    pub desired: &'a Desired,
+    pub applied: &'a Applied,
+    pub today: NaiveDate,
+}
+
 /// Reads the managed scopes, learns what the API does not echo (see `known`), diffs them
-/// against `desired`, and looks up what each removal leaves behind.
+/// against the desired set, and looks up what each removal leaves behind.
 pub async fn make(
     client: &Client,
-    config: &Config,
-    desired: &Desired,
+    wants: Wants<'_>,
     opts: &ReadOptions,
-    applied: &Applied,
 ) -> Result<Plan, ReadError> {
-    make_with_laps(client, config, desired, opts, applied, |_| {}).await
+    make_with_laps(client, wants, opts, |_| {}).await
 }
 
 /// [`make`], calling `lap` as each phase ends: `read`, `learn`, `diff`, `effects`.
 pub async fn make_with_laps(
     client: &Client,
-    config: &Config,
-    desired: &Desired,
+    wants: Wants<'_>,
     opts: &ReadOptions,
-    applied: &Applied,
     mut lap: impl FnMut(&'static str),
 ) -> Result<Plan, ReadError> {
-    let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
+    let scopes: Vec<CampaignId> = wants.config.scopes.iter().map(|s| s.id).collect();
     let remote = state::read(client, &scopes, opts).await?;
     lap("read");
-    from_remote(client, config, desired, remote, opts, applied, lap).await
+    from_remote(client, wants, remote, opts, lap).await
 }
 
 /// The plan from a remote state already read: what the API did not echo learned, the diff,
@@ -47,16 +55,20 @@ pub async fn make_with_laps(
 /// after `learn`, `diff` and `effects`.
 pub async fn from_remote(
     client: &Client,
-    config: &Config,
-    desired: &Desired,
+    wants: Wants<'_>,
     mut remote: RemoteState,
     opts: &ReadOptions,
-    applied: &Applied,
     mut lap: impl FnMut(&'static str),
 ) -> Result<Plan, ReadError> {
+    let Wants {
+        config,
+        desired,
+        applied,
+        today,
+    } = wants;
     crate::known::learn(client, &mut remote, &Wanted::Plan(desired), applied, opts).await?;
     lap("learn");
-    let mut plan = diff::diff(config, desired, &remote);
+    let mut plan = diff::diff(config, desired, &remote, today);
     drop(remote);
     lap("diff");
     let holders = state::holders(client, &plan.removed_phones(), opts.concurrency).await;
@@ -297,16 +309,6 @@ impl Change {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    Create,
-    Update,
-    Reassert,
-    Remove,
-    Prune,
-}
-
 /// An attribute's value before and after; equal values mean "unchanged".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
@@ -409,5 +411,26 @@ impl Plan {
 
     pub fn unmanaged(&self) -> usize {
         self.scopes.iter().map(|s| s.unmanaged.len()).sum()
+    }
+}
+
+/// The deadlines and the day the plan is made.
+pub(crate) struct Honor<'c> {
+    pub(crate) deadlines: &'c Deadlines,
+    pub(crate) today: NaiveDate,
+}
+
+impl Honor<'_> {
+    pub(crate) fn deadline(&self, requested_at: NaiveDate) -> Deadline {
+        let due = self.deadlines.due(requested_at);
+        Deadline {
+            requested_at,
+            due,
+            business_days_left: self
+                .deadlines
+                .calendar
+                .business_days_between(self.today, due),
+            overdue: self.today > due,
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Safety: the removal limits a plan is measured against, and the removals still inside the
 //! retention period.
 
-use super::diff::Honor;
+use super::Honor;
 use super::{Change, ChangeKind, EarlyRemoval, Safety, ScopeLimits, ScopePlan};
 use crate::entry::CampaignId;
 use crate::manifest::{Config, ScopeSafety};

@@ -14,7 +14,6 @@
 mod asked;
 pub mod html;
 
-use crate::calendar;
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::manifest::Config;
@@ -131,21 +130,15 @@ pub struct Options<'a> {
 }
 
 /// The default period: the 90 days up to and including `until` (today by default).
-pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> Period {
-    let until = until.unwrap_or_else(calendar::today);
+pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>, today: NaiveDate) -> Period {
+    let until = until.unwrap_or(today);
     let since = since.unwrap_or_else(|| until - chrono::Days::new(89));
     Period { since, until }
 }
 
 pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::HistoryError> {
     let mut notes = Vec::new();
-    let records = match opts.ledger.records(&config.root)? {
-        Ok(r) => r,
-        Err(note) => {
-            notes.push(note);
-            Vec::new()
-        }
-    };
+    let records = opts.ledger.records(&config.root, &mut notes)?;
     let ops: Vec<(Record, Option<Record>)> = ledger::operations(records)
         .into_iter()
         .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
