@@ -21,6 +21,7 @@ pub mod known;
 pub mod ledger;
 pub mod ledger_file;
 pub mod ledger_git;
+pub mod ledger_table;
 pub mod manifest;
 pub mod paths;
 pub mod phone;
