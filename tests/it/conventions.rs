@@ -340,8 +340,25 @@ fn a_closed_pipe_under_stdout_ends_quietly() {
 /// codes; people read the rest).
 #[test]
 fn every_error_code_is_listed() {
-    let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
-    insta::assert_snapshot!("error_codes", catalogue::render(&catalogue::read(src)));
+    let mut all = catalogue::Catalogue::new();
+    for src in sources() {
+        for (code, wordings) in catalogue::read(&src) {
+            all.entry(code).or_default().extend(wordings);
+        }
+    }
+    insta::assert_snapshot!("error_codes", catalogue::render(&all));
+}
+
+/// The `src` folder of every crate in the workspace: the binary's, and each under crates/.
+fn sources() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = vec![root.join("src")];
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        let mut crates: Vec<_> = crates.map(|c| c.unwrap().path().join("src")).collect();
+        crates.sort();
+        found.extend(crates);
+    }
+    found
 }
 
 /// No module loop anywhere: at every level of the module tree, the modules under one parent
@@ -349,14 +366,16 @@ fn every_error_code_is_listed() {
 /// makes it, with the names taken, so the fix starts from the message.
 #[test]
 fn no_module_uses_itself_through_another() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/lib.rs");
-    let graph = modules::read(std::path::Path::new(root));
-    let loops = modules::cycles(&graph);
-    assert!(
-        loops.is_empty(),
-        "module loops:\n{}",
-        modules::explain(&graph, &loops)
-    );
+    for src in sources() {
+        let graph = modules::read(&src.join("lib.rs"));
+        let loops = modules::cycles(&graph);
+        let shown = modules::explain(&graph, &loops);
+        assert!(
+            loops.is_empty(),
+            "module loops in {}:\n{shown}",
+            src.display()
+        );
+    }
 }
 
 /// The check sees a loop where there is one: two sibling modules that use each other, and
