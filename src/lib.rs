@@ -23,6 +23,7 @@ pub mod ledger_file;
 pub mod ledger_git;
 pub mod ledger_table;
 pub mod manifest;
+pub mod output;
 pub mod paths;
 pub mod phone;
 pub mod plan;

@@ -1,9 +1,7 @@
 use clap::Parser;
-use dnc::exit::Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    dnc::commands::quiet_on_closed_pipe();
     let cli = match dnc::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return dnc::commands::usage_error(&e).into(),
@@ -11,9 +9,6 @@ fn main() -> ExitCode {
     dnc::commands::color_reports(cli.color);
     match dnc::commands::run(cli) {
         Ok(exit) => exit.into(),
-        Err(report) => {
-            eprintln!("{report:?}");
-            Exit::Error.into()
-        }
+        Err(report) => dnc::commands::report(&report).into(),
     }
 }

@@ -52,7 +52,7 @@ pub fn run(args: &AddArgs, csv: &Path, out: Output) -> Result<Exit> {
             Arc::from(text),
         )));
         problems.into_iter().for_each(|d| shown.push(d));
-        eprint!("{}", manifest::render_human(&shown, out.color_err));
+        stderr!("{}", manifest::render_human(&shown, out.color_err))?;
         return Err(CommandError::CsvUnreadable { file: name }.into());
     }
     let today = edit::requested_at(&args.edit)?;
@@ -204,7 +204,6 @@ impl Reported {
 }
 
 fn report(csv: &str, rows: &[Reported], format: crate::cli::OutputFormat) -> Result<()> {
-    use std::io::Write;
     let count = |action: Option<Action>| rows.iter().filter(|r| r.action() == action).count();
     let (added, listed, refused) = (
         count(Some(Action::Added)),
@@ -237,10 +236,7 @@ fn report(csv: &str, rows: &[Reported], format: crate::cli::OutputFormat) -> Res
         }
         crate::cli::OutputFormat::Human => human(csv, rows, [added, listed, refused]),
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(CommandError::output)?;
-    Ok(())
+    super::print(text)
 }
 
 /// The refused rows in full, the first already-listed ones, the added ones as a range of

@@ -14,7 +14,7 @@ use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Change, Plan, Wants};
 use crate::target;
 use miette::{IntoDiagnostic, Result};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
@@ -51,14 +51,14 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     // With --format json, stdout holds only the JSON; what people read goes to stderr.
     let say = |text: &str| {
         if json {
-            eprint!("{text}");
+            stderr!("{text}")
         } else {
-            print!("{text}");
+            stdout!("{text}")
         }
     };
     one_thread()?.block_on(async {
         let connected = target::connect(&super::target(&args.target)?, &config).await?;
-        say(&format!("Target: {}\n", connected.description));
+        say(&format!("Target: {}\n", connected.description))?;
         let wants = Wants {
             config: &config,
             desired: &desired,
@@ -79,9 +79,9 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
                 mask_numbers: args.mask_numbers,
                 full: args.full,
             },
-        ));
+        ))?;
         if !plan.has_changes() {
-            say("\nNothing to apply.\n");
+            say("\nNothing to apply.\n")?;
             connected.close().await;
             if json {
                 print_json(&plan, &Summary::default(), &ledger_path, Vec::new())?;
@@ -98,7 +98,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             say(&format!(
                 "\nEvery removal is approved by a reviewer of pull request #{}.\n",
                 r.pull_request
-            ));
+            ))?;
         }
         if let Some(branch) = &args.ledger_branch {
             ledger_branch(&config.root, &args.ledger_remote, branch)
@@ -130,7 +130,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             finished.sort_by_key(|r| r.op);
             print_json(&plan, &summary, &ledger_path, finished)?;
         } else {
-            report(&summary, &ledger_path);
+            report(&summary, &ledger_path)?;
         }
         Ok(Exit::error_if(summary.failed + summary.not_sent > 0))
     })
@@ -230,9 +230,9 @@ fn record_in_git(
         apply::record_on_branch(&target, &records, plan, who, config.ledger_root.as_deref())
             .map_err(|e| ledger_branch_error(branch, remote, e))?;
     if let Some(commit) = &pushed.commit {
-        println!("Ledger recorded on {branch} ({remote}): commit {commit}");
+        stdoutln!("Ledger recorded on {branch} ({remote}): commit {commit}")?;
     }
-    super::ledger::after_push(branch, config.ledger_root.as_deref(), &pushed);
+    super::ledger::after_push(branch, config.ledger_root.as_deref(), &pushed)?;
     Ok(())
 }
 
@@ -254,7 +254,7 @@ fn refuse_if_stale(saved: &Plan, fresh: &Plan) -> Result<()> {
         return Ok(());
     }
     for d in &diffs {
-        eprintln!("  - {}", crate::escape::terminal(d));
+        stderrln!("  - {}", crate::escape::terminal(d))?;
     }
     Err(ApplyError::Stale {
         hash: render::short_hash(saved).to_string(),
@@ -293,13 +293,10 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(ApplyError::NoTerminal.into());
     }
-    print!(
+    stdout!(
         "\nApply {}? Only 'yes' is accepted: ",
         render::summary(plan)
-    );
-    std::io::stdout()
-        .flush()
-        .map_err(super::CommandError::output)?;
+    )?;
     let mut answer = String::new();
     std::io::stdin()
         .lock()
@@ -316,11 +313,11 @@ fn confirm(plan: &Plan, yes: bool) -> Result<()> {
 fn open_ledger(place: &ledger::Place) -> Result<Ledger> {
     let ledger = Ledger::open(place)?;
     if ledger.had_torn_line() {
-        eprintln!(
+        stderrln!(
             "note: the ledger {} ended in a torn line (a write cut short): it was ended with a \
              newline, so nothing is written onto it; readers skip it if it is incomplete",
             place.path().display()
-        );
+        )?;
     }
     Ok(ledger)
 }
@@ -339,13 +336,16 @@ fn applied_before(
                 remote: args.ledger_remote.clone(),
                 branch: branch.clone(),
             };
-            target.fetch_records().unwrap_or_else(|e| {
-                eprintln!(
-                    "warning: the ledger branch {branch} was not read ({e}); using {} only",
-                    ledger_path.display()
-                );
-                Vec::new()
-            })
+            match target.fetch_records() {
+                Ok(records) => records,
+                Err(e) => {
+                    stderrln!(
+                        "warning: the ledger branch {branch} was not read ({e}); using {} only",
+                        ledger_path.display()
+                    )?;
+                    Vec::new()
+                }
+            }
         }
         None => Vec::new(),
     };
@@ -360,36 +360,37 @@ fn print_json(
 ) -> Result<()> {
     let report = apply::Report::new(plan, summary, ledger, operations);
     // Serializing our own struct cannot fail.
-    println!(
+    stdoutln!(
         "{}",
         serde_json::to_string_pretty(&report).into_diagnostic()?
-    );
+    )?;
     Ok(())
 }
 
-fn report(summary: &Summary, ledger: &Path) {
-    println!(
+fn report(summary: &Summary, ledger: &Path) -> Result<()> {
+    stdoutln!(
         "\nApplied: {} done, {} already converged, {} failed. Ledger: {}",
         summary.done,
         summary.converged,
         summary.failed,
         ledger.display()
-    );
+    )?;
     for f in &summary.failures {
-        eprintln!("  failed: {}", crate::escape::terminal(f));
+        stderrln!("  failed: {}", crate::escape::terminal(f))?;
     }
     if summary.not_sent > 0 {
-        eprintln!(
+        stderrln!(
             "  {} operations were not sent: the API refused the token or stayed unreachable (see the errors above)",
             summary.not_sent
-        );
+        )?;
     }
     if summary.failed > summary.failures.len() as u64 {
-        eprintln!(
+        stderrln!(
             "  … and {} more failures (see the ledger)",
             summary.failed - summary.failures.len() as u64
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The actor and commit for the ledger: GitHub's variables first, then git.

@@ -5,11 +5,10 @@ use crate::exit::Exit;
 use clap::CommandFactory;
 
 pub fn run(args: CompletionsArgs) -> miette::Result<Exit> {
-    clap_complete::generate(
-        args.shell,
-        &mut Cli::command(),
-        "dnc",
-        &mut std::io::stdout(),
-    );
+    // Generated in memory (clap_complete panics when its writer fails), then printed like
+    // every other output.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "dnc", &mut script);
+    super::print(script)?;
     Ok(Exit::Success)
 }

@@ -59,7 +59,7 @@ pub(super) fn target(
     }
     // A directory the globs cannot list is reported there, and the whole result is
     // validated (which refuses it) before anything is written.
-    let files = super::fmt::manifest_files(&config.root, &config.manifests, &mut 0);
+    let files = super::fmt::manifest_files(&config.root, &config.manifests, &mut 0)?;
     let mut targets = Vec::new();
     for path in files {
         let name = crate::paths::relative(&config.root, &path);
@@ -166,10 +166,10 @@ pub(super) fn edited(name: &str, result: Result<String, Refusal>) -> Result<Stri
 pub(super) fn write(args: &EditArgs, target: &Target, text: &str, out: Output) -> Result<Desired> {
     let loaded = manifest::load_with(&args.config, false, Some((&target.path, text)));
     if loaded.has_errors() || loaded.config.is_none() {
-        eprint!(
+        stderr!(
             "{}",
             manifest::render_human(&loaded.diagnostics, out.color_err)
-        );
+        )?;
         return Err(CommandError::EditInvalid.into());
     }
     replace(&target.path, text, target.exists).map_err(CommandError::write(&target.path))?;
@@ -307,7 +307,6 @@ pub(super) fn keys_of<'d>(
 
 /// Prints the outcomes and the next step.
 pub(super) fn report(outcomes: &[Outcome], format: OutputFormat) -> Result<()> {
-    use std::io::Write;
     let changed = outcomes.iter().any(|o| {
         matches!(
             o.action,
@@ -336,8 +335,5 @@ pub(super) fn report(outcomes: &[Outcome], format: OutputFormat) -> Result<()> {
             });
         }
     }
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(CommandError::output)?;
-    Ok(())
+    super::print(text)
 }

@@ -133,6 +133,10 @@ pub enum CommandError {
         )
     )]
     Output { reason: String },
+    /// The reader of stdout went away (`dnc plan | head`): dnc ends with exit 1 and says
+    /// nothing more, since no one reads it.
+    #[error("the reader of the output went away")]
+    Closed,
     #[error("cannot read {}", path.display())]
     #[diagnostic(
         code(dnc::file::unreadable),
@@ -260,10 +264,13 @@ impl CommandError {
         }
     }
 
-    /// For `map_err`: an I/O failure writing stdout.
+    /// For `map_err`: an I/O failure writing stdout (or stderr); a closed pipe is `Closed`.
     pub fn output(e: std::io::Error) -> CommandError {
-        CommandError::Output {
-            reason: e.to_string(),
+        match e.kind() {
+            std::io::ErrorKind::BrokenPipe => CommandError::Closed,
+            _ => CommandError::Output {
+                reason: e.to_string(),
+            },
         }
     }
 
@@ -274,32 +281,4 @@ impl CommandError {
             source,
         }
     }
-}
-
-/// A reader that goes away (`dnc plan | head`) makes `print!` panic on the broken pipe; end
-/// quietly with `Exit::Error` instead, since the output was not delivered whole. Any other
-/// failure to print (a full disk) ends with `dnc::output::write`, not a panic.
-pub fn quiet_on_closed_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        if let Some(reason) = message.strip_prefix("failed printing to stdout: ") {
-            if !reason.contains("Broken pipe") {
-                let error = CommandError::Output {
-                    reason: reason.to_string(),
-                };
-                eprintln!("{:?}", miette::Report::new(error));
-            }
-            std::process::exit(crate::exit::Exit::Error.code().into());
-        }
-        if message.starts_with("failed printing to stderr") {
-            std::process::exit(crate::exit::Exit::Error.code().into());
-        }
-        default(info);
-    }));
 }

@@ -15,16 +15,16 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
     super::config_exists(&args.path)?;
     let (config, diagnostics) = manifest::load_config(&args.path);
     let Some(config) = config else {
-        eprint!("{}", manifest::render_human(&diagnostics, out.color_err));
+        stderr!("{}", manifest::render_human(&diagnostics, out.color_err))?;
         return Err(super::CommandError::InvalidConfig.into());
     };
     let mut unformatted = Vec::new();
     let mut refused = 0;
-    for file in manifest_files(&config.root, &config.manifests, &mut refused) {
+    for file in manifest_files(&config.root, &config.manifests, &mut refused)? {
         let name = file.strip_prefix(&config.root).unwrap_or(&file);
         // Never opened: a FIFO would block, and validate names what is wrong with it.
         if !file.is_file() {
-            eprintln!("error: {}: not a regular file", name.display());
+            stderrln!("error: {}: not a regular file", name.display())?;
             refused += 1;
             continue;
         }
@@ -43,12 +43,12 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
         {
             Ok(formatted) => formatted,
             Err(refusal) => {
-                eprintln!(
+                stderrln!(
                     "error: {}:{}: not formatted: {}",
                     name.display(),
                     refusal.line,
                     refusal.message
-                );
+                )?;
                 refused += 1;
                 continue;
             }
@@ -57,11 +57,11 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
             continue;
         }
         if args.check || args.diff {
-            print!("{}", diff(name, &text, &formatted, out.color));
+            stdout!("{}", diff(name, &text, &formatted, out.color))?;
         }
         if !args.check {
             std::fs::write(&file, &formatted).map_err(CommandError::write(&file))?;
-            eprintln!("formatted {}", name.display());
+            stderrln!("formatted {}", name.display())?;
         }
         unformatted.push(name.display().to_string());
     }
@@ -69,11 +69,11 @@ pub fn run(args: FmtArgs, out: Output) -> Result<Exit> {
         return Err(super::CommandError::FmtRefused { refused }.into());
     }
     if args.check && !unformatted.is_empty() {
-        eprintln!(
+        stderrln!(
             "{} manifest(s) not formatted: {}; run `dnc fmt` to format them",
             unformatted.len(),
             unformatted.join(", ")
-        );
+        )?;
         return Ok(Exit::Error);
     }
     Ok(Exit::Success)
@@ -85,18 +85,18 @@ pub(super) fn manifest_files(
     root: &Path,
     patterns: &[String],
     refused: &mut usize,
-) -> Vec<PathBuf> {
+) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
         let Ok(globbed) = manifest::glob(root, pattern) else {
             continue;
         };
         for e in &globbed.errors {
-            eprintln!(
+            stderrln!(
                 "error: `{pattern}`: cannot list {}: {}",
                 crate::paths::relative(root, e.path()),
                 e.error()
-            );
+            )?;
             *refused += 1;
         }
         for path in globbed.paths {
@@ -105,7 +105,7 @@ pub(super) fn manifest_files(
             }
         }
     }
-    files
+    Ok(files)
 }
 
 /// A unified diff of one file, colored for a terminal or CI log.

@@ -12,7 +12,7 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     super::config_exists(&args.sources.config)?;
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
-        eprint!("{}", manifest::render_human(&diagnostics, false));
+        stderr!("{}", manifest::render_human(&diagnostics, false))?;
         return Err(super::CommandError::InvalidConfig.into());
     };
     let code = args.phone_code.or(config.phone_code);
@@ -21,12 +21,12 @@ pub fn run(args: HistoryArgs) -> Result<Exit> {
     let ledger = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
     let timeline = history::timeline(&config, &phone, ledger)?;
     match args.format {
-        HistoryFormat::Human => print!("{}", history::render::human(&timeline)),
+        HistoryFormat::Human => stdout!("{}", history::render::human(&timeline))?,
         // Serializing our own struct cannot fail.
-        HistoryFormat::Json => println!(
+        HistoryFormat::Json => stdoutln!(
             "{}",
             serde_json::to_string_pretty(&timeline).into_diagnostic()?
-        ),
+        )?,
     }
     Ok(Exit::Success)
 }

@@ -25,9 +25,9 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         let connected = target::connect(&super::target(&args.target)?, &config).await?;
         // With --format json, stdout holds only the JSON.
         if args.format == OutputFormat::Json {
-            eprintln!("Target: {}", connected.description);
+            stderrln!("Target: {}", connected.description)?;
         } else {
-            println!("Target: {}", connected.description);
+            stdoutln!("Target: {}", connected.description)?;
         }
         let remote = learned(&connected.client, &config, &scopes, &opts, &applied).await;
         let origin = connected.description.clone();
@@ -53,16 +53,16 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         }
     })?;
     match args.format {
-        OutputFormat::Human => print!("{}", summary(&config, &prepared, &opts)),
+        OutputFormat::Human => stdout!("{}", summary(&config, &prepared, &opts))?,
         // Serializing our own struct cannot fail.
-        OutputFormat::Json => println!(
+        OutputFormat::Json => stdoutln!(
             "{}",
             serde_json::to_string_pretty(&JsonReport::new(&config.root, &prepared))
                 .into_diagnostic()?
-        ),
+        )?,
     }
     for w in &prepared.warnings {
-        eprintln!("warning: {}", terminal(w));
+        stderrln!("warning: {}", terminal(w))?;
     }
     let refused: Vec<&ScopeReport> = prepared
         .scopes
@@ -70,11 +70,11 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
         .filter(|s| s.refused.is_some())
         .collect();
     for s in &refused {
-        eprintln!(
+        stderrln!(
             "error: {} was not imported: {}",
             s.scope,
             terminal(s.refused.as_deref().unwrap_or_default())
-        );
+        )?;
     }
     Ok(Exit::error_if(!refused.is_empty()))
 }
@@ -92,10 +92,10 @@ fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
     match loaded.config {
         Some(config) if !blocking => Ok((config, loaded.desired)),
         _ => {
-            eprint!(
+            stderr!(
                 "{}",
                 manifest::render_human(&loaded.diagnostics, out.color_err)
-            );
+            )?;
             Err(super::CommandError::InvalidConfigOrManifests.into())
         }
     }

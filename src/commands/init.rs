@@ -47,7 +47,7 @@ pub fn run(args: InitArgs) -> Result<Exit> {
         d => d,
     };
     for f in &files {
-        println!("wrote {}", crate::paths::slashed(&args.dir.join(&f.path)));
+        stdoutln!("wrote {}", crate::paths::slashed(&args.dir.join(&f.path)))?;
     }
     let to = if dir == "." {
         String::new()
@@ -59,12 +59,12 @@ pub fn run(args: InitArgs) -> Result<Exit> {
     } else {
         format!(" {dir}")
     };
-    println!(
+    stdoutln!(
         "next: dnc add NUMBER --reason \"{}\"{to}, then dnc plan{at}",
         args.reasons
             .first()
             .map_or("Customer Request", String::as_str)
-    );
+    )?;
     Ok(Exit::Success)
 }
 

@@ -21,7 +21,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let mut notes = Vec::new();
     let records = source.records(&root, &mut notes)?;
     for note in &notes {
-        eprintln!("note: {}", terminal(note));
+        stderrln!("note: {}", terminal(note))?;
     }
     let wanted = args
         .number
@@ -41,7 +41,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         LedgerFormat::Csv => ledger_table::csv(&rows).into_diagnostic()?,
         LedgerFormat::Table => ledger_table::table(&rows),
     };
-    print!("{text}");
+    stdout!("{text}")?;
     Ok(Exit::Success)
 }
 
@@ -73,7 +73,7 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     // The default must exist here too: reading it names the file when it does not.
     let (records, unreadable) = ledger::read_at(&place)?.map_or_else(|| ledger::read(path), Ok)?;
     for warning in &unreadable {
-        eprintln!("warning: {}", terminal(warning));
+        stderrln!("warning: {}", terminal(warning))?;
     }
     let (config, _) = crate::manifest::load_config(&args.sources.config);
     let pin = config.and_then(|c| c.ledger_root);
@@ -94,16 +94,17 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             reason: e.to_string(),
         })?;
     match &pushed.commit {
-        Some(c) => println!(
+        Some(c) => stdoutln!(
             "Recorded {} new ledger lines on {branch} ({}), commit {c}",
-            pushed.lines, args.remote
-        ),
-        None => println!(
+            pushed.lines,
+            args.remote
+        )?,
+        None => stdoutln!(
             "Every line is already on {branch} ({}): nothing to record",
             args.remote
-        ),
+        )?,
     }
-    after_push(branch, pin.as_deref(), &pushed);
+    after_push(branch, pin.as_deref(), &pushed)?;
     Ok(Exit::Success)
 }
 
@@ -111,20 +112,21 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
 /// that started a chain, the root to pin: it goes into dnc.yaml through a reviewed change (not
 /// written by dnc on a runner, where nobody would review it); until then every apply with the
 /// ledger branch is refused.
-pub(super) fn after_push(branch: &str, pinned: Option<&str>, pushed: &Pushed) {
+pub(super) fn after_push(branch: &str, pinned: Option<&str>, pushed: &Pushed) -> Result<()> {
     if pushed.retries > 0 {
-        eprintln!(
+        stderrln!(
             "note: the ledger branch {branch} moved meanwhile (another apply); appended again \
              ({} refused pushes)",
             pushed.retries
-        );
+        )?;
     }
     if let (None, Some(root)) = (pinned, pushed.root.as_deref()) {
-        println!(
+        stdoutln!(
             "The ledger chain starts at {root}. Pin it: add this to dnc.yaml in a reviewed change \
              (the next apply is refused until it is there):\n\n  ledger: {{root: {root}}}\n"
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn in_range(time: &str, args: &LedgerArgs) -> bool {

@@ -13,7 +13,7 @@ pub fn run(args: ManArgs) -> Result<Exit> {
             std::fs::create_dir_all(dir)
                 .and_then(|()| clap_mangen::generate_to(command, dir))
                 .map_err(CommandError::write(dir))?;
-            println!("wrote the man pages into {}", dir.display());
+            stdoutln!("wrote the man pages into {}", dir.display())?;
         }
         None => {
             // Rendered in memory (which cannot fail) and printed like every other output, so a
@@ -22,7 +22,7 @@ pub fn run(args: ManArgs) -> Result<Exit> {
             clap_mangen::Man::new(command)
                 .render(&mut page)
                 .into_diagnostic()?;
-            print!("{}", String::from_utf8_lossy(&page));
+            stdout!("{}", String::from_utf8_lossy(&page))?;
         }
     }
     Ok(Exit::Success)

@@ -1,5 +1,22 @@
 //! One module per subcommand; `run` dispatches and returns the process exit code.
 
+/// `print!` that returns the write's result as the command's error (see [`print`]).
+macro_rules! stdout {
+    ($($arg:tt)*) => { $crate::commands::print(format!($($arg)*)) };
+}
+/// `println!` that returns the write's result as the command's error.
+macro_rules! stdoutln {
+    ($($arg:tt)*) => { $crate::commands::print(format!($($arg)*) + "\n") };
+}
+/// `eprint!` that returns the write's result as the command's error (see [`eprint`]).
+macro_rules! stderr {
+    ($($arg:tt)*) => { $crate::commands::eprint(format!($($arg)*)) };
+}
+/// `eprintln!` that returns the write's result as the command's error.
+macro_rules! stderrln {
+    ($($arg:tt)*) => { $crate::commands::eprint(format!($($arg)*) + "\n") };
+}
+
 mod apply;
 mod completions;
 mod error;
@@ -24,7 +41,7 @@ mod edit;
 mod init;
 mod remove;
 
-pub use error::{CommandError, quiet_on_closed_pipe};
+pub use error::CommandError;
 
 use crate::cli::{Cli, ColorChoice, Command, TargetArgs};
 use crate::entry::CampaignId;
@@ -76,6 +93,25 @@ pub fn color_reports(choice: ColorChoice) {
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(miette::MietteHandlerOpts::new().color(color).build())
     }));
+}
+
+/// Writes `text` to stdout: every command prints through here or [`eprint`].
+fn print(text: impl AsRef<[u8]>) -> Result<()> {
+    Ok(crate::output::stdout(text).map_err(CommandError::output)?)
+}
+
+/// Writes `text` to stderr.
+fn eprint(text: impl AsRef<[u8]>) -> Result<()> {
+    Ok(crate::output::stderr(text).map_err(CommandError::output)?)
+}
+
+/// Shows the error a command ended with, and how dnc exits: after a closed pipe there is no
+/// one to tell, and a report that cannot be written has nowhere else to go.
+pub fn report(report: &miette::Report) -> Exit {
+    if !matches!(report.downcast_ref(), Some(CommandError::Closed)) {
+        let _ = crate::output::stderr(format!("{report:?}\n"));
+    }
+    Exit::Error
 }
 
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -185,9 +221,9 @@ pub fn usage_error(e: &clap::Error) -> Exit {
     let _ = e.print();
     let exit = Exit::error_if(e.use_stderr());
     if exit == Exit::Error
-        && let Err(report) = step_output_exitcode(exit)
+        && let Err(e) = step_output_exitcode(exit)
     {
-        eprintln!("{report:?}");
+        return report(&e);
     }
     exit
 }
@@ -244,10 +280,7 @@ fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
     config_exists(path)?;
     let loaded = manifest::load(path, false);
     if !loaded.diagnostics.items.is_empty() {
-        eprint!(
-            "{}",
-            manifest::render_human(&loaded.diagnostics, out.color_err)
-        );
+        eprint(manifest::render_human(&loaded.diagnostics, out.color_err))?;
     }
     match loaded.config {
         Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),

@@ -28,9 +28,9 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         full: args.full,
     };
     match args.format {
-        PlanFormat::Human => print!("{}", render::human(&plan, render_opts)),
-        PlanFormat::Markdown => print!("{}", render::markdown(&plan, render_opts)),
-        PlanFormat::Json => println!("{}", render::json(&plan)),
+        PlanFormat::Human => stdout!("{}", render::human(&plan, render_opts))?,
+        PlanFormat::Markdown => stdout!("{}", render::markdown(&plan, render_opts))?,
+        PlanFormat::Json => stdoutln!("{}", render::json(&plan))?,
     }
     if let Some(path) = &args.out {
         saved::save(
@@ -39,7 +39,7 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
             &target::identity(&super::target(&args.target)?),
             &plan,
         )?;
-        eprintln!("Saved plan {} to {}", plan.hash, path.display());
+        stderrln!("Saved plan {} to {}", plan.hash, path.display())?;
     }
     laps.lap("render");
     publish(&args, &plan, render_opts)?;
@@ -81,12 +81,13 @@ fn early_config(args: &PlanArgs) -> Option<Config> {
 }
 
 /// People see first where the plan comes from; machine formats keep stdout clean.
-fn announce(args: &PlanArgs, connected: &Connected) {
+fn announce(args: &PlanArgs, connected: &Connected) -> Result<()> {
     let announce = format!("Target: {}", connected.description);
     match args.format {
-        PlanFormat::Human => println!("{announce}"),
-        _ => eprintln!("{announce}"),
+        PlanFormat::Human => stdoutln!("{announce}")?,
+        _ => stderrln!("{announce}")?,
     }
+    Ok(())
 }
 
 /// Loads the manifests, then reads the remote state and plans.
@@ -98,7 +99,7 @@ fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan>
     laps.lap("ledger");
     runtime()?.block_on(async {
         let connected = target::connect(&super::target(&args.target)?, &config).await?;
-        announce(args, &connected);
+        announce(args, &connected)?;
         laps.lap("connect");
         let wants = Wants {
             config: &config,
@@ -159,7 +160,7 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
             };
             laps.resume();
             let (connected, remote) = read?;
-            announce(args, &connected);
+            announce(args, &connected)?;
             let applied = applied.expect("read when the manifests are valid")?;
             let opts = super::read_options(&args.target, &desired);
             let remote = match remote {
@@ -196,10 +197,10 @@ fn applied(args: &PlanArgs, config: &Config) -> Result<crate::known::Applied> {
         // Before the first apply that pushes it, the branch is not there: nothing was applied
         // through it, and what the API does not show is re-asserted, visibly.
         Some(rev) if !exists(&config.root, rev) => {
-            eprintln!(
+            stderrln!(
                 "note: the ledger branch {rev} does not exist (yet): nothing applied through it is \
                  known; reasons and purposes the API does not show are re-asserted"
-            );
+            )?;
             Vec::new()
         }
         Some(rev) => crate::ledger_git::read(&config.root, rev).map_err(|e| {
@@ -238,7 +239,7 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
         GithubContext::from_env()?.map(|ctx| ctx.with_retry_budget(args.target.retry_budget))
     else {
         if args.comment {
-            eprintln!("note: --comment does nothing outside GitHub Actions");
+            stderrln!("note: --comment does nothing outside GitHub Actions")?;
         }
         return Ok(());
     };
@@ -258,18 +259,24 @@ fn publish(args: &PlanArgs, plan: &Plan, opts: Options) -> Result<()> {
     };
     let published = runtime()?.block_on(github::publish_plan(&ctx, &publication))?;
     match published.comment {
-        Some(CommentOutcome::Created { url, .. }) => eprintln!("Posted the plan comment: {url}"),
-        Some(CommentOutcome::Updated { url, .. }) => eprintln!("Updated the plan comment: {url}"),
+        Some(CommentOutcome::Created { url, .. }) => stderrln!("Posted the plan comment: {url}")?,
+        Some(CommentOutcome::Updated { url, .. }) => stderrln!("Updated the plan comment: {url}")?,
         Some(CommentOutcome::Unchanged { .. }) => {
-            eprintln!("The plan comment is already up to date")
+            stderrln!("The plan comment is already up to date")?
         }
         Some(CommentOutcome::Skipped) => {
-            eprintln!("No changes and no earlier plan comment: none posted")
+            stderrln!("No changes and no earlier plan comment: none posted")?
         }
-        None if args.comment => eprintln!("note: not a pull request; no comment posted"),
+        None if args.comment => stderrln!("note: not a pull request; no comment posted")?,
         None => {}
     }
     Ok(())
+}
+
+/// `timing: NAME 1.234s` on stderr. Best effort: timings are called for from inside the
+/// read, and a plan is not failed for a measurement that could not be shown.
+fn timing(phase: &str, took: std::time::Duration) {
+    let _ = crate::output::stderr(format!("timing: {phase} {:.3}s\n", took.as_secs_f64()));
 }
 
 /// With `--timings`, prints each phase's duration to stderr as it ends: `timing: NAME 1.234s`.
@@ -287,7 +294,7 @@ impl Laps {
     fn lap(&self, phase: &str) {
         if let Some(last) = &self.last {
             let now = Instant::now();
-            eprintln!("timing: {phase} {:.3}s", (now - last.get()).as_secs_f64());
+            timing(phase, now - last.get());
             last.set(now);
         }
     }
@@ -302,7 +309,7 @@ impl Laps {
     /// A phase that ran alongside the others, and took `took`.
     fn took(&self, phase: &str, took: std::time::Duration) {
         if self.last.is_some() {
-            eprintln!("timing: {phase} {:.3}s", took.as_secs_f64());
+            timing(phase, took);
         }
     }
 }

@@ -10,7 +10,7 @@ use miette::Result;
 pub fn run(args: ProbeArgs, out: Output) -> Result<Exit> {
     let (config, diagnostics) = manifest::load_config(&args.path);
     let Some(config) = config else {
-        eprint!("{}", manifest::render_human(&diagnostics, out.color_err));
+        stderr!("{}", manifest::render_human(&diagnostics, out.color_err))?;
         return Err(CommandError::InvalidConfig.into());
     };
     let probe = runtime()?.block_on(async {
@@ -26,11 +26,11 @@ pub fn run(args: ProbeArgs, out: Output) -> Result<Exit> {
         probe.map_err(miette::Report::from)
     })?;
     match args.format {
-        OutputFormat::Human => print!("{}", crate::probe::human(&probe)),
-        OutputFormat::Json => println!(
+        OutputFormat::Human => stdout!("{}", crate::probe::human(&probe))?,
+        OutputFormat::Json => stdoutln!(
             "{}",
             serde_json::to_string_pretty(&probe).expect("the report is plain data")
-        ),
+        )?,
     }
     let failed = probe.failed_scopes();
     if failed.is_empty() {

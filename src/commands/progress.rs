@@ -19,6 +19,12 @@ pub fn show_on_stderr() {
     }));
 }
 
+/// One line to stderr. Best effort: a line that cannot be written (stderr closed under a
+/// running apply) must not stop or crash the work.
+fn best_effort(line: &str) {
+    let _ = crate::output::stderr(format!("{line}\n"));
+}
+
 struct Stderr {
     terminal: bool,
     now: Mutex<Showing>,
@@ -79,7 +85,7 @@ impl Observer for Stderr {
         match event {
             Event::Note(line) => match now.bar() {
                 Some(bar) => bar.println(line),
-                None => eprintln!("{line}"),
+                None => best_effort(line),
             },
             Event::Reading(scopes) => {
                 *now = Showing::Reading {
@@ -107,7 +113,7 @@ impl Observer for Stderr {
                         Some(bar) => bar.set_message(line),
                         None if last_line.elapsed() >= EVERY => {
                             *last_line = Instant::now();
-                            eprintln!("read so far: {line}");
+                            best_effort(&format!("read so far: {line}"));
                         }
                         None => {}
                     }
@@ -146,7 +152,9 @@ impl Observer for Stderr {
                         None if last_line.elapsed() >= EVERY => {
                             *last_line = Instant::now();
                             let rate = *done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                            eprintln!("applied {done}/{total} ({rate:.0}/s), {failed} failed");
+                            best_effort(&format!(
+                                "applied {done}/{total} ({rate:.0}/s), {failed} failed"
+                            ));
                         }
                         None => {}
                     }

@@ -13,7 +13,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     super::config_exists(&args.sources.config)?;
     let (config, diagnostics) = manifest::load_config(&args.sources.config);
     let Some(config) = config else {
-        eprint!("{}", manifest::render_human(&diagnostics, false));
+        stderr!("{}", manifest::render_human(&diagnostics, false))?;
         return Err(super::CommandError::InvalidConfig.into());
     };
     let period = report::period(args.since, args.until, super::today());
@@ -51,7 +51,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
             std::fs::write(&sidecar, sidecar_text(path, &text))
                 .map_err(CommandError::write(&sidecar))?;
         }
-        None => print!("{text}"),
+        None => stdout!("{text}")?,
     }
     Ok(Exit::Success)
 }

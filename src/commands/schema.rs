@@ -5,7 +5,7 @@ use crate::exit::Exit;
 use crate::manifest::schema;
 
 pub fn run(args: SchemaArgs) -> miette::Result<Exit> {
-    print!("{}", text(args.kind));
+    stdout!("{}", text(args.kind))?;
     Ok(Exit::Success)
 }
 

@@ -31,7 +31,7 @@ pub fn run(args: ValidateArgs, out: Output) -> miette::Result<Exit> {
             render_github(&loaded.diagnostics)
         }
     };
-    print!("{out}");
+    stdout!("{out}")?;
     Ok(Exit::error_if(loaded.has_errors()))
 }
 

@@ -10,7 +10,7 @@ use miette::Result;
 pub fn run(args: VerifyArgs) -> Result<Exit> {
     let loaded = manifest::load(&args.config, false);
     let Some(config) = loaded.config.as_ref().filter(|_| !loaded.has_errors()) else {
-        eprint!("{}", manifest::render_human(&loaded.diagnostics, false));
+        stderr!("{}", manifest::render_human(&loaded.diagnostics, false))?;
         return Err(super::CommandError::InvalidManifests.into());
     };
     let result = verify::verify(
@@ -22,8 +22,8 @@ pub fn run(args: VerifyArgs) -> Result<Exit> {
         },
     )?;
     match args.format {
-        OutputFormat::Human => print!("{}", verify::human(&result)),
-        OutputFormat::Json => print!("{}", verify::json(&result)),
+        OutputFormat::Human => stdout!("{}", verify::human(&result))?,
+        OutputFormat::Json => stdout!("{}", verify::json(&result))?,
     }
     Ok(Exit::error_if(!result.verified))
 }

@@ -8,7 +8,7 @@ use crate::common::{
 use serde_json::Value;
 use std::process::Command;
 
-mod catalogue;
+pub(crate) mod catalogue;
 mod modules;
 
 #[test]
@@ -305,11 +305,16 @@ fn with_stdout(args: &[&str], stdout: impl Into<std::process::Stdio>) -> (i32, S
     (out.status.code().unwrap_or(-1), stderr)
 }
 
-/// A full disk under stdout is a diagnostic with a code and help, whether dnc prints with
-/// `print!` (schema) or renders into a writer (man), never a panic.
+/// A full disk under stdout is a diagnostic with a code and help, whether dnc prints a string
+/// (schema) or renders into a buffer first (man, and completions, whose generator would
+/// panic on a failed write), never a panic.
 #[test]
 fn a_full_disk_under_stdout_is_a_diagnostic() {
-    for args in [&["schema", "manifest"][..], &["man"]] {
+    for args in [
+        &["schema", "manifest"][..],
+        &["man"],
+        &["completions", "bash"],
+    ] {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -327,11 +332,31 @@ fn a_full_disk_under_stdout_is_a_diagnostic() {
 /// A reader that went away before dnc wrote (`dnc man | head -0`) ends dnc quietly with 1.
 #[test]
 fn a_closed_pipe_under_stdout_ends_quietly() {
-    for args in [&["schema", "manifest"][..], &["man"]] {
+    for args in [
+        &["schema", "manifest"][..],
+        &["man"],
+        &["completions", "bash"],
+    ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let (code, err) = with_stdout(args, writer);
         assert_eq!((code, err.as_str()), (1, ""), "{args:?}");
+    }
+}
+
+/// A reader of stderr that went away ends dnc with 1, never a panic (101): while it prints
+/// diagnostics (a plan of an invalid list) and when it prints its final error (no config).
+#[test]
+fn a_closed_pipe_under_stderr_ends_with_1() {
+    let config = Config::new().scope("global", &[]);
+    let list = "entries:\n  - number: \"12\"\n    scope: global\n    reason: r\n";
+    let project = Project::new(&config, &[("lists/global.yaml", list)]);
+    let empty = tempfile::tempdir().unwrap();
+    for mut cmd in [project.command(&["plan"]), command(empty.path(), &["plan"])] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = cmd.stderr(writer).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}");
     }
 }
 

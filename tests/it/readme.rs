@@ -1,11 +1,12 @@
-//! The README's and the task guide's shown outputs, produced by real runs so they cannot drift.
+//! The README's and the book's shown outputs, produced by real runs so they cannot drift.
 //!
-//! Every ```console / ```markdown block in README.md and docs/tasks.md follows a marker line
-//! `<!-- readme-output: NAME -->`. This test plays the README's walk through the examples (a
-//! copy in a temp git repository, the embedded sandbox, a fixed actor, author, commit dates and
-//! `DNC_TODAY`), and the guide's from an empty directory, renders each named output and
-//! compares it with the block. On a difference it fails with a diff;
-//! `DNC_README_UPDATE=1 cargo test --test it readme` rewrites the blocks.
+//! Every ```console / ```markdown block in README.md and the book (docs/*.md) follows a marker
+//! line `<!-- readme-output: NAME -->`. This test plays the README's walk through the examples
+//! (a copy in a temp git repository, the embedded sandbox, a fixed actor, author, commit dates
+//! and `DNC_TODAY`), whose outputs the README and docs/commands.md show, and the task guide's
+//! from an empty directory, renders each named output and compares it with the block. On a
+//! difference it fails with a diff; `DNC_README_UPDATE=1 cargo test --test it readme` rewrites
+//! the blocks (and the book's generated pages: `book`).
 
 use crate::common::{command, git};
 use std::collections::BTreeMap;
@@ -26,6 +27,11 @@ const ACTOR: &str = "dana-compliance";
 /// The commits' author (dana@example.com).
 const AUTHOR: &str = "Dana Compliance";
 const MARKER: &str = "<!-- readme-output: ";
+/// The pages that show the README walk's outputs, and the task guide's.
+const WALK_PAGES: [&str; 2] = ["README.md", "docs/commands.md"];
+const TASK_PAGES: [&str; 1] = ["docs/tasks.md"];
+
+mod book;
 
 /// The README's walk: a copy of `examples/` in `root`, the only directory its commands name.
 struct Walk {
@@ -236,47 +242,79 @@ C-10004,2025550100,Nia,Müller,03/05/2026,mchen
 
 #[test]
 fn readme_outputs_are_real() {
-    outputs_are_real("README.md", walk());
+    outputs_are_real(&WALK_PAGES, walk());
 }
 
 #[test]
 fn task_guide_outputs_are_real() {
-    outputs_are_real("docs/tasks.md", tasks_walk());
+    outputs_are_real(&TASK_PAGES, tasks_walk());
 }
 
-/// Compares the marked blocks of `file` with `outputs` (or rewrites them).
-fn outputs_are_real(file: &str, outputs: BTreeMap<&'static str, String>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    let readme = std::fs::read_to_string(&path).expect("read the page");
-    let (updated, stale) = rewrite(&readme, &outputs);
-    if stale.is_empty() {
-        return;
+/// Compares the marked blocks of `files` with `outputs` (or rewrites them); every output must
+/// be shown in one of them.
+fn outputs_are_real(files: &[&str], outputs: BTreeMap<&'static str, String>) {
+    let mut shown = Vec::new();
+    for file in files {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let page = std::fs::read_to_string(&path).expect("read the page");
+        let rewritten = rewrite(&page, &outputs);
+        shown.extend(rewritten.shown);
+        if !rewritten.stale.is_empty() {
+            let diffs: Vec<String> = rewritten
+                .stale
+                .iter()
+                .map(|(name, old, new)| {
+                    let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+                    format!(
+                        "{file} block `{name}` differs from the real output:\n{}",
+                        diff.unified_diff().header(file, "real output")
+                    )
+                })
+                .collect();
+            refresh_or_fail(&path, &rewritten.page, &diffs.join("\n"));
+        }
     }
+    for name in outputs.keys() {
+        assert!(
+            shown.iter().any(|s| s == name),
+            "output `{name}` is shown nowhere in {files:?}"
+        );
+    }
+}
+
+/// Writes `updated` to `path` under `DNC_README_UPDATE`, else fails with `why`.
+fn refresh_or_fail(path: &Path, updated: &str, why: &str) {
     if std::env::var_os("DNC_README_UPDATE").is_some() {
-        std::fs::write(&path, updated).expect("write the page");
+        std::fs::write(path, updated).expect("write the page");
         return;
     }
-    let diffs: Vec<String> = stale
-        .iter()
-        .map(|(name, old, new)| {
-            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
-            format!(
-                "{file} block `{name}` differs from the real output:\n{}",
-                diff.unified_diff().header(file, "real output")
-            )
-        })
-        .collect();
-    panic!(
-        "{}\nRefresh {file} with: DNC_README_UPDATE=1 cargo test --test it readme",
-        diffs.join("\n")
-    );
+    panic!("{why}\nRefresh it with: DNC_README_UPDATE=1 cargo test --test it readme");
 }
 
+/// README.md and every page of the book.
+fn pages() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .expect("read docs/")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    pages.insert(0, root.join("README.md"));
+    pages
+}
+
+/// Every shown output in the README and the book has a marker, on a page a walk replays.
 #[test]
 fn every_console_block_has_a_marker() {
-    for file in ["README.md", "docs/tasks.md"] {
-        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
-            .expect("read the page");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in pages() {
+        let file = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(&path).expect("read the page");
         let lines: Vec<&str> = text.lines().collect();
         let mut in_block = false;
         for (i, line) in lines.iter().enumerate() {
@@ -293,21 +331,21 @@ fn every_console_block_has_a_marker() {
             }
             in_block = !in_block;
         }
+        let replayed = WALK_PAGES.contains(&file.as_str()) || TASK_PAGES.contains(&file.as_str());
+        assert!(
+            replayed || !lines.iter().any(|l| l.starts_with(MARKER)),
+            "{file} has shown outputs but no walk replays it: add it to WALK_PAGES or TASK_PAGES"
+        );
     }
 }
 
 /// Every environment variable the code reads (a quoted `DNC_…` or `GITHUB_…` name in src/) has
-/// a row in the README's one environment-variable table.
+/// a row in the book's one environment-variable table.
 #[test]
 fn every_environment_variable_is_in_the_table() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
-    let rows: Vec<&str> = readme
-        .lines()
-        .skip_while(|l| *l != "### Environment variables")
-        .take_while(|l| !l.starts_with("## "))
-        .filter(|l| l.starts_with("| `"))
-        .collect();
+    let page = std::fs::read_to_string(root.join("docs/environment.md")).expect("read the page");
+    let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| `")).collect();
     let mut names = std::collections::BTreeSet::new();
     collect_env_names(&root.join("src"), &mut names);
     assert!(names.contains("DNC_AUTH_TOKEN"), "the scan found {names:?}");
@@ -317,7 +355,7 @@ fn every_environment_variable_is_in_the_table() {
         .collect();
     assert!(
         missing.is_empty(),
-        "README.md's environment-variable table lacks {missing:?}"
+        "docs/environment.md's table lacks {missing:?}"
     );
 }
 
@@ -338,13 +376,17 @@ fn collect_env_names(dir: &Path, names: &mut std::collections::BTreeSet<String>)
     }
 }
 
-/// The README with every marked block replaced by its real output, and the blocks that
-/// changed as (name, README text, real text). Panics on a marker naming no output and on an
-/// output no marker shows.
-fn rewrite(
-    readme: &str,
-    outputs: &BTreeMap<&'static str, String>,
-) -> (String, Vec<(String, String, String)>) {
+/// A page with every marked block replaced by its real output.
+struct Rewritten {
+    page: String,
+    /// The blocks that changed, as (name, page text, real text).
+    stale: Vec<(String, String, String)>,
+    /// The outputs the page shows.
+    shown: Vec<String>,
+}
+
+/// `readme` with its marked blocks rewritten. Panics on a marker naming no output.
+fn rewrite(readme: &str, outputs: &BTreeMap<&'static str, String>) -> Rewritten {
     let mut out = String::new();
     let mut stale = Vec::new();
     let mut shown = Vec::new();
@@ -359,12 +401,9 @@ fn rewrite(
         };
         let real = outputs
             .get(name)
-            .unwrap_or_else(|| panic!("marker `{name}`: no such output in readme.rs"));
+            .unwrap_or_else(|| panic!("marker `{name}`: no such output in its walk"));
         let fence = lines.next().expect("a code block after the marker");
-        assert!(
-            fence.starts_with("```"),
-            "README marker `{name}`: no code block"
-        );
+        assert!(fence.starts_with("```"), "marker `{name}`: no code block");
         out.push_str(fence);
         let mut old = String::new();
         for line in lines.by_ref() {
@@ -378,15 +417,13 @@ fn rewrite(
         if old != *real {
             stale.push((name.to_string(), old, real.clone()));
         }
-        shown.push(name);
+        shown.push(name.to_string());
     }
-    for name in outputs.keys() {
-        assert!(
-            shown.contains(name),
-            "output `{name}` is shown nowhere in its page"
-        );
+    Rewritten {
+        page: out,
+        stale,
+        shown,
     }
-    (out, stale)
 }
 
 /// The console line of `args`: each argument as a shell reads it back.

@@ -1,13 +1,14 @@
 //! The colored terminal rendering of a plan.
 
+use super::view::{Field, Row};
 use super::{
-    Options, UNMANAGED_SHOWN, approval_text, changed, deadline_text, early_removal_text,
-    effect_text, incomplete_banner, known_summary, known_text, listing, or_none, read_status,
-    reassert_parts, scope_counts, scope_title, short_hash, summarized, summary, word_diff,
+    Options, UNMANAGED_SHOWN, approval_text, deadline_text, early_removal_text, effect_text,
+    incomplete_banner, known_summary, known_text, listing, or_none, read_status, scope_counts,
+    scope_title, short_hash, summarized, summary, word_diff,
 };
 use crate::escape::terminal;
-use crate::known::{Known, Source};
-use crate::plan::{Change, Plan, ScopePlan};
+use crate::known::Source;
+use crate::plan::{ChangeKind, Plan, ScopePlan};
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write;
 
@@ -74,7 +75,7 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options, summarized: bool)
     }
     let listing = listing(s, summarized);
     for change in &listing.shown {
-        human_change(out, change, opts);
+        human_change(out, &Row::of(change), opts);
     }
     if listing.left() > 0 {
         let line = format!(
@@ -127,129 +128,75 @@ fn human_scope(out: &mut String, s: &ScopePlan, opts: Options, summarized: bool)
     }
 }
 
-fn human_change(out: &mut String, change: &Change, opts: Options) {
-    let number = opts.number(change.key());
-    match change {
-        Change::Create {
-            reason,
-            purpose,
-            source,
-            deadline,
-            ..
-        } => {
-            let head = opts.paint(GREEN, &format!("+ {number}"));
-            let _ = writeln!(out, "  {head}  {}", source_text(source, opts));
-            let _ = writeln!(out, "      reason: {}", terminal(reason));
-            if let Some(p) = purpose {
-                let _ = writeln!(out, "      purpose: {}", terminal(p));
-            }
-            if let Some(d) = deadline {
-                let style = if d.overdue { RED } else { DIM };
-                let _ = writeln!(out, "      {}", opts.paint(style, &deadline_text(d)));
-            }
-        }
-        Change::Reassert {
-            id,
-            reason,
-            purpose,
-            source,
-            known,
-            ..
-        } => {
-            let head = opts.paint(YELLOW, &format!("! {number}"));
-            let _ = writeln!(
-                out,
-                "  {head}  id {id}  re-assert (sent once; the ledger then knows it)  {}",
-                opts.paint(DIM, &source.to_string())
-            );
-            for (label, value, how) in reassert_parts(reason, purpose, *known) {
-                let how = opts.paint(DIM, &format!("(remote: {how})"));
-                let _ = writeln!(out, "      {label}: {value}  {how}");
-            }
-        }
-        Change::Update {
-            id,
-            reason,
-            purpose,
-            source,
-            known,
-            ..
-        } => {
-            let head = opts.paint(YELLOW, &format!("~ {number}"));
-            let _ = writeln!(out, "  {head}  id {id}  {}", source_text(source, opts));
-            for (label, edit) in changed(reason, purpose) {
-                let (old, new) = (terminal(or_none(&edit.old)), terminal(or_none(&edit.new)));
-                let text = word_diff(&old, &new, |inserted, t| {
+fn human_change(out: &mut String, row: &Row, opts: Options) {
+    let (mark, style) = match row.kind {
+        ChangeKind::Create => ("+", GREEN),
+        ChangeKind::Update => ("~", YELLOW),
+        ChangeKind::Reassert => ("!", YELLOW),
+        ChangeKind::Remove | ChangeKind::Prune => ("-", RED),
+    };
+    let head = opts.paint(style, &format!("{mark} {}", opts.number(row.key)));
+    let id = row.id.map(|id| format!("  id {id}")).unwrap_or_default();
+    let what = match row.kind {
+        ChangeKind::Reassert => "  re-assert (sent once; the ledger then knows it)",
+        ChangeKind::Prune => "  pruned: in no manifest (scope has prune: true)",
+        _ => "",
+    };
+    let source = row
+        .source
+        .map(|s| format!("  {}", opts.paint(DIM, &terminal(&s.to_string()))))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  {head}{id}{what}{source}");
+    for field in &row.fields {
+        let _ = match *field {
+            Field::Value { label, value } => writeln!(out, "      {label}: {}", terminal(value)),
+            Field::Edit {
+                label,
+                old,
+                new,
+                was,
+            } => {
+                let text = word_diff(&terminal(old), &terminal(new), |inserted, t| {
                     if inserted {
                         opts.paint(GREEN, &format!("{{+{t}+}}"))
                     } else {
                         opts.paint(RED, &format!("[-{t}-]"))
                     }
                 });
-                let _ = writeln!(
-                    out,
-                    "      {label}: {text}{}",
-                    known_note(*known, label, opts)
-                );
+                // Where the old value was not read from the API, say how it is known.
+                let was = match was {
+                    Source::Api => String::new(),
+                    was => format!(
+                        "  {}",
+                        opts.paint(DIM, &format!("(was: {})", known_text(was)))
+                    ),
+                };
+                writeln!(out, "      {label}: {text}{was}")
             }
-        }
-        Change::Remove {
-            id,
-            removal_reason,
-            source,
-            effect,
-            approval,
-            ..
-        } => {
-            let head = opts.paint(RED, &format!("- {number}"));
-            let _ = writeln!(out, "  {head}  id {id}  {}", source_text(source, opts));
-            let _ = writeln!(out, "      removal reason: {}", terminal(removal_reason));
-            if let Some(a) = approval {
-                let _ = writeln!(out, "      approved by: {}", terminal(&approval_text(a)));
+            Field::Resent {
+                label,
+                value,
+                remote,
+            } => {
+                let how = opts.paint(DIM, &format!("(remote: {})", known_text(remote)));
+                writeln!(out, "      {label}: {}  {how}", terminal(value))
             }
-            let _ = writeln!(
-                out,
-                "      effect: {}",
-                opts.paint(BOLD, &effect_text(effect))
-            );
-        }
-        Change::Prune {
-            id, reason, effect, ..
-        } => {
-            let head = opts.paint(RED, &format!("- {number}"));
-            let _ = writeln!(
-                out,
-                "  {head}  id {id}  pruned: in no manifest (scope has prune: true)"
-            );
-            let _ = writeln!(out, "      reason was: {}", terminal(or_none(reason)));
-            let _ = writeln!(
-                out,
-                "      effect: {}",
-                opts.paint(BOLD, &effect_text(effect))
-            );
-        }
+        };
     }
-}
-
-/// `  (was: last applied on … per the ledger)` where the old value was not read from the API.
-fn known_note(known: Known, label: &str, opts: Options) -> String {
-    let source = if label == "reason" {
-        known.reason
-    } else {
-        known.purpose
-    };
-    if source == Source::Api {
-        return String::new();
+    if let Some(d) = row.deadline {
+        let style = if d.overdue { RED } else { DIM };
+        let _ = writeln!(out, "      {}", opts.paint(style, &deadline_text(d)));
     }
-    format!(
-        "  {}",
-        opts.paint(DIM, &format!("(was: {})", known_text(source)))
-    )
-}
-
-/// Where a change is written, dimmed.
-fn source_text(source: &crate::manifest::Source, opts: Options) -> String {
-    opts.paint(DIM, &terminal(&source.to_string()))
+    if let Some(a) = row.approval {
+        let _ = writeln!(out, "      approved by: {}", terminal(&approval_text(a)));
+    }
+    if let Some(effect) = row.effect {
+        let _ = writeln!(
+            out,
+            "      effect: {}",
+            opts.paint(BOLD, &effect_text(effect))
+        );
+    }
 }
 
 fn human_safety(out: &mut String, plan: &Plan, opts: Options) {

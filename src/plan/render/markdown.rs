@@ -1,15 +1,16 @@
 //! The markdown rendering of a plan for pull-request comments and step summaries.
 //! Text from manifests and the API is escaped: a reason must not become markup or a mention.
 
+use super::view::{Field, Row};
 use super::{
-    MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, approval_text, changed, deadline_text,
+    MARKDOWN_LIMIT, OVERDUE_SHOWN, Options, UNMANAGED_SHOWN, approval_text, deadline_text,
     early_removal_text, effect_text, incomplete_banner, known_summary, known_text, listing,
-    or_none, read_status, reassert_parts, scope_title, short_hash, summarized, summary, word_diff,
+    or_none, read_status, scope_title, short_hash, summarized, summary, word_diff,
 };
 use crate::escape::{markdown as escape, markdown_code};
 use crate::known::Source;
 use crate::manifest::Source as Written;
-use crate::plan::{Change, ChangeKind, Plan, ScopePlan};
+use crate::plan::{ChangeKind, Plan, ScopePlan};
 use std::fmt::Write;
 
 /// Renders `plan` for a pull-request comment, never longer than [`MARKDOWN_LIMIT`]: rows that
@@ -199,7 +200,11 @@ fn overdue_caution(out: &mut String, plan: &Plan, opts: Options) {
 
 fn scope_rows(scope: &ScopePlan, opts: Options, summarized: bool) -> Vec<String> {
     let listing = listing(scope, summarized);
-    let mut rows: Vec<String> = listing.shown.iter().map(|c| change_row(c, opts)).collect();
+    let mut rows: Vec<String> = listing
+        .shown
+        .iter()
+        .map(|c| change_row(&Row::of(c), opts))
+        .collect();
     if listing.left() > 0 {
         rows.push(format!(
             "| | … {} | listed in full in this job's step summary, `dnc plan --full` and `dnc plan --format json` | |\n",
@@ -228,120 +233,82 @@ fn scope_rows(scope: &ScopePlan, opts: Options, summarized: bool) -> Vec<String>
     rows
 }
 
-fn change_row(change: &Change, opts: Options) -> String {
-    let number = opts.number(change.key());
-    match change {
-        Change::Create {
-            reason,
-            purpose,
-            source,
-            deadline,
-            ..
-        } => {
-            let purpose = purpose
-                .as_deref()
-                .map(|p| format!("; purpose: {}", escape(p)))
-                .unwrap_or_default();
-            let deadline = deadline
-                .as_ref()
-                .map(|d| {
-                    let text = deadline_text(d);
-                    if d.overdue {
-                        format!("; **{text}**")
-                    } else {
-                        format!("; {text}")
-                    }
-                })
-                .unwrap_or_default();
-            format!(
-                "| ➕ create | {number} | reason: {}{purpose}{deadline} | {} |\n",
-                escape(reason),
-                source_cell(source)
-            )
+fn change_row(row: &Row, opts: Options) -> String {
+    let kind = match row.kind {
+        ChangeKind::Create => "➕ create",
+        ChangeKind::Update => "✏️ update",
+        ChangeKind::Reassert => "🔁 re-assert",
+        ChangeKind::Remove => "➖ remove",
+        ChangeKind::Prune => "➖ prune",
+    };
+    let mut details: Vec<String> = row.id.iter().map(|id| format!("id {id}")).collect();
+    if row.kind == ChangeKind::Prune {
+        details.push("in no manifest".into());
+    }
+    details.extend(row.fields.iter().map(field));
+    if row.kind == ChangeKind::Reassert {
+        details.push("sent once, then the ledger knows it".into());
+    }
+    details.extend(row.deadline.map(|d| {
+        let text = deadline_text(d);
+        if d.overdue {
+            format!("**{text}**")
+        } else {
+            text
         }
-        Change::Reassert {
-            id,
-            reason,
-            purpose,
-            source,
-            known,
-            ..
+    }));
+    details.extend(
+        row.approval
+            .map(|a| format!("approved by {}", escape(&approval_text(a)))),
+    );
+    details.extend(
+        row.effect
+            .map(|e| format!("**{}**", escape(&effect_text(e)))),
+    );
+    let source = row
+        .source
+        .map(|s| format!(" {} |", source_cell(s)))
+        .unwrap_or_else(|| " |".into());
+    format!(
+        "| {kind} | {} | {} |{source}\n",
+        opts.number(row.key),
+        details.join("; ")
+    )
+}
+
+fn field(field: &Field) -> String {
+    match *field {
+        Field::Value { label, value } => format!("{label}: {}", escape(value)),
+        Field::Edit {
+            label,
+            old,
+            new,
+            was,
         } => {
-            let parts: Vec<String> = reassert_parts(reason, purpose, *known)
-                .iter()
-                .map(|(label, value, how)| {
-                    format!("{label}: {} (remote: {})", escape(value), escape(how))
-                })
-                .collect();
-            format!(
-                "| 🔁 re-assert | {number} | id {id}; {}; sent once, then the ledger knows it | {} |\n",
-                parts.join("; "),
-                source_cell(source)
-            )
+            // Diffed escaped, so the words both sides share are escaped too.
+            let diff = word_diff(&escape(old), &escape(new), |inserted, t| {
+                if t.trim().is_empty() {
+                    t.to_string()
+                } else if inserted {
+                    format!("<ins>{t}</ins>")
+                } else {
+                    format!("<del>{t}</del>")
+                }
+            });
+            let was = match was {
+                Source::Api => String::new(),
+                was => format!(" (was: {})", escape(&known_text(was))),
+            };
+            format!("{label}: {diff}{was}")
         }
-        Change::Update {
-            id,
-            reason,
-            purpose,
-            source,
-            known,
-            ..
-        } => {
-            let edits: Vec<String> = changed(reason, purpose)
-                .map(|(label, e)| {
-                    // Diffed escaped, so the words both sides share are escaped too.
-                    let (old, new) = (escape(or_none(&e.old)), escape(or_none(&e.new)));
-                    let diff = word_diff(&old, &new, |inserted, t| {
-                        if t.trim().is_empty() {
-                            t.to_string()
-                        } else if inserted {
-                            format!("<ins>{t}</ins>")
-                        } else {
-                            format!("<del>{t}</del>")
-                        }
-                    });
-                    let how = if label == "reason" {
-                        known.reason
-                    } else {
-                        known.purpose
-                    };
-                    let was = match how {
-                        Source::Api => String::new(),
-                        how => format!(" (was: {})", escape(&known_text(how))),
-                    };
-                    format!("{label}: {diff}{was}")
-                })
-                .collect();
-            format!(
-                "| ✏️ update | {number} | id {id}; {} | {} |\n",
-                edits.join("; "),
-                source_cell(source)
-            )
-        }
-        Change::Remove {
-            id,
-            removal_reason,
-            source,
-            effect,
-            approval,
-            ..
+        Field::Resent {
+            label,
+            value,
+            remote,
         } => format!(
-            "| ➖ remove | {number} | id {id}; removal reason: {}{}; **{}** | {} |
-",
-            escape(removal_reason),
-            approval
-                .as_ref()
-                .map(|a| format!("; approved by {}", escape(&approval_text(a))))
-                .unwrap_or_default(),
-            escape(&effect_text(effect)),
-            source_cell(source)
-        ),
-        Change::Prune {
-            id, reason, effect, ..
-        } => format!(
-            "| ➖ prune | {number} | id {id}; in no manifest; reason was: {}; **{}** | |\n",
-            escape(or_none(reason)),
-            escape(&effect_text(effect))
+            "{label}: {} (remote: {})",
+            escape(value),
+            escape(&known_text(remote))
         ),
     }
 }
@@ -356,7 +323,7 @@ mod tests {
     use super::*;
     use crate::entry::{CampaignId, Key};
     use crate::phone::Phone;
-    use crate::plan::{FORMAT_VERSION, Safety};
+    use crate::plan::{Change, FORMAT_VERSION, Safety};
 
     fn plan_with_creates(n: usize, reason: &str) -> Plan {
         let changes = (0..n)

@@ -1,10 +1,15 @@
-//! Plan renderers: human (colored), markdown (pull requests) and JSON (machines).
+//! Plan emitters, one per format over the view model in `view.rs` (a change is matched
+//! once): human (colored), markdown (pull requests), plain (one line per change, for
+//! errors) and JSON (machines).
 
 mod human;
 mod markdown;
+mod plain;
+mod view;
 
 pub use human::human;
 pub use markdown::{markdown, markdown_within};
+pub use plain::one_line;
 
 /// The first line of the error a drift run ends with when entries are past due.
 pub fn overdue_summary(plan: &Plan) -> Option<String> {
@@ -29,11 +34,9 @@ pub fn overdue_summary(plan: &Plan) -> Option<String> {
     })
 }
 
-use super::{
-    Change, ChangeKind, Deadline, EarlyRemoval, Edit, Effect, Plan, ScopePlan, SourceCounts,
-};
+use super::{Change, ChangeKind, Deadline, EarlyRemoval, Effect, Plan, ScopePlan, SourceCounts};
 use crate::entry::{CampaignId, Key};
-use crate::known::{Known, Source};
+use crate::known::Source;
 use anstyle::Style;
 use similar::{ChangeTag, TextDiff};
 
@@ -215,86 +218,6 @@ pub fn known_summary(s: &ScopePlan) -> Option<String> {
     ))
 }
 
-/// What a re-assert sends and why, for one attribute: `reason "DNC" (remote: unknown: …)`.
-pub(crate) fn reassert_parts(
-    reason: &str,
-    purpose: &Option<String>,
-    known: Known,
-) -> [(&'static str, String, String); 2] {
-    [
-        ("reason", reason.to_string(), known_text(known.reason)),
-        (
-            "purpose",
-            or_none(purpose).to_string(),
-            known_text(known.purpose),
-        ),
-    ]
-}
-
-/// One change on one line, for lists of differences and failures.
-pub fn one_line(change: &Change) -> String {
-    let key = change.key();
-    let number = key.phone.display();
-    let at =
-        |s: &crate::manifest::Source| format!(" ({})", crate::escape::terminal(&s.to_string()));
-    match change {
-        Change::Create {
-            reason,
-            source,
-            deadline,
-            ..
-        } => format!(
-            "create {number} in {}, reason {reason:?}{}{}",
-            key.scope,
-            at(source),
-            deadline
-                .as_ref()
-                .map(|d| format!(" [{}]", deadline_text(d)))
-                .unwrap_or_default()
-        ),
-        Change::Update {
-            id,
-            reason,
-            purpose,
-            source,
-            ..
-        } => {
-            let edits: Vec<String> = changed(reason, purpose)
-                .map(|(label, e)| format!("{label} {:?} -> {:?}", or_none(&e.old), or_none(&e.new)))
-                .collect();
-            format!(
-                "update {number} in {} (id {id}): {}{}",
-                key.scope,
-                edits.join(", "),
-                at(source)
-            )
-        }
-        Change::Reassert {
-            id,
-            reason,
-            purpose,
-            source,
-            known,
-            ..
-        } => {
-            let parts: Vec<String> = reassert_parts(reason, purpose, *known)
-                .iter()
-                .map(|(label, value, how)| format!("{label} {value:?} (remote: {how})"))
-                .collect();
-            format!(
-                "re-assert {number} in {} (id {id}): {}{}",
-                key.scope,
-                parts.join(", "),
-                at(source)
-            )
-        }
-        Change::Remove { id, source, .. } => {
-            format!("remove {number} from {} (id {id}){}", key.scope, at(source))
-        }
-        Change::Prune { id, .. } => format!("prune {number} from {} (id {id})", key.scope),
-    }
-}
-
 /// `jdoe (COMP-1301)`: who approved a removal, and the ticket.
 pub(crate) fn approval_text(a: &crate::manifest::Approval) -> String {
     match &a.ticket {
@@ -336,16 +259,6 @@ pub(crate) fn early_removal_text(e: &EarlyRemoval, opts: Options) -> String {
 
 /// Creates shown in an overdue list before the rest are counted.
 pub(crate) const OVERDUE_SHOWN: usize = 20;
-
-/// The attributes an update changes, labelled.
-pub(crate) fn changed<'a>(
-    reason: &'a Edit,
-    purpose: &'a Edit,
-) -> impl Iterator<Item = (&'static str, &'a Edit)> {
-    [("reason", reason), ("purpose", purpose)]
-        .into_iter()
-        .filter(|(_, e)| e.changed())
-}
 
 pub fn short_hash(plan: &Plan) -> &str {
     &plan.hash[..12.min(plan.hash.len())]
@@ -478,5 +391,49 @@ mod tests {
         );
         assert_eq!(plain("DNC", "DNC"), "DNC");
         assert_eq!(plain("(none)", "TELEMKT"), "[-(none)-]{+TELEMKT+}");
+    }
+}
+
+/// Every emitter over one shared fixture (a change of each kind, known-ness from the API, the
+/// ledger and nowhere, a deadline past and one ahead, an approval, a breach): one snapshot
+/// per format, so a change to the view model shows in all of them side by side.
+#[cfg(test)]
+mod emitters {
+    use super::*;
+
+    fn fixture() -> Plan {
+        serde_json::from_str(include_str!("fixtures/every_change.json"))
+            .expect("the fixture is a plan")
+    }
+
+    #[test]
+    fn human() {
+        insta::assert_snapshot!(super::human(&fixture(), Options::default()));
+    }
+
+    #[test]
+    fn human_colored_and_masked() {
+        let opts = Options {
+            color: true,
+            mask_numbers: true,
+            full: false,
+        };
+        insta::assert_snapshot!(super::human(&fixture(), opts));
+    }
+
+    #[test]
+    fn markdown() {
+        insta::assert_snapshot!(super::markdown(&fixture(), Options::default()));
+    }
+
+    #[test]
+    fn plain() {
+        let lines: Vec<String> = fixture().changes().map(one_line).collect();
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+
+    #[test]
+    fn json() {
+        insta::assert_snapshot!(super::json(&fixture()));
     }
 }

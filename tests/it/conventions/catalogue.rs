@@ -64,7 +64,7 @@ pub fn render(catalogue: &Catalogue) -> String {
     out
 }
 
-const NO_HELP: &str = "-";
+pub const NO_HELP: &str = "-";
 
 #[derive(Default)]
 struct Sites {
