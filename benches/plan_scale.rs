@@ -14,6 +14,9 @@
 //! Issue 15, item 3: `DNC_BENCH_KEEP_PLAN=FILE` keeps the JSON plan `dnc plan` printed;
 //! `DNC_BENCH_EXPECT_PLAN=FILE` fails the run unless the plan is byte for byte that file (a
 //! plan kept by an earlier build, the same day: deadlines count business days from today).
+//! Issue 23: `DNC_BENCH_PROFILE=sdk` serves the SDK's search shape (reasons echoed) instead
+//! of the contract's; `plan_scale --generate DIR` only writes the data set (config, manifests,
+//! ledger, `sandbox.db`) for paired runs of two builds by hand.
 
 // Each bench uses part of the shared module.
 #[allow(dead_code)]
@@ -170,6 +173,10 @@ fn main() {
         numbers: Numbers::new(),
     };
     assert!(layout.numbers.capacity() > entries + TOMBSTONES + DRIFT);
+    if let Some(i) = args.iter().position(|a| a == "--generate") {
+        generate(&layout, Path::new(&args[i + 1]));
+        return;
+    }
     let dir = common::workdir("plan");
     println!(
         "plan_scale: {entries} manifest entries, {} CPUs available",
@@ -231,6 +238,23 @@ fn main() {
         &run,
         &timings(&errors),
         [&read_before, &read_after],
+    );
+}
+
+/// Writes the data set into `dir` and says how to serve it.
+fn generate(layout: &Layout, dir: &Path) {
+    std::fs::create_dir_all(dir).expect("create the directory");
+    let config = write_manifests(layout, dir);
+    write_ledger(layout, dir);
+    let db = dir.join("sandbox.db");
+    let seeded = dnc::sandbox::seed(&db, seed_entries(layout)).expect("seed the sandbox");
+    println!(
+        "{seeded} remote entries in {}; serve them with `dnc sandbox --db {} --token {} \\
+         --campaign 111=Sales --campaign 222=Renewals` and plan {}",
+        db.display(),
+        db.display(),
+        common::TOKEN,
+        config.display()
     );
 }
 

@@ -470,7 +470,7 @@ fn record_for(
 /// in plan order) and the summary.
 #[derive(Serialize)]
 pub struct Report<'a> {
-    version: u32,
+    format_version: u32,
     plan_hash: &'a str,
     ledger: &'a Path,
     done: u64,
@@ -487,7 +487,7 @@ impl<'a> Report<'a> {
         operations: Vec<Record>,
     ) -> Report<'a> {
         Report {
-            version: 1,
+            format_version: 1,
             plan_hash: &plan.hash,
             ledger,
             done: summary.done,

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 #[command(
     name = "dnc",
     version,
-    about = "Manage Convoso Do-Not-Call lists as code"
+    about = "Manage Convoso Do-Not-Call lists as code",
+    after_help = examples::DNC
 )]
 pub struct Cli {
     /// When to color output (NO_COLOR is honoured under `auto`).
@@ -31,40 +32,57 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests against the schemas and the semantic rules.
+    #[command(after_help = examples::VALIDATE)]
     Validate(ValidateArgs),
     /// Read the remote DNC lists and show what applying the manifests would change.
+    #[command(after_help = examples::PLAN)]
     Plan(PlanArgs),
     /// Make the remote DNC lists match the manifests (or a saved plan), with an audit ledger.
+    #[command(after_help = examples::APPLY)]
     Apply(ApplyArgs),
     /// First contact with an account: check the token, the answer shape and every scope,
     /// reading only.
+    #[command(after_help = examples::PROBE)]
     Probe(ProbeArgs),
     /// Show the audit ledger: what was applied, when, by whom and why.
+    #[command(after_help = examples::LEDGER)]
     Ledger(LedgerArgs),
     /// Write manifests from what the remote lists hold: adopt a list, or unmanaged drift.
+    #[command(after_help = examples::IMPORT)]
     Import(ImportArgs),
     /// Show one number's timeline: its manifest history in git and the operations applied.
+    #[command(after_help = examples::HISTORY)]
     History(HistoryArgs),
     /// Evidence for auditors over a period: requests, time to honor, removals (HTML, CSV, JSON).
+    #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
     /// Check that the ledger branch is whole, append-only, pinned and matches the manifests.
+    #[command(after_help = examples::VERIFY)]
     Verify(VerifyArgs),
     /// Print the JSON Schemas of the config and manifest files.
+    #[command(after_help = examples::SCHEMA)]
     Schema(SchemaArgs),
     /// Serve the Convoso DNC API on this machine, backed by SQLite.
+    #[command(after_help = examples::SANDBOX)]
     Sandbox(SandboxArgs),
     /// Rewrite the manifests in the canonical layout, keeping comments and meaning.
+    #[command(after_help = examples::FMT)]
     Fmt(FmtArgs),
     /// Print the shell completion script for dnc.
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Print dnc's man page, or write one page per command into a directory.
+    #[command(after_help = examples::MAN)]
     Man(ManArgs),
     // Everyday edits (issue 21): a new repository, one opt-out added, one removed.
     /// Start a new repository: a config, a manifest, .gitignore, the GitHub workflows.
+    #[command(after_help = examples::INIT)]
     Init(InitArgs),
     /// Add numbers to a manifest, keeping its comments and layout.
+    #[command(after_help = examples::ADD)]
     Add(AddArgs),
     /// Turn a number's entry into a tombstone (a removal) with the reason it may be called.
+    #[command(after_help = examples::REMOVE)]
     Remove(RemoveArgs),
 }
 
@@ -89,7 +107,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct EditArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(long, default_value = "dnc.yaml")]
+    #[arg(long, value_name = "CONFIG", default_value = "dnc.yaml")]
     pub config: PathBuf,
     /// The scope: `global`, `purpose-type` or a campaign id [default: the manifest's]
     #[arg(long, value_parser = parse_scope)]
@@ -184,7 +202,7 @@ pub struct RemoveArgs {
 #[derive(Debug, Args)]
 pub struct FmtArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub path: PathBuf,
     /// Change nothing; show the changes and exit 1 when a manifest is not formatted (for CI).
     #[arg(long)]
@@ -218,7 +236,7 @@ pub enum OutputFormat {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub path: PathBuf,
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
@@ -342,7 +360,7 @@ pub struct TargetArgs {
     #[arg(long)]
     pub max_rps: Option<NonZeroU32>,
     /// Seconds the API may keep failing before dnc stops retrying [default: 30]
-    #[arg(long, env = "DNC_RETRY_BUDGET", value_name = "SECS", value_parser = parse_budget)]
+    #[arg(long, env = "DNC_RETRY_BUDGET", hide_env_values = true, value_name = "SECS", value_parser = parse_budget)]
     pub retry_budget: Option<std::time::Duration>,
     /// For tests: the highest search offset the API accepts (a sandbox's `--max-offset`)
     #[arg(long, env = "DNC_API_MAX_OFFSET", hide = true, default_value_t = crate::state::MAX_OFFSET,
@@ -357,7 +375,7 @@ fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub path: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -404,7 +422,7 @@ pub enum PlanFormat {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The root config (or a directory holding `dnc.yaml`), or a plan saved by `dnc plan --out`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub path: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -445,15 +463,9 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example, before the first plan against a real account:\n  \
-    export DNC_API_URL=https://api.convoso.com/v1/\n  \
-    dnc probe --auth-token-file ~/.convoso-token\n\n\
-    It sends only searches (one per managed scope) and never writes."
-)]
 pub struct ProbeArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub path: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -493,7 +505,7 @@ pub struct LedgerArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub path: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -533,7 +545,7 @@ fn parse_scope(s: &str) -> Result<crate::entry::CampaignId, String> {
 #[derive(Debug, Args)]
 pub struct EvidenceArgs {
     /// The root config file, or a directory holding `dnc.yaml`.
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub config: PathBuf,
     /// The audit ledger [default: .dnc/ledger.jsonl beside the config]
     #[arg(long)]
@@ -595,7 +607,7 @@ pub struct ReportArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The root config file, or a directory holding `dnc.yaml` (its `ledger.root` is the pin).
-    #[arg(default_value = "dnc.yaml")]
+    #[arg(value_name = "CONFIG", default_value = "dnc.yaml")]
     pub config: PathBuf,
     /// The ledger branch or ref to verify (fetch it first).
     #[arg(long, value_name = "REF", default_value = "origin/dnc-ledger")]
@@ -613,4 +625,221 @@ pub enum ReportFormat {
     Html,
     Csv,
     Json,
+}
+
+/// Each command's `Examples:`, shown after its `--help` and as its man page's EXAMPLES: a
+/// `#` line says what the command under it does. `examples` is this repository's example
+/// config; elsewhere the config defaults to `dnc.yaml` in the current directory.
+mod examples {
+    pub const DNC: &str = "\
+Examples:
+  # Start a repository, add an opt-out, check it and see what applying would change
+  dnc init
+  dnc add \"(202) 555-0143\" --reason \"Customer Request\"
+  dnc validate
+  dnc plan
+
+  # Plan this repository's example manifests against the embedded sandbox
+  dnc plan examples
+
+  # Read one command's help and examples
+  dnc help apply";
+
+    pub const VALIDATE: &str = "\
+Examples:
+  # Check the example config and every manifest it names
+  dnc validate examples
+
+  # Annotate a pull request's files in GitHub Actions
+  dnc validate --format github
+
+  # Refuse unassigned numbers too, not only warn
+  dnc validate --strict";
+
+    pub const PLAN: &str = "\
+Examples:
+  # Plan the example manifests against the embedded sandbox
+  dnc plan examples
+
+  # Against a real account, saving the plan for review and `dnc apply plan.json`
+  export DNC_API_URL=https://api.convoso.com/v1/
+  dnc plan --auth-token-file ~/.convoso-token --out plan.json
+
+  # Exit 2 when the live lists drifted, reading what was applied from the ledger branch
+  dnc plan --detailed-exitcode --ledger-branch origin/dnc-ledger";
+
+    pub const APPLY: &str = "\
+Examples:
+  # Apply the example manifests to the embedded sandbox, accepting their one early removal
+  dnc apply examples --yes --allow-removals 1 --allow-early-removals 1
+
+  # Apply a saved plan, only while it is still true
+  dnc apply plan.json --yes
+
+  # Also record the ledger on the dnc-ledger branch and push it
+  dnc apply --yes --ledger-branch dnc-ledger";
+
+    pub const PROBE: &str = "\
+Examples:
+  # Before the first plan against a real account: searches only, never a write
+  export DNC_API_URL=https://api.convoso.com/v1/
+  dnc probe --auth-token-file ~/.convoso-token
+
+  # The same report for scripts
+  dnc probe --auth-token-file ~/.convoso-token --format json";
+
+    pub const LEDGER: &str = "\
+Examples:
+  # What was applied to one number, from the example config's ledger
+  dnc ledger examples --number \"(202) 555-0143\"
+
+  # Everything applied since January, from the ledger branch, for a spreadsheet
+  dnc ledger --ledger-branch origin/dnc-ledger --since 2026-01-01 --format csv
+
+  # Record a ledger file that an apply could not push
+  dnc ledger --ledger ledger.jsonl --push-to dnc-ledger";
+
+    pub const IMPORT: &str = "\
+Examples:
+  # Adopt what the remote lists hold: one manifest per managed scope
+  dnc import
+
+  # Write manifests only for the remote entries no manifest names yet
+  dnc import --only-unmanaged --out lists/adopted.yaml
+
+  # One scope, giving entries without a reason in Convoso one
+  dnc import --scope 111 --blank-reason \"Customer Request\"";
+
+    pub const HISTORY: &str = "\
+Examples:
+  # One number's timeline in the example manifests
+  dnc history 202.555.0111 examples
+
+  # The same, with what was applied read from the ledger branch
+  dnc history \"+1 202-555-0143\" --ledger-branch origin/dnc-ledger";
+
+    pub const REPORT: &str = "\
+Examples:
+  # The first quarter's evidence as one HTML page
+  dnc report --since 2026-01-01 --until 2026-03-31 --out report.html
+
+  # The last 90 days' rows for a spreadsheet, from the ledger branch
+  dnc report --ledger-branch origin/dnc-ledger --format csv --out report.csv";
+
+    pub const VERIFY: &str = "\
+Examples:
+  # Check the ledger branch as an auditor would
+  git fetch origin dnc-ledger
+  dnc verify --ledger-branch origin/dnc-ledger
+
+  # The findings for scripts
+  dnc verify --format json";
+
+    pub const SCHEMA: &str = "\
+Examples:
+  # Write the schemas editors check the files with
+  dnc schema config > schema/config.schema.json
+  dnc schema manifest > schema/manifest.schema.json";
+
+    pub const SANDBOX: &str = "\
+Examples:
+  # An account with one campaign, on the default address
+  dnc sandbox --db dnc.db --token T --campaign 111=Sales
+
+  # Test retries: a tenth of the requests fail with a 5xx, the same ones on every run
+  dnc sandbox --listen 127.0.0.1:0 --token T --fault-5xx 0.1 --seed 7";
+
+    pub const FMT: &str = "\
+Examples:
+  # Rewrite the manifests in the canonical layout
+  dnc fmt
+
+  # In CI: exit 1 with a diff when a manifest is not formatted
+  dnc fmt --check";
+
+    pub const COMPLETIONS: &str = "\
+Examples:
+  dnc completions bash > ~/.local/share/bash-completion/completions/dnc
+  dnc completions zsh > ~/.zfunc/_dnc";
+
+    pub const MAN: &str = "\
+Examples:
+  # Read dnc's man page
+  dnc man | man -l -
+
+  # Install every page where man finds them
+  dnc man --out ~/.local/share/man/man1";
+
+    pub const INIT: &str = "\
+Examples:
+  # Start in the current directory
+  dnc init
+
+  # Start in dnc-lists, managing the global list and campaign 111
+  dnc init dnc-lists --scope global --scope 111 --reasons \"Customer Request,DNC,Litigator\"";
+
+    pub const ADD: &str = "\
+Examples:
+  # One opt-out, with where it came from
+  dnc add \"(202) 555-0143\" --reason \"Customer Request\" --ticket CS-1234 --source \"inbound call\"
+
+  # Two numbers for campaign 111 only
+  dnc add +1-202-555-0144 2025550145 --reason DNC --scope 111
+
+  # A CRM export as it is, its columns mapped
+  dnc add --csv opt-outs.csv --reason DNC --column \"number=Phone Number\" --ignore-other-columns";
+
+    pub const REMOVE: &str = "\
+Examples:
+  # The customer consented again: the entry becomes a tombstone with the reason
+  dnc remove \"(202) 555-0143\" --reason \"Consent given again\" --ticket CS-1300";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{CommandFactory, Parser};
+
+    /// Every command shows examples, each `dnc` line among them is one of that command's and
+    /// parses: a renamed flag or a wrong value fails here, not in a reader's shell.
+    #[test]
+    fn every_command_has_examples_that_parse() {
+        let root = Cli::command();
+        let commands = std::iter::once(("", &root))
+            .chain(root.get_subcommands().map(|c| (c.get_name(), c)))
+            .filter(|(_, c)| !c.is_hide_set());
+        for (name, command) in commands {
+            let help = command.get_after_help().map(ToString::to_string);
+            let help = help.unwrap_or_else(|| panic!("`dnc {name}` shows no examples"));
+            let body = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("`dnc {name}`: {help}"));
+            let mut lines = 0;
+            for line in body.lines() {
+                // Help is wrapped at 100 columns: a longer line would not paste as one.
+                assert!(line.chars().count() <= 100, "`dnc {name}` wraps: {line}");
+                let line = line.trim();
+                let words = shlex::split(line).unwrap_or_else(|| panic!("{line}"));
+                if words.first().map(String::as_str) != Some("dnc") {
+                    continue;
+                }
+                // What the shell does with the output is not dnc's.
+                let words: Vec<_> = words
+                    .into_iter()
+                    .take_while(|w| w != ">" && w != "|")
+                    .collect();
+                if !name.is_empty() {
+                    assert_eq!(
+                        words[1], name,
+                        "`dnc {name}` shows an example of another command"
+                    );
+                }
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{line}: {e}");
+                }
+                lines += 1;
+            }
+            assert!(lines > 0, "`dnc {name}` shows no dnc command");
+        }
+    }
 }

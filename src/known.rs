@@ -16,8 +16,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::sync::Arc;
+use std::hash::BuildHasher;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 type FastMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -58,29 +59,59 @@ impl Attr {
     }
 }
 
-/// What dnc last applied to each entry, per the ledger. A million entries may be held: the
-/// time is packed into an integer and each distinct text is stored once.
+/// What dnc last applied to each entry, per the ledger. The ledger may hold a million lines,
+/// and only answers that lack a reason or purpose need it: its file is opened at once (a
+/// ledger that cannot be opened fails the command), but read on first need, in parallel with
+/// the API's blank/not-blank counts.
 #[derive(Debug, Default)]
 pub struct Applied {
-    by_key: FastMap<Key, Last>,
-    texts: hashbrown::HashSet<Arc<str>>,
+    state: Mutex<Ledger>,
 }
 
 #[derive(Debug)]
+enum Ledger {
+    /// Not read yet: the branch's records and the opened file, if there is one.
+    Pending(Pending),
+    Read(Arc<Table>),
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger::Read(Arc::default())
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    branch: Vec<crate::ledger::Record>,
+    file: Option<(PathBuf, std::fs::File)>,
+}
+
+/// The last applied values by key: keys and values in one dense vector, found through an
+/// index of positions (a table of a million `(Key, Last)` slots would be mostly empty).
+#[derive(Debug, Default)]
+struct Table {
+    index: hashbrown::HashTable<usize>,
+    lasts: Vec<(Key, Last)>,
+    /// Each distinct reason or purpose once, named by position in `Last`.
+    texts: Vec<Arc<str>>,
+    text_at: FastMap<Arc<str>, u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+#[derive(Debug, Clone, Copy)]
 struct Last {
     /// `YYYYMMDDhhmmssmmm` (UTC) of the ledger line: later lines win, across file and branch.
     at: u64,
     id: Option<u64>,
-    /// `None`: dnc removed the entry.
-    values: Option<Values>,
+    /// Positions in `Table::texts`, or `NO_TEXT`; `reason` is `REMOVED` when dnc removed the
+    /// entry (or its text could not be numbered: then nothing is claimed either).
+    reason: u32,
+    purpose: u32,
 }
 
-/// A reason and a purpose as last applied.
-#[derive(Debug)]
-struct Values {
-    reason: Option<Arc<str>>,
-    purpose: Option<Arc<str>>,
-}
+const NO_TEXT: u32 = u32::MAX;
+const REMOVED: u32 = u32::MAX - 1;
 
 /// The fields of a ledger line the knowledge needs (the rest is skipped unparsed).
 #[derive(Deserialize)]
@@ -124,23 +155,60 @@ pub enum AppliedError {
 
 impl Applied {
     /// The ledger file (absent: nothing applied yet), then `branch`'s records (the ledger
-    /// branch, already read).
+    /// branch, already read). The file is opened now and read when first needed.
     pub fn load(file: &Path, branch: Vec<crate::ledger::Record>) -> Result<Applied, LedgerError> {
-        let mut applied = Applied::default();
-        for r in branch {
+        let file = if file.exists() {
+            let opened = std::fs::File::open(file).map_err(|source| LedgerError::Read {
+                path: file.to_path_buf(),
+                source,
+            })?;
+            Some((file.to_path_buf(), opened))
+        } else {
+            None
+        };
+        Ok(Applied {
+            state: Mutex::new(Ledger::Pending(Pending { branch, file })),
+        })
+    }
+
+    /// The ledger's values, read now unless already read (on a blocking thread, so the
+    /// API's searches go on meanwhile).
+    async fn table(&self) -> Result<Arc<Table>, LedgerError> {
+        let pending = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            match std::mem::take(&mut *state) {
+                Ledger::Read(table) => {
+                    *state = Ledger::Read(table.clone());
+                    return Ok(table);
+                }
+                Ledger::Pending(pending) => pending,
+            }
+        };
+        let table = match tokio::task::spawn_blocking(move || pending.read()).await {
+            Ok(read) => Arc::new(read?),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Ledger::Read(table.clone());
+        Ok(table)
+    }
+}
+
+impl Pending {
+    fn read(self) -> Result<Table, LedgerError> {
+        let mut table = Table::default();
+        for r in self.branch {
             let line = serde_json::to_vec(&r).expect("records always serialize");
             if let Ok(l) = serde_json::from_slice::<Line>(&line) {
-                applied.add(l);
+                table.add(l);
             }
         }
-        if !file.exists() {
-            return Ok(applied);
-        }
+        let Some((path, mut reader)) = self.file else {
+            return Ok(table);
+        };
         let failed = |source| LedgerError::Read {
-            path: file.to_path_buf(),
+            path: path.clone(),
             source,
         };
-        let mut reader = std::fs::File::open(file).map_err(failed)?;
         // Whole lines only: a chunk's unfinished last line is carried into the next chunk.
         let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
         loop {
@@ -163,33 +231,34 @@ impl Applied {
                 .filter(|l| l.event == Event::Finish)
                 .collect();
             for l in lines {
-                applied.add(l);
+                table.add(l);
             }
             chunk.drain(..end);
             if read == 0 {
                 break;
             }
         }
-        Ok(applied)
+        table.lasts.shrink_to_fit();
+        Ok(table)
     }
+}
 
-    /// Keys the ledger knows something about.
-    pub fn len(&self) -> usize {
-        self.by_key.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
-    }
-
-    fn intern(&mut self, text: Option<Cow<str>>) -> Option<Arc<str>> {
-        let text = text?;
-        if let Some(known) = self.texts.get(&*text) {
-            return Some(known.clone());
+impl Table {
+    /// Numbers `text`; `None` once every number is taken (then the line claims nothing).
+    fn intern(&mut self, text: Option<Cow<str>>) -> Option<u32> {
+        let Some(text) = text else {
+            return Some(NO_TEXT);
+        };
+        if let Some(&at) = self.text_at.get(&*text) {
+            return Some(at);
         }
+        let at = u32::try_from(self.texts.len())
+            .ok()
+            .filter(|&at| at < REMOVED)?;
         let text: Arc<str> = text.into();
-        self.texts.insert(text.clone());
-        Some(text)
+        self.texts.push(text.clone());
+        self.text_at.insert(text, at);
+        Some(at)
     }
 
     fn add(&mut self, l: Line) {
@@ -200,12 +269,14 @@ impl Applied {
         if l.event != Event::Finish || !settled {
             return;
         }
-        let values = match l.change {
-            ChangeKind::Create | ChangeKind::Update | ChangeKind::Reassert => Some(Values {
-                reason: self.intern(l.reason),
-                purpose: self.intern(l.purpose),
-            }),
-            ChangeKind::Remove | ChangeKind::Prune => None,
+        let (reason, purpose) = match l.change {
+            ChangeKind::Create | ChangeKind::Update | ChangeKind::Reassert => {
+                match (self.intern(l.reason), self.intern(l.purpose)) {
+                    (Some(r), Some(p)) => (r, p),
+                    _ => (REMOVED, NO_TEXT),
+                }
+            }
+            ChangeKind::Remove | ChangeKind::Prune => (REMOVED, NO_TEXT),
         };
         let key = Key {
             scope: CampaignId(l.campaign_id),
@@ -217,28 +288,39 @@ impl Applied {
         let last = Last {
             at,
             id: l.id,
-            values,
+            reason,
+            purpose,
         };
-        match self.by_key.entry(key) {
-            hashbrown::hash_map::Entry::Occupied(mut slot) => {
-                if slot.get().at <= last.at {
-                    slot.insert(last);
+        let hash = self.hasher.hash_one(&key);
+        let lasts = &mut self.lasts;
+        match self.index.find(hash, |&i| lasts[i].0 == key) {
+            Some(&i) => {
+                if lasts[i].1.at <= last.at {
+                    lasts[i].1 = last;
                 }
             }
-            hashbrown::hash_map::Entry::Vacant(slot) => {
-                slot.insert(last);
+            None => {
+                let hasher = &self.hasher;
+                self.index
+                    .insert_unique(hash, lasts.len(), |&i| hasher.hash_one(&lasts[i].0));
+                lasts.push((key, last));
             }
         }
+    }
+
+    fn text(&self, at: u32) -> Option<Arc<str>> {
+        self.texts.get(at as usize).cloned()
     }
 
     /// The value dnc last applied to `e`'s attribute, with its day; `None` when the ledger
     /// has none, or it was applied to another entry of the same number (another id).
     fn last(&self, e: &RemoteEntry, attr: Attr) -> Option<(NaiveDate, Option<Arc<str>>)> {
-        let last = self.by_key.get(&e.key)?;
-        if last.id.is_some_and(|id| id != e.id) {
+        let hash = self.hasher.hash_one(&e.key);
+        let &i = self.index.find(hash, |&i| self.lasts[i].0 == e.key)?;
+        let last = self.lasts[i].1;
+        if last.id.is_some_and(|id| id != e.id) || last.reason == REMOVED {
             return None;
         }
-        let values = last.values.as_ref()?;
         let day = last.at / 1_000_000_000;
         let day = NaiveDate::from_ymd_opt(
             i32::try_from(day / 10_000).ok()?,
@@ -246,8 +328,8 @@ impl Applied {
             u32::try_from(day % 100).ok()?,
         )?;
         let value = match attr {
-            Attr::Reason => values.reason.clone(),
-            Attr::Purpose => values.purpose.clone(),
+            Attr::Reason => self.text(last.reason),
+            Attr::Purpose => self.text(last.purpose),
         };
         Some((day, value))
     }
@@ -295,8 +377,9 @@ pub struct Learned {
 }
 
 /// Fills in what the API did not echo, for every entry `wanted` cares about: first the
-/// `-BLANK-`/`-NOTBLANK-` split (two counts, then the smaller side read), then the ledger,
-/// then exact-value searches for what is still unknown.
+/// `-BLANK-`/`-NOTBLANK-` split (two counts, then the smaller side read) while the ledger is
+/// read, then the ledger, then exact-value searches for what is still unknown. Answers that
+/// showed every value need none of this: the ledger is then never read.
 pub async fn learn(
     client: &Client,
     remote: &mut RemoteState,
@@ -304,65 +387,133 @@ pub async fn learn(
     applied: &Applied,
     opts: &ReadOptions,
 ) -> Result<Learned, ReadError> {
-    let desired: DesiredValues = match wanted {
-        Wanted::Plan(d) => d
-            .entries
-            .iter()
-            .map(|e| (&e.key, (&*e.reason, e.purpose.as_deref())))
-            .collect(),
-        Wanted::Import(_) => FastMap::default(),
+    let lacking = |state: &ScopeState| {
+        state.incomplete.is_none() && state.entries.iter().any(|e| !e.known.is_known())
     };
-    let scopes = remote
+    if !remote.scopes.iter().any(|(_, state)| lacking(state)) {
+        return Ok(Learned::default());
+    }
+    let desired = Cares::new(wanted);
+    let needs = |e: &RemoteEntry| {
+        [Attr::Reason, Attr::Purpose]
+            .into_iter()
+            .any(|a| desired.unknown(e, a))
+    };
+    let mut scopes: Vec<(CampaignId, &mut ScopeState)> = remote
         .scopes
         .iter_mut()
-        .filter(|(_, state)| state.incomplete.is_none())
-        .map(|(scope, state)| learn_scope(client, *scope, state, wanted, &desired, applied, opts));
+        .filter(|(_, state)| lacking(state) && state.entries.iter().any(needs))
+        .map(|(scope, state)| (*scope, state))
+        .collect();
+    if scopes.is_empty() {
+        return Ok(Learned::default());
+    }
+    let counted = scopes
+        .iter_mut()
+        .map(|(scope, state)| split_blank(client, *scope, state, &desired, opts));
+    let (counted, table) = futures::join!(futures::future::join_all(counted), applied.table());
+    let table = table?;
     let mut learned = Learned::default();
+    for scope in counted {
+        learned.searches += scope?.searches;
+    }
+    let scopes = scopes
+        .iter_mut()
+        .map(|(scope, state)| learn_scope(client, *scope, state, &desired, &table, opts));
     for scope in futures::future::join_all(scopes).await {
         learned.searches += scope?.searches;
     }
     Ok(learned)
 }
 
-/// What the manifests want for each key: reason and purpose.
-type DesiredValues<'d> = FastMap<&'d Key, (&'d str, Option<&'d str>)>;
+/// Which entries matter, and what the manifests want for each: desired entries by key, as
+/// their index (a million keys: no copies of their values).
+struct Cares<'w> {
+    wanted: &'w Wanted<'w>,
+    desired: FastMap<&'w Key, usize>,
+}
 
-/// [`learn`] for one scope (the scopes are learned concurrently).
-async fn learn_scope(
+impl<'w> Cares<'w> {
+    fn new(wanted: &'w Wanted<'w>) -> Self {
+        let desired = match wanted {
+            Wanted::Plan(d) => d
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (&e.key, i))
+                .collect(),
+            Wanted::Import(_) => FastMap::default(),
+        };
+        Cares { wanted, desired }
+    }
+
+    fn cares(&self, e: &RemoteEntry) -> bool {
+        match self.wanted {
+            Wanted::Plan(_) => self.desired.contains_key(&e.key),
+            Wanted::Import(_) => true,
+        }
+    }
+
+    /// An attribute of `e` that matters and is not known.
+    fn unknown(&self, e: &RemoteEntry, attr: Attr) -> bool {
+        !attr.source(e).is_known() && self.cares(e)
+    }
+
+    /// The value the manifests want for `e`'s attribute.
+    fn desired(&self, e: &RemoteEntry, attr: Attr) -> Option<&'w str> {
+        let Wanted::Plan(d) = self.wanted else {
+            return None;
+        };
+        let entry = &d.entries[*self.desired.get(&e.key)?];
+        match attr {
+            Attr::Reason => Some(&entry.reason),
+            Attr::Purpose => entry.purpose.as_deref(),
+        }
+    }
+}
+
+/// The `-BLANK-`/`-NOTBLANK-` split of each attribute some entry of the scope lacks.
+async fn split_blank(
     client: &Client,
     scope: CampaignId,
     state: &mut ScopeState,
-    wanted: &Wanted<'_>,
-    desired: &DesiredValues<'_>,
-    applied: &Applied,
+    cares: &Cares<'_>,
     opts: &ReadOptions,
 ) -> Result<Learned, ReadError> {
     let mut learned = Learned::default();
     for attr in [Attr::Reason, Attr::Purpose] {
-        let cares = |e: &RemoteEntry| match wanted {
-            Wanted::Plan(_) => desired.contains_key(&e.key),
-            Wanted::Import(_) => true,
-        };
-        let unknown = |e: &RemoteEntry| cares(e) && !attr.source(e).is_known();
-        if !state.entries.iter().any(&unknown) {
+        if state.entries.iter().any(|e| cares.unknown(e, attr)) {
+            blankness(client, scope, &mut state.entries, attr, opts, &mut learned).await?;
+        }
+    }
+    Ok(learned)
+}
+
+/// [`learn`] for one scope once split (the scopes are learned concurrently): the ledger, then
+/// exact-value searches.
+async fn learn_scope(
+    client: &Client,
+    scope: CampaignId,
+    state: &mut ScopeState,
+    cares: &Cares<'_>,
+    table: &Table,
+    opts: &ReadOptions,
+) -> Result<Learned, ReadError> {
+    let mut learned = Learned::default();
+    for attr in [Attr::Reason, Attr::Purpose] {
+        let unknown = |e: &RemoteEntry| cares.unknown(e, attr);
+        if !state.entries.iter().any(unknown) {
             continue;
         }
-        blankness(client, scope, &mut state.entries, attr, opts, &mut learned).await?;
         for e in state.entries.iter_mut().filter(|e| unknown(e)) {
-            from_ledger(e, attr, applied);
+            from_ledger(e, attr, table);
         }
-        let values: BTreeSet<String> = match wanted {
+        let values: BTreeSet<String> = match cares.wanted {
             Wanted::Plan(_) => state
                 .entries
                 .iter()
                 .filter(|e| unknown(e))
-                .filter_map(|e| {
-                    let (reason, purpose) = desired.get(&e.key)?;
-                    match attr {
-                        Attr::Reason => Some(reason.to_string()),
-                        Attr::Purpose => purpose.map(str::to_string),
-                    }
-                })
+                .filter_map(|e| cares.desired(e, attr).map(str::to_string))
                 .collect(),
             Wanted::Import(config) => match attr {
                 Attr::Reason => config.reasons.iter().flatten().cloned().collect(),
@@ -370,7 +521,7 @@ async fn learn_scope(
             },
         };
         for value in values.into_iter().filter(|v| !v.trim().is_empty()) {
-            if !state.entries.iter().any(&unknown) {
+            if !state.entries.iter().any(unknown) {
                 break;
             }
             let q = attr.filter(scope, TextFilter::Exact(value.clone()), state::PAGE);
@@ -455,8 +606,8 @@ async fn blankness(
 }
 
 /// The ledger's last applied value, when it agrees with what the API's filters showed.
-fn from_ledger(e: &mut RemoteEntry, attr: Attr, applied: &Applied) {
-    let Some((day, value)) = applied.last(e, attr) else {
+fn from_ledger(e: &mut RemoteEntry, attr: Attr, table: &Table) {
+    let Some((day, value)) = table.last(e, attr) else {
         return;
     };
     let blank = value.as_deref().is_none_or(str::is_empty);
@@ -480,8 +631,8 @@ mod tests {
         .into_bytes()
     }
 
-    fn applied(lines: &[Vec<u8>]) -> Applied {
-        let mut a = Applied::default();
+    fn applied(lines: &[Vec<u8>]) -> Table {
+        let mut a = Table::default();
         for l in lines {
             a.add(serde_json::from_slice(l).unwrap());
         }
@@ -509,7 +660,7 @@ mod tests {
         }
     }
 
-    fn reason(a: &Applied, id: u64) -> Option<(String, String)> {
+    fn reason(a: &Table, id: u64) -> Option<(String, String)> {
         let (day, value) = a.last(&entry(id), Attr::Reason)?;
         Some((day.to_string(), value.as_deref().unwrap_or("").to_string()))
     }
@@ -547,6 +698,67 @@ mod tests {
             line("2026-03-05T10:00:00.000Z", "remove", "done", 7, ""),
         ]);
         assert_eq!(reason(&removed, 7), None);
+    }
+
+    #[test]
+    fn answers_that_show_every_value_leave_the_ledger_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger.jsonl");
+        std::fs::write(
+            &file,
+            line("2026-03-02T10:00:00.000Z", "create", "done", 7, "DNC"),
+        )
+        .unwrap();
+        let applied = Applied::load(&file, Vec::new()).unwrap();
+        let mut shown = entry(7);
+        shown.known = Known::default();
+        let mut remote = RemoteState {
+            scopes: vec![(
+                CampaignId(0),
+                ScopeState {
+                    entries: vec![shown],
+                    ..ScopeState::default()
+                },
+            )],
+        };
+        // Nothing is sent either: no server listens here.
+        let client = Client::new(crate::api::ClientConfig {
+            base_url: url::Url::parse("http://127.0.0.1:9/v1/").unwrap(),
+            token: "t".to_string().into(),
+            timeout: std::time::Duration::from_secs(1),
+            retry: crate::http::RetryPolicy::at_most(0),
+            max_rps: None,
+        })
+        .unwrap();
+        let desired = Desired {
+            entries: vec![crate::manifest::DesiredEntry {
+                key: entry(7).key,
+                reason: "DNC".into(),
+                purpose: None,
+                source: crate::manifest::Source {
+                    file: "a.yaml".into(),
+                    line: 1,
+                    column: 1,
+                },
+                requested_at: None,
+                request: Default::default(),
+            }],
+            tombstones: Vec::new(),
+        };
+        let wanted = Wanted::Plan(&desired);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let learned = runtime
+            .block_on(learn(
+                &client,
+                &mut remote,
+                &wanted,
+                &applied,
+                &ReadOptions::default(),
+            ))
+            .unwrap();
+        assert_eq!(learned.searches, 0);
+        let state = applied.state.lock().unwrap();
+        assert!(matches!(*state, Ledger::Pending(_)), "the ledger was read");
     }
 
     #[test]

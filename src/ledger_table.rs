@@ -14,7 +14,7 @@ pub struct Row {
     pub change: String,
     pub scope: String,
     pub number: String,
-    pub reason: String,
+    pub reason: Option<String>,
     /// A create's request day, its deadline, and whether it took effect after it.
     pub requested_at: Option<chrono::NaiveDate>,
     pub due: Option<chrono::NaiveDate>,
@@ -22,13 +22,13 @@ pub struct Row {
     /// The request's ticket and where it came from, as the manifest wrote them.
     pub ticket: Option<String>,
     pub request_source: Option<String>,
-    pub source: String,
-    pub actor: String,
-    pub commit: String,
+    pub source: Option<String>,
+    pub actor: Option<String>,
+    pub commit: Option<String>,
     pub plan: String,
     pub id: Option<u64>,
     pub attempts: Option<u32>,
-    pub error: String,
+    pub error: Option<String>,
 }
 
 const COLUMNS: [&str; 18] = [
@@ -56,7 +56,6 @@ impl Row {
     /// The row of the operation started by `start` and finished by `finish`.
     pub fn of(start: &Record, finish: Option<&Record>) -> Row {
         let last = finish.unwrap_or(start);
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         Row {
             time: last.time.clone(),
             outcome: ledger::outcome_text(finish).to_string(),
@@ -69,24 +68,22 @@ impl Row {
             reason: start
                 .removal_reason
                 .clone()
-                .or_else(|| start.reason.clone())
-                .unwrap_or_default(),
+                .or_else(|| start.reason.clone()),
             requested_at: start.requested_at,
             due: start.due,
             late: ledger::late(start, finish),
             ticket: start.ticket.clone(),
             request_source: start.request_source.clone(),
-            source: opt(&start.source),
-            actor: opt(&start.actor),
+            source: start.source.clone(),
+            actor: start.actor.clone(),
             commit: start
                 .commit
                 .as_deref()
-                .map(|c| ledger::short_hash(c).to_string())
-                .unwrap_or_default(),
+                .map(|c| ledger::short_hash(c).to_string()),
             plan: ledger::short_hash(&start.plan_hash).to_string(),
             id: last.id,
             attempts: last.attempts,
-            error: opt(&last.error),
+            error: last.error.clone(),
         }
     }
 }
@@ -98,7 +95,7 @@ fn fields(r: &Row) -> [String; 18] {
         r.change.clone(),
         r.scope.clone(),
         r.number.clone(),
-        r.reason.clone(),
+        text(r.reason.as_ref()),
         text(r.requested_at),
         text(r.due),
         match r.late {
@@ -108,13 +105,13 @@ fn fields(r: &Row) -> [String; 18] {
         },
         text(r.ticket.as_ref()),
         text(r.request_source.as_ref()),
-        r.source.clone(),
-        r.actor.clone(),
-        r.commit.clone(),
+        text(r.source.as_ref()),
+        text(r.actor.as_ref()),
+        text(r.commit.as_ref()),
         r.plan.clone(),
         text(r.id),
         text(r.attempts),
-        r.error.clone(),
+        text(r.error.as_ref()),
     ]
 }
 
@@ -182,10 +179,10 @@ mod tests {
             change,
             scope,
             number: "+1 202-555-0143".into(),
-            reason,
-            source,
-            actor,
-            commit: "0123456789ab".into(),
+            reason: Some(reason),
+            source: Some(source),
+            actor: Some(actor),
+            commit: Some("0123456789ab".into()),
             plan: "abcdef012345".into(),
             requested_at: None,
             due: None,
@@ -194,7 +191,7 @@ mod tests {
             request_source: None,
             id: Some(5),
             attempts: Some(1),
-            error,
+            error: Some(error),
         }
     }
 

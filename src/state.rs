@@ -113,6 +113,10 @@ pub enum ReadError {
     #[error("{scope} is not a campaign of this account: {error}")]
     #[diagnostic(code(dnc::state::unknown_scope))]
     UnknownScope { scope: CampaignId, error: ApiError },
+    /// The ledger, read for the values the API did not show, could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 /// Said of a 404: the base URL most often lacks the API's version path.

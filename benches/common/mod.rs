@@ -16,7 +16,8 @@ pub const DNC: &str = env!("CARGO_BIN_EXE_dnc");
 
 impl Sandbox {
     /// Serves `db` with the given campaigns (`ID=NAME`) registered besides 0 and -1, with
-    /// `DNC_BENCH_LATENCY_MS` of emulated network latency per request (loopback has none).
+    /// `DNC_BENCH_LATENCY_MS` of emulated network latency per request (loopback has none) and
+    /// `DNC_BENCH_PROFILE`'s search shape (default: the contract's).
     pub fn with_campaigns(db: &Path, campaigns: &[&str]) -> Sandbox {
         let mut args = Vec::new();
         for c in campaigns {
@@ -25,6 +26,10 @@ impl Sandbox {
         let latency = std::env::var("DNC_BENCH_LATENCY_MS");
         if let Ok(ms) = &latency {
             args.extend(["--latency-ms", ms.as_str()]);
+        }
+        let profile = std::env::var("DNC_BENCH_PROFILE");
+        if let Ok(profile) = &profile {
+            args.extend(["--profile", profile.as_str()]);
         }
         Sandbox::launch(db, &args)
     }

@@ -120,7 +120,7 @@ async fn learned(
 /// `manifests` globs are) and each scope's counts.
 #[derive(Serialize)]
 struct JsonReport {
-    version: u32,
+    format_version: u32,
     root: PathBuf,
     files: Vec<PathBuf>,
     scopes: Vec<JsonScope>,
@@ -148,7 +148,7 @@ struct JsonScope {
 impl JsonReport {
     fn new(root: &std::path::Path, prepared: &Prepared) -> JsonReport {
         JsonReport {
-            version: 1,
+            format_version: 1,
             root: root.to_path_buf(),
             files: prepared.files.iter().map(|f| f.path.clone()).collect(),
             scopes: prepared

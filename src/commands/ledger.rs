@@ -9,7 +9,16 @@ use crate::ledger_git::{LedgerBranch, Pushed};
 use crate::ledger_table::{self, Row};
 use crate::phone;
 use miette::{IntoDiagnostic, Result};
+use serde::Serialize;
 use std::path::PathBuf;
+
+/// `--format json`: the operations in the envelope every JSON output has.
+#[derive(Serialize)]
+struct JsonLedger<'a> {
+    /// Bumped when a field changes meaning or goes away.
+    format_version: u32,
+    operations: &'a [Row],
+}
 
 pub fn run(args: LedgerArgs) -> Result<Exit> {
     if let Some(branch) = &args.push_to {
@@ -37,7 +46,13 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .collect();
     // JSON and CSV are written to memory from our own rows: neither can fail.
     let text = match args.format {
-        LedgerFormat::Json => serde_json::to_string_pretty(&rows).into_diagnostic()? + "\n",
+        LedgerFormat::Json => {
+            let ledger = JsonLedger {
+                format_version: 1,
+                operations: &rows,
+            };
+            serde_json::to_string_pretty(&ledger).into_diagnostic()? + "\n"
+        }
         LedgerFormat::Csv => ledger_table::csv(&rows).into_diagnostic()?,
         LedgerFormat::Table => ledger_table::table(&rows),
     };

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedPlan {
+    /// The file's format, as on every JSON output (the plan's own); absent in files written
+    /// before dnc wrote it, which are read by the plan's.
+    #[serde(default)]
+    pub format_version: Option<u32>,
     /// The config the plan was made from, as given on the command line.
     pub config: PathBuf,
     /// The API the plan was read from ([`crate::target::identity`]); absent in files written
@@ -89,6 +93,7 @@ pub fn save(path: &Path, config: &Path, target: &str, plan: &Plan) -> Result<(),
     /// A `SavedPlan` by reference: the plan is not copied to be written.
     #[derive(Serialize)]
     struct Saving<'a> {
+        format_version: u32,
         config: &'a Path,
         target: &'a str,
         plan: &'a Plan,
@@ -108,6 +113,7 @@ pub fn save(path: &Path, config: &Path, target: &str, plan: &Plan) -> Result<(),
     serde_json::to_writer_pretty(
         &mut out,
         &Saving {
+            format_version: plan.format_version,
             config,
             target,
             plan,
@@ -134,10 +140,15 @@ pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
     if super::hash::plan_hash(&saved.plan) != saved.plan.hash {
         return Err(SavedPlanError::Tampered { path: path_buf() });
     }
-    if saved.plan.format_version != super::FORMAT_VERSION {
+    let versions = [saved.format_version, Some(saved.plan.format_version)];
+    if let Some(found) = versions
+        .into_iter()
+        .flatten()
+        .find(|v| *v != super::FORMAT_VERSION)
+    {
         return Err(SavedPlanError::Format {
             path: path_buf(),
-            found: saved.plan.format_version,
+            found,
             expected: super::FORMAT_VERSION,
         });
     }

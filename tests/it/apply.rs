@@ -1,10 +1,10 @@
 //! `dnc apply` end to end: safety limits, confirmation, crash safety, faults, the ledger.
 
-use crate::common::{Config, Project, Sandbox, TOKEN, client_for, run, seed};
+use crate::common::{Config, Project, Sandbox, TOKEN, client_for, run, seed, wait_until};
 use dnc::api::SearchQuery;
 use std::collections::HashSet;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A manifest of `n` global opt-outs in a CSV include: valid, distinct US numbers.
 fn bulk(n: u32) -> Project {
@@ -109,15 +109,13 @@ fn a_killed_apply_is_finished_by_running_it_again() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn apply");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while ledger_lines(&project).len() < 600 {
-        assert!(Instant::now() < deadline, "apply never got going");
+    wait_until("apply never got going", Duration::from_secs(120), || {
         assert!(
             child.try_wait().unwrap().is_none(),
             "apply finished before it could be killed"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        ledger_lines(&project).len() >= 600
+    });
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     let before = remote_numbers(&sandbox).len();

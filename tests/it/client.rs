@@ -335,7 +335,7 @@ async fn hostile_answers_become_decode_errors_without_the_token() {
 }
 
 #[tokio::test]
-async fn clones_share_one_client() {
+async fn clones_insert_concurrently_each_entry_getting_its_own_id() {
     let s = Sandbox::start(&[]);
     let c: Client = s.client();
     let tasks: Vec<_> = (0..10)

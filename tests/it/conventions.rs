@@ -44,8 +44,54 @@ fn man_pages() {
         .collect();
     pages.sort();
     insta::assert_snapshot!("man_pages", pages.join("\n"));
-    let plan = std::fs::read_to_string(dir.path().join("man/man1/dnc-plan.1")).unwrap();
-    assert!(plan.contains("detailed\\-exitcode"), "{plan}");
+    let page =
+        |name: &str| std::fs::read_to_string(dir.path().join("man/man1").join(name)).unwrap();
+    let plan = page("dnc-plan.1");
+    for expected in [
+        "detailed\\-exitcode",
+        ".SH EXAMPLES",
+        "dnc plan examples",
+        ".SH ENVIRONMENT",
+        "DNC_API_URL",
+        ".SH \"EXIT STATUS\"",
+        ".SH FILES",
+    ] {
+        assert!(
+            plan.contains(expected),
+            "dnc-plan.1 lacks {expected}:\n{plan}"
+        );
+    }
+    // A command's page names only what concerns it: `remove` reads no API and never exits 2.
+    insta::assert_snapshot!(
+        "man_remove",
+        page("dnc-remove.1").replace(version, "[version]")
+    );
+}
+
+/// Every `DNC_*` and `GITHUB_*` variable the code reads, and `CI` and `NO_COLOR`, is in the
+/// man page's ENVIRONMENT, as in the README's table: a variable added to the code without a
+/// word for its readers fails.
+#[test]
+fn the_man_page_names_every_variable_dnc_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dnc_ok(dir.path(), &["man"]).stdout;
+    let environment = &page[page
+        .find(".SH ENVIRONMENT")
+        .expect("an ENVIRONMENT section")..];
+    let environment = &environment[..environment[1..]
+        .find(".SH")
+        .map_or(environment.len(), |e| e + 1)];
+    let mut variables = crate::common::env_names();
+    variables.extend(["CI".to_string(), "NO_COLOR".to_string()]);
+    assert!(variables.len() > 20, "{variables:?}");
+    let missing: Vec<_> = variables
+        .iter()
+        .filter(|v| !environment.contains(v.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in dnc(1)'s ENVIRONMENT: {missing:?}"
+    );
 }
 
 /// `dnc --color CHOICE validate` on a missing config, with a terminal-less stderr and
@@ -173,14 +219,8 @@ fn repository_with_config_in_a_subfolder() -> tempfile::TempDir {
 fn github_annotations_name_files_from_the_repository_root() {
     let repo = repository_with_config_in_a_subfolder();
     let root = repo.path();
-    let ceiling = root.parent().unwrap().to_str().unwrap();
     for (cwd, config) in [(root.to_path_buf(), "ops/dnc"), (root.join("ops/dnc"), ".")] {
-        let out = dnc(
-            &cwd,
-            &["validate", config, "--format", "github"],
-            &[("GIT_CEILING_DIRECTORIES", ceiling)],
-        )
-        .fails(1);
+        let out = dnc(&cwd, &["validate", config, "--format", "github"], &[]).fails(1);
         assert!(
             out.stdout
                 .starts_with("::error file=ops/dnc/lists/a.yaml,line="),
@@ -206,14 +246,7 @@ fn github_annotations_name_files_from_the_repository_root() {
         "version: 1\nmanifests: [\"x/*.yaml\"]\nscopes:\n  - scope: nowhere\n",
     )
     .unwrap();
-    let out = dnc(
-        outside.path(),
-        &["validate", "--format", "github"],
-        &[(
-            "GIT_CEILING_DIRECTORIES",
-            outside.path().parent().unwrap().to_str().unwrap(),
-        )],
-    );
+    let out = dnc(outside.path(), &["validate", "--format", "github"], &[]);
     assert!(
         out.stdout.starts_with("::error file=dnc.yaml,"),
         "{}",
@@ -278,10 +311,7 @@ fn imported_manifests_reference_the_repository_schema_by_a_path_that_resolves() 
     let schema = dnc_ok(root, &["schema", "manifest"]);
     std::fs::write(root.join("schema/manifest.schema.json"), &schema.stdout).unwrap();
     let sandbox = Sandbox::start_seeded([seed("2025550101", 0).reason("DNC")], SDK);
-    run(command(root, &["import", "ops/dnc", "--scope", "global"])
-        .envs(sandbox.target())
-        .env("GIT_CEILING_DIRECTORIES", root.parent().unwrap()))
-    .ok();
+    run(command(root, &["import", "ops/dnc", "--scope", "global"]).envs(sandbox.target())).ok();
     let manifest = root.join("ops/dnc/lists/imported-global.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let first = text.lines().next().unwrap();
@@ -444,4 +474,70 @@ fn the_module_loop_check_finds_a_loop() {
         text.contains("a -> c: C") && text.contains("c::inner -> a: h"),
         "{text}"
     );
+}
+
+/// Every `--format json` output is one object with `format_version` at its top, so a script
+/// knows which shape it reads; a command that gains a JSON output must be added here.
+#[test]
+fn every_json_output_carries_format_version() {
+    let list = "entries:\n  - number: \"202-555-0101\"\n    scope: global\n    reason: DNC\n";
+    let project = Project::new(&Config::standard(), &[("lists/global.yaml", list)]);
+    let dir = project.dir.path();
+    git(
+        dir,
+        &["init", "-q", "-b", "main"],
+        "Dana Ops",
+        "2026-03-02T09:00:00Z",
+    );
+    git(dir, &["add", "-A"], "Dana Ops", "2026-03-02T09:00:00Z");
+    git(
+        dir,
+        &["commit", "-q", "-m", "One opt-out"],
+        "Dana Ops",
+        "2026-03-02T09:00:00Z",
+    );
+    let sandbox = Sandbox::start(&[]);
+    let json_commands: &[&[&str]] = &[
+        &["validate"],
+        &["plan"],
+        &["apply", "--yes"],
+        &["probe"],
+        &["ledger"],
+        &["import", "--only-unmanaged"],
+        &["history", "2025550101"],
+        &["report"],
+        &["verify", "--ledger-branch", "main"],
+        &["add", "2025550102", "--reason", "DNC", "--scope", "global"],
+        &["remove", "2025550102", "--reason", "Consent given again"],
+    ];
+    for args in json_commands {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        let out = project.dnc(&sandbox, &args);
+        let value: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("dnc {args:?}: {e}\n{}{}", out.stdout, out.stderr));
+        assert_eq!(value["format_version"], 1, "dnc {args:?}: {}", out.stdout);
+    }
+    // Which commands print JSON, from their help: none is left out above.
+    let listed: Vec<&str> = json_commands.iter().map(|a| a[0]).collect();
+    let help = dnc_ok(dir, &["--help"]).stdout;
+    let commands = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        // A description wrapped onto the next line is indented deeper.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next());
+    for command in commands.filter(|c| *c != "help") {
+        let help = dnc_ok(dir, &[command, "--help"]).stdout;
+        let format = help.split("--format <FORMAT>").nth(1).unwrap_or_default();
+        let format = format.split("\n      --").next().unwrap_or_default();
+        assert_eq!(
+            format.contains("json"),
+            listed.contains(&command),
+            "dnc {command} --format json"
+        );
+    }
 }

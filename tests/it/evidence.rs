@@ -3,7 +3,7 @@
 //! `dnc report` in every format, the HTML rendered by a real headless Chromium.
 
 use crate::common::{
-    self, Config, Project, Run, Sandbox, TOKEN, command, counts, normalize, run, seed,
+    self, Config, Project, Run, Sandbox, TOKEN, command, counts, dnc, normalize, run, seed,
 };
 use std::path::Path;
 use std::process::Command;
@@ -201,20 +201,9 @@ fn ledger_lines(clone: &str, n: usize) -> String {
         + "\n"
 }
 
-/// `dnc ARGS` in the git repository `dir`, with no user or system git config.
-fn in_repo(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = command(dir, args);
-    cmd.env("HOME", dir).env("GIT_CONFIG_NOSYSTEM", "1");
-    cmd
-}
-
-fn dnc_in(dir: &Path, args: &[&str]) -> Run {
-    run(&mut in_repo(dir, args))
-}
-
 /// `dnc ledger --ledger ledger.jsonl --push-to dnc-ledger` in `dir`.
 fn push_ledger(dir: &Path) -> Run {
-    dnc_in(
+    dnc(
         dir,
         &[
             "ledger",
@@ -223,12 +212,13 @@ fn push_ledger(dir: &Path) -> Run {
             "--push-to",
             "dnc-ledger",
         ],
+        &[],
     )
 }
 
 /// The outcome of each operation on the fetched ledger branch, in order.
 fn ledger_outcomes(dir: &Path) -> Vec<String> {
-    let csv = dnc_in(
+    let csv = dnc(
         dir,
         &[
             "ledger",
@@ -237,6 +227,7 @@ fn ledger_outcomes(dir: &Path) -> Vec<String> {
             "--format",
             "csv",
         ],
+        &[],
     )
     .ok();
     csv.stdout
@@ -298,7 +289,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     git(&b, &["fetch", "-q", "origin"]);
     let log = git(&b, &["log", "--format=%s", "origin/dnc-ledger"]);
     assert_eq!(log.lines().count(), 7, "one commit per push:\n{log}");
-    let shown = dnc_in(
+    let shown = dnc(
         &b,
         &[
             "ledger",
@@ -307,9 +298,11 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
             "--format",
             "json",
         ],
+        &[],
     )
     .ok();
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&shown.stdout).unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let rows = shown["operations"].as_array().unwrap();
     assert_eq!(rows.len(), 31, "every operation exactly once");
     let files = git(&b, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
     assert_eq!(files, "2026-03.jsonl\nREADME.md\n");
@@ -341,7 +334,7 @@ fn apply_records_its_ledger_on_the_branch_naming_the_applied_commit() {
     let head = git(&dir, &["rev-parse", "HEAD"]).trim().to_string();
     let sandbox = Sandbox::start(&[]);
     let out = run(
-        in_repo(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"]).envs(sandbox.target()),
+        command(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"]).envs(sandbox.target()),
     )
     .ok();
     assert!(
@@ -358,7 +351,7 @@ fn apply_records_its_ledger_on_the_branch_naming_the_applied_commit() {
         message.contains(&format!("Applied-commit: {head}\n")),
         "{message}"
     );
-    let history = dnc_in(
+    let history = dnc(
         &dir,
         &[
             "history",
@@ -366,6 +359,7 @@ fn apply_records_its_ledger_on_the_branch_naming_the_applied_commit() {
             "--ledger-branch",
             "origin/dnc-ledger",
         ],
+        &[],
     );
     assert!(
         history.stdout.contains("create: done, id "),
@@ -490,16 +484,17 @@ fn audited_repo() -> tempfile::TempDir {
 fn report(dir: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["report", "--since", "2026-03-01", "--until", "2026-03-31"];
     args.extend_from_slice(extra);
-    dnc_in(dir, &args).ok()
+    dnc(dir, &args, &[]).ok()
 }
 
 /// A period with no operation: no claim about numbers shown or deadlines met.
 #[test]
 fn an_empty_report_claims_nothing_it_cannot_show() {
     let repo = audited_repo();
-    let html = dnc_in(
+    let html = dnc(
         repo.path(),
         &["report", "--since", "2025-01-01", "--until", "2025-01-31"],
+        &[],
     )
     .ok()
     .stdout;
@@ -777,7 +772,7 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "Twenty opt-outs"]);
     let sandbox = Sandbox::start(&["--latency-ms", "400"]);
-    let child = in_repo(
+    let child = command(
         &dir,
         &[
             "apply",
@@ -794,9 +789,11 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     .spawn()
     .unwrap();
     let ledger = dir.join(".dnc/ledger.jsonl");
-    while std::fs::read_to_string(&ledger).map_or(0, |t| t.lines().count()) < 3 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    common::wait_until(
+        "the apply never started sending",
+        std::time::Duration::from_secs(60),
+        || std::fs::read_to_string(&ledger).map_or(0, |t| t.lines().count()) >= 3,
+    );
     let pid = child.id().to_string();
     assert!(
         Command::new("kill")
@@ -831,7 +828,7 @@ fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
     let sandbox = Sandbox::start_seeded([seed("2025550143", 0).reason("Litigator")], &[]);
     let apply = |dir: &Path| {
         run(
-            in_repo(dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
+            command(dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
                 .envs(sandbox.target()),
         )
         .ok()
@@ -856,7 +853,7 @@ fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
             "dnc-ledger:refs/remotes/origin/dnc-ledger",
         ],
     );
-    let plan = run(in_repo(
+    let plan = run(command(
         &b,
         &[
             "plan",
@@ -876,7 +873,7 @@ fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
     // Before the first apply pushes it the branch is not there: a note, not an error (what
     // the API does not show would be re-asserted, visibly; here the config's reasons let the
     // API's filters tell every value).
-    let missing = run(in_repo(
+    let missing = run(command(
         &b,
         &[
             "plan",

@@ -12,10 +12,28 @@ fn help(command: &str) -> String {
     dnc_ok(dir.path(), &args).stdout
 }
 
+/// Every command's help, examples included, one snapshot each.
 #[test]
 fn help_texts() {
     for command in [
-        "", "validate", "plan", "apply", "probe", "ledger", "report", "sandbox", "fmt",
+        "",
+        "validate",
+        "plan",
+        "apply",
+        "probe",
+        "ledger",
+        "import",
+        "history",
+        "report",
+        "verify",
+        "schema",
+        "sandbox",
+        "fmt",
+        "completions",
+        "man",
+        "init",
+        "add",
+        "remove",
     ] {
         let name = if command.is_empty() {
             "dnc_help".to_string()
@@ -24,42 +42,23 @@ fn help_texts() {
         };
         insta::assert_snapshot!(name, help(command));
     }
-    insta::assert_snapshot!(help("schema"), @"
-    Print the JSON Schemas of the config and manifest files
+}
 
-    Usage: dnc schema [OPTIONS] [KIND]
-
-    Arguments:
-      [KIND]  Which schema to print [default: config] [possible values: config, manifest]
-
-    Options:
-          --color <COLOR>  When to color output (NO_COLOR is honoured under `auto`) [default: auto]
-                           [possible values: auto, always, never]
-      -h, --help           Print help
-    ");
-    insta::assert_snapshot!(help("completions"), @"
-    Print the shell completion script for dnc
-
-    Usage: dnc completions [OPTIONS] <SHELL>
-
-    Arguments:
-      <SHELL>  The shell to complete in [possible values: bash, elvish, fish, powershell, zsh]
-
-    Options:
-          --color <COLOR>  When to color output (NO_COLOR is honoured under `auto`) [default: auto]
-                           [possible values: auto, always, never]
-      -h, --help           Print help
-    ");
-    insta::assert_snapshot!(help("man"), @"
-    Print dnc's man page, or write one page per command into a directory
-
-    Usage: dnc man [OPTIONS]
-
-    Options:
-          --color <COLOR>  When to color output (NO_COLOR is honoured under `auto`) [default: auto]
-                           [possible values: auto, always, never]
-          --out <DIR>      Write `dnc.1` and one page per command (`dnc-plan.1`, …) into this directory
-                           instead
-      -h, --help           Print help
-    ");
+/// Help never shows a variable's value (a token must never be printed) and so reads the same
+/// whatever the tester's environment holds.
+#[test]
+fn help_shows_no_environment_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = [
+        ("DNC_RETRY_BUDGET", "7"),
+        ("DNC_API_URL", "https://user:secret@api.example/v1/"),
+        ("DNC_MASK_NUMBERS", "true"),
+        ("DNC_COMMENT", "true"),
+        ("DNC_SANDBOX_TOKEN", "secret"),
+    ];
+    for command in ["plan", "sandbox"] {
+        let with = crate::common::dnc(dir.path(), &[command, "--help"], &set).ok();
+        assert_eq!(with.stdout, help(command), "dnc {command} --help");
+        assert!(!with.stdout.contains("secret"), "{}", with.stdout);
+    }
 }

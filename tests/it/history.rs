@@ -291,10 +291,3 @@ fn bad_numbers_are_clear_errors() {
         out.stderr
     );
 }
-
-#[test]
-fn help() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dnc_ok(dir.path(), &["history", "--help"]);
-    insta::assert_snapshot!("history_help", out.stdout);
-}

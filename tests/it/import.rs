@@ -253,13 +253,6 @@ fn an_out_path_the_globs_miss_is_written_with_a_warning() {
     );
 }
 
-#[test]
-fn help() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dnc_ok(dir.path(), &["import", "--help"]);
-    insta::assert_snapshot!("import_help", out.stdout);
-}
-
 /// The API's keyword `-BLANK-` held as a reason (or purpose) is not written into a manifest,
 /// where `validate` refuses it: the entry is left out, counted, and the files validate.
 #[test]

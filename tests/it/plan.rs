@@ -538,6 +538,30 @@ fn a_saved_plan_must_match_its_hash_and_the_remote_state() {
     );
 }
 
+/// A saved plan carries `format_version` at its top like every JSON output; one saved before
+/// it did (the plan's own only) still applies, one of another format is refused.
+#[test]
+fn a_saved_plan_of_any_format_this_dnc_reads_applies() {
+    let (project, sandbox) = scenario();
+    project.dnc_ok(&sandbox, &["plan", "--out", "reviewed.json"]);
+    let text = std::fs::read_to_string(project.path("reviewed.json")).unwrap();
+    let mut saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(saved["format_version"], 1, "{text}");
+
+    saved["format_version"] = 2.into();
+    project.write("newer.json", &saved.to_string());
+    let refused = project.dnc_fail(&sandbox, 1, &["apply", "newer.json", "--yes"]);
+    assert!(
+        refused.stderr.contains("dnc::plan::format"),
+        "{}",
+        refused.stderr
+    );
+
+    saved.as_object_mut().unwrap().remove("format_version");
+    project.write("older.json", &saved.to_string());
+    project.dnc_ok(&sandbox, &["apply", "older.json", "--yes"]);
+}
+
 #[test]
 fn inside_github_actions_the_plan_fills_summary_and_outputs() {
     let (project, sandbox) = scenario();

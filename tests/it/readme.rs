@@ -68,10 +68,6 @@ impl Walk {
         let status = command(self.root.path(), args)
             .env("DNC_TODAY", TODAY)
             .env("GITHUB_ACTOR", ACTOR)
-            .env(
-                "GIT_CEILING_DIRECTORIES",
-                self.root.path().parent().unwrap(),
-            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone"))
             .stderr(log.try_clone().expect("clone"))
@@ -346,9 +342,7 @@ fn every_environment_variable_is_in_the_table() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let page = std::fs::read_to_string(root.join("docs/environment.md")).expect("read the page");
     let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| `")).collect();
-    let mut names = std::collections::BTreeSet::new();
-    collect_env_names(&root.join("src"), &mut names);
-    assert!(names.contains("DNC_AUTH_TOKEN"), "the scan found {names:?}");
+    let names = crate::common::env_names();
     let missing: Vec<&String> = names
         .iter()
         .filter(|n| !rows.iter().any(|r| r.contains(&format!("`{n}`"))))
@@ -357,23 +351,6 @@ fn every_environment_variable_is_in_the_table() {
         missing.is_empty(),
         "docs/environment.md's table lacks {missing:?}"
     );
-}
-
-fn collect_env_names(dir: &Path, names: &mut std::collections::BTreeSet<String>) {
-    for entry in std::fs::read_dir(dir).expect("read src/") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            collect_env_names(&path, names);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).expect("read a source file");
-            for quoted in text.split('"').skip(1).step_by(2) {
-                let env_like = quoted.starts_with("DNC_") || quoted.starts_with("GITHUB_");
-                if env_like && quoted.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
-                    names.insert(quoted.to_string());
-                }
-            }
-        }
-    }
 }
 
 /// A page with every marked block replaced by its real output.

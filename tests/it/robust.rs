@@ -344,8 +344,6 @@ fn multibyte_commits_and_huge_ledger_fields_do_not_panic() {
     let sha = "é".repeat(40);
     let apply = crate::common::run(
         crate::common::command(&dir, &["apply", "--yes", "--ledger-branch", "dnc-ledger"])
-            .env("HOME", &dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GITHUB_SHA", &sha)
             .envs(sandbox.target()),
     )

@@ -771,9 +771,15 @@ async fn concurrent_inserts_of_one_key_have_one_winner() {
 
 #[tokio::test]
 async fn sigterm_stops_the_sandbox_cleanly() {
-    let s = Sandbox::start(&[]);
-    insert_id(&s, Style::FormBody, INSERT_OK).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let s = Sandbox::start_at(&db, &[]);
+    let id = insert_id(&s, Style::FormBody, INSERT_OK).await;
     assert!(s.terminate().success());
+    // Cleanly: exit 0, and what it accepted is in its database.
+    let s = Sandbox::start_at(&db, &[]);
+    let (_, body) = s.raw("search", Style::FormBody, &[]).await;
+    assert_eq!(body["data"]["entries"][0]["id"], id.to_string(), "{body}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! tampering with the evidence (an edited line, lines dropped by a force-push, the branch
 //! deleted and recreated, main rewritten, a forged line) is a finding that names where it is.
 
-use crate::common::{self, Config, Run, Sandbox, command, normalize, run};
+use crate::common::{self, Config, Run, Sandbox, command, dnc, normalize, run};
 use std::path::{Path, PathBuf};
 
 const OPT_OUTS: &str = "\
@@ -38,20 +38,11 @@ fn git_as(dir: &Path, args: &[&str], who: &str, date: &str) -> String {
     common::git(dir, args, who, date)
 }
 
-fn dnc_in(dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = command(dir, args);
-    cmd.env("HOME", dir).env("GIT_CONFIG_NOSYSTEM", "1");
-    run(&mut cmd)
-}
-
 fn apply(dir: &Path, sandbox: &Sandbox, today: &str, extra: &[&str]) -> Run {
     let mut args = vec!["apply", "--yes", "--ledger-branch", "dnc-ledger"];
     args.extend(extra);
     let mut cmd = command(dir, &args);
-    cmd.env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("DNC_TODAY", today)
-        .envs(sandbox.target());
+    cmd.env("DNC_TODAY", today).envs(sandbox.target());
     run(&mut cmd)
 }
 
@@ -192,7 +183,7 @@ impl History {
         self.git(&self.team, &["fetch", "-q", "--prune", "origin"]);
         let mut all = vec!["verify"];
         all.extend(args);
-        dnc_in(&self.team, &all)
+        dnc(&self.team, &all, &[])
     }
 }
 
@@ -219,7 +210,7 @@ fn the_untampered_history_verifies_clean() {
 
     // History and the ledger show the request day, its deadline (ten business days, past
     // Washington's Birthday) and that the apply came after it.
-    let history = dnc_in(
+    let history = dnc(
         &h.team,
         &[
             "history",
@@ -227,6 +218,7 @@ fn the_untampered_history_verifies_clean() {
             "--ledger-branch",
             "origin/dnc-ledger",
         ],
+        &[],
     )
     .ok();
     assert!(
@@ -236,7 +228,7 @@ fn the_untampered_history_verifies_clean() {
         "{}",
         history.stdout
     );
-    let ledger = dnc_in(
+    let ledger = dnc(
         &h.team,
         &[
             "ledger",
@@ -247,9 +239,11 @@ fn the_untampered_history_verifies_clean() {
             "--format",
             "json",
         ],
+        &[],
     )
     .ok();
-    let rows: serde_json::Value = serde_json::from_str(&ledger.stdout).unwrap();
+    let ledger: serde_json::Value = serde_json::from_str(&ledger.stdout).unwrap();
+    let rows = &ledger["operations"];
     assert_eq!(rows[0]["requested_at"], "2026-02-13");
     assert_eq!(rows[0]["due"], "2026-03-02");
     assert_eq!(rows[0]["late"], true, "applied with today's clock");
@@ -277,7 +271,7 @@ fn the_report_can_be_cited() {
             "origin/dnc-ledger",
         ];
         args.extend(extra);
-        dnc_in(&h.team, &args).ok()
+        dnc(&h.team, &args, &[]).ok()
     };
     let json: serde_json::Value =
         serde_json::from_str(&report(&["--format", "json"]).stdout).unwrap();
@@ -446,7 +440,7 @@ fn a_deleted_and_recreated_branch_is_refused_and_found() {
     std::fs::write(m.join("dnc.yaml"), unpinned).unwrap();
     let line = "{\"time\":\"2026-03-02T10:00:00.000Z\",\"event\":\"start\",\"plan_hash\":\"p\",\"op\":0,\"change\":\"create\",\"campaign_id\":0,\"phone_code\":1,\"phone_number\":\"2025550143\",\"reason\":\"Customer Request\"}\n";
     std::fs::write(m.join("ledger.jsonl"), line).unwrap();
-    dnc_in(
+    dnc(
         &m,
         &[
             "ledger",
@@ -455,6 +449,7 @@ fn a_deleted_and_recreated_branch_is_refused_and_found() {
             "--push-to",
             "dnc-ledger",
         ],
+        &[],
     )
     .ok();
     let out = h.verify(&[]).fails(1);

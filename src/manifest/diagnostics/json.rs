@@ -6,19 +6,19 @@ use serde::Serialize;
 #[derive(Serialize)]
 struct JsonReport<'a> {
     /// Shape version; bumped only on incompatible changes.
-    version: u32,
+    format_version: u32,
     valid: bool,
     errors: usize,
     warnings: usize,
     diagnostics: &'a [Diagnostic],
 }
 
-/// The stable JSON shape: `{version, valid, errors, warnings, diagnostics: [{severity, code,
+/// The stable JSON shape: `{format_version, valid, errors, warnings, diagnostics: [{severity, code,
 /// message, file, line, column, offset, length, label, labels: [{file, line, column, offset,
 /// length, message}], help}]}`.
 pub fn render_json(d: &Diagnostics) -> String {
     let report = JsonReport {
-        version: 1,
+        format_version: 1,
         valid: d.errors() == 0,
         errors: d.errors(),
         warnings: d.warnings(),

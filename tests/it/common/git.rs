@@ -1,8 +1,23 @@
-//! `git` for the tests' scripted repositories, from an empty environment: a fixed identity
-//! and date, no user or system config, nothing above the repository.
+//! git for every test, from an empty environment: no user or system config, nothing found
+//! above the test's temporary directory; `git` runs the tests' scripted repositories with a
+//! fixed identity and date.
 
 use std::path::Path;
 use std::process::Command;
+
+/// What every git a test starts sees, `git` itself or the one `dnc` runs: `home` as HOME, no
+/// system or global config (the tester's identity, signing or hooks never leak in), and no
+/// repository above the temporary directory the tests work in.
+pub fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir());
+}
 
 /// `git ARGS` in `dir` as `author` (email: first name at example.com) at `date`; asserts it
 /// succeeds and returns its stdout.
@@ -11,14 +26,9 @@ pub fn git(dir: &Path, args: &[&str], author: &str, date: &str) -> String {
     let first = author.split(' ').next().unwrap_or(author);
     let email = format!("{}@example.com", first.to_lowercase());
     let mut git = Command::new("git");
-    git.current_dir(dir).args(args).env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        git.env("PATH", path);
-    }
+    git.current_dir(dir).args(args);
+    hermetic(&mut git, dir);
     let out = git
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
         .env("GIT_AUTHOR_NAME", author)
         .env("GIT_AUTHOR_EMAIL", &email)
         .env("GIT_COMMITTER_NAME", author)

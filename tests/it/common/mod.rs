@@ -1,6 +1,6 @@
 //! The one test environment: the sandbox launcher, `dnc` runs from an empty environment,
-//! the project, config and seed fixtures, `git` for scripted repositories, and the one
-//! snapshot normalizer.
+//! the project, config and seed fixtures, a hermetic `git` for scripted repositories, waits
+//! with a deadline, and the one snapshot normalizer.
 
 mod api;
 mod config;
@@ -10,7 +10,9 @@ mod project;
 mod run;
 mod sandbox;
 mod seed;
+mod source;
 mod tool;
+mod wait;
 
 pub use api::{STYLES, Style, client_for, code_of, decode, scripted_server, send};
 pub use config::Config;
@@ -20,7 +22,9 @@ pub use project::{Project, counts, plan_json};
 pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
 pub use sandbox::{SDK, Sandbox, TOKEN};
 pub use seed::{Seed, seed};
+pub use source::env_names;
 pub use tool::available;
+pub use wait::wait_until;
 
 /// `dnc add --csv`'s mapping flags for a CRM export like the CRM fixture's (`Contact ID,
 /// Phone Number, First Name, Last Name, Opt Out Date, Agent`, dates MM/DD/YYYY).

@@ -3,7 +3,7 @@
 use super::run::{Run, command, run};
 use super::sandbox::Sandbox;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use tempfile::TempDir;
 
@@ -32,14 +32,9 @@ impl Project {
         self.dir.path().join(rel)
     }
 
-    /// `dnc ARGS` in the project with no target configured (git stops at the project).
+    /// `dnc ARGS` in the project with no target configured.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = command(self.dir.path(), args);
-        cmd.env(
-            "GIT_CEILING_DIRECTORIES",
-            self.dir.path().parent().unwrap_or(Path::new("/")),
-        );
-        cmd
+        command(self.dir.path(), args)
     }
 
     /// `dnc ARGS` in the project aimed at `sandbox` (and its offset cap).

@@ -29,15 +29,13 @@ impl Run {
 }
 
 /// `dnc ARGS` in `dir` from an empty environment: only `PATH` (dnc runs git) comes from the
-/// test process, plus `NO_COLOR` and millisecond retry backoff. Whatever else a test needs
-/// (the target, GitHub's variables, CI) it sets itself.
+/// test process, plus a hermetic git (`dir` as HOME, no user or system config), `NO_COLOR`
+/// and millisecond retry backoff. Whatever else a test needs (the target, GitHub's
+/// variables, CI) it sets itself.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dnc"));
     cmd.current_dir(dir).arg("--color").arg("never").args(args);
-    cmd.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
+    super::git::hermetic(&mut cmd, dir);
     cmd.env("NO_COLOR", "1");
     // Retry backoff in milliseconds: no test waits on real retry delays.
     cmd.env("DNC_RETRY_BASE_DELAY_MS", "1");
