@@ -395,25 +395,8 @@ fn a_closed_pipe_under_stderr_ends_with_1() {
 /// codes; people read the rest).
 #[test]
 fn every_error_code_is_listed() {
-    let mut all = catalogue::Catalogue::new();
-    for src in sources() {
-        for (code, wordings) in catalogue::read(&src) {
-            all.entry(code).or_default().extend(wordings);
-        }
-    }
+    let all = catalogue::read_workspace();
     insta::assert_snapshot!("error_codes", catalogue::render(&all));
-}
-
-/// The `src` folder of every crate in the workspace: the binary's, and each under crates/.
-fn sources() -> Vec<std::path::PathBuf> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut found = vec![root.join("src")];
-    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
-        let mut crates: Vec<_> = crates.map(|c| c.unwrap().path().join("src")).collect();
-        crates.sort();
-        found.extend(crates);
-    }
-    found
 }
 
 /// No module loop anywhere: at every level of the module tree, the modules under one parent
@@ -421,7 +404,7 @@ fn sources() -> Vec<std::path::PathBuf> {
 /// makes it, with the names taken, so the fix starts from the message.
 #[test]
 fn no_module_uses_itself_through_another() {
-    for src in sources() {
+    for src in catalogue::sources() {
         let graph = modules::read(&src.join("lib.rs"));
         let loops = modules::cycles(&graph);
         let shown = modules::explain(&graph, &loops);

@@ -14,8 +14,8 @@ pub struct SavedPlan {
     pub format_version: Option<u32>,
     /// The config the plan was made from, as given on the command line.
     pub config: PathBuf,
-    /// The API the plan was read from ([`crate::target::identity`]); absent in files written
-    /// before dnc recorded it, which are refused like any other target.
+    /// The API the plan was read from, as the binary's `target::identity` names it; absent in
+    /// files written before dnc recorded it, which are refused like any other target.
     #[serde(default)]
     pub target: Option<String>,
     pub plan: Plan,

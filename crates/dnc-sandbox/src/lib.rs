@@ -1,5 +1,8 @@
 //! `dnc sandbox`: the Convoso DNC API emulated on loopback over SQLite.
 
+// The one thing the sandbox shares with the core: how numbers and entries are read.
+use dnc_entry::{entry, phone};
+
 mod faults;
 mod profile;
 mod routes;
