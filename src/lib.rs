@@ -13,6 +13,6 @@ pub mod target;
 pub use dnc_core::{
     api, apply, calendar, chain, change, edit, entry, escape, fmt, git, history, http, import,
     known, ledger, ledger_file, ledger_git, ledger_table, manifest, paths, phone, plan, probe,
-    progress, report, state, verify,
+    progress, report, state, trail, verify,
 };
 pub use dnc_sandbox as sandbox;

@@ -88,12 +88,31 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             }
             return Ok(Exit::Success);
         }
+        let mut run = super::trail::run_record(&config.root, &plan, &args, &who).await;
+        if let Some(trail) = &run.trail {
+            say(&format!(
+                "\nApproval trail: {}\n",
+                crate::escape::terminal(&trail.text())
+            ))?;
+        }
         who.reviewed = reviewed(&config, &plan, &args).await?;
         let allowed = gates::Allowed {
             removals: args.allow_removals,
             early_removals: args.allow_early_removals,
         };
-        let judged = gates::check(&plan, config.approvals, allowed, who.reviewed.as_ref())?;
+        let judged = match gates::check(&plan, config.approvals, allowed, who.reviewed.as_ref()) {
+            Ok(judged) => judged,
+            Err(refusal) => {
+                let refused = super::trail::Refused {
+                    ledger: &mut ledger,
+                    remote: &args.ledger_remote,
+                    branch: args.ledger_branch.as_deref(),
+                    config: &config,
+                };
+                refused.record(run, &plan, refusal.gate(), &refusal);
+                return Err(refusal.into());
+            }
+        };
         if let Some(r) = who.reviewed.as_ref().filter(|_| judged.all_removals) {
             say(&format!(
                 "\nEvery removal is approved by a reviewer of pull request #{}.\n",
@@ -101,7 +120,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             ))?;
         }
         if let Some(branch) = &args.ledger_branch {
-            ledger_branch(&config.root, &args.ledger_remote, branch)
+            LedgerBranch::new(&config.root, &args.ledger_remote, branch)
                 .check_pin(config.ledger_root.as_deref())
                 .map_err(|e| ApplyError::LedgerRefused {
                     branch: branch.clone(),
@@ -109,6 +128,9 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
                 })?;
         }
         confirm(&plan, args.yes)?;
+        // The run's trail is its first line: an interrupted run still says who decided.
+        run.time = ledger::now();
+        ledger.append_run(run)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
         };
@@ -199,14 +221,6 @@ pub enum ApplyError {
     Answer(#[source] std::io::Error),
 }
 
-fn ledger_branch(root: &Path, remote: &str, branch: &str) -> LedgerBranch {
-    LedgerBranch {
-        repo: root.to_path_buf(),
-        remote: remote.to_string(),
-        branch: branch.to_string(),
-    }
-}
-
 fn ledger_branch_error(branch: &str, remote: &str, e: LedgerGitError) -> ApplyError {
     ApplyError::LedgerBranch {
         branch: branch.to_string(),
@@ -224,8 +238,8 @@ fn record_in_git(
     plan: &Plan,
     who: &Provenance,
 ) -> Result<()> {
-    let records = ledger.this_run()?;
-    let target = ledger_branch(&config.root, remote, branch);
+    let records = ledger.this_run_lines()?;
+    let target = LedgerBranch::new(&config.root, remote, branch);
     let pushed =
         apply::record_on_branch(&target, &records, plan, who, config.ledger_root.as_deref())
             .map_err(|e| ledger_branch_error(branch, remote, e))?;

@@ -8,6 +8,7 @@ use crate::ledger;
 use crate::ledger_git::{LedgerBranch, Pushed};
 use crate::ledger_table::{self, Row};
 use crate::phone;
+use crate::trail::RunRecord;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -18,6 +19,8 @@ struct JsonLedger<'a> {
     /// Bumped when a field changes meaning or goes away.
     format_version: u32,
     operations: &'a [Row],
+    /// Apply runs (approval trail, overrides, refusals); none with `--number`.
+    runs: &'a [RunRecord],
 }
 
 pub fn run(args: LedgerArgs) -> Result<Exit> {
@@ -28,7 +31,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
     let mut notes = Vec::new();
-    let records = source.records(&root, &mut notes)?;
+    let (records, mut runs) = ledger::split(source.lines(&root, &mut notes)?);
     for note in &notes {
         stderrln!("note: {}", terminal(note))?;
     }
@@ -45,16 +48,25 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         .map(|(start, finish)| Row::of(&start, finish.as_ref()))
         .collect();
     // JSON and CSV are written to memory from our own rows: neither can fail.
+    // Runs are not about one number: shown with every operation, not with --number.
+    runs.retain(|r| args.number.is_none() && in_range(&r.time, &args));
     let text = match args.format {
         LedgerFormat::Json => {
             let ledger = JsonLedger {
                 format_version: 1,
                 operations: &rows,
+                runs: &runs,
             };
             serde_json::to_string_pretty(&ledger).into_diagnostic()? + "\n"
         }
         LedgerFormat::Csv => ledger_table::csv(&rows).into_diagnostic()?,
-        LedgerFormat::Table => ledger_table::table(&rows),
+        LedgerFormat::Table => {
+            let mut text = ledger_table::table(&rows);
+            if !runs.is_empty() {
+                text.push_str(&super::trail::table(&runs));
+            }
+            text
+        }
     };
     stdout!("{text}")?;
     Ok(Exit::Success)
@@ -86,7 +98,8 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let path = place.path();
     // The default must exist here too: reading it names the file when it does not.
-    let (records, unreadable) = ledger::read_at(&place)?.map_or_else(|| ledger::read(path), Ok)?;
+    let (records, unreadable) =
+        ledger::read_lines_at(&place)?.map_or_else(|| ledger::read_lines(path), Ok)?;
     for warning in &unreadable {
         stderrln!("warning: {}", terminal(warning))?;
     }

@@ -115,6 +115,11 @@ const ENVIRONMENT: &[Variable] = &[
         "Who applies and from which commit, for the ledger (else git's user and HEAD).",
     ),
     Variable(
+        &["GITHUB_TRIGGERING_ACTOR"],
+        &["apply"],
+        "Who authorized the run and its overrides, for the ledger's approval trail (else GITHUB_ACTOR, then git's user).",
+    ),
+    Variable(
         &[
             "GITHUB_REF_TYPE",
             "GITHUB_REF_NAME",

@@ -32,6 +32,7 @@ mod report;
 mod sandbox;
 mod schema;
 mod signal;
+mod trail;
 mod validate;
 mod verify;
 // Everyday edits (issue 21).

@@ -30,11 +30,13 @@ mod comment;
 mod context;
 mod reviews;
 mod step_files;
+mod trail;
 
 pub use comment::{CommentOutcome, WhenMissing, comment_marker, upsert_sticky_comment};
 pub use context::GithubContext;
 pub use reviews::{Reviewed, reviewed_pull_request};
 pub use step_files::{SummaryWrite, append_step_summary, write_outputs};
+pub use trail::merge_trail;
 
 /// A plan's results, as `dnc plan` publishes them inside GitHub Actions.
 #[derive(Clone, Copy, Debug)]

@@ -12,11 +12,19 @@ use std::collections::BTreeMap;
 struct Review {
     user: Option<Login>,
     state: String,
+    /// The commit the review was made on.
+    commit_id: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Login {
-    login: String,
+pub(super) struct Login {
+    pub login: String,
+}
+
+/// A reviewer's latest review that approves or withdraws an approval.
+pub(super) struct Latest {
+    pub approved: bool,
+    pub commit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,7 +55,7 @@ pub async fn reviewed_pull_request(ctx: &GithubContext) -> Result<Option<Reviewe
 }
 
 /// The pull request that merged `sha`: the push event after a merge names only the commit.
-async fn merged_by(
+pub(super) async fn merged_by(
     api: &Api<'_>,
     ctx: &GithubContext,
     sha: &str,
@@ -73,6 +81,19 @@ async fn approvers(
     ctx: &GithubContext,
     pr: u64,
 ) -> Result<Vec<String>, GithubError> {
+    Ok(latest_reviews(api, ctx, pr)
+        .await?
+        .into_iter()
+        .filter_map(|(login, latest)| latest.approved.then_some(login))
+        .collect())
+}
+
+/// Each reviewer's latest review of `pr` that approves or withdraws, by login.
+pub(super) async fn latest_reviews(
+    api: &Api<'_>,
+    ctx: &GithubContext,
+    pr: u64,
+) -> Result<BTreeMap<String, Latest>, GithubError> {
     let action = format!(
         "list the reviews of pull request #{pr} in {}",
         ctx.repository()
@@ -80,17 +101,19 @@ async fn approvers(
     let mut url = api.url(&["pulls", &pr.to_string(), "reviews"]);
     url.query_pairs_mut().append_pair("per_page", "100");
     let origin = url.origin();
-    let mut latest: BTreeMap<String, bool> = BTreeMap::new();
+    let mut latest: BTreeMap<String, Latest> = BTreeMap::new();
     for _ in 0..MAX_PAGES {
         let reply = api.send(&action, Method::GET, url, None).await?;
         let reviews: Vec<Review> = parse(&action, &reply.body)?;
         for review in reviews {
             let Some(user) = review.user else { continue };
-            match review.state.as_str() {
-                "APPROVED" => latest.insert(user.login, true),
-                "CHANGES_REQUESTED" | "DISMISSED" => latest.insert(user.login, false),
-                _ => None,
+            let approved = match review.state.as_str() {
+                "APPROVED" => true,
+                "CHANGES_REQUESTED" | "DISMISSED" => false,
+                _ => continue,
             };
+            let commit = review.commit_id;
+            latest.insert(user.login, Latest { approved, commit });
         }
         match reply.next {
             Some(next) if next.origin() == origin => url = next,
@@ -100,12 +123,7 @@ async fn approvers(
                     reason: "the next-page link points to another server".into(),
                 });
             }
-            None => {
-                return Ok(latest
-                    .into_iter()
-                    .filter_map(|(login, approved)| approved.then_some(login))
-                    .collect());
-            }
+            None => return Ok(latest),
         }
     }
     Err(GithubError::InvalidResponse {

@@ -45,11 +45,13 @@ fn remote_numbers(sandbox: &Sandbox) -> Vec<String> {
     })
 }
 
+/// The ledger's operation lines (each run's own `run` line left out).
 fn ledger_lines(project: &Project) -> Vec<serde_json::Value> {
     std::fs::read_to_string(project.path(".dnc/ledger.jsonl"))
         .unwrap_or_default()
         .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l.get("kind").is_none())
         .collect()
 }
 
@@ -69,6 +71,7 @@ fn removals_over_the_limit_need_the_exact_count() {
 
     let refused = project.dnc_fail(&sandbox, 1, &["apply", "--yes"]);
     insta::assert_snapshot!(refused.stderr, @"
+    The refusal is recorded in the ledger ./.dnc/ledger.jsonl.
     dnc::apply::removals
 
       × the plan breaches the safety limits; nothing was applied:
@@ -84,6 +87,19 @@ fn removals_over_the_limit_need_the_exact_count() {
         wrong.stderr
     );
     assert_eq!(remote_numbers(&sandbox).len(), 3, "nothing was removed");
+    // Both refusals are on the record, with the gate, the counts and the value given.
+    let refusals: Vec<serde_json::Value> =
+        std::fs::read_to_string(project.path(".dnc/ledger.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    assert!(refusals.iter().all(|r| r["kind"] == "refused"
+        && r["refused"]["gate"] == "removals"
+        && r["refused"]["removals"] == 3));
+    assert_eq!(refusals[0].get("overrides"), None);
+    assert_eq!(refusals[1]["overrides"]["allow_removals"], 2);
 
     project.dnc_ok(&sandbox, &["apply", "--yes", "--allow-removals", "3"]);
     assert!(remote_numbers(&sandbox).is_empty());
@@ -245,6 +261,10 @@ fn the_ledger_answers_an_auditor() {
     [time] outcome change scope number reason requested_at due late ticket request_source source actor commit plan id attempts error
     [time] done create global +1 202-555-0101 Asked on the phone lists/a.yaml:2 compliance-bot 2 1
     [time] done remove global +1 202-555-0102 Consent re-obtained, COMP-7 COMP-7 signed letter lists/a.yaml:6 compliance-bot 1 1
+
+    Apply runs (1):
+    [time] run commit plan run by approval trail flags
+    [time] applied compliance-bot (GITHUB_ACTOR) not recorded (outside GitHub Actions)
     ");
     let none = run(&mut project.command(&["ledger", "--until", "2000-01-01"]));
     assert_eq!(none.stdout, "no operations match\n");

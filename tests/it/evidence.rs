@@ -892,3 +892,149 @@ fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
         missing.stderr
     );
 }
+
+/// Alice asks for two opt-outs; Bob later changes one's reason on a line of its own, and
+/// Carol tombstones the other. Each report row credits the commit that changed what the
+/// manifests ask for its entry (not the one that first wrote the number), up to its applied
+/// commit.
+#[test]
+fn each_report_row_credits_the_commit_that_changed_its_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let commit = |who: &str, date: &str, message: &str, file: &str| {
+        std::fs::write(d.join("lists/opt-outs.yaml"), file).unwrap();
+        common::git(d, &["add", "-A"], who, date);
+        common::git(d, &["commit", "-q", "-m", message], who, date);
+        common::git(d, &["rev-parse", "HEAD"], who, date)
+            .trim()
+            .to_string()
+    };
+    git(d, &["init", "-q", "-b", "main"]);
+    std::fs::write(d.join("dnc.yaml"), &*Config::standard()).unwrap();
+    std::fs::create_dir_all(d.join("lists")).unwrap();
+    let first = "entries:\n  - number: \"(202) 555-0143\"\n    scope: global\n    reason: REASON\n    requested_at: 2026-03-02\n";
+    let second =
+        "  - number: \"(202) 555-0178\"\n    scope: global\n    reason: Customer Request\n";
+    let entries = |reason: &str| format!("{}{second}", first.replace("REASON", reason));
+    let alice = commit(
+        "Alice Compliance",
+        "2026-03-02T09:00:00+00:00",
+        "Two opt-outs",
+        &entries("Customer Request"),
+    );
+    let bob = commit(
+        "Bob Legal",
+        "2026-03-04T09:00:00+00:00",
+        "A litigator",
+        &entries("Litigator"),
+    );
+    let tombstone = "removals:\n  - number: \"(202) 555-0178\"\n    scope: global\n    removal_reason: Consent re-obtained in writing, COMP-1301\n";
+    let carol = commit(
+        "Carol Ops",
+        "2026-03-06T09:00:00+00:00",
+        "Consent re-obtained",
+        &format!("{}{tombstone}", first.replace("REASON", "Litigator")),
+    );
+    let op = |time: &str,
+              n: u64,
+              change: &str,
+              number: &str,
+              applied: &str,
+              extra: serde_json::Value| {
+        let mut fields = serde_json::json!({"commit": applied});
+        fields
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        [
+            crate::history::ledger_line(time, "start", n, change, number, fields.clone()),
+            crate::history::ledger_line(
+                time,
+                "finish",
+                n,
+                change,
+                number,
+                serde_json::json!({"commit": applied, "outcome": "done", "id": 5100 + n}),
+            ),
+        ]
+    };
+    let reason = |r: &str| serde_json::json!({"reason": r});
+    let lines = [
+        op(
+            "2026-03-03T10:00:00.000Z",
+            0,
+            "create",
+            "2025550143",
+            &alice,
+            reason("Customer Request"),
+        ),
+        op(
+            "2026-03-03T10:00:00.000Z",
+            1,
+            "create",
+            "2025550178",
+            &alice,
+            reason("Customer Request"),
+        ),
+        op(
+            "2026-03-05T10:00:00.000Z",
+            2,
+            "update",
+            "2025550143",
+            &bob,
+            reason("Litigator"),
+        ),
+        op(
+            "2026-03-07T10:00:00.000Z",
+            3,
+            "remove",
+            "2025550178",
+            &carol,
+            serde_json::json!({"removal_reason": "Consent re-obtained in writing, COMP-1301"}),
+        ),
+        // Applied from Carol's commit: the reason still last changed in Bob's.
+        op(
+            "2026-03-08T10:00:00.000Z",
+            4,
+            "reassert",
+            "2025550143",
+            &carol,
+            reason("Litigator"),
+        ),
+    ];
+    std::fs::create_dir_all(d.join(".dnc")).unwrap();
+    std::fs::write(
+        d.join(".dnc/ledger.jsonl"),
+        lines.concat().join("\n") + "\n",
+    )
+    .unwrap();
+    let json = report(d, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let credited: Vec<String> = value["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let asked_in = r["asked_in"].as_str().unwrap_or("(none)");
+            let named = [(&alice, "alice's"), (&bob, "bob's"), (&carol, "carol's")]
+                .into_iter()
+                .find(|(h, _)| h.as_str() == asked_in)
+                .map_or(asked_in.to_string(), |(_, n)| format!("{n} commit"));
+            format!(
+                "{} {} {}: {named} by {}",
+                r["change"], r["number"], r["reason"], r["asked_by"]
+            )
+        })
+        .collect();
+    assert!(
+        credited[2].contains("bob's commit by \"Bob Legal\""),
+        "{credited:#?}"
+    );
+    insta::assert_snapshot!(credited.join("\n"), @r#"
+    "create" "+1 202-***-0143" "Customer Request": alice's commit by "Alice Compliance"
+    "create" "+1 202-***-0178" "Customer Request": alice's commit by "Alice Compliance"
+    "update" "+1 202-***-0143" "Litigator": bob's commit by "Bob Legal"
+    "remove" "+1 202-***-0178" "": carol's commit by "Carol Ops"
+    "reassert" "+1 202-***-0143" "Litigator": bob's commit by "Bob Legal"
+    "#);
+}

@@ -16,8 +16,8 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-const TOKEN: &str = "ghs_test0123456789abcdef";
-const REPO: &str = "acme/dnc-lists";
+pub(crate) const TOKEN: &str = "ghs_test0123456789abcdef";
+pub(crate) const REPO: &str = "acme/dnc-lists";
 const PR: u64 = 7;
 /// Whom the token speaks for: `GITHUB_TOKEN` comments as this bot.
 const BOT: &str = "github-actions[bot]";
@@ -31,7 +31,7 @@ struct StoredComment {
 }
 
 #[derive(Default)]
-struct Store {
+pub(crate) struct Store {
     base: String,
     comments: Vec<StoredComment>,
     next_id: u64,
@@ -47,21 +47,33 @@ struct Store {
     /// Creates to carry out and then answer with 502, as when a proxy loses the answer.
     lose_create_answers: usize,
     /// Reviews per pull request, in the order given: `(pull request, login, state)`.
-    reviews: Vec<(u64, String, &'static str)>,
+    pub(crate) reviews: Vec<(u64, String, &'static str)>,
+    /// The commit each review was made on, when not the pull request's head.
+    pub(crate) reviewed_commits: HashMap<(u64, String), String>,
     /// Merge commits and the pull request each merged.
-    merges: Vec<(String, u64)>,
+    pub(crate) merges: Vec<(String, u64)>,
+    /// Pull requests: number, author, merger and head commit.
+    pub(crate) pulls: Vec<Pull>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Pull {
+    pub number: u64,
+    pub author: &'static str,
+    pub merged_by: Option<&'static str>,
+    pub head: String,
 }
 
 type Shared = Arc<Mutex<Store>>;
 
 /// A GitHub REST API look-alike for issue comments, under a GitHub Enterprise-style prefix.
-struct FakeGithub {
-    api_url: String,
-    store: Shared,
+pub(crate) struct FakeGithub {
+    pub api_url: String,
+    pub store: Shared,
 }
 
 impl FakeGithub {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let store = Shared::default();
         let routes = Router::new()
             .route(
@@ -79,7 +91,8 @@ impl FakeGithub {
             .route(
                 "/repos/{owner}/{repo}/commits/{sha}/pulls",
                 get(pulls_of_commit),
-            );
+            )
+            .route("/repos/{owner}/{repo}/pulls/{number}", get(pull));
         let app = Router::new()
             .nest("/api/v3", routes)
             .with_state(store.clone());
@@ -314,14 +327,47 @@ async fn list_reviews(
     if let Some(response) = gate(&mut store, &headers, (&owner, &repo), false) {
         return response;
     }
+    let head = store
+        .pulls
+        .iter()
+        .find(|p| p.number == number)
+        .map(|p| p.head.clone());
     let reviews: Vec<Value> = store
         .reviews
         .iter()
         .filter(|(pr, _, _)| *pr == number)
         .enumerate()
-        .map(|(i, (_, login, state))| json!({ "id": i + 1, "user": { "login": login }, "state": state }))
+        .map(|(i, (_, login, state))| {
+            let commit = store
+                .reviewed_commits
+                .get(&(number, login.clone()))
+                .cloned()
+                .or(head.clone());
+            json!({ "id": i + 1, "user": { "login": login }, "state": state, "commit_id": commit })
+        })
         .collect();
     Json(reviews).into_response()
+}
+
+async fn pull(
+    State(store): State<Shared>,
+    UrlPath((owner, repo, number)): UrlPath<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut store = store.lock().unwrap();
+    if let Some(response) = gate(&mut store, &headers, (&owner, &repo), false) {
+        return response;
+    }
+    match store.pulls.iter().find(|p| p.number == number) {
+        Some(p) => Json(json!({
+            "number": p.number,
+            "user": { "login": p.author },
+            "merged_by": p.merged_by.map(|m| json!({ "login": m })),
+            "head": { "sha": p.head },
+        }))
+        .into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
 }
 
 async fn pulls_of_commit(

@@ -130,8 +130,8 @@ fn a_torn_last_line_is_ended_not_written_onto() {
     );
     assert_eq!(
         lines.len(),
-        2 + 4,
-        "two operations, a start and a finish each"
+        2 + 1 + 4,
+        "the run's own line, then two operations, a start and a finish each"
     );
     for line in &lines[2..] {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -189,7 +189,11 @@ fn a_second_apply_on_the_same_config_is_refused_before_sending() {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines = ledger_records(&project);
-    assert_eq!(lines.len(), 24, "the first apply alone wrote the ledger");
+    assert_eq!(
+        lines.len(),
+        1 + 24,
+        "the first apply alone wrote the ledger"
+    );
     let runs: std::collections::BTreeSet<&str> =
         lines.iter().map(|r| r["run"].as_str().unwrap()).collect();
     assert_eq!(runs.len(), 1, "{runs:?}");
@@ -215,10 +219,11 @@ fn each_run_writes_under_its_own_id() {
     project.dnc_ok(&sandbox, &["apply", "--yes"]);
     let records = ledger_records(&project);
     let ids: Vec<&str> = records.iter().map(|r| r["run"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 6);
-    assert!(ids[..4].iter().all(|id| *id == ids[0]), "{ids:?}");
-    assert_eq!(ids[4], ids[5]);
-    assert_ne!(ids[0], ids[4], "two runs, two ids");
+    // Each run: its own `run` line, then a start and a finish per operation.
+    assert_eq!(ids.len(), 1 + 4 + 1 + 2);
+    assert!(ids[..5].iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert!(ids[5..].iter().all(|id| *id == ids[5]), "{ids:?}");
+    assert_ne!(ids[0], ids[5], "two runs, two ids");
 }
 
 /// Two runs of one plan interleaved, and a run that died: each operation pairs with its own

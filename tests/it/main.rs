@@ -25,6 +25,7 @@ mod schema;
 mod servers;
 mod serving;
 mod shapes;
+mod trail;
 mod validate;
 mod verify;
 mod writeonly;

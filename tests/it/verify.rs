@@ -7,7 +7,7 @@
 use crate::common::{self, Config, Run, Sandbox, command, dnc, normalize, run};
 use std::path::{Path, PathBuf};
 
-const OPT_OUTS: &str = "\
+pub(crate) const OPT_OUTS: &str = "\
 defaults:
   scope: global
   reason: Customer Request
@@ -18,9 +18,9 @@ entries:
     requested_at: 2026-03-02
 ";
 
-const ONE_MORE: &str = "  - number: \"202-555-0199\"\n    requested_at: 2026-03-03\n";
+pub(crate) const ONE_MORE: &str = "  - number: \"202-555-0199\"\n    requested_at: 2026-03-03\n";
 
-const REMOVALS: &str = "\
+pub(crate) const REMOVALS: &str = "\
 removals:
   - number: \"202-555-0178\"
     scope: global
@@ -204,7 +204,8 @@ fn the_untampered_history_verifies_clean() {
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["format_version"], 1);
     assert_eq!(v["verified"], true);
-    assert_eq!(v["ledger"]["lines"], 8, "{v}");
+    // Each of the three applies: its `run` line, then a start and a finish per operation.
+    assert_eq!(v["ledger"]["lines"], 3 + 8, "{v}");
     assert_eq!(v["ledger"]["root"], v["ledger"]["pinned"]);
     assert_eq!(v["findings"], serde_json::json!([]));
 

@@ -498,12 +498,12 @@ impl<'a> Report<'a> {
     }
 }
 
-/// Appends this run's ledger lines (`records`) to the ledger branch and pushes it, in a
-/// commit naming the applied commit, the plan and how many operations began; `pin` is the
-/// chain root dnc.yaml pins.
+/// Appends this run's ledger lines (`lines`) to the ledger branch and pushes it, in a commit
+/// naming the applied commit, the plan and how many operations began; `pin` is the chain root
+/// dnc.yaml pins.
 pub fn record_on_branch(
     branch: &LedgerBranch,
-    records: &[Record],
+    lines: &[ledger::Line],
     plan: &Plan,
     who: &Provenance,
     pin: Option<&str>,
@@ -514,7 +514,10 @@ pub fn record_on_branch(
             .as_deref()
             .map_or("(no commit)", ledger::short_hash),
         render::short_hash(plan),
-        records.iter().filter(|r| r.event == Event::Start).count()
+        lines
+            .iter()
+            .filter(|l| matches!(l, ledger::Line::Operation(r) if r.event == Event::Start))
+            .count()
     );
-    branch.push(records, &subject, pin)
+    branch.push(lines, &subject, pin)
 }

@@ -6,6 +6,7 @@ use crate::change::ChangeKind;
 use crate::entry::{CampaignId, Key};
 pub use crate::ledger_file::{LedgerError, Place, default_path};
 use crate::phone::Phone;
+use crate::trail::RunRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::File;
@@ -90,6 +91,75 @@ pub struct Record {
     pub prev: Option<String>,
 }
 
+/// A ledger line: an operation's start or finish, or a run's own record (`trail`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Line {
+    Operation(Record),
+    Run(RunRecord),
+}
+
+impl Line {
+    /// Reads one line; a line that is neither kind fails with the operation's error (what
+    /// most lines are, so the message fits a torn or edited one).
+    pub fn parse(text: &str) -> serde_json::Result<Line> {
+        match serde_json::from_str::<Record>(text) {
+            Ok(r) => Ok(Line::Operation(r)),
+            Err(e) => serde_json::from_str::<RunRecord>(text)
+                .map(Line::Run)
+                .map_err(|_| e),
+        }
+    }
+
+    pub fn time(&self) -> &str {
+        match self {
+            Line::Operation(r) => &r.time,
+            Line::Run(r) => &r.time,
+        }
+    }
+
+    pub fn plan_hash(&self) -> &str {
+        match self {
+            Line::Operation(r) => &r.plan_hash,
+            Line::Run(r) => &r.plan_hash,
+        }
+    }
+
+    pub fn commit(&self) -> Option<&str> {
+        match self {
+            Line::Operation(r) => r.commit.as_deref(),
+            Line::Run(r) => r.commit.as_deref(),
+        }
+    }
+
+    pub fn prev(&self) -> Option<&str> {
+        match self {
+            Line::Operation(r) => r.prev.as_deref(),
+            Line::Run(r) => r.prev.as_deref(),
+        }
+    }
+
+    pub fn set_prev(&mut self, prev: Option<String>) {
+        match self {
+            Line::Operation(r) => r.prev = prev,
+            Line::Run(r) => r.prev = prev,
+        }
+    }
+}
+
+/// The operation lines and the run lines of a ledger, each in ledger order.
+pub fn split(lines: Vec<Line>) -> (Vec<Record>, Vec<RunRecord>) {
+    let mut records = Vec::with_capacity(lines.len());
+    let mut runs = Vec::new();
+    for line in lines {
+        match line {
+            Line::Operation(r) => records.push(r),
+            Line::Run(r) => runs.push(r),
+        }
+    }
+    (records, runs)
+}
+
 /// Who approved a removal and the ticket; `pull_request` when that pull request's reviews
 /// confirmed the approver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,8 +233,18 @@ impl Ledger {
     /// interleave or half-appear on a clean stop.
     pub fn append(&mut self, mut record: Record) -> Result<()> {
         record.run = Some(self.run.clone());
+        self.write(&record)
+    }
+
+    /// Appends a run's own line (see `trail`), stamped like [`Ledger::append`].
+    pub fn append_run(&mut self, mut record: RunRecord) -> Result<()> {
+        record.run = Some(self.run.clone());
+        self.write(&record)
+    }
+
+    fn write(&mut self, record: &impl Serialize) -> Result<()> {
         self.line.clear();
-        serde_json::to_writer(&mut self.line, &record).expect("records always serialize");
+        serde_json::to_writer(&mut self.line, record).expect("records always serialize");
         self.line.push(b'\n');
         self.file
             .write_all(&self.line)
@@ -194,8 +274,13 @@ impl Drop for Ledger {
 }
 
 impl Ledger {
-    /// The lines this run appended, read back from the file.
+    /// The operation lines this run appended, read back from the file.
     pub fn this_run(&self) -> Result<Vec<Record>> {
+        Ok(split(self.this_run_lines()?).0)
+    }
+
+    /// Every line this run appended, read back from the file.
+    pub fn this_run_lines(&self) -> Result<Vec<Line>> {
         let failed = |source| LedgerError::Read {
             path: self.path.clone(),
             source,
@@ -203,7 +288,13 @@ impl Ledger {
         let mut file = self.file.try_clone().map_err(failed)?;
         file.seek(SeekFrom::Start(self.opened_at)).map_err(failed)?;
         let (mut records, _) = parse(BufReader::new(file), &self.path)?;
-        records.retain(|r| r.run.as_deref() == Some(&self.run));
+        records.retain(|l| {
+            let run = match l {
+                Line::Operation(r) => &r.run,
+                Line::Run(r) => &r.run,
+            };
+            run.as_deref() == Some(&self.run)
+        });
         Ok(records)
     }
 }
@@ -211,20 +302,30 @@ impl Ledger {
 /// The records of the ledger at `place` and a warning for each unreadable line; `None` when
 /// the default ledger does not exist yet (a named one must exist).
 pub fn read_at(place: &Place) -> Result<Option<(Vec<Record>, Vec<String>)>> {
+    Ok(read_lines_at(place)?.map(|(lines, unreadable)| (split(lines).0, unreadable)))
+}
+
+/// Like [`read_at`], keeping the run lines.
+pub fn read_lines_at(place: &Place) -> Result<Option<(Vec<Line>, Vec<String>)>> {
     if !place.present()? {
         return Ok(None);
     }
-    read(place.path()).map(Some)
+    read_lines(place.path()).map(Some)
 }
 
 /// Reads a ledger file (a regular file, never a symlink or FIFO); a torn line (a crash
 /// mid-write) is skipped, with a warning naming it for the caller to show.
 pub fn read(path: &Path) -> Result<(Vec<Record>, Vec<String>)> {
+    read_lines(path).map(|(lines, unreadable)| (split(lines).0, unreadable))
+}
+
+/// Like [`read`], keeping the run lines.
+pub fn read_lines(path: &Path) -> Result<(Vec<Line>, Vec<String>)> {
     let file = crate::ledger_file::open_read(path)?;
     parse(BufReader::new(file), path)
 }
 
-fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, Vec<String>)> {
+fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Line>, Vec<String>)> {
     let mut records = Vec::new();
     let mut unreadable = Vec::new();
     for (n, line) in reader.lines().enumerate() {
@@ -235,7 +336,7 @@ fn parse(reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, Vec<String>)
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str(&line) {
+        match Line::parse(&line) {
             Ok(r) => records.push(r),
             Err(e) => unreadable.push(format!(
                 "{}:{}: skipping an unreadable ledger line: {e}",

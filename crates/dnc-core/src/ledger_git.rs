@@ -12,7 +12,7 @@
 
 use crate::chain;
 use crate::git::{self, Git, GitError};
-use crate::ledger::Record;
+use crate::ledger::{self, Line, Record};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -88,12 +88,20 @@ struct Built {
 }
 
 impl LedgerBranch {
+    pub fn new(repo: &Path, remote: &str, branch: &str) -> LedgerBranch {
+        LedgerBranch {
+            repo: repo.to_path_buf(),
+            remote: remote.to_string(),
+            branch: branch.to_string(),
+        }
+    }
+
     /// Appends `records` to the branch on the remote (lines already there are skipped),
     /// linking each into the chain, retrying on a non-fast-forward. `subject` heads the
     /// commit message; `pin` is the root dnc.yaml pins (see [`LedgerBranch::check_pin`]).
     pub fn push(
         &self,
-        records: &[Record],
+        records: &[Line],
         subject: &str,
         pin: Option<&str>,
     ) -> Result<Pushed, LedgerGitError> {
@@ -232,7 +240,7 @@ impl LedgerBranch {
         &self,
         parent: Option<&str>,
         tip: &Tip,
-        records: &[Record],
+        records: &[Line],
     ) -> Result<Option<Built>, LedgerGitError> {
         let mut files: BTreeMap<String, (String, HashSet<String>)> = BTreeMap::new();
         let mut appended: BTreeMap<String, String> = BTreeMap::new();
@@ -243,7 +251,7 @@ impl LedgerBranch {
         let mut root = tip.root.clone();
         let mut added = 0;
         for record in records {
-            let file = month_file(&record.time);
+            let file = month_file(record.time());
             if !files.contains_key(&file) {
                 let old = match parent {
                     Some(p) => self.blob(&format!("{p}:{file}"))?,
@@ -255,12 +263,12 @@ impl LedgerBranch {
             }
             let (_, have) = files.get_mut(&file).expect("inserted above");
             let mut linked = record.clone();
-            linked.prev = None;
+            linked.set_prev(None);
             let value = serde_json::to_value(&linked).expect("records always serialize");
             if !have.insert(value.to_string()) {
                 continue;
             }
-            linked.prev = Some(head);
+            linked.set_prev(Some(head));
             let line = serde_json::to_string(&linked).expect("records always serialize");
             head = chain::hash(&line);
             root.get_or_insert_with(|| head.clone());
@@ -396,9 +404,9 @@ fn month_file(time: &str) -> String {
     }
 }
 
-fn commit_message(subject: &str, records: &[Record], built: &Built) -> String {
-    let commits: BTreeSet<&str> = records.iter().filter_map(|r| r.commit.as_deref()).collect();
-    let plans: BTreeSet<&str> = records.iter().map(|r| r.plan_hash.as_str()).collect();
+fn commit_message(subject: &str, records: &[Line], built: &Built) -> String {
+    let commits: BTreeSet<&str> = records.iter().filter_map(Line::commit).collect();
+    let plans: BTreeSet<&str> = records.iter().map(Line::plan_hash).collect();
     let mut msg = format!("{subject}\n\n");
     for c in commits {
         msg.push_str(&format!("Applied-commit: {c}\n"));
@@ -411,8 +419,14 @@ fn commit_message(subject: &str, records: &[Record], built: &Built) -> String {
     msg
 }
 
-/// Every record on `rev` (a branch, `origin/dnc-ledger`, a commit), month by month.
+/// Every operation record on `rev` (a branch, `origin/dnc-ledger`, a commit), month by
+/// month.
 pub fn read(repo: &Path, rev: &str) -> Result<Vec<Record>, LedgerGitError> {
+    Ok(ledger::split(read_lines(repo, rev)?).0)
+}
+
+/// Like [`read`], keeping the run lines.
+pub fn read_lines(repo: &Path, rev: &str) -> Result<Vec<Line>, LedgerGitError> {
     let branch = LedgerBranch {
         repo: repo.to_path_buf(),
         remote: String::new(),
@@ -423,7 +437,7 @@ pub fn read(repo: &Path, rev: &str) -> Result<Vec<Record>, LedgerGitError> {
     for path in files.lines().filter(|p| p.ends_with(".jsonl")) {
         let text = branch.blob(&format!("{rev}:{path}"))?.unwrap_or_default();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let record = serde_json::from_str(line).map_err(|e| LedgerGitError::Corrupt {
+            let record = Line::parse(line).map_err(|e| LedgerGitError::Corrupt {
                 rev: rev.to_string(),
                 path: path.to_string(),
                 error: e.to_string(),
@@ -440,7 +454,9 @@ const README: &str = "\
 Written by `dnc apply`, never rewritten: one JSON Lines file per month (UTC), one line when an
 operation on the Convoso DNC lists starts and one when it finishes, one commit per apply
 naming the commits it applied (`Applied-commit:` trailers). A start line without a finish line
-is an operation whose outcome was never seen (the runner stopped).
+is an operation whose outcome was never seen (the runner stopped). A line with `kind: run`
+says who decided an apply (the pull request, its approvers and merger, the overrides given);
+`kind: refused` records an apply a safety gate refused.
 
 Each line's `prev` is the SHA-256 of the line appended before it (the first line's is 64
 zeros); each commit names the chain's first and last line (`Dnc-Ledger-Root:`,

@@ -138,17 +138,23 @@ pub fn table(rows: &[Row]) -> String {
     if rows.is_empty() {
         return "no operations match\n".to_string();
     }
-    let rows: Vec<[String; 18]> = rows
+    let rows: Vec<[String; 18]> = rows.iter().map(fields).collect();
+    aligned(COLUMNS, &rows)
+}
+
+/// A header and rows as aligned columns of escaped text, the last column unpadded.
+pub fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let rows: Vec<[String; N]> = rows
         .iter()
-        .map(|r| fields(r).map(|f| terminal(&f).into_owned()))
+        .map(|r| r.each_ref().map(|f| terminal(f).into_owned()))
         .collect();
-    let mut widths = COLUMNS.map(|c| c.chars().count());
+    let mut widths = header.map(|c| c.chars().count());
     for r in &rows {
         for (w, f) in widths.iter_mut().zip(r) {
             *w = (*w).max(f.chars().count());
         }
     }
-    let line = |cells: [&str; 18]| {
+    let line = |cells: [&str; N]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -157,7 +163,7 @@ pub fn table(rows: &[Row]) -> String {
             .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = line(COLUMNS);
+    let mut out = line(header);
     for r in &rows {
         out.push_str(&line(r.each_ref().map(String::as_str)));
     }

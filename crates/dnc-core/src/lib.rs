@@ -27,6 +27,7 @@ pub mod probe;
 pub mod progress;
 pub mod report;
 pub mod state;
+pub mod trail;
 pub mod verify;
 
 pub use dnc_entry::{entry, phone};

@@ -14,7 +14,9 @@
 //! - every create, update, reassert and remove line's reason (removal reason) and
 //!   requested_at are what the manifests said at its applied commit (`manifests`, see
 //!   `at_commit`);
-//! - every line is a ledger record (`line`); a torn last line (a write cut short) is the only
+//! - every line is a ledger record, an operation's or a run's (`run`, `refused`: see
+//!   `trail`), the run lines chained and checked against their commits like the others
+//!   (`line`); a torn last line (a write cut short) is the only
 //!   damage tolerated, and it is reported as a note.
 //!
 //! JSON shape (`format_version` 1): `{"format_version", "verified", "ledger": {"rev", "tip",
@@ -25,10 +27,11 @@ mod at_commit;
 
 use crate::chain;
 use crate::history::git::{GitError, Repo};
-use crate::ledger::Record;
+use crate::ledger::{self, Record};
 use crate::manifest::{Config, Desired};
 use crate::phone;
 use crate::plan::ChangeKind;
+use crate::trail::RunRecord;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -99,12 +102,13 @@ pub struct Options<'a> {
     pub manifests_rev: &'a str,
 }
 
-/// One line of the ledger as the tip holds it.
+/// One line of the ledger as the tip holds it: an operation, a run's own line, or neither.
 struct Line {
     file: String,
     number: usize,
     hash: String,
     record: Option<Record>,
+    run: Option<RunRecord>,
 }
 
 /// A line a commit of the branch added.
@@ -207,8 +211,9 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
         let count = blob.lines().count();
         for (i, text) in blob.lines().enumerate() {
             let at = format!("{file}:{}", i + 1);
-            let record = match serde_json::from_str::<Record>(text) {
-                Ok(r) => Some(r),
+            let (record, run) = match ledger::Line::parse(text) {
+                Ok(ledger::Line::Operation(r)) => (Some(r), None),
+                Ok(ledger::Line::Run(r)) => (None, Some(r)),
                 Err(_) if i + 1 == count && !blob.ends_with('\n') => {
                     v.notes.push(format!(
                         "{at}: a torn last line (a write cut short), not read"
@@ -221,7 +226,7 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
                         &at,
                         format!("not a ledger record ({e}): forged or corrupted"),
                     ));
-                    None
+                    (None, None)
                 }
             };
             lines.push(Line {
@@ -229,6 +234,7 @@ fn read_lines(git: &Git, tip: &str, v: &mut Verification) -> Result<Vec<Line>, V
                 number: i + 1,
                 hash: chain::hash(text),
                 record,
+                run,
             });
         }
     }
@@ -241,7 +247,24 @@ impl Line {
     }
 
     fn prev(&self) -> Option<&str> {
-        self.record.as_ref()?.prev.as_deref()
+        match (&self.record, &self.run) {
+            (Some(r), _) => r.prev.as_deref(),
+            (None, Some(r)) => r.prev.as_deref(),
+            (None, None) => None,
+        }
+    }
+
+    fn parsed(&self) -> bool {
+        self.record.is_some() || self.run.is_some()
+    }
+
+    /// The plan and applied commit the line names, as its commit's trailers must.
+    fn written(&self) -> Option<(&str, Option<&str>)> {
+        match (&self.record, &self.run) {
+            (Some(r), _) => Some((&r.plan_hash, r.commit.as_deref())),
+            (None, Some(r)) => Some((&r.plan_hash, r.commit.as_deref())),
+            (None, None) => None,
+        }
     }
 }
 
@@ -261,7 +284,7 @@ fn check_chain(
         .collect();
     let mut linked: HashMap<&str, &Line> = HashMap::new();
     let mut flagged: HashSet<&str> = HashSet::new();
-    for line in lines.iter().filter(|l| l.record.is_some()) {
+    for line in lines.iter().filter(|l| l.parsed()) {
         let Some(prev) = line.prev() else {
             v.findings.push(finding(
                 "chain",
@@ -346,7 +369,7 @@ fn check_chain(
         at = lines[i].prev().unwrap_or(chain::GENESIS);
     }
     order.reverse();
-    for line in lines.iter().filter(|l| l.record.is_some()) {
+    for line in lines.iter().filter(|l| l.parsed()) {
         if !on_chain.contains(line.hash.as_str()) && !flagged.contains(line.hash.as_str()) {
             v.findings.push(finding(
                 "chain",
@@ -412,7 +435,7 @@ fn check_history(
             let (commit, _, message) = &messages[k];
             for line in order[range].iter().map(|&i| &lines[i]) {
                 let at = format!("{}, commit {}", line.at(), short(commit));
-                check_written_by_dnc(&at, line.record.as_ref(), message, v);
+                check_written_by_dnc(&at, line.written(), message, v);
             }
         }
         return Ok(());
@@ -428,8 +451,9 @@ fn check_history(
             continue;
         };
         let at = format!("{}:{}, commit {}", a.file, a.number, short(&a.commit));
-        let record = serde_json::from_str::<Record>(&a.text).ok();
-        check_written_by_dnc(&at, record.as_ref(), message, v);
+        let line = ledger::Line::parse(&a.text).ok();
+        let written = line.as_ref().map(|l| (l.plan_hash(), l.commit()));
+        check_written_by_dnc(&at, written, message, v);
         let head = chain::trailer(message, chain::HEAD_TRAILER);
         *heads.entry(a.commit.as_str()).or_default() |= head == Some(&chain::hash(&a.text));
     }
@@ -474,8 +498,13 @@ fn segments(
 }
 
 /// A line dnc wrote names a plan and an applied commit that its commit's trailers name too.
-fn check_written_by_dnc(at: &str, record: Option<&Record>, message: &str, v: &mut Verification) {
-    let Some(r) = record else {
+fn check_written_by_dnc(
+    at: &str,
+    written: Option<(&str, Option<&str>)>,
+    message: &str,
+    v: &mut Verification,
+) {
+    let Some((plan_hash, commit)) = written else {
         return;
     };
     let trailers = |name: &str| -> BTreeSet<&str> {
@@ -485,18 +514,18 @@ fn check_written_by_dnc(at: &str, record: Option<&Record>, message: &str, v: &mu
             .map(str::trim)
             .collect()
     };
-    if !trailers("Plan").contains(r.plan_hash.as_str()) {
+    if !trailers("Plan").contains(plan_hash) {
         v.findings.push(finding(
             "history",
             at,
             format!(
                 "the line's plan {} is not among the plans its commit records: not written by dnc apply",
-                short(&r.plan_hash)
+                short(plan_hash)
             ),
         ));
     }
-    if let Some(c) = &r.commit
-        && !trailers("Applied-commit").contains(c.as_str())
+    if let Some(c) = commit
+        && !trailers("Applied-commit").contains(c)
     {
         v.findings.push(finding(
             "history",
@@ -519,7 +548,7 @@ fn check_applied_commits(
     let reachable: HashSet<&str> = reachable.iter().map(String::as_str).collect();
     let mut first: BTreeMap<&str, (&Line, usize)> = BTreeMap::new();
     for line in lines {
-        if let Some(c) = line.record.as_ref().and_then(|r| r.commit.as_deref())
+        if let Some(c) = line.written().and_then(|(_, c)| c)
             && !reachable.contains(c)
         {
             first.entry(c).or_insert((line, 0)).1 += 1;

@@ -6,6 +6,7 @@
 use crate::manifest::model::ApprovalPolicy;
 use crate::plan::approval::{self, Judged, Reviewed};
 use crate::plan::{Plan, Safety};
+use crate::trail::Gate;
 
 /// The exact counts the operator allowed (`--allow-removals`, `--allow-early-removals`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,6 +67,19 @@ pub enum GateError {
         removals: String,
         approvers: String,
     },
+}
+
+impl GateError {
+    /// The gate that refused, as the ledger's `refused` line names it.
+    pub fn gate(&self) -> Gate {
+        match self {
+            GateError::RemovalsMismatch { .. } | GateError::OverLimits { .. } => Gate::Removals,
+            GateError::EarlyRemovalsMismatch { .. } | GateError::EarlyRemovals { .. } => {
+                Gate::EarlyRemovals
+            }
+            GateError::NotApproved { .. } => Gate::Approvals,
+        }
+    }
 }
 
 /// Passes `plan` through every gate, approvals first; on success, how its removals stand
@@ -245,6 +259,22 @@ mod tests {
             pull_request: 7,
             approvers: approvers.iter().map(|a| a.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn each_refusal_names_its_gate_for_the_ledger() {
+        let over = plan(&[None, None], 1, &["over"]);
+        let refused = |allowed| check(&over, Ignored, allowed, None).unwrap_err().gate();
+        assert_eq!(refused(Allowed::default()), Gate::Removals);
+        assert_eq!(refused(allowed(Some(2), None)), Gate::EarlyRemovals);
+        let unapproved = plan(&[Some("mallory")], 0, &[]);
+        let error = check(
+            &unapproved,
+            Required,
+            Allowed::default(),
+            Some(&reviewed(&[])),
+        );
+        assert_eq!(error.unwrap_err().gate(), Gate::Approvals);
     }
 
     #[test]

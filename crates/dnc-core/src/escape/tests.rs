@@ -592,6 +592,28 @@ mod renderers {
             totals: Default::default(),
             time_to_honor: Default::default(),
             rows: vec![row.clone(), row],
+            approval_trail: vec![crate::report::approvals::ApprovedRun {
+                time: t[0].clone(),
+                outcome: "refused".into(),
+                commit: Some(t[1].clone()),
+                plan: t[2].clone(),
+                operations: 0,
+                by: t[3].clone(),
+                by_from: t[4].clone(),
+                trail: Some(crate::trail::Trail::PullRequest(
+                    crate::trail::PullRequest {
+                        number: 7,
+                        author: t[5].clone(),
+                        approvers: vec![t[6].clone()],
+                        stale_approvers: Vec::new(),
+                        merged_by: Some(t[7].clone()),
+                    },
+                )),
+                overrides: t[0].clone(),
+                refused_by: Some(t[1].clone()),
+                refusal: Some(t[2].clone()),
+                flags: vec!["self-merge"],
+            }],
             evidence: crate::report::Evidence {
                 generated_at: t[0].clone(),
                 organization: Some(t[1].clone()),
@@ -711,6 +733,12 @@ mod renderers {
                         late: Some(true),
                         ticket: Some(t[1].clone()),
                         request_source: Some(t[0].clone()),
+                        run: Box::new(crate::history::RunShown {
+                            trail: Some(crate::trail::Trail::Unknown {
+                                reason: t[5].clone(),
+                            }),
+                            overrides: Some(t[4].clone()),
+                        }),
                     },
                     None,
                 ),

@@ -187,6 +187,48 @@ impl Pipe {
         let io = |e: std::io::Error| GitError::CatFile(e.to_string());
         writeln!(self.stdin, "{query}").map_err(io)?;
         self.stdin.flush().map_err(io)?;
+        self.answer()
+    }
+
+    /// Sends every query at once (batch-check mode: no bytes follow), then reads their
+    /// answers: one round trip instead of one per query. Chunked so that neither pipe fills
+    /// while the other side waits.
+    fn ask_all(&mut self, queries: &[String]) -> Result<Vec<Option<Object>>, GitError> {
+        let mut out = Vec::with_capacity(queries.len());
+        for chunk in queries.chunks(CHUNK) {
+            for sent in self.send(chunk)? {
+                out.push(if sent { self.answer()? } else { None });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the queries that are one line each; which were sent.
+    fn send(&mut self, queries: &[String]) -> Result<Vec<bool>, GitError> {
+        let io = |e: std::io::Error| GitError::CatFile(e.to_string());
+        let sent: Vec<bool> = queries.iter().map(|q| !q.contains(['\n', '\r'])).collect();
+        let mut text = String::new();
+        for (q, _) in queries.iter().zip(&sent).filter(|(_, s)| **s) {
+            text.push_str(q);
+            text.push('\n');
+        }
+        self.stdin.write_all(text.as_bytes()).map_err(io)?;
+        self.stdin.flush().map_err(io)?;
+        Ok(sent)
+    }
+
+    /// The bytes that follow a batch answer's header (and its newline).
+    fn body(&mut self, object: &Object) -> Result<Vec<u8>, GitError> {
+        let mut bytes = vec![0; object.size + 1];
+        self.stdout
+            .read_exact(&mut bytes)
+            .map_err(|e| GitError::CatFile(e.to_string()))?;
+        bytes.pop();
+        Ok(bytes)
+    }
+
+    fn answer(&mut self) -> Result<Option<Object>, GitError> {
+        let io = |e: std::io::Error| GitError::CatFile(e.to_string());
         let mut header = String::new();
         self.stdout.read_line(&mut header).map_err(io)?;
         let parts: Vec<&str> = header.split_whitespace().collect();
@@ -202,6 +244,10 @@ impl Pipe {
         }
     }
 }
+
+/// Queries written at once: small enough (a few KiB) that writing them never blocks while
+/// git waits for its answers to be read.
+const CHUNK: usize = 64;
 
 struct Object {
     id: String,
@@ -233,18 +279,76 @@ impl Blobs {
             .map(|o| o.id))
     }
 
+    /// The blob id of each `rev:path` (or object) in `specs`, asked all at once.
+    pub fn ids(&mut self, specs: &[String]) -> Result<Vec<Option<String>>, GitError> {
+        let answers = self.check.ask_all(specs)?;
+        Ok(answers
+            .into_iter()
+            .map(|o| o.filter(|o| o.blob).map(|o| o.id))
+            .collect())
+    }
+
+    /// The bytes of each blob in `specs` (`rev:path` or an id), asked a chunk at a time:
+    /// one round trip per chunk instead of one per blob.
+    pub fn read_all(&mut self, specs: &[String]) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+        let mut out = Vec::with_capacity(specs.len());
+        for chunk in specs.chunks(CHUNK) {
+            for sent in self.batch.send(chunk)? {
+                let object = if sent { self.batch.answer()? } else { None };
+                out.push(match object {
+                    Some(o) => Some(self.batch.body(&o)?).filter(|_| o.blob),
+                    None => None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The bytes of `rev:path`, `None` when there is no such file.
     pub fn read(&mut self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         let Some(object) = self.batch.ask(&format!("{rev}:{path}"))? else {
             return Ok(None);
         };
         // The contents and a newline follow, whatever the object's type.
-        let mut bytes = vec![0; object.size + 1];
-        self.batch
-            .stdout
-            .read_exact(&mut bytes)
-            .map_err(|e| GitError::CatFile(e.to_string()))?;
-        bytes.pop();
+        let bytes = self.batch.body(&object)?;
         Ok(object.blob.then_some(bytes))
+    }
+}
+
+/// The CSV includes of a manifest read from git's objects at one commit, for the manifest
+/// loader (which sees an I/O error only): the first git failure is kept for the caller.
+pub struct IncludeReader<'b> {
+    blobs: std::cell::RefCell<&'b mut Blobs>,
+    rev: &'b str,
+    failure: std::cell::RefCell<Option<GitError>>,
+}
+
+impl<'b> IncludeReader<'b> {
+    pub fn new(blobs: &'b mut Blobs, rev: &'b str) -> Self {
+        IncludeReader {
+            blobs: std::cell::RefCell::new(blobs),
+            rev,
+            failure: std::cell::RefCell::new(None),
+        }
+    }
+
+    pub fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let read = self
+            .blobs
+            .borrow_mut()
+            .read(self.rev, &crate::paths::slashed(path));
+        match read {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
+            Err(e) => {
+                *self.failure.borrow_mut() = Some(e);
+                Err(std::io::ErrorKind::Other.into())
+            }
+        }
+    }
+
+    /// The first git failure, if any read failed.
+    pub fn finish(self) -> Result<(), GitError> {
+        self.failure.into_inner().map_or(Ok(()), Err)
     }
 }

@@ -40,6 +40,7 @@
 
 pub(crate) mod git;
 pub mod render;
+pub(crate) mod versions;
 
 pub use git::GitError;
 
@@ -142,7 +143,18 @@ pub enum What {
         /// The request's ticket and where it came from, as the manifest wrote them.
         ticket: Option<String>,
         request_source: Option<String>,
+        #[serde(flatten)]
+        run: Box<RunShown>,
     },
+}
+
+/// The approval trail of the run that applied an operation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RunShown {
+    /// The pull request behind the applied commit, as the run recorded it.
+    pub trail: Option<crate::trail::Trail>,
+    /// The overrides given and who gave them (`--allow-removals 1 by dave`).
+    pub overrides: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -182,18 +194,28 @@ impl<'a> LedgerSource<'a> {
         }
     }
 
-    /// The ledger's records; `notes` gets why there are none, and each line it could not
-    /// read.
+    /// The ledger's operation records; `notes` gets why there are none, and each line it
+    /// could not read.
     pub fn records(
         &self,
         root: &Path,
         notes: &mut Vec<String>,
     ) -> Result<Vec<ledger::Record>, HistoryError> {
+        Ok(ledger::split(self.lines(root, notes)?).0)
+    }
+
+    /// The ledger's lines (operations and runs); `notes` gets why there are none, and each
+    /// line it could not read.
+    pub fn lines(
+        &self,
+        root: &Path,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<ledger::Line>, HistoryError> {
         match self {
-            LedgerSource::File(place) => match ledger::read_at(place) {
-                Ok(Some((records, unreadable))) => {
+            LedgerSource::File(place) => match ledger::read_lines_at(place) {
+                Ok(Some((lines, unreadable))) => {
                     notes.extend(unreadable);
-                    Ok(records)
+                    Ok(lines)
                 }
                 Ok(None) => {
                     notes.push(format!(
@@ -205,7 +227,7 @@ impl<'a> LedgerSource<'a> {
                 Err(e @ ledger::LedgerError::Read { .. }) => Err(HistoryError::Ledger(chain(&e))),
                 Err(e) => Err(HistoryError::Refused(e)),
             },
-            LedgerSource::Branch(rev) => crate::ledger_git::read(root, rev)
+            LedgerSource::Branch(rev) => crate::ledger_git::read_lines(root, rev)
                 .map_err(|e| HistoryError::Ledger(format!("reading the ledger from {rev}: {e}"))),
         }
     }
@@ -249,8 +271,8 @@ pub fn timeline(
             Vec::new()
         }
     };
-    let records = ledger.records(&config.root, &mut notes)?;
-    events.extend(ledger_events(records, phone));
+    let (records, runs) = ledger::split(ledger.lines(&config.root, &mut notes)?);
+    events.extend(ledger_events(records, &runs, phone));
     // Stable: commits keep their history order, operations follow the commits of their time.
     events.sort_by_key(|e| instant(&e.time));
     Ok(Timeline {
@@ -586,13 +608,26 @@ fn disappeared(b: &Item) -> What {
     }
 }
 
-fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
+fn ledger_events(
+    records: Vec<ledger::Record>,
+    runs: &[crate::trail::RunRecord],
+    phone: &Phone,
+) -> Vec<Event> {
+    let run_of: HashMap<&str, &crate::trail::RunRecord> = runs
+        .iter()
+        .filter_map(|r| Some((r.run.as_deref()?, r)))
+        .collect();
     ledger::operations(records)
         .into_iter()
         .filter(|(s, _)| s.key().phone == *phone)
         .map(|(start, finish)| {
             let last = finish.as_ref().unwrap_or(&start);
             let scope = start.key().scope;
+            let run = start.run.as_deref().and_then(|r| run_of.get(r));
+            let overrides = run
+                .map(|r| (r.overrides.text(), &r.by.name))
+                .filter(|(text, _)| !text.is_empty())
+                .map(|(text, by)| format!("{text} by {by}"));
             Event {
                 time: last.time.clone(),
                 scope,
@@ -614,6 +649,10 @@ fn ledger_events(records: Vec<ledger::Record>, phone: &Phone) -> Vec<Event> {
                     late: ledger::late(&start, finish.as_ref()),
                     ticket: start.ticket.clone(),
                     request_source: start.request_source.clone(),
+                    run: Box::new(RunShown {
+                        trail: run.and_then(|r| r.trail.clone()),
+                        overrides,
+                    }),
                 },
                 commit: None,
             }

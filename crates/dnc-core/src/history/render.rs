@@ -53,6 +53,7 @@ fn header(e: &Event) -> String {
                 plan_hash,
                 actor,
                 git_commit,
+                run,
                 ..
             },
         ) => {
@@ -62,6 +63,12 @@ fn header(e: &Event) -> String {
             }
             if let Some(c) = git_commit {
                 let _ = write!(h, ", from commit {}", short(c));
+            }
+            if let Some(t) = &run.trail {
+                let _ = write!(h, "; {}", clean(&t.text()));
+            }
+            if let Some(o) = &run.overrides {
+                let _ = write!(h, "; override {}", clean(o));
             }
             h + "\n"
         }

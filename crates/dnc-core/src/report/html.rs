@@ -70,6 +70,7 @@ pub fn html(report: &Report) -> String {
     histogram(&mut out, report);
     late(&mut out, report);
     removals(&mut out, report);
+    super::approvals::html(&mut out, &report.approval_trail);
     operations(&mut out, report);
     if !report.notes.is_empty() {
         out.push_str("<h2>Notes</h2><ul>");

@@ -8,16 +8,16 @@
 //! "honor_within", "retention_years", "notes", "evidence": {"generated_at", "organization", "account",
 //! "dnc_version", "manifests_commit", "ledger_tip", "verification"}, "totals": {"operations", "by_change",
 //! "by_scope", "by_reason", "by_removal_reason", "by_outcome"}, "time_to_honor": {"measured", "late",
-//! "histogram": [{"business_days", "count"}]}, "rows": [Row]}`; a row's fields are those of
-//! [`Row`]. Numbers are masked unless asked otherwise.
+//! "histogram": [{"business_days", "count"}]}, "rows": [Row], "approval_trail": [ApprovedRun]}`;
+//! a row's fields are those of [`Row`], a run's those of [`approvals::ApprovedRun`]. Numbers are masked unless asked otherwise.
 
+pub mod approvals;
 mod asked;
 pub mod html;
 
 use crate::history::LedgerSource;
 use crate::ledger::{self, Record};
 use crate::manifest::Config;
-use crate::phone::Phone;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,6 +37,8 @@ pub struct Report {
     pub totals: Totals,
     pub time_to_honor: TimeToHonor,
     pub rows: Vec<Row>,
+    /// Each apply run of the period: its pull request, overrides, refusals and flags.
+    pub approval_trail: Vec<approvals::ApprovedRun>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -108,7 +110,8 @@ pub struct Row {
     /// Business days from the request to the day the entry took effect.
     pub business_days_to_honor: Option<i64>,
     pub late: bool,
-    /// The latest manifest commit before the operation that added a line naming the number.
+    /// The latest manifest commit, at or before the applied commit, that changed what the
+    /// manifests ask for this entry (or tombstone).
     pub asked_in: Option<String>,
     pub asked_by: Option<String>,
     /// The commit the apply ran from, and who ran it.
@@ -138,17 +141,23 @@ pub fn period(since: Option<NaiveDate>, until: Option<NaiveDate>, today: NaiveDa
 
 pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::HistoryError> {
     let mut notes = Vec::new();
-    let records = opts.ledger.records(&config.root, &mut notes)?;
+    let (records, runs) = ledger::split(opts.ledger.lines(&config.root, &mut notes)?);
+    let runs: Vec<_> = runs
+        .into_iter()
+        .filter(|r| day_of(&r.time).is_some_and(|d| in_period(d, opts.period)))
+        .collect();
     let ops: Vec<(Record, Option<Record>)> = ledger::operations(records)
         .into_iter()
         .filter(|(start, _)| day_of(&start.time).is_some_and(|d| in_period(d, opts.period)))
         .collect();
-    let wanted: Vec<Phone> = ops.iter().map(|(s, _)| s.key().phone).collect();
-    let asked = asked::find(&config.root, &wanted, &mut notes);
+    let wanted: Vec<crate::entry::Key> = ops.iter().map(|(s, _)| s.key()).collect();
+    let asked = asked::find(&config.root, config.phone_code, &wanted, &mut notes);
     let rows: Vec<Row> = ops
         .iter()
         .map(|(start, finish)| row(config, start, finish.as_ref(), &asked, opts.unmask))
         .collect();
+    let starts: Vec<&Record> = ops.iter().map(|(s, _)| s).collect();
+    let approval_trail = approvals::runs(&runs, &starts);
     Ok(Report {
         format_version: FORMAT_VERSION,
         period: opts.period,
@@ -159,6 +168,7 @@ pub fn build(config: &Config, opts: Options) -> Result<Report, crate::history::H
         totals: totals(&rows),
         time_to_honor: time_to_honor(&rows),
         rows,
+        approval_trail,
     })
 }
 
@@ -219,7 +229,7 @@ fn row(
         (Some(due), Some(a)) => took_effect && a > due,
         _ => false,
     };
-    let by = asked.before(&phone, &start.time);
+    let by = asked.before(&start.key(), start.commit.as_deref(), &start.time);
     Row {
         applied_at: last.time.clone(),
         change: change_name(start.change),

@@ -7,36 +7,12 @@
 //! are checked (the rest cost their YAML parse alone).
 
 use super::{Finding, Git, Line, VerifyError, digit_runs, finding, short};
-use crate::entry::Key;
-use crate::history::git::Blobs;
+use crate::history::git::{Blobs, IncludeReader};
+use crate::history::versions::{Asked, Parse, Version};
 use crate::manifest::{self, Config};
 use crate::plan::ChangeKind;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
-
-/// What one manifest file asks for one key: an entry's reason and request day, or a
-/// tombstone's removal reason.
-#[derive(Clone)]
-enum Asked {
-    Entry {
-        reason: Arc<str>,
-        requested_at: Option<chrono::NaiveDate>,
-    },
-    Tombstone {
-        removal_reason: Arc<str>,
-    },
-}
-
-/// What one file asks, by key.
-type Parsed = HashMap<Key, Asked>;
-
-/// A file's parse, with the blob ids of it and the CSV files it included (in that order).
-struct Kept {
-    ids: Vec<Option<String>>,
-    csvs: Vec<String>,
-    parsed: Arc<Parsed>,
-}
 
 /// Compares every create, update, reassert and remove line with the manifests at its applied
 /// commit. `reachable` is the manifests' branch, newest first; lines whose commit is not on
@@ -65,150 +41,321 @@ pub(super) fn check(
         .flatten()
         .filter_map(|l| Some(l.record.as_ref()?.phone_number.clone()))
         .collect();
-    let mut reader = Reader {
-        blobs: Blobs::start(&git.0)?,
-        prefix: git.0.prefix.clone(),
-        patterns: config.manifests.clone(),
-        phone_code: config.phone_code,
-        numbers,
-        paths: Vec::new(),
-        kept: HashMap::new(),
-    };
-    if let Some(tip) = reachable.first() {
-        let log = git.run(&["log", "--format=", "--name-only", "--no-renames", tip])?;
-        let paths: std::collections::BTreeSet<&str> =
-            log.lines().filter(|p| reader.is_manifest(p)).collect();
-        reader.paths = paths.into_iter().map(str::to_string).collect();
-    }
-    for commit in reachable.iter().rev() {
-        let Some(at_commit) = by_commit.get(commit.as_str()) else {
-            continue;
-        };
-        let files = reader.at(commit)?;
-        for line in at_commit {
-            compare(line, commit, &files, findings);
+    let mut reader = Reader::start(git, config, numbers, reachable.first())?;
+    let applied: Vec<&String> = (reachable.iter().rev())
+        .filter(|c| by_commit.contains_key(c.as_str()))
+        .collect();
+    for chunk in applied.chunks(PREFETCH) {
+        reader.prefetch(chunk)?;
+        for commit in chunk {
+            let at_commit = &by_commit[commit.as_str()];
+            compare_commit(&mut reader, commit, at_commit, findings)?;
         }
     }
     Ok(())
 }
 
-/// The manifests' parses, one commit at a time.
+/// Applied commits whose blob ids (and changed files) are asked of git at once.
+const PREFETCH: usize = 32;
+
+fn compare_commit(
+    reader: &mut Reader,
+    commit: &str,
+    at_commit: &[&Line],
+    findings: &mut Vec<Finding>,
+) -> Result<(), VerifyError> {
+    let wanted: HashSet<&str> = at_commit
+        .iter()
+        .filter_map(|l| Some(l.record.as_ref()?.phone_number.as_str()))
+        .collect();
+    let files = reader.at(commit, &wanted)?;
+    for line in at_commit {
+        let asked = line.record.as_ref().and_then(|r| {
+            files
+                .iter()
+                .find_map(|p| reader.files[p].version.asked(&r.key()))
+        });
+        compare(line, commit, asked, findings);
+    }
+    Ok(())
+}
+
+/// A file's current version, with the blob ids of it and the CSV files it included.
+struct Kept {
+    ids: Vec<Option<String>>,
+    version: Version,
+}
+
+/// The manifests' files, one applied commit at a time.
 struct Reader {
     blobs: Blobs,
     prefix: String,
-    patterns: Vec<String>,
-    phone_code: Option<u16>,
-    /// Every national number on the ledger: the items worth checking.
+    config: Settings,
+    /// Settings by the config file's blob id, when a commit's config differs from today's.
+    configs: HashMap<String, Settings>,
+    /// Every ledger number: the items worth parsing.
     numbers: HashSet<String>,
-    /// Every manifest path the branch ever had (one `git log`, not a tree listing per commit).
+    /// Their lengths.
+    lengths: Vec<usize>,
+    /// Every path the branch ever had (one `git log`, not a tree listing per commit).
     paths: Vec<String>,
-    /// The previous commit's parses, by path.
-    kept: HashMap<String, Kept>,
+    /// Which ledger numbers each blob's text holds.
+    index: HashMap<String, HashSet<String>>,
+    /// The latest version parsed of each path.
+    files: HashMap<String, Kept>,
+    /// The prefetched blob id of every path (in `paths` order) at each commit of a chunk.
+    ids: HashMap<String, Vec<Option<String>>>,
+    /// The prefetched text of each blob a chunk changed, by id.
+    texts: HashMap<String, Vec<u8>>,
+    /// The blob id of each path at the last commit prefetched.
+    last: Vec<Option<String>>,
+}
+
+/// What a config says about where the manifests are and how to read their numbers.
+#[derive(Clone)]
+struct Settings {
+    manifests: Vec<String>,
+    phone_code: Option<u16>,
 }
 
 impl Reader {
-    /// The parse of every manifest file at `commit`.
-    fn at(&mut self, commit: &str) -> Result<Vec<Arc<Parsed>>, VerifyError> {
-        let mut kept = HashMap::new();
-        let mut out = Vec::new();
-        for path in self.paths.clone() {
-            if let Some(file) = self.parse(commit, &path)? {
-                out.push(file.parsed.clone());
-                kept.insert(path, file);
-            }
+    fn start(
+        git: &Git,
+        config: &Config,
+        numbers: HashSet<String>,
+        tip: Option<&String>,
+    ) -> Result<Reader, VerifyError> {
+        let mut paths = Vec::new();
+        if let Some(tip) = tip {
+            let log = git.run(&["log", "--format=", "--name-only", "--no-renames", tip])?;
+            let all: std::collections::BTreeSet<&str> = log.lines().collect();
+            paths = all.into_iter().map(str::to_string).collect();
         }
-        self.kept = kept;
+        let last = vec![None; paths.len()];
+        Ok(Reader {
+            blobs: Blobs::start(&git.0)?,
+            prefix: git.0.prefix.clone(),
+            config: Settings {
+                manifests: config.manifests.clone(),
+                phone_code: config.phone_code,
+            },
+            configs: HashMap::new(),
+            lengths: numbers
+                .iter()
+                .map(String::len)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            numbers,
+            paths,
+            index: HashMap::new(),
+            files: HashMap::new(),
+            ids: HashMap::new(),
+            texts: HashMap::new(),
+            last,
+        })
+    }
+
+    /// The manifest paths at `commit` that may hold one of the `wanted` numbers, parsed, in
+    /// path order. A file whose text holds none of them is not parsed (it cannot ask for
+    /// them), except one with CSV includes, whose CSV files may hold them.
+    fn at(&mut self, commit: &str, wanted: &HashSet<&str>) -> Result<Vec<String>, VerifyError> {
+        let settings = self.settings(commit)?;
+        let ids = self.ids.get(commit).cloned().unwrap_or_default();
+        let paths: Vec<(String, Option<String>)> = (self.paths.iter().cloned().zip(ids))
+            .filter(|(p, _)| self.is_manifest(&settings, p))
+            .collect();
+        let mut out = Vec::new();
+        for (path, id) in paths {
+            let Some(id) = id else {
+                continue;
+            };
+            if self.current(commit, &path, &id)? {
+                out.push(path);
+                continue;
+            }
+            let includes = self
+                .files
+                .get(&path)
+                .is_some_and(|k| !k.version.csvs.is_empty());
+            let asks = |held: &HashSet<String>| held.iter().any(|n| wanted.contains(n.as_str()));
+            if !includes && self.index.get(&id).is_some_and(|held| !asks(held)) {
+                continue;
+            }
+            let text = match self.texts.remove(&id) {
+                Some(t) => t,
+                None => self.blobs.read(commit, &path)?.unwrap_or_default(),
+            };
+            let text = String::from_utf8_lossy(&text);
+            let held = self
+                .index
+                .entry(id.clone())
+                .or_insert_with(|| holds(&text, &self.numbers, &self.lengths));
+            if !includes && !asks(held) {
+                continue;
+            }
+            let before = self.files.remove(&path).map(|k| k.version);
+            let kept = self.parse(commit, &path, id, &text, before, &settings)?;
+            self.files.insert(path.clone(), kept);
+            out.push(path);
+        }
         Ok(out)
     }
 
-    fn is_manifest(&self, path: &str) -> bool {
-        let Some(relative) = path.strip_prefix(&self.prefix) else {
-            return false;
-        };
-        !relative.ends_with(".csv")
-            && self
-                .patterns
-                .iter()
-                .any(|p| manifest::glob_matches(Path::new(""), p, Path::new(relative)))
-    }
-
-    /// `path` at `commit`: the previous commit's parse when its blobs (its own and its
-    /// includes') are the same, else a new one.
-    fn parse(&mut self, commit: &str, path: &str) -> Result<Option<Kept>, VerifyError> {
-        let Some(id) = self.blobs.id(commit, path)? else {
-            return Ok(None);
-        };
-        let id = Some(id);
-        if let Some(before) = self.kept.remove(path) {
-            let mut now = vec![id.clone()];
-            for csv in &before.csvs {
-                now.push(self.blobs.id(commit, csv)?);
-            }
-            if now == before.ids {
-                return Ok(Some(before));
-            }
-        }
-        let text = self.blobs.read(commit, path)?.unwrap_or_default();
-        let text = String::from_utf8_lossy(&text);
-        let requested = std::cell::RefCell::new(Vec::new());
-        let failure = std::cell::RefCell::new(None);
-        let blobs = std::cell::RefCell::new(&mut self.blobs);
-        let read = |p: &Path| -> std::io::Result<Vec<u8>> {
-            let csv = crate::paths::slashed(p);
-            requested.borrow_mut().push(csv.clone());
-            match blobs.borrow_mut().read(commit, &csv) {
-                Ok(Some(bytes)) => Ok(bytes),
-                Ok(None) => Err(std::io::ErrorKind::NotFound.into()),
-                Err(e) => {
-                    *failure.borrow_mut() = Some(e);
-                    Err(std::io::ErrorKind::Other.into())
+    /// Asks git at once for the blob id of every path at each of `commits` (oldest first),
+    /// and for the text of each manifest blob they changed.
+    fn prefetch(&mut self, commits: &[&String]) -> Result<(), VerifyError> {
+        let specs: Vec<String> = (commits.iter())
+            .flat_map(|c| self.paths.iter().map(move |p| format!("{c}:{p}")))
+            .collect();
+        let ids = self.blobs.ids(&specs)?;
+        self.ids.clear();
+        self.texts.clear();
+        let mut wanted: Vec<String> = Vec::new();
+        let width = self.paths.len().max(1);
+        for (commit, ids) in commits.iter().zip(ids.chunks(width)) {
+            self.ids.insert(commit.to_string(), ids.to_vec());
+            let settings = self.settings(commit)?;
+            for (i, id) in ids.iter().enumerate() {
+                if *id != self.last[i] && self.is_manifest(&settings, &self.paths[i]) {
+                    wanted.extend(id.clone());
                 }
             }
+            self.last = ids.to_vec();
+        }
+        wanted.sort();
+        wanted.dedup();
+        let texts = self.blobs.read_all(&wanted)?;
+        for (id, text) in wanted.into_iter().zip(texts) {
+            self.texts.extend(text.map(|t| (id, t)));
+        }
+        Ok(())
+    }
+
+    /// Whether the version of `path` already parsed is the one at `commit` (its blob and its
+    /// CSV includes' blobs are the same).
+    fn current(&mut self, commit: &str, path: &str, id: &str) -> Result<bool, VerifyError> {
+        let Some(kept) = self.files.get(path) else {
+            return Ok(false);
         };
+        if kept.ids.first() != Some(&Some(id.to_string())) {
+            return Ok(false);
+        }
+        let (csvs, ids) = (kept.version.csvs.clone(), kept.ids.clone());
+        for (csv, before) in csvs.iter().zip(&ids[1..]) {
+            if self.blobs.id(commit, csv)? != *before {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn parse(
+        &mut self,
+        commit: &str,
+        path: &str,
+        id: String,
+        text: &str,
+        before: Option<Version>,
+        settings: &Settings,
+    ) -> Result<Kept, VerifyError> {
+        let reader = IncludeReader::new(&mut self.blobs, commit);
+        let read = |p: &Path| reader.read(p);
         let numbers = &self.numbers;
         let keep = |item: &str| {
             digit_runs(item)
                 .iter()
                 .any(|d| (0..=3.min(d.len())).any(|skip| numbers.contains(&d[skip..])))
         };
-        let desired = manifest::load_file(path, &text, self.phone_code, &read, &keep);
-        if let Some(e) = failure.into_inner() {
-            return Err(e.into());
-        }
-        let csvs = requested.into_inner();
-        let mut ids = vec![id];
-        for csv in &csvs {
+        let how = Parse {
+            path,
+            phone_code: settings.phone_code,
+            read: &read,
+            keep: &keep,
+        };
+        let version = Version::parse(before, text, &how);
+        reader.finish()?;
+        let mut ids = vec![Some(id)];
+        for csv in &version.csvs {
             ids.push(self.blobs.id(commit, csv)?);
         }
-        let mut parsed = Parsed::new();
-        for e in desired.entries {
-            let asked = Asked::Entry {
-                reason: e.reason,
-                requested_at: e.requested_at,
-            };
-            parsed.entry(e.key).or_insert(asked);
+        Ok(Kept { ids, version })
+    }
+
+    fn is_manifest(&self, settings: &Settings, path: &str) -> bool {
+        let Some(relative) = path.strip_prefix(&self.prefix) else {
+            return false;
+        };
+        !relative.ends_with(".csv")
+            && settings
+                .manifests
+                .iter()
+                .any(|p| manifest::glob_matches(Path::new(""), p, Path::new(relative)))
+    }
+
+    /// The config at `commit`: its `manifests` globs and `phone_code` when it differs from
+    /// today's and loads, today's otherwise.
+    fn settings(&mut self, commit: &str) -> Result<Settings, VerifyError> {
+        let path = format!("{}dnc.yaml", self.prefix);
+        let at = self.paths.iter().position(|p| *p == path);
+        let id = at.and_then(|i| self.ids.get(commit)?.get(i).cloned().flatten());
+        let Some(id) = id else {
+            return Ok(self.config.clone());
+        };
+        if let Some(s) = self.configs.get(&id) {
+            return Ok(s.clone());
         }
-        for t in desired.tombstones {
-            let asked = Asked::Tombstone {
-                removal_reason: t.removal_reason,
-            };
-            parsed.entry(t.key).or_insert(asked);
-        }
-        Ok(Some(Kept {
-            ids,
-            csvs,
-            parsed: Arc::new(parsed),
-        }))
+        let text = self.blobs.read(commit, &path)?.unwrap_or_default();
+        let settings = config_text(&text).unwrap_or_else(|| self.config.clone());
+        self.configs.insert(id, settings.clone());
+        Ok(settings)
     }
 }
 
+/// The settings a config file's text gives, through the config loader (`None` when it does
+/// not load).
+fn config_text(text: &[u8]) -> Option<Settings> {
+    let dir = tempfile::tempdir().ok()?;
+    std::fs::write(dir.path().join("dnc.yaml"), text).ok()?;
+    let config = manifest::load_config(dir.path()).0?;
+    Some(Settings {
+        manifests: config.manifests,
+        phone_code: config.phone_code,
+    })
+}
+
+/// The ledger numbers `text` holds: every window of every run of digits (with the
+/// separators numbers are written with) that is a ledger number. A superset of what the
+/// loader's `keep` finds item by item, so a file holding none is a file asking for none.
+fn holds(text: &str, numbers: &HashSet<String>, lengths: &[usize]) -> HashSet<String> {
+    let mut found = HashSet::new();
+    let mut digits = String::new();
+    for b in text.bytes().chain(std::iter::once(b'\n')) {
+        match b {
+            b'0'..=b'9' => digits.push(char::from(b)),
+            b' ' | b'-' | b'.' | b'(' | b')' | b'+' => {}
+            _ if digits.is_empty() => {}
+            _ => {
+                for &len in lengths {
+                    for start in 0..(digits.len() + 1).saturating_sub(len) {
+                        if let Some(n) = numbers.get(&digits[start..start + len]) {
+                            found.insert(n.clone());
+                        }
+                    }
+                }
+                digits.clear();
+            }
+        }
+    }
+    found
+}
+
 /// One ledger line against what the manifests at `commit` ask for its key.
-fn compare(line: &Line, commit: &str, files: &[Arc<Parsed>], findings: &mut Vec<Finding>) {
+fn compare(line: &Line, commit: &str, asked: Option<&Asked>, findings: &mut Vec<Finding>) {
     let Some(r) = &line.record else {
         return;
     };
     let key = r.key();
-    let asked = files.iter().find_map(|f| f.get(&key));
     let at = format!("{}, commit {}", line.at(), short(commit));
     let mut differs = |field: &str, ledger: Option<&str>, manifests: Option<&str>| {
         if ledger != manifests {
