@@ -1,36 +1,18 @@
-//! dnc: Convoso Do-Not-Call lists as code.
+//! dnc: Convoso Do-Not-Call lists as code. This crate is the command line (`cli`, `commands`,
+//! the GitHub integration, the exit status, the choice of API); the work is in `dnc_core`, the
+//! emulated API in `dnc_sandbox`. Their modules are re-exported under this crate's name, so
+//! the commands, the tests and the benchmarks name them as `dnc::plan`, `dnc::sandbox`, ….
 
-pub mod api;
-pub mod apply;
-pub mod calendar;
-pub mod chain;
 pub mod cli;
 pub mod commands;
-pub mod drift;
-pub mod edit;
-pub mod entry;
-pub mod escape;
 pub mod exit;
-pub mod fmt;
-pub mod git;
 pub mod github;
-pub mod history;
-pub mod http;
-pub mod import;
-pub mod known;
-pub mod ledger;
-pub mod ledger_file;
-pub mod ledger_git;
-pub mod manifest;
 pub mod output;
-pub mod paths;
-pub mod phone;
-pub mod plan;
-pub mod probe;
-pub mod progress;
-pub mod report;
-pub mod sandbox;
-pub mod state;
 pub mod target;
-pub mod trail;
-pub mod verify;
+
+pub use dnc_core::{
+    api, apply, calendar, chain, change, drift, edit, entry, escape, fmt, git, history, http,
+    import, known, ledger, ledger_file, ledger_git, ledger_table, manifest, paths, phone, plan,
+    probe, progress, report, state, trail, verify,
+};
+pub use dnc_sandbox as sandbox;

@@ -1,11 +1,11 @@
 //! Which DNC API a command talks to: a Convoso account, or the embedded sandbox.
 
 use crate::api::{ApiError, Client, ClientConfig};
-use crate::cli::TargetArgs;
 use crate::http::{RetryPolicy, redact_url};
 use crate::manifest::Config;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig, SandboxError};
 use secrecy::SecretString;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -82,6 +82,25 @@ pub enum TargetError {
     Client(#[from] ApiError),
 }
 
+/// Which API to talk to, as plain values: the binary fills them from the command line and
+/// the environment.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The API's base URL as given; empty counts as unset.
+    pub api_url: Option<String>,
+    /// A file holding the token; it wins over `token`.
+    pub token_file: Option<PathBuf>,
+    pub token: Option<SecretString>,
+    /// Use the embedded sandbox even where an account is configured, or under CI.
+    pub sandbox: bool,
+    /// Running under CI, where falling back to the embedded sandbox must be asked for.
+    pub in_ci: bool,
+    pub retry: RetryPolicy,
+    pub max_rps: Option<NonZeroU32>,
+    /// The highest search offset the API accepts (the embedded sandbox is started with it).
+    pub api_max_offset: u64,
+}
+
 /// A connected client, and the embedded sandbox serving it when there is one.
 pub struct Connected {
     pub client: Client,
@@ -98,43 +117,43 @@ impl Connected {
     }
 }
 
-/// Connects as `args` say. With no account configured, starts the embedded sandbox persisted
+/// Connects to `target`. With no account configured, starts the embedded sandbox persisted
 /// under the config's `.dnc/`; under CI that fallback must be asked for with `--sandbox`.
-pub async fn connect(args: &TargetArgs, config: &Config) -> Result<Connected, TargetError> {
-    let token = read_token(args)?;
-    let url = api_url(args)?;
+pub async fn connect(target: &Target, config: &Config) -> Result<Connected, TargetError> {
+    let token = read_token(target)?;
+    let url = api_url(target)?;
     match (url, token) {
-        _ if args.sandbox => embedded(args, config).await,
+        _ if target.sandbox => embedded(target, config).await,
         (Some(url), Some(token)) => {
             let description = format!("Convoso API at {}", redact_url(url.as_str()));
             Ok(Connected {
-                client: client(url, token, args)?,
+                client: client(url, token, target)?,
                 description,
                 sandbox: None,
             })
         }
         (Some(_), None) => Err(TargetError::NoToken),
         (None, Some(_)) => Err(TargetError::NoUrl),
-        (None, None) if is_ci() => Err(TargetError::NoneInCi),
-        (None, None) => embedded(args, config).await,
+        (None, None) if target.in_ci => Err(TargetError::NoneInCi),
+        (None, None) => embedded(target, config).await,
     }
 }
 
-/// Which API `args` name, as saved plans record it: the API URL without userinfo or query,
+/// Which API `target` names, as saved plans record it: the API URL without userinfo or query,
 /// or `embedded sandbox`. Known before anything connects, so `apply` refuses a plan saved
 /// against another target before it sends a request.
-pub fn identity(args: &TargetArgs) -> String {
-    match api_url(args) {
-        Ok(Some(url)) if !args.sandbox => redact_url(url.as_str()),
+pub fn identity(target: &Target) -> String {
+    match api_url(target) {
+        Ok(Some(url)) if !target.sandbox => redact_url(url.as_str()),
         Ok(_) => "embedded sandbox".to_string(),
         // Connecting will refuse it; until then it is named as given.
-        Err(_) => redact_url(args.api_url.as_deref().unwrap_or_default().trim()),
+        Err(_) => redact_url(target.api_url.as_deref().unwrap_or_default().trim()),
     }
 }
 
 /// The API URL, with a trailing `/` so endpoint paths join under it; empty counts as unset.
-fn api_url(args: &TargetArgs) -> Result<Option<url::Url>, TargetError> {
-    let Some(raw) = args
+fn api_url(target: &Target) -> Result<Option<url::Url>, TargetError> {
+    let Some(raw) = target
         .api_url
         .as_deref()
         .map(str::trim)
@@ -164,7 +183,7 @@ fn api_url(args: &TargetArgs) -> Result<Option<url::Url>, TargetError> {
     }
 }
 
-async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected, TargetError> {
+async fn embedded(target: &Target, config: &Config) -> Result<Connected, TargetError> {
     let db = config.root.join(".dnc").join("sandbox.db");
     if let Some(dir) = db.parent() {
         std::fs::create_dir_all(dir).map_err(|source| TargetError::SandboxDir {
@@ -192,11 +211,11 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected, Targe
         reasons: config.reasons.clone(),
         purposes: config.purposes.clone(),
         faults: Faults::default(),
-        max_offset: args.api_max_offset,
+        max_offset: target.api_max_offset,
         profile: crate::sandbox::Profile::default(),
     };
     let sandbox = Sandbox::start(cfg, "127.0.0.1:0".parse().expect("a valid address")).await?;
-    let client = client(sandbox.base_url(), token, args)?;
+    let client = client(sandbox.base_url(), token, target)?;
     Ok(Connected {
         client,
         description: format!(
@@ -207,44 +226,30 @@ async fn embedded(args: &TargetArgs, config: &Config) -> Result<Connected, Targe
     })
 }
 
-fn client(
-    base_url: url::Url,
-    token: SecretString,
-    args: &TargetArgs,
-) -> Result<Client, TargetError> {
-    let retry = RetryPolicy::for_command(args.retry_budget)
-        .map_err(|(name, reason)| TargetError::BadEnv { name, reason })?;
+fn client(base_url: url::Url, token: SecretString, target: &Target) -> Result<Client, TargetError> {
     Client::new(ClientConfig {
         base_url,
         token,
         timeout: Duration::from_secs(30),
-        retry,
-        max_rps: args.max_rps,
+        retry: target.retry,
+        max_rps: target.max_rps,
     })
     .map_err(TargetError::from)
 }
 
-fn read_token(args: &TargetArgs) -> Result<Option<SecretString>, TargetError> {
-    if let Some(path) = &args.auth_token_file {
-        let text = std::fs::read_to_string(path).map_err(|source| TargetError::TokenFile {
-            path: path.clone(),
-            source,
-        })?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(TargetError::EmptyTokenFile { path: path.clone() });
-        }
-        return Ok(Some(SecretString::from(token)));
+fn read_token(target: &Target) -> Result<Option<SecretString>, TargetError> {
+    let Some(path) = &target.token_file else {
+        return Ok(target.token.clone());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| TargetError::TokenFile {
+        path: path.clone(),
+        source,
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(TargetError::EmptyTokenFile { path: path.clone() });
     }
-    // An empty variable is unset: workflows pass "" for inputs left blank.
-    Ok(std::env::var("DNC_AUTH_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| SecretString::from(t.trim())))
-}
-
-fn is_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+    Ok(Some(SecretString::from(token)))
 }
 
 fn random_token() -> String {

@@ -12,9 +12,6 @@ use crate::phone;
 use miette::Result;
 
 pub fn run(args: AddArgs, out: Output) -> Result<Exit> {
-    if let Some(csv) = &args.csv.csv {
-        return super::add_csv::run(&args, csv, out);
-    }
     let (config, desired) = edit::open(&args.edit, out)?;
     let target = edit::target(&config, args.edit.to.as_deref(), args.edit.scope)?;
     let scope = args
@@ -103,7 +100,7 @@ pub(super) fn fields(
     file_scope: Option<crate::entry::CampaignId>,
     new: &NewEntry,
 ) -> Vec<Field> {
-    let mut fields: Vec<Field> = vec![("number", crate::import::yaml_str(&key.phone.display()))];
+    let mut fields: Vec<Field> = vec![("number", crate::fmt::yaml_str(&key.phone.display()))];
     if file_scope != Some(key.scope) {
         fields.push(("scope", crate::import::scope_text(key.scope)));
     }

@@ -1,7 +1,7 @@
 //! `dnc apply`: plan afresh (or check a saved plan still holds), confirm, execute, record.
 
 use super::{Output, load_valid};
-use crate::apply::{self, Provenance, Summary};
+use crate::apply::{self, Provenance, Summary, gates};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::Exit;
 use crate::github::{self, GithubContext, Reviewed};
@@ -11,11 +11,9 @@ use crate::manifest::Config;
 use crate::manifest::model::ApprovalPolicy;
 use crate::plan::render::{self, Options};
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{Change, Plan, Safety, approval};
+use crate::plan::{Change, Plan, Wants};
 use crate::target;
-use crate::trail::Gate;
 use miette::{IntoDiagnostic, Result};
-use serde::Serialize;
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
@@ -43,7 +41,11 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
     let before = applied_before(&args, &config.root, &ledger_path)?;
     let applied = &before.applied;
     if let Some(saved) = &saved {
-        saved::check_target(&args.path, saved, &target::identity(&args.target))?;
+        saved::check_target(
+            &args.path,
+            saved,
+            &target::identity(&super::target(&args.target)?),
+        )?;
         super::refuse_if_incomplete(&saved.plan, "the saved plan", "nothing was applied")?;
     }
     let json = args.format == OutputFormat::Json;
@@ -56,9 +58,15 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         }
     };
     one_thread()?.block_on(async {
-        let connected = target::connect(&args.target, &config).await?;
+        let connected = target::connect(&super::target(&args.target)?, &config).await?;
         say(&format!("Target: {}\n", connected.description))?;
-        let plan = crate::plan::make(&connected.client, &config, &desired, &opts, applied)
+        let wants = Wants {
+            config: &config,
+            desired: &desired,
+            applied,
+            today: super::today(),
+        };
+        let plan = crate::plan::make(&connected.client, wants, &opts)
             .await
             .map_err(|e| super::read_failed(e, &config_path))?;
         super::refuse_if_incomplete(&plan, "this plan", "nothing was applied")?;
@@ -90,17 +98,23 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         }
         who.reviewed = reviewed(&config, &plan, &args).await?;
         who.restores = crate::drift::restores(&plan, &before.ops, &before.checks);
-        let judged = approval::judge(&plan, config.approvals, who.reviewed.as_ref());
-        if let Err((gate, refusal)) = gates(&plan, &config, &args, who.reviewed.as_ref(), &judged) {
-            let refused = super::trail::Refused {
-                ledger: &mut ledger,
-                remote: &args.ledger_remote,
-                branch: args.ledger_branch.as_deref(),
-                config: &config,
-            };
-            refused.record(run, &plan, gate, &refusal);
-            return Err(refusal.into());
-        }
+        let allowed = gates::Allowed {
+            removals: args.allow_removals,
+            early_removals: args.allow_early_removals,
+        };
+        let judged = match gates::check(&plan, config.approvals, allowed, who.reviewed.as_ref()) {
+            Ok(judged) => judged,
+            Err(refusal) => {
+                let refused = super::trail::Refused {
+                    ledger: &mut ledger,
+                    remote: &args.ledger_remote,
+                    branch: args.ledger_branch.as_deref(),
+                    config: &config,
+                };
+                refused.record(run, &plan, refusal.gate(), &refusal);
+                return Err(refusal.into());
+            }
+        };
         if let Some(r) = who.reviewed.as_ref().filter(|_| judged.all_removals) {
             say(&format!(
                 "\nEvery removal is approved by a reviewer of pull request #{}.\n",
@@ -108,7 +122,7 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
             ))?;
         }
         if let Some(branch) = &args.ledger_branch {
-            ledger_branch(&config.root, &args.ledger_remote, branch)
+            LedgerBranch::new(&config.root, &args.ledger_remote, branch)
                 .check_pin(config.ledger_root.as_deref())
                 .map_err(|e| ApplyError::LedgerRefused {
                     branch: branch.clone(),
@@ -121,13 +135,12 @@ pub fn run(args: ApplyArgs, out: Output) -> Result<Exit> {
         ledger.append_run(run)?;
         let exec = apply::Options {
             concurrency: args.concurrency.into(),
-            bar: std::io::stderr().is_terminal(),
         };
         // A cancelled job (SIGINT, then SIGTERM) stops sending requests and still records what
         // began: operations in flight keep a start line and no finish line.
         let executed = tokio::select! {
             done = apply::execute(&connected.client, &plan, &mut ledger, &who, exec) => done,
-            () = super::sandbox::stop_signal() => Err(ApplyError::Interrupted.into()),
+            () = super::signal::stop() => Err(ApplyError::Interrupted.into()),
         };
         connected.close().await;
         // Recorded in git also when the run failed part-way: its start lines say what began.
@@ -193,55 +206,6 @@ pub enum ApplyError {
         help("run `dnc plan --out FILE` again, review it, and apply the new file")
     )]
     Stale { hash: String, count: usize },
-    #[error(
-        "--allow-removals {allowed} does not match this plan's {removals} removals; nothing was applied"
-    )]
-    #[diagnostic(
-        code(dnc::apply::removals),
-        help("pass the plan's exact number of removals: --allow-removals {removals}")
-    )]
-    RemovalsMismatch { allowed: u64, removals: u64 },
-    #[error("the plan breaches the safety limits; nothing was applied:\n  - {}", breaches.join("\n  - "))]
-    #[diagnostic(
-        code(dnc::apply::removals),
-        help("if these removals are intended, run again with --allow-removals {removals}")
-    )]
-    OverLimits {
-        breaches: Vec<String>,
-        removals: u64,
-    },
-    #[error(
-        "--allow-early-removals {allowed} does not match this plan's {early} removals inside the retention period; nothing was applied"
-    )]
-    #[diagnostic(
-        code(dnc::apply::early_removals),
-        help("pass the plan's exact number of early removals: --allow-early-removals {early}")
-    )]
-    EarlyRemovalsMismatch { allowed: u64, early: u64 },
-    #[error(
-        "the plan removes {early} entries whose request is younger than the retention period (listed above); nothing was applied"
-    )]
-    #[diagnostic(
-        code(dnc::apply::early_removals),
-        help(
-            "record why each may be dialed again (the tombstone's removal_reason), then run again with --allow-early-removals {early}"
-        )
-    )]
-    EarlyRemovals { early: u64 },
-    #[error(
-        "these removals' approvers did not approve pull request #{pull_request} (approved by {approvers}); nothing was applied:\n  - {removals}"
-    )]
-    #[diagnostic(
-        code(dnc::apply::not_approved),
-        help(
-            "the approval's `by` must be the login of someone who approved the pull request: fix the tombstone in a new pull request, or apply locally with --allow-removals / --allow-early-removals"
-        )
-    )]
-    NotApproved {
-        pull_request: u64,
-        removals: String,
-        approvers: String,
-    },
     #[error("not on a terminal, so no one can confirm; nothing was applied")]
     #[diagnostic(
         code(dnc::apply::no_terminal),
@@ -257,14 +221,6 @@ pub enum ApplyError {
         help("type yes and press Enter, or pass --yes to apply without a prompt")
     )]
     Answer(#[source] std::io::Error),
-}
-
-pub(super) fn ledger_branch(root: &Path, remote: &str, branch: &str) -> LedgerBranch {
-    LedgerBranch {
-        repo: root.to_path_buf(),
-        remote: remote.to_string(),
-        branch: branch.to_string(),
-    }
 }
 
 fn ledger_branch_error(branch: &str, remote: &str, e: LedgerGitError) -> ApplyError {
@@ -285,25 +241,14 @@ fn record_in_git(
     who: &Provenance,
 ) -> Result<()> {
     let records = ledger.this_run_lines()?;
-    let target = ledger_branch(&config.root, remote, branch);
-    let subject = format!(
-        "dnc apply {}: plan {}, {} operations",
-        who.commit
-            .as_deref()
-            .map_or("(no commit)", crate::ledger::short_hash),
-        render::short_hash(plan),
-        records
-            .iter()
-            .filter(|r| matches!(r, ledger::Line::Operation(r) if r.event == Event::Start))
-            .count()
-    );
-    let pushed = target
-        .push(&records, &subject, config.ledger_root.as_deref())
-        .map_err(|e| ledger_branch_error(branch, remote, e))?;
-    if let Some(commit) = pushed.commit {
+    let target = LedgerBranch::new(&config.root, remote, branch);
+    let pushed =
+        apply::record_on_branch(&target, &records, plan, who, config.ledger_root.as_deref())
+            .map_err(|e| ledger_branch_error(branch, remote, e))?;
+    if let Some(commit) = &pushed.commit {
         stdoutln!("Ledger recorded on {branch} ({remote}): commit {commit}")?;
     }
-    super::ledger::ask_to_pin(config.ledger_root.as_deref(), pushed.root.as_deref())?;
+    super::ledger::after_push(branch, config.ledger_root.as_deref(), &pushed)?;
     Ok(())
 }
 
@@ -355,99 +300,6 @@ async fn reviewed(config: &Config, plan: &Plan, args: &ApplyArgs) -> Result<Opti
         return Ok(None);
     };
     Ok(github::reviewed_pull_request(&ctx).await?)
-}
-
-/// The safety gates in order; the first that refuses names itself, for the ledger.
-fn gates(
-    plan: &Plan,
-    config: &Config,
-    args: &ApplyArgs,
-    reviewed: Option<&Reviewed>,
-    judged: &approval::Judged,
-) -> Result<(), (Gate, ApplyError)> {
-    check_approvals(plan, config, args, reviewed, judged).map_err(|e| (Gate::Approvals, e))?;
-    check_safety(&plan.safety, args.allow_removals, judged.all_removals)
-        .map_err(|e| (Gate::Removals, e))?;
-    check_retention(
-        &plan.safety,
-        args.allow_early_removals,
-        judged.early_removals,
-    )
-    .map_err(|e| (Gate::EarlyRemovals, e))
-}
-
-/// An approval that counts must come from a reviewer who approved the pull request: one that
-/// does not is refused where it is needed (over the limits, inside the retention period, or
-/// always under `approvals: required`).
-fn check_approvals(
-    plan: &Plan,
-    config: &Config,
-    args: &ApplyArgs,
-    reviewed: Option<&Reviewed>,
-    judged: &approval::Judged,
-) -> Result<(), ApplyError> {
-    let Some(reviewed) = reviewed else {
-        return Ok(());
-    };
-    if judged.unconfirmed.is_empty() {
-        return Ok(());
-    }
-    let flag = |allowed: Option<u64>, n: u64| allowed == Some(n);
-    let safety = &plan.safety;
-    let needed = config.approvals == ApprovalPolicy::Required
-        || (!safety.breaches.is_empty() && !flag(args.allow_removals, safety.removals))
-        || (!safety.early_removals.is_empty()
-            && !flag(
-                args.allow_early_removals,
-                safety.early_removals.len() as u64,
-            ));
-    if !needed {
-        return Ok(());
-    }
-    Err(ApplyError::NotApproved {
-        pull_request: reviewed.pull_request,
-        removals: judged.unconfirmed.join("\n  - "),
-        approvers: if reviewed.approvers.is_empty() {
-            "nobody".to_string()
-        } else {
-            reviewed.approvers.join(", ")
-        },
-    })
-}
-
-/// Over the limits, only the exact count the operator names, or approvals the pull
-/// request's reviews confirm for every removal, are accepted.
-fn check_safety(safety: &Safety, allowed: Option<u64>, approved: bool) -> Result<(), ApplyError> {
-    if safety.breaches.is_empty() || approved {
-        return Ok(());
-    }
-    match allowed {
-        Some(n) if n == safety.removals => Ok(()),
-        Some(n) => Err(ApplyError::RemovalsMismatch {
-            allowed: n,
-            removals: safety.removals,
-        }),
-        None => Err(ApplyError::OverLimits {
-            breaches: safety.breaches.clone(),
-            removals: safety.removals,
-        }),
-    }
-}
-
-/// Removing an entry still inside the retention period needs its exact count, like the
-/// removal limits, or confirmed approvals.
-fn check_retention(
-    safety: &Safety,
-    allowed: Option<u64>,
-    approved: bool,
-) -> Result<(), ApplyError> {
-    let early = safety.early_removals.len() as u64;
-    match allowed {
-        _ if early == 0 || approved => Ok(()),
-        Some(n) if n == early => Ok(()),
-        Some(n) => Err(ApplyError::EarlyRemovalsMismatch { allowed: n, early }),
-        None => Err(ApplyError::EarlyRemovals { early }),
-    }
 }
 
 fn confirm(plan: &Plan, yes: bool) -> Result<()> {
@@ -526,34 +378,13 @@ struct Before {
     checks: Vec<crate::drift::DriftRecord>,
 }
 
-/// `--format json`: the outcome of every operation (this run's ledger finish lines, in plan
-/// order) and the summary.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    format_version: u32,
-    plan_hash: &'a str,
-    ledger: &'a Path,
-    done: u64,
-    converged: u64,
-    failed: u64,
-    operations: Vec<Record>,
-}
-
 fn print_json(
     plan: &Plan,
     summary: &Summary,
     ledger: &Path,
     operations: Vec<Record>,
 ) -> Result<()> {
-    let report = JsonReport {
-        format_version: 1,
-        plan_hash: &plan.hash,
-        ledger,
-        done: summary.done,
-        converged: summary.converged,
-        failed: summary.failed,
-        operations,
-    };
+    let report = apply::Report::new(plan, summary, ledger, operations);
     // Serializing our own struct cannot fail.
     stdoutln!(
         "{}",
@@ -591,14 +422,5 @@ fn report(summary: &Summary, ledger: &Path) -> Result<()> {
 /// The actor and commit for the ledger: GitHub's variables first, then git.
 pub(super) fn provenance(root: &Path) -> Provenance {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let repo = crate::git::Git::at(root);
-    let git = |args: &[&str]| repo.value(args);
-    Provenance {
-        reviewed: None,
-        restores: Default::default(),
-        commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "HEAD"])),
-        actor: env("GITHUB_ACTOR")
-            .or_else(|| git(&["config", "user.email"]))
-            .or_else(|| git(&["config", "user.name"])),
-    }
+    Provenance::of(root, env("GITHUB_SHA"), env("GITHUB_ACTOR"))
 }

@@ -2,7 +2,7 @@
 //! to the ledger branch through the same push as apply's lines (see `drift`).
 
 use crate::cli::PlanArgs;
-use crate::drift::{self, DriftRecord};
+use crate::drift;
 use crate::git::PushTarget;
 use crate::ledger;
 use crate::ledger_git::LedgerBranch;
@@ -69,7 +69,7 @@ pub(super) fn record(args: &PlanArgs, root: &Path, plan: &Plan) -> Result<()> {
     check.actor = who.actor;
     let (config, _) = crate::manifest::load_config(&args.path);
     let pin = config.and_then(|c| c.ledger_root);
-    let subject = format!("dnc drift check: {}", summary(&check));
+    let subject = format!("dnc drift check: {}", check.summary());
     let line = ledger::Line::Drift(check.clone());
     let pushed = target
         .push(std::slice::from_ref(&line), &subject, pin.as_deref())
@@ -78,27 +78,8 @@ pub(super) fn record(args: &PlanArgs, root: &Path, plan: &Plan) -> Result<()> {
         stderrln!(
             "Drift check recorded on {branch} ({}): {}, commit {commit}",
             args.ledger_remote,
-            summary(&check)
+            check.summary()
         )?;
     }
     Ok(())
-}
-
-/// `clean`, or what differed: `2 missing, 1 changed, 0 not removed`; unmanaged extras after.
-pub fn summary(check: &DriftRecord) -> String {
-    let mut text = if check.clean {
-        "clean".to_string()
-    } else {
-        format!(
-            "{} missing, {} changed, {} not removed",
-            check.missing.len(),
-            check.changed.len(),
-            check.not_removed.len()
-        )
-    };
-    let unmanaged: u64 = check.unmanaged.values().sum();
-    if unmanaged > 0 {
-        text.push_str(&format!("; {unmanaged} unmanaged"));
-    }
-    text
 }

@@ -118,7 +118,7 @@ pub(super) fn requested_at(args: &EditArgs) -> Result<String> {
             value: value.clone(),
         }
         .into()),
-        None => Ok(crate::calendar::today().to_string()),
+        None => Ok(super::today().to_string()),
     }
 }
 

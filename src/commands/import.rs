@@ -22,7 +22,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
     let opts = super::read_options(&args.target, &desired);
     let applied = super::applied(&config.root, None, Vec::new())?;
     let (remote, origin) = runtime()?.block_on(async {
-        let connected = target::connect(&args.target, &config).await?;
+        let connected = target::connect(&super::target(&args.target)?, &config).await?;
         // With --format json, stdout holds only the JSON.
         if args.format == OutputFormat::Json {
             stderrln!("Target: {}", connected.description)?;

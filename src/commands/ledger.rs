@@ -5,8 +5,9 @@ use crate::drift::DriftRecord;
 use crate::escape::terminal;
 use crate::exit::Exit;
 use crate::history::LedgerSource;
-use crate::ledger::{self, Record};
-use crate::ledger_git::LedgerBranch;
+use crate::ledger;
+use crate::ledger_git::{LedgerBranch, Pushed};
+use crate::ledger_table::{self, Row};
 use crate::phone;
 use crate::trail::RunRecord;
 use miette::{IntoDiagnostic, Result};
@@ -26,59 +27,6 @@ struct JsonLedger<'a> {
     drift_checks: &'a [&'a DriftRecord],
 }
 
-/// One operation: its start line joined with its finish line, if it has one. JSON keeps the
-/// types (ids and attempts are numbers, absent values null); the table and CSV show text.
-#[derive(Debug, Serialize)]
-struct Row {
-    time: String,
-    outcome: String,
-    change: String,
-    scope: String,
-    number: String,
-    reason: Option<String>,
-    /// A create's request day, its deadline, and whether it took effect after it.
-    requested_at: Option<chrono::NaiveDate>,
-    due: Option<chrono::NaiveDate>,
-    late: Option<bool>,
-    /// The request's ticket and where it came from, as the manifest wrote them.
-    ticket: Option<String>,
-    request_source: Option<String>,
-    source: Option<String>,
-    actor: Option<String>,
-    commit: Option<String>,
-    plan: String,
-    id: Option<u64>,
-    attempts: Option<u32>,
-    error: Option<String>,
-    /// A restore's gap (the entry had vanished from the dialer); a repeated create of an
-    /// entry already in effect.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    restore: Option<crate::drift::Restore>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    repeat: bool,
-}
-
-const COLUMNS: [&str; 18] = [
-    "time",
-    "outcome",
-    "change",
-    "scope",
-    "number",
-    "reason",
-    "requested_at",
-    "due",
-    "late",
-    "ticket",
-    "request_source",
-    "source",
-    "actor",
-    "commit",
-    "plan",
-    "id",
-    "attempts",
-    "error",
-];
-
 pub fn run(args: LedgerArgs) -> Result<Exit> {
     if let Some(branch) = &args.push_to {
         return push(&args, branch);
@@ -86,17 +34,15 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
     let root = config_dir(&args)?;
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let source = LedgerSource::chosen(args.sources.ledger_branch.as_deref(), &place);
+    let mut notes = Vec::new();
     let ledger::Split {
         records,
         mut runs,
         checks,
-    } = match source.lines(&root)? {
-        Ok(lines) => ledger::split(lines),
-        Err(note) => {
-            stderrln!("{}", terminal(&note))?;
-            Default::default()
-        }
-    };
+    } = ledger::split(source.lines(&root, &mut notes)?);
+    for note in &notes {
+        stderrln!("note: {}", terminal(note))?;
+    }
     let wanted = args
         .number
         .as_deref()
@@ -122,7 +68,7 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
         while let Some(c) = checks.next_if(|c| c.time <= start.time) {
             rows.push(c);
         }
-        let mut r = row(start, finish.as_ref());
+        let mut r = Row::of(start, finish.as_ref());
         match class {
             Some(crate::drift::Class::Restore(gap)) => {
                 r.change = "restore".into();
@@ -151,9 +97,9 @@ pub fn run(args: LedgerArgs) -> Result<Exit> {
             };
             serde_json::to_string_pretty(&ledger).into_diagnostic()? + "\n"
         }
-        LedgerFormat::Csv => csv_text(&rows)?,
+        LedgerFormat::Csv => ledger_table::csv(&rows).into_diagnostic()?,
         LedgerFormat::Table => {
-            let mut text = table(&rows);
+            let mut text = ledger_table::table(&rows);
             if !runs.is_empty() {
                 text.push_str(&super::trail::table(&runs));
             }
@@ -190,9 +136,11 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
     let place = ledger::Place::of(&root, args.sources.ledger.as_deref());
     let path = place.path();
     // The default must exist here too: reading it names the file when it does not.
-    let (records, _torn) = place
-        .read_lines()?
-        .map_or_else(|| ledger::read_lines(path), Ok)?;
+    let (records, unreadable) =
+        ledger::read_lines_at(&place)?.map_or_else(|| ledger::read_lines(path), Ok)?;
+    for warning in &unreadable {
+        stderrln!("warning: {}", terminal(warning))?;
+    }
     let (config, _) = crate::manifest::load_config(&args.sources.config);
     let pin = config.and_then(|c| c.ledger_root);
     let target = LedgerBranch {
@@ -211,7 +159,7 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             branch: branch.to_string(),
             reason: e.to_string(),
         })?;
-    match pushed.commit {
+    match &pushed.commit {
         Some(c) => stdoutln!(
             "Recorded {} new ledger lines on {branch} ({}), commit {c}",
             pushed.lines,
@@ -222,15 +170,23 @@ fn push(args: &LedgerArgs, branch: &str) -> Result<Exit> {
             args.remote
         )?,
     }
-    ask_to_pin(pin.as_deref(), pushed.root.as_deref())?;
+    after_push(branch, pin.as_deref(), &pushed)?;
     Ok(Exit::Success)
 }
 
-/// After the push that started a chain: the root goes into dnc.yaml through a reviewed
-/// change (not written by dnc on a runner, where nobody would review it); until then every
-/// apply with the ledger branch is refused.
-pub(super) fn ask_to_pin(pinned: Option<&str>, root: Option<&str>) -> Result<()> {
-    if let (None, Some(root)) = (pinned, root) {
+/// After a push: a note when other applies moved the branch meanwhile, and after the push
+/// that started a chain, the root to pin: it goes into dnc.yaml through a reviewed change (not
+/// written by dnc on a runner, where nobody would review it); until then every apply with the
+/// ledger branch is refused.
+pub(super) fn after_push(branch: &str, pinned: Option<&str>, pushed: &Pushed) -> Result<()> {
+    if pushed.retries > 0 {
+        stderrln!(
+            "note: the ledger branch {branch} moved meanwhile (another apply); appended again \
+             ({} refused pushes)",
+            pushed.retries
+        )?;
+    }
+    if let (None, Some(root)) = (pinned, pushed.root.as_deref()) {
         stdoutln!(
             "The ledger chain starts at {root}. Pin it: add this to dnc.yaml in a reviewed change \
              (the next apply is refused until it is there):\n\n  ledger: {{root: {root}}}\n"
@@ -249,41 +205,6 @@ fn in_range(time: &str, args: &LedgerArgs) -> bool {
     args.since.is_none_or(|s| day >= s) && args.until.is_none_or(|u| day <= u)
 }
 
-fn row(start: &Record, finish: Option<&Record>) -> Row {
-    let last = finish.unwrap_or(start);
-    Row {
-        time: last.time.clone(),
-        outcome: ledger::outcome_text(finish).to_string(),
-        change: serde_json::to_value(start.change)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        scope: start.key().scope.to_string(),
-        number: start.key().phone.display(),
-        reason: start
-            .removal_reason
-            .clone()
-            .or_else(|| start.reason.clone()),
-        requested_at: start.requested_at,
-        due: start.due,
-        late: ledger::late(start, finish),
-        ticket: start.ticket.clone(),
-        request_source: start.request_source.clone(),
-        source: start.source.clone(),
-        actor: start.actor.clone(),
-        commit: start
-            .commit
-            .as_deref()
-            .map(|c| ledger::short_hash(c).to_string()),
-        plan: ledger::short_hash(&start.plan_hash).to_string(),
-        id: last.id,
-        attempts: last.attempts,
-        error: last.error.clone(),
-        restore: None,
-        repeat: false,
-    }
-}
-
 /// A drift check as a row: `clean` or `differs` with what differed; with --number, only the
 /// checks that found that number differing, saying how.
 fn check_row(c: &DriftRecord, wanted: Option<&phone::Phone>) -> Option<Row> {
@@ -292,7 +213,7 @@ fn check_row(c: &DriftRecord, wanted: Option<&phone::Phone>) -> Option<Row> {
             String::new(),
             String::new(),
             if c.clean { "clean" } else { "differs" },
-            super::drift::summary(c),
+            c.summary(),
         ),
         Some(p) => {
             let missing = c.missing.iter().find(|m| m.entry.key().phone == *p);
@@ -347,143 +268,4 @@ fn check_row(c: &DriftRecord, wanted: Option<&phone::Phone>) -> Option<Row> {
         restore: None,
         repeat: false,
     })
-}
-
-fn fields(r: &Row) -> [String; 18] {
-    [
-        r.time.clone(),
-        r.outcome.clone(),
-        r.change.clone(),
-        r.scope.clone(),
-        r.number.clone(),
-        text(r.reason.as_ref()),
-        text(r.requested_at),
-        text(r.due),
-        match r.late {
-            Some(true) => "LATE".into(),
-            Some(false) => "on time".into(),
-            None => String::new(),
-        },
-        text(r.ticket.as_ref()),
-        text(r.request_source.as_ref()),
-        text(r.source.as_ref()),
-        text(r.actor.as_ref()),
-        text(r.commit.as_ref()),
-        r.plan.clone(),
-        text(r.id),
-        text(r.attempts),
-        text(r.error.as_ref()),
-    ]
-}
-
-fn text(value: Option<impl ToString>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// For spreadsheets: each cell as [`crate::escape::csv_cell`] writes it (one line, formulas
-/// neutralized).
-fn csv_text(rows: &[Row]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS).into_diagnostic()?;
-    for r in rows {
-        let cells = fields(r).map(|f| crate::escape::csv_cell(&f).into_owned());
-        w.write_record(cells.iter().map(|c| c.as_bytes()))
-            .into_diagnostic()?;
-    }
-    String::from_utf8(w.into_inner().into_diagnostic()?).into_diagnostic()
-}
-
-/// Aligned columns of escaped text; the error column is last and unpadded.
-fn table(rows: &[Row]) -> String {
-    if rows.is_empty() {
-        return "no operations match\n".to_string();
-    }
-    let rows: Vec<[String; 18]> = rows.iter().map(fields).collect();
-    aligned(COLUMNS, &rows)
-}
-
-/// A header and rows as aligned columns of escaped text, the last column unpadded.
-pub(super) fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
-    let rows: Vec<[String; N]> = rows
-        .iter()
-        .map(|r| r.each_ref().map(|f| terminal(f).into_owned()))
-        .collect();
-    let mut widths = header.map(|c| c.chars().count());
-    for r in &rows {
-        for (w, f) in widths.iter_mut().zip(r) {
-            *w = (*w).max(f.chars().count());
-        }
-    }
-    let line = |cells: [&str; N]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            // Padded by hand: `format!`'s width stops at 65,535.
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
-            .collect();
-        padded.join("  ").trim_end().to_string() + "\n"
-    };
-    let mut out = line(header);
-    for r in &rows {
-        out.push_str(&line(r.each_ref().map(String::as_str)));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::escape::tests::{assert_terminal_safe, csv_cells, hostile, huge, is_formula};
-    use proptest::prelude::*;
-
-    fn hostile_row(t: &[String]) -> Row {
-        let [time, reason, source, actor, error, outcome, change, scope] =
-            std::array::from_fn(|i| t[i].clone());
-        Row {
-            time,
-            outcome,
-            change,
-            scope,
-            number: "+1 202-555-0143".into(),
-            reason: Some(reason),
-            source: Some(source),
-            actor: Some(actor),
-            commit: Some("0123456789ab".into()),
-            plan: "abcdef012345".into(),
-            requested_at: None,
-            due: None,
-            late: Some(true),
-            ticket: None,
-            request_source: None,
-            id: Some(5),
-            attempts: Some(1),
-            error: Some(error),
-            restore: None,
-            repeat: false,
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn hostile_ledger_lines_stay_in_their_cells(t in prop::collection::vec(hostile(), 8)) {
-            let rows = [hostile_row(&t), hostile_row(&t)];
-            let table = table(&rows);
-            assert_terminal_safe(&table);
-            prop_assert_eq!(table.lines().count(), 3, "{}", table);
-            let cells = csv_cells(&csv_text(&rows).unwrap());
-            prop_assert_eq!(cells.len(), 3);
-            for cell in cells.iter().flatten() {
-                prop_assert!(!is_formula(cell), "{:?}", cell);
-            }
-        }
-    }
-
-    #[test]
-    fn a_field_past_the_width_limit_is_shown() {
-        let mut t: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
-        t[1] = huge();
-        let table = table(&[hostile_row(&t)]);
-        assert_terminal_safe(&table);
-        assert_eq!(table.lines().count(), 2);
-    }
 }

@@ -28,9 +28,11 @@ mod ledger;
 mod man;
 mod plan;
 mod probe;
+mod progress;
 mod report;
 mod sandbox;
 mod schema;
+mod signal;
 mod trail;
 mod validate;
 mod verify;
@@ -47,10 +49,13 @@ use crate::cli::{Cli, ColorChoice, Command, TargetArgs};
 use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::github::{self, GithubContext};
+use crate::http::RetryPolicy;
 use crate::manifest::{self, Config, Desired};
 use crate::phone::Phone;
 use crate::plan::Plan;
 use crate::state::{self, ReadError, ReadOptions};
+use crate::target::{Target, TargetError};
+use chrono::NaiveDate;
 use miette::{IntoDiagnostic, NamedSource, Result, SourceSpan};
 use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal;
@@ -112,18 +117,78 @@ pub fn report(report: &miette::Report) -> Exit {
 }
 
 pub fn run(cli: Cli) -> Result<Exit> {
+    progress::show_on_stderr();
+    git_token();
     let out = Output::new(cli.color);
     let in_workflow = matches!(
         cli.command,
         Command::Validate(_) | Command::Plan(_) | Command::Apply(_)
     );
-    let result = crate::calendar::fixed_today()
+    let result = fixed_today()
         .map_err(|value| CommandError::Today { value }.into())
         .and_then(|_| dispatch(cli.command, out));
     if in_workflow {
         step_output_exitcode(result.as_ref().map_or(Exit::Error, |e| *e))?;
     }
     result
+}
+
+/// Today (UTC), or the day `DNC_TODAY` names (YYYY-MM-DD): a fixed day makes plans and
+/// reports reproducible. `run` calls `fixed_today` first, so a `DNC_TODAY` that names no
+/// day is refused rather than quietly replaced by the clock.
+pub(crate) fn today() -> NaiveDate {
+    fixed_today()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// The day `DNC_TODAY` names; `None` when it is unset or empty, its text when it names no day.
+fn fixed_today() -> Result<Option<NaiveDate>, String> {
+    let Some(raw) = std::env::var_os("DNC_TODAY") else {
+        return Ok(None);
+    };
+    let text = raw.to_string_lossy();
+    let day = text.trim();
+    if day.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| text.into_owned())
+}
+
+/// The API `args` and the environment name (`DNC_AUTH_TOKEN`, `CI`, the retry variables).
+fn target(args: &TargetArgs) -> std::result::Result<Target, TargetError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let retry = RetryPolicy::for_command(args.retry_budget, env)
+        .map_err(|(name, reason)| TargetError::BadEnv { name, reason })?;
+    Ok(Target {
+        api_url: args.api_url.clone(),
+        token_file: args.auth_token_file.clone(),
+        // An empty variable is unset: workflows pass "" for inputs left blank.
+        token: env("DNC_AUTH_TOKEN")
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().into()),
+        sandbox: args.sandbox,
+        in_ci: env("CI").is_some_and(|v| v == "true" || v == "1"),
+        retry,
+        max_rps: args.max_rps,
+        api_max_offset: args.api_max_offset,
+    })
+}
+
+/// `DNC_GIT_TOKEN` (an Action's token) for every git call to the job's server.
+fn git_token() {
+    if let Some(token) = std::env::var("DNC_GIT_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        crate::git::authenticate(crate::git::Auth {
+            token,
+            server: std::env::var("GITHUB_SERVER_URL").unwrap_or("https://github.com".into()),
+        });
+    }
 }
 
 fn dispatch(command: Command, out: Output) -> Result<Exit> {
@@ -143,7 +208,10 @@ fn dispatch(command: Command, out: Output) -> Result<Exit> {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Init(args) => init::run(args),
-        Command::Add(args) => add::run(args, out),
+        Command::Add(args) => match &args.csv.csv {
+            Some(csv) => add_csv::run(&args, csv, out),
+            None => add::run(args, out),
+        },
         Command::Remove(args) => remove::run(args, out),
     }
 }
@@ -249,11 +317,8 @@ fn applied(
     file: Option<&Path>,
     records: Vec<crate::ledger::Record>,
 ) -> Result<crate::known::Applied, crate::known::AppliedError> {
-    let default = root.join(".dnc").join("ledger.jsonl");
-    Ok(crate::known::Applied::load(
-        file.unwrap_or(&default),
-        records,
-    )?)
+    let place = crate::ledger::Place::of(root, file);
+    Ok(crate::known::Applied::load(place.path(), records)?)
 }
 
 /// A read that stopped the command, as a diagnostic; an unknown scope points at its line in

@@ -6,9 +6,9 @@ use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::github::{self, CommentOutcome, GithubContext, PlanPublication};
 use crate::manifest::{self, Config, Desired};
-use crate::plan::Plan;
 use crate::plan::render::{self, Options};
 use crate::plan::saved;
+use crate::plan::{Plan, Wants};
 use crate::state;
 use crate::target;
 use crate::target::Connected;
@@ -35,7 +35,12 @@ pub fn run(args: PlanArgs, out: Output) -> Result<Exit> {
         PlanFormat::Json => stdoutln!("{}", render::json(&plan))?,
     }
     if let Some(path) = &args.out {
-        saved::save(path, &args.path, &target::identity(&args.target), &plan)?;
+        saved::save(
+            path,
+            &args.path,
+            &target::identity(&super::target(&args.target)?),
+            &plan,
+        )?;
         stderrln!("Saved plan {} to {}", plan.hash, path.display())?;
     }
     laps.lap("render");
@@ -96,18 +101,17 @@ fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan>
     let applied = applied(args, &config)?;
     laps.lap("ledger");
     runtime()?.block_on(async {
-        let connected = target::connect(&args.target, &config).await?;
+        let connected = target::connect(&super::target(&args.target)?, &config).await?;
         announce(args, &connected)?;
         laps.lap("connect");
-        let plan = crate::plan::make_with_laps(
-            &connected.client,
-            &config,
-            &desired,
-            &opts,
-            &applied,
-            |p| laps.lap(p),
-        )
-        .await;
+        let wants = Wants {
+            config: &config,
+            desired: &desired,
+            applied: &applied,
+            today: super::today(),
+        };
+        let plan =
+            crate::plan::make_with_laps(&connected.client, wants, &opts, |p| laps.lap(p)).await;
         connected.close().await;
         plan.map_err(|e| super::read_failed(e, &args.path))
     })
@@ -136,7 +140,7 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
             let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
             let early = super::read_options(&args.target, &Desired::default());
             let read = async {
-                let connected = target::connect(&args.target, config).await?;
+                let connected = target::connect(&super::target(&args.target)?, config).await?;
                 laps.lap("connect");
                 let remote = state::read_before_manifests(&connected.client, &scopes, &early).await;
                 laps.lap("read");
@@ -170,11 +174,14 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
             let plan = match remote {
                 Ok(remote) => crate::plan::from_remote(
                     &connected.client,
-                    &config,
-                    &desired,
+                    Wants {
+                        config: &config,
+                        desired: &desired,
+                        applied: &applied,
+                        today: super::today(),
+                    },
                     remote,
                     &opts,
-                    &applied,
                     |p| laps.lap(p),
                 )
                 .await

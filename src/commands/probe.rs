@@ -14,7 +14,7 @@ pub fn run(args: ProbeArgs, out: Output) -> Result<Exit> {
         return Err(CommandError::InvalidConfig.into());
     };
     let probe = runtime()?.block_on(async {
-        let connected = target::connect(&args.target, &config).await?;
+        let connected = target::connect(&super::target(&args.target)?, &config).await?;
         let probe = crate::probe::run(
             &connected.client,
             &config,

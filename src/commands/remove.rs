@@ -109,7 +109,7 @@ fn tombstone_for_unlisted(
             file: target.name.clone(),
         })?;
     let key = Key { scope, phone };
-    let mut fields: Vec<Field> = vec![("number", crate::import::yaml_str(&key.phone.display()))];
+    let mut fields: Vec<Field> = vec![("number", crate::fmt::yaml_str(&key.phone.display()))];
     if target.scope != Some(scope) {
         fields.push(("scope", crate::import::scope_text(scope)));
     }

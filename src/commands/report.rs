@@ -16,7 +16,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         stderr!("{}", manifest::render_human(&diagnostics, false))?;
         return Err(super::CommandError::InvalidConfig.into());
     };
-    let period = report::period(args.since, args.until);
+    let period = report::period(args.since, args.until, super::today());
     if period.since > period.until {
         return Err(super::CommandError::EmptyPeriod {
             since: period.since.to_string(),

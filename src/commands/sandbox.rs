@@ -39,29 +39,7 @@ pub fn run(args: SandboxArgs) -> miette::Result<Exit> {
             .and_then(|()| out.flush())
             .map_err(CommandError::output)?;
         drop(out);
-        sandbox.shutdown_on(stop_signal()).await?;
+        sandbox.shutdown_on(super::signal::stop()).await?;
         Ok(Exit::Success)
     })
-}
-
-pub(super) async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

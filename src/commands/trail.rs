@@ -6,6 +6,7 @@ use crate::apply::Provenance;
 use crate::cli::ApplyArgs;
 use crate::github::{self, GithubContext};
 use crate::ledger::{self, Ledger};
+use crate::ledger_git::LedgerBranch;
 use crate::manifest::Config;
 use crate::plan::Plan;
 use crate::trail::{Gate, Identity, Overrides, Refusal, RunKind, RunRecord, Trail};
@@ -38,7 +39,10 @@ pub async fn run_record(root: &Path, plan: &Plan, args: &ApplyArgs, who: &Proven
         kind: RunKind::Run,
         plan_hash: plan.hash.clone(),
         commit: who.commit.clone(),
-        by: Identity::of_runner(|key| repo.value(&["config", key])),
+        by: Identity::of_runner(
+            |k| std::env::var(k).ok(),
+            |key| repo.value(&["config", key]),
+        ),
         trail,
         overrides: Overrides {
             allow_removals: args.allow_removals,
@@ -102,7 +106,7 @@ impl Refused<'_> {
                     gate.text(),
                     ledger::short_hash(&plan.hash)
                 );
-                super::apply::ledger_branch(&self.config.root, self.remote, branch)
+                LedgerBranch::new(&self.config.root, self.remote, branch)
                     .push(&lines, &subject, self.config.ledger_root.as_deref())
                     .map_err(|e| e.to_string())
             });
@@ -167,6 +171,6 @@ pub fn table(runs: &[RunRecord]) -> String {
     format!(
         "\nApply runs ({}):\n{}",
         runs.len(),
-        super::ledger::aligned(COLUMNS, &rows)
+        crate::ledger_table::aligned(COLUMNS, &rows)
     )
 }

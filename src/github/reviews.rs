@@ -3,23 +3,10 @@
 
 use super::comment::{Api, parse};
 use super::{GithubContext, GithubError, MAX_PAGES};
+pub use crate::plan::approval::Reviewed;
 use reqwest::Method;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-/// A pull request and the logins whose latest review approves it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reviewed {
-    pub pull_request: u64,
-    pub approvers: Vec<String>,
-}
-
-impl Reviewed {
-    pub fn approved_by(&self, login: &str) -> bool {
-        // GitHub logins are case-insensitive.
-        self.approvers.iter().any(|a| a.eq_ignore_ascii_case(login))
-    }
-}
 
 #[derive(Deserialize)]
 struct Review {

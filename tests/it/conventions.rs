@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::process::Command;
 
 pub(crate) mod catalogue;
+mod modules;
 
 #[test]
 fn completions_for_each_shell() {
@@ -394,8 +395,68 @@ fn a_closed_pipe_under_stderr_ends_with_1() {
 /// codes; people read the rest).
 #[test]
 fn every_error_code_is_listed() {
-    let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
-    insta::assert_snapshot!("error_codes", catalogue::render(&catalogue::read(src)));
+    let all = catalogue::read_workspace();
+    insta::assert_snapshot!("error_codes", catalogue::render(&all));
+}
+
+/// No module loop anywhere: at every level of the module tree, the modules under one parent
+/// use each other one way only (docs/architecture.md, "Layers"). A loop names each edge that
+/// makes it, with the names taken, so the fix starts from the message.
+#[test]
+fn no_module_uses_itself_through_another() {
+    for src in catalogue::sources() {
+        let graph = modules::read(&src.join("lib.rs"));
+        let loops = modules::cycles(&graph);
+        let shown = modules::explain(&graph, &loops);
+        assert!(
+            loops.is_empty(),
+            "module loops in {}:\n{shown}",
+            src.display()
+        );
+    }
+}
+
+/// The check sees a loop where there is one: two sibling modules that use each other, and
+/// one made through a child module, are found; a module that uses its own parent is none.
+#[test]
+fn the_module_loop_check_finds_a_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("lib.rs", "pub mod a;\npub mod b;\npub mod c;\n");
+    write("a.rs", "use crate::b::B;\npub struct A;\n");
+    write(
+        "b.rs",
+        "pub struct B;\nfn f() -> crate::a::A { crate::a::A }\n",
+    );
+    write("c/mod.rs", "mod inner;\npub struct C;\n");
+    write("c/inner.rs", "use super::C;\nfn g(_: crate::a::A) {}\n");
+    let graph = modules::read(&dir.path().join("lib.rs"));
+    assert_eq!(
+        modules::cycles(&graph),
+        vec![vec!["a".to_string(), "b".to_string()]]
+    );
+
+    write(
+        "a.rs",
+        "use crate::b::B;\npub struct A;\nfn h(_: crate::c::C) {}\n",
+    );
+    write("b.rs", "pub struct B;\n");
+    write(
+        "c/inner.rs",
+        "use super::C;\nfn g(_: crate::b::B) {}\nfn i() { crate::a::h }\n",
+    );
+    let graph = modules::read(&dir.path().join("lib.rs"));
+    let loops = modules::cycles(&graph);
+    assert_eq!(loops, vec![vec!["a".to_string(), "c".to_string()]]);
+    let text = modules::explain(&graph, &loops);
+    assert!(
+        text.contains("a -> c: C") && text.contains("c::inner -> a: h"),
+        "{text}"
+    );
 }
 
 /// Every `--format json` output is one object with `format_version` at its top, so a script

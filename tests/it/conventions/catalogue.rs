@@ -14,6 +14,29 @@ use syn::{Attribute, Expr, Lit, Token};
 /// Each code's (message, help) pairs, one per distinct wording.
 pub type Catalogue = BTreeMap<String, BTreeSet<(String, String)>>;
 
+/// The `src` folder of every crate in the workspace: the binary's, and each under crates/.
+pub fn sources() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = vec![root.join("src")];
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        let mut crates: Vec<_> = crates.map(|c| c.unwrap().path().join("src")).collect();
+        crates.sort();
+        found.extend(crates);
+    }
+    found
+}
+
+/// The catalogue of every crate's sources.
+pub fn read_workspace() -> Catalogue {
+    let mut all = Catalogue::new();
+    for src in sources() {
+        for (code, wordings) in read(&src) {
+            all.entry(code).or_default().extend(wordings);
+        }
+    }
+    all
+}
+
 /// Reads every `.rs` file under `src`, leaving out `#[cfg(test)]` modules.
 pub fn read(src: &Path) -> Catalogue {
     let mut catalogue = Catalogue::new();

@@ -94,12 +94,13 @@ fn reference() -> String {
 }
 
 fn errors() -> String {
-    let codes = catalogue::read(&root().join("src"));
+    let codes = catalogue::read_workspace();
     let mut page = String::from(
         "# Error catalogue\n\n\
          Every diagnostic code dnc prints, with the message and help it is printed with; `{name}`\n\
-         stands for a value filled in when it is printed. Read from `src/` as the catalogue\n\
-         snapshot (`tests/it/snapshots/it__conventions__error_codes.snap`) is, and generated: a\n\
+         stands for a value filled in when it is printed. Read from every crate's `src/` as the\n\
+         catalogue snapshot (`tests/it/snapshots/it__conventions__error_codes.snap`) is, and\n\
+         generated: a \
          test (`readme::book`) fails when this page differs from the code, and\n\
          `DNC_README_UPDATE=1 cargo test --test it readme` rewrites it.\n\n",
     );
