@@ -80,11 +80,7 @@ fn apply(dir: &Path, sandbox: &Sandbox) -> Run {
 
 /// The team's clone of origin, its three opt-outs applied and the chain's root pinned.
 fn applied(root: &Path, sandbox: &Sandbox) -> PathBuf {
-    let origin = root.join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    git(root, &["clone", "-q", origin.to_str().unwrap(), "team"]);
-    let team = root.join("team");
+    let team = crate::common::origin_and_clone(root, "team");
     std::fs::write(team.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(team.join("lists")).unwrap();
     std::fs::write(team.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
@@ -333,14 +329,7 @@ fn a_deleted_entry_is_a_gap_on_the_record_and_its_restore_counts_once() {
 #[test]
 fn a_drift_check_records_nothing_before_the_first_apply_and_refuses_main() {
     let root = tempfile::tempdir().unwrap();
-    let origin = root.path().join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    git(
-        root.path(),
-        &["clone", "-q", origin.to_str().unwrap(), "team"],
-    );
-    let team = root.path().join("team");
+    let team = crate::common::origin_and_clone(root.path(), "team");
     std::fs::write(team.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(team.join("lists")).unwrap();
     std::fs::write(team.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();

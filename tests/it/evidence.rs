@@ -167,17 +167,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
     common::git(dir, args, "Alice Compliance", "2026-03-02T09:00:00+00:00")
 }
 
-/// A bare "origin" and a clone of it holding one commit on main.
-fn origin_and_clone(root: &Path, name: &str) -> std::path::PathBuf {
-    let origin = root.join("origin.git");
-    if !origin.exists() {
-        std::fs::create_dir_all(&origin).unwrap();
-        git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    }
-    git(root, &["clone", "-q", origin.to_str().unwrap(), name]);
-    root.join(name)
-}
-
 fn ledger_lines(clone: &str, n: usize) -> String {
     (0..n)
         .flat_map(|op| {
@@ -240,7 +229,7 @@ fn ledger_outcomes(dir: &Path) -> Vec<String> {
 #[test]
 fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     let root = tempfile::tempdir().unwrap();
-    let a = origin_and_clone(root.path(), "a");
+    let a = crate::common::origin_and_clone(root.path(), "a");
     std::fs::write(a.join("dnc.yaml"), &*Config::standard()).unwrap();
     // The first push starts the chain; its root is pinned in dnc.yaml before any other.
     std::fs::write(a.join("ledger.jsonl"), ledger_lines("first", 1)).unwrap();
@@ -260,7 +249,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     git(&a, &["add", "dnc.yaml"]);
     git(&a, &["commit", "-q", "-m", "config"]);
     git(&a, &["push", "-q", "origin", "main"]);
-    let b = origin_and_clone(root.path(), "b");
+    let b = crate::common::origin_and_clone(root.path(), "b");
     // Two runners push at once, three times over: every push that loses the race is
     // refused as a non-fast-forward and must be rebuilt on the new tip.
     for round in 0..3 {
@@ -311,7 +300,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
 #[test]
 fn start_lines_of_a_run_that_died_are_recorded_and_read_as_interrupted() {
     let root = tempfile::tempdir().unwrap();
-    let a = origin_and_clone(root.path(), "a");
+    let a = crate::common::origin_and_clone(root.path(), "a");
     let lines = ledger_lines("died", 2);
     // The runner stopped after sending the second request: no finish line for it.
     let cut: Vec<&str> = lines.lines().take(3).collect();
@@ -325,7 +314,7 @@ fn start_lines_of_a_run_that_died_are_recorded_and_read_as_interrupted() {
 #[test]
 fn apply_records_its_ledger_on_the_branch_naming_the_applied_commit() {
     let root = tempfile::tempdir().unwrap();
-    let dir = origin_and_clone(root.path(), "manifests");
+    let dir = crate::common::origin_and_clone(root.path(), "manifests");
     std::fs::write(dir.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(dir.join("lists")).unwrap();
     std::fs::write(dir.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
@@ -758,7 +747,7 @@ fn a_wide_report_fits_a_1280_px_window_in_headless_chromium() {
 #[test]
 fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
     let root = tempfile::tempdir().unwrap();
-    let dir = origin_and_clone(root.path(), "manifests");
+    let dir = crate::common::origin_and_clone(root.path(), "manifests");
     std::fs::write(dir.join("dnc.yaml"), &*Config::standard()).unwrap();
     let entries: String = (0..20)
         .map(|i| format!("  - number: \"202-555-01{i:02}\"\n"))
@@ -817,7 +806,7 @@ fn a_cancelled_apply_still_records_what_began_on_the_ledger_branch() {
 #[test]
 fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
     let root = tempfile::tempdir().unwrap();
-    let a = origin_and_clone(root.path(), "a");
+    let a = crate::common::origin_and_clone(root.path(), "a");
     std::fs::write(a.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(a.join("lists")).unwrap();
     std::fs::write(a.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
@@ -836,7 +825,7 @@ fn the_ledger_branch_tells_a_fresh_clone_the_reasons_it_applied() {
     let first = apply(&a);
     assert!(first.stdout.contains("1 to re-assert"), "{}", first.stdout);
 
-    let b = origin_and_clone(root.path(), "b");
+    let b = crate::common::origin_and_clone(root.path(), "b");
     assert!(!b.join(".dnc/ledger.jsonl").exists());
     let again = apply(&b);
     assert!(

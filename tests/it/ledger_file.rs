@@ -288,14 +288,7 @@ fn repo(root: &Path) -> std::path::PathBuf {
     let git = |dir: &Path, args: &[&str]| {
         common::git(dir, args, "Alice Compliance", "2026-03-02T09:00:00+00:00")
     };
-    let origin = root.join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    git(
-        root,
-        &["clone", "-q", origin.to_str().unwrap(), "manifests"],
-    );
-    let dir = root.join("manifests");
+    let dir = crate::common::origin_and_clone(root, "manifests");
     std::fs::write(dir.join("dnc.yaml"), &*Config::standard()).unwrap();
     std::fs::create_dir_all(dir.join("lists")).unwrap();
     std::fs::write(dir.join("lists/opt-outs.yaml"), LIST).unwrap();

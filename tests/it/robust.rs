@@ -314,11 +314,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A config with one opt-out, committed in a clone of a bare origin: what `apply
 /// --ledger-branch` records into.
 fn repo_with_an_opt_out(root: &Path) -> PathBuf {
-    let origin = root.join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    git(root, &["clone", "-q", origin.to_str().unwrap(), "work"]);
-    let dir = root.join("work");
+    let dir = crate::common::origin_and_clone(root, "work");
     write(
         &dir,
         &[

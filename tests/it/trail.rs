@@ -91,14 +91,7 @@ fn merged(
 /// refused without the flags, then applied with them by erin.
 async fn trail() -> Trail {
     let root = tempfile::tempdir().unwrap();
-    let origin = root.path().join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    git(
-        root.path(),
-        &["clone", "-q", origin.to_str().unwrap(), "team"],
-    );
-    let team = root.path().join("team");
+    let team = crate::common::origin_and_clone(root.path(), "team");
     let sandbox = Sandbox::start(&[]);
     let github = FakeGithub::start().await;
 
@@ -450,14 +443,7 @@ fn a_local_override_names_the_git_identity() {
 #[test]
 fn a_refusal_the_ledger_branch_refuses_is_kept_locally() {
     let root = tempfile::tempdir().unwrap();
-    let origin = root.path().join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    git(
-        root.path(),
-        &["clone", "-q", origin.to_str().unwrap(), "team"],
-    );
-    let team = root.path().join("team");
+    let team = crate::common::origin_and_clone(root.path(), "team");
     let pinned = format!("ledger: {{root: {}}}\n", "a".repeat(64));
     std::fs::write(
         team.join("dnc.yaml"),

@@ -74,22 +74,8 @@ fn pin_line(out: &str) -> String {
 /// Day Carol tombstones one inside the retention period, applied with the override.
 fn history() -> History {
     let root = tempfile::tempdir().unwrap();
-    let origin = root.path().join("origin.git");
-    std::fs::create_dir_all(&origin).unwrap();
     let alice = ("Alice Compliance", "2026-03-02T15:00:00+00:00");
-    git_as(
-        &origin,
-        &["init", "-q", "--bare", "-b", "main"],
-        alice.0,
-        alice.1,
-    );
-    git_as(
-        root.path(),
-        &["clone", "-q", origin.to_str().unwrap(), "team"],
-        alice.0,
-        alice.1,
-    );
-    let team = root.path().join("team");
+    let team = crate::common::origin_and_clone(root.path(), "team");
     let sandbox = Sandbox::start(&[]);
 
     std::fs::write(team.join("dnc.yaml"), config("")).unwrap();

@@ -2,7 +2,7 @@
 //! above the test's temporary directory; `git` runs the tests' scripted repositories with a
 //! fixed identity and date.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What every git a test starts sees, `git` itself or the one `dnc` runs: `home` as HOME, no
@@ -43,4 +43,21 @@ pub fn git(dir: &Path, args: &[&str], author: &str, date: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8 git output")
+}
+
+/// A bare `origin.git` under `root` (made by the first call) and a clone of it named `name`:
+/// a team's repository with a remote to push the ledger branch to.
+pub fn origin_and_clone(root: &Path, name: &str) -> PathBuf {
+    let git =
+        |dir: &Path, args: &[&str]| git(dir, args, "Alice Compliance", "2026-03-02T09:00:00+00:00");
+    let origin = root.join("origin.git");
+    if !origin.exists() {
+        std::fs::create_dir_all(&origin).expect("create origin.git");
+        git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    }
+    git(
+        root,
+        &["clone", "-q", origin.to_str().expect("a UTF-8 path"), name],
+    );
+    root.join(name)
 }
