@@ -75,7 +75,8 @@ pub fn runs(lines: &[RunRecord], records: &[&Record]) -> Vec<ApprovedRun> {
 
 /// The section: a sentence of counts, then one row per run.
 pub fn html(out: &mut String, runs: &[ApprovedRun]) {
-    let _ = write!(out, "<h2>Approval trail ({} runs)</h2>", runs.len());
+    let noun = if runs.len() == 1 { "run" } else { "runs" };
+    let _ = write!(out, "<h2>Approval trail ({} {noun})</h2>", runs.len());
     if runs.is_empty() {
         out.push_str(
             "<p class=\"note\">No apply run in this period recorded its approval trail.</p>",
