@@ -3,6 +3,7 @@
 //! emulated API in `dnc_sandbox`. Their modules are re-exported under this crate's name, so
 //! the commands, the tests and the benchmarks name them as `dnc::plan`, `dnc::sandbox`, ….
 
+mod allocator;
 pub mod cli;
 pub mod commands;
 pub mod exit;

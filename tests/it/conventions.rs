@@ -524,3 +524,23 @@ fn every_json_output_carries_format_version() {
         );
     }
 }
+
+/// The binary runs on jemalloc with freed pages returned at once (src/allocator.rs): the
+/// 1M plan's peak memory depends on it. jemalloc prints its options at exit when asked.
+#[cfg(not(target_env = "msvc"))]
+#[test]
+fn the_binary_returns_freed_memory_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path(), &["--version"])
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stats}");
+    for option in ["opt.dirty_decay_ms: 0 ", "opt.muzzy_decay_ms: 0 "] {
+        assert!(
+            stats.contains(option),
+            "{option:?} not in jemalloc's stats:\n{stats}"
+        );
+    }
+}
