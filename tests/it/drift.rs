@@ -86,13 +86,7 @@ fn applied(root: &Path, sandbox: &Sandbox) -> PathBuf {
     std::fs::write(team.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
     commit(&team, "Three opt-outs (COMP-1201)");
     let first = apply(&team, sandbox).ok();
-    let pin = first
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("ledger: {root:"))
-        .unwrap_or_else(|| panic!("no root to pin in:\n{}", first.stdout))
-        .trim()
-        .to_string();
+    let pin = crate::common::pin_line(&first.stdout);
     std::fs::write(
         team.join("dnc.yaml"),
         format!("{}{pin}\n", &*Config::standard()),

@@ -234,13 +234,7 @@ fn the_ledger_branch_takes_racing_pushes_and_outlives_a_force_pushed_main() {
     // The first push starts the chain; its root is pinned in dnc.yaml before any other.
     std::fs::write(a.join("ledger.jsonl"), ledger_lines("first", 1)).unwrap();
     let first = push_ledger(&a).ok();
-    let pin = first
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("ledger: {root:"))
-        .expect("the line to pin")
-        .trim()
-        .to_string();
+    let pin = crate::common::pin_line(&first.stdout);
     std::fs::write(
         a.join("dnc.yaml"),
         format!("{}{pin}\n", &*Config::standard()),

@@ -110,13 +110,7 @@ async fn trail() -> Trail {
     let out = apply_on_push(&team, &sandbox, &github, &first, "carol", &[])
         .await
         .ok();
-    let pin = out
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("ledger: {root:"))
-        .unwrap_or_else(|| panic!("no line to pin in:\n{}", out.stdout))
-        .trim()
-        .to_string();
+    let pin = crate::common::pin_line(&out.stdout);
     assert!(
         out.stdout
             .contains("Approval trail: PR #7 by alice, approved by bob, merged by carol"),

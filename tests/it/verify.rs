@@ -60,15 +60,6 @@ fn config(extra: &str) -> String {
     )
 }
 
-/// The line `dnc apply` asks to add to dnc.yaml after the first push.
-fn pin_line(out: &str) -> String {
-    out.lines()
-        .find(|l| l.trim_start().starts_with("ledger: {root:"))
-        .unwrap_or_else(|| panic!("no line to pin in:\n{out}"))
-        .trim()
-        .to_string()
-}
-
 /// The history: Alice asks for two opt-outs (one made the Friday before Washington's
 /// Birthday), applied; Bob adds one more, refused until he pins the chain's root, applied; after Memorial
 /// Day Carol tombstones one inside the retention period, applied with the override.
@@ -83,7 +74,7 @@ fn history() -> History {
     std::fs::write(team.join("lists/opt-outs.yaml"), OPT_OUTS).unwrap();
     commit(&team, "Two opt-outs (COMP-1201)", alice.0, alice.1);
     let first = apply(&team, &sandbox, "2026-03-02", &[]).ok();
-    let pin = pin_line(&first.stdout);
+    let pin = crate::common::pin_line(&first.stdout);
 
     let bob = ("Bob Intake", "2026-03-04T10:00:00+00:00");
     std::fs::write(

@@ -3,7 +3,6 @@
 //! repeats) is `drift`'s job, which reads the ledger.
 
 use crate::entry::{CampaignId, Key};
-use crate::phone::Phone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -81,13 +80,11 @@ pub struct Entry {
 
 impl Entry {
     pub fn key(&self) -> Key {
-        Key {
-            scope: CampaignId(self.campaign_id),
-            phone: Phone {
-                code: self.phone_code,
-                national: self.phone_number.as_str().into(),
-            },
-        }
+        Key::new(
+            CampaignId(self.campaign_id),
+            self.phone_code,
+            &self.phone_number,
+        )
     }
 
     pub(crate) fn of(key: &Key) -> Entry {

@@ -6,7 +6,6 @@ use crate::change::ChangeKind;
 use crate::drift_check::DriftRecord;
 use crate::entry::{CampaignId, Key};
 pub use crate::ledger_file::{LedgerError, Place, default_path};
-use crate::phone::Phone;
 use crate::trail::RunRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -200,13 +199,11 @@ pub struct RecordedApproval {
 impl Record {
     /// The entry the operation touched, as the plan keys it.
     pub fn key(&self) -> Key {
-        Key {
-            scope: CampaignId(self.campaign_id),
-            phone: Phone {
-                code: self.phone_code,
-                national: self.phone_number.as_str().into(),
-            },
-        }
+        Key::new(
+            CampaignId(self.campaign_id),
+            self.phone_code,
+            &self.phone_number,
+        )
     }
 }
 

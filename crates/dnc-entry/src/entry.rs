@@ -37,6 +37,19 @@ pub struct Key {
     pub phone: Phone,
 }
 
+impl Key {
+    /// The key of an entry as the API and the ledger write it: three fields.
+    pub fn new(scope: CampaignId, code: u16, national: &str) -> Key {
+        Key {
+            scope,
+            phone: Phone {
+                code,
+                national: national.into(),
+            },
+        }
+    }
+}
+
 /// Longest reason or purpose the API stores, in characters.
 pub const MAX_API_TEXT: usize = 255;
 

@@ -61,3 +61,13 @@ pub fn origin_and_clone(root: &Path, name: &str) -> PathBuf {
     );
     root.join(name)
 }
+
+/// The line `dnc apply` (or a ledger push) asks to add to dnc.yaml after the chain's first
+/// push: `ledger: {root: …}`.
+pub fn pin_line(out: &str) -> String {
+    out.lines()
+        .find(|l| l.trim_start().starts_with("ledger: {root:"))
+        .unwrap_or_else(|| panic!("no line to pin in:\n{out}"))
+        .trim()
+        .to_string()
+}
