@@ -123,22 +123,30 @@ fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan>
 /// came to need the manifests' numbers is done again with them.
 fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config) -> Result<Plan> {
     let runtime = runtime()?;
+    let early = super::read_options(&args.target, &Desired::default());
+    let unechoed = early.unechoed.clone();
     std::thread::scope(|threads| {
         let (loaded_tx, loaded) = tokio::sync::oneshot::channel();
-        // The ledger is read on the same thread, once the manifests are known valid.
+        // The ledger is opened on the same thread once the manifests are known valid, and
+        // read there too when the API's answers lack values it holds (while the API is read).
         threads.spawn(move || {
             let started = Instant::now();
             let loaded = load_valid(&args.path, out);
             let took = started.elapsed();
             let ledger = loaded.as_ref().ok().map(|(config, _)| {
                 let started = Instant::now();
-                (applied(args, config), started.elapsed())
+                let applied = applied(args, config);
+                if let Ok(applied) = &applied
+                    && unechoed.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    applied.read_now();
+                }
+                (applied, started.elapsed())
             });
             let _ = loaded_tx.send((loaded, took, ledger));
         });
         runtime.block_on(async {
             let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
-            let early = super::read_options(&args.target, &Desired::default());
             let read = async {
                 let connected = target::connect(&super::target(&args.target)?, config).await?;
                 laps.lap("connect");

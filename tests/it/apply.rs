@@ -40,7 +40,7 @@ fn remote_numbers(sandbox: &Sandbox) -> Vec<String> {
             if page.entries.is_empty() {
                 return out;
             }
-            out.extend(page.entries.into_iter().map(|e| e.phone_number));
+            out.extend(page.entries.into_iter().map(|e| e.phone_number.into()));
         }
     })
 }

@@ -271,7 +271,8 @@ async fn create(client: &Client, key: &Key, reason: &str, purpose: &Option<Strin
         // Already there (a retried request, or a re-run): converged once it really matches.
         Err(e) if e.kind() == Some(ErrorKind::AlreadyExists) => match find(client, key).await {
             Ok(Some(found))
-                if found.reason.as_deref() == Some(reason) && found.purpose == *purpose =>
+                if found.reason.as_deref() == Some(reason)
+                    && found.purpose.as_deref() == purpose.as_deref() =>
             {
                 Finished::ok(Outcome::Converged, found.id, e.attempts())
             }
@@ -310,7 +311,7 @@ async fn remove(client: &Client, key: &Key) -> Finished {
     };
     let req = DeleteRequest {
         phone_code: key.phone.code,
-        phone_number: found.phone_number.clone(),
+        phone_number: found.phone_number.to_string(),
         campaign_id: key.scope,
         lead_status: None,
     };

@@ -361,7 +361,10 @@ pub enum BodyError {
 
 /// Reads a response body, refusing one larger than `limit` bytes.
 pub async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
-    let mut bytes = Vec::new();
+    // Sized once from the announced length (a search page is a quarter megabyte), never
+    // beyond the cap: the length is the server's word, the cap is checked on what arrives.
+    let announced = resp.content_length().unwrap_or(0).min(limit as u64);
+    let mut bytes = Vec::with_capacity(announced as usize);
     while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
         if bytes.len() + chunk.len() > limit {
             return Err(BodyError::TooLarge {

@@ -9,7 +9,7 @@ use crate::entry::{CampaignId, Key};
 use crate::ledger::{Event, LedgerError, Outcome};
 use crate::manifest::{Config, Desired};
 use crate::phone::Phone;
-use crate::state::{self, ReadError, ReadOptions, RemoteEntry, RemoteState, ScopeState};
+use crate::state::{self, ReadError, ReadOptions, RemoteEntry, RemoteState, ScopeState, Text};
 pub use crate::state::{Known, Source};
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -49,7 +49,7 @@ impl Attr {
         }
     }
 
-    fn set(self, e: &mut RemoteEntry, source: Source, value: Option<Arc<str>>) {
+    fn set(self, e: &mut RemoteEntry, source: Source, value: Option<Text>) {
         let (slot, known) = match self {
             Attr::Reason => (&mut e.reason, &mut e.known.reason),
             Attr::Purpose => (&mut e.purpose, &mut e.known.purpose),
@@ -73,6 +73,8 @@ enum Ledger {
     /// Not read yet: the branch's records and the opened file, if there is one.
     Pending(Pending),
     Read(Arc<Table>),
+    /// Read ahead of need ([`Applied::read_now`]) and failed: the error for whoever needs it.
+    Failed(LedgerError),
 }
 
 impl Default for Ledger {
@@ -94,8 +96,8 @@ struct Table {
     index: hashbrown::HashTable<usize>,
     lasts: Vec<(Key, Last)>,
     /// Each distinct reason or purpose once, named by position in `Last`.
-    texts: Vec<Arc<str>>,
-    text_at: FastMap<Arc<str>, u32>,
+    texts: Vec<Text>,
+    text_at: FastMap<Text, u32>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -171,6 +173,23 @@ impl Applied {
         })
     }
 
+    /// Reads the ledger now, on this thread, unless it was read already: for a caller with a
+    /// thread to spare while the API is read (the read tells when its answers lack values:
+    /// `ReadOptions::unechoed`). A failure is kept for [`learn`], which fails only if it needs
+    /// the ledger, as when the ledger is read on need.
+    pub fn read_now(&self) {
+        // Held while reading: a `learn` meanwhile waits for this table, not an empty one.
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ledger::Pending(_) = &*state
+            && let Ledger::Pending(pending) = std::mem::take(&mut *state)
+        {
+            *state = match pending.read() {
+                Ok(table) => Ledger::Read(Arc::new(table)),
+                Err(e) => Ledger::Failed(e),
+            };
+        }
+    }
+
     /// The ledger's values, read now unless already read (on a blocking thread, so the
     /// API's searches go on meanwhile).
     async fn table(&self) -> Result<Arc<Table>, LedgerError> {
@@ -181,6 +200,7 @@ impl Applied {
                     *state = Ledger::Read(table.clone());
                     return Ok(table);
                 }
+                Ledger::Failed(e) => return Err(e),
                 Ledger::Pending(pending) => pending,
             }
         };
@@ -255,7 +275,7 @@ impl Table {
         let at = u32::try_from(self.texts.len())
             .ok()
             .filter(|&at| at < REMOVED)?;
-        let text: Arc<str> = text.into();
+        let text = Text::from(&*text);
         self.texts.push(text.clone());
         self.text_at.insert(text, at);
         Some(at)
@@ -308,13 +328,13 @@ impl Table {
         }
     }
 
-    fn text(&self, at: u32) -> Option<Arc<str>> {
+    fn text(&self, at: u32) -> Option<Text> {
         self.texts.get(at as usize).cloned()
     }
 
     /// The value dnc last applied to `e`'s attribute, with its day; `None` when the ledger
     /// has none, or it was applied to another entry of the same number (another id).
-    fn last(&self, e: &RemoteEntry, attr: Attr) -> Option<(NaiveDate, Option<Arc<str>>)> {
+    fn last(&self, e: &RemoteEntry, attr: Attr) -> Option<(NaiveDate, Option<Text>)> {
         let hash = self.hasher.hash_one(&e.key);
         let &i = self.index.find(hash, |&i| self.lasts[i].0 == e.key)?;
         let last = self.lasts[i].1;
@@ -540,7 +560,7 @@ async fn learn_scope(
             if ignored {
                 break;
             }
-            let value: Arc<str> = value.into();
+            let value = Text::from(value);
             for e in state.entries.iter_mut() {
                 if ids.contains_key(&e.id) && attr.source(e) != Source::Api {
                     attr.set(e, Source::Api, Some(value.clone()));
@@ -651,7 +671,7 @@ mod tests {
             },
             reason: None,
             purpose: None,
-            insert_date: "2026-03-03 10:30:00".into(),
+            insert_day: NaiveDate::from_ymd_opt(2026, 3, 3),
             malformed: false,
             known: Known {
                 reason: Source::Unknown,
@@ -663,6 +683,18 @@ mod tests {
     fn reason(a: &Table, id: u64) -> Option<(String, String)> {
         let (day, value) = a.last(&entry(id), Attr::Reason)?;
         Some((day.to_string(), value.as_deref().unwrap_or("").to_string()))
+    }
+
+    /// A ledger file holding one finished create (id 7, reason `DNC`), in its directory.
+    fn ledger_of_one_create() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger.jsonl");
+        std::fs::write(
+            &file,
+            line("2026-03-02T10:00:00.000Z", "create", "done", 7, "DNC"),
+        )
+        .unwrap();
+        (dir, file)
     }
 
     #[test]
@@ -702,13 +734,7 @@ mod tests {
 
     #[test]
     fn answers_that_show_every_value_leave_the_ledger_unread() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("ledger.jsonl");
-        std::fs::write(
-            &file,
-            line("2026-03-02T10:00:00.000Z", "create", "done", 7, "DNC"),
-        )
-        .unwrap();
+        let (_dir, file) = ledger_of_one_create();
         let applied = Applied::load(&file, Vec::new()).unwrap();
         let mut shown = entry(7);
         shown.known = Known::default();
@@ -759,6 +785,26 @@ mod tests {
         assert_eq!(learned.searches, 0);
         let state = applied.state.lock().unwrap();
         assert!(matches!(*state, Ledger::Pending(_)), "the ledger was read");
+    }
+
+    #[test]
+    fn a_ledger_read_ahead_is_the_one_learn_uses() {
+        let (dir, file) = ledger_of_one_create();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let applied = Applied::load(&file, Vec::new()).unwrap();
+        applied.read_now();
+        // The file is not read again: what learn gets is what was read ahead.
+        std::fs::remove_file(&file).unwrap();
+        let table = runtime.block_on(applied.table()).unwrap();
+        assert_eq!(reason(&table, 7), Some(("2026-03-02".into(), "DNC".into())));
+        // A ledger that fails to read fails learn when it needs it, not before.
+        let unreadable = Applied::load(dir.path(), Vec::new()).unwrap();
+        unreadable.read_now();
+        assert!(matches!(
+            *unreadable.state.lock().unwrap(),
+            Ledger::Failed(_)
+        ));
+        assert!(runtime.block_on(unreadable.table()).is_err());
     }
 
     #[test]

@@ -7,21 +7,61 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// One entry as the API holds it, with its number normalized. A million of them are held
-/// at once: reasons and purposes repeat, so each distinct text is stored once per read, and
-/// the number and date sit inline.
+/// at once (88 bytes each): reasons and purposes repeat, so each distinct text is stored
+/// once per read behind a one-word pointer, the number sits inline, and of the insert date
+/// only the day is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteEntry {
     pub id: u64,
     pub key: Key,
-    pub reason: Option<Arc<str>>,
-    pub purpose: Option<Arc<str>>,
-    pub insert_date: CompactString,
+    pub reason: Option<Text>,
+    pub purpose: Option<Text>,
+    /// The day its `insert_date` starts with (`None` when the text does not start with one):
+    /// when it was listed, as the retention period counts.
+    pub insert_day: Option<NaiveDate>,
     /// The phone rules reject the number: its key keeps the raw digits, and dnc never plans
     /// its removal (a delete of a number the API cannot parse would fail on every apply).
     pub malformed: bool,
     /// How `reason` and `purpose` are known: read from the answer, or (where the API does
     /// not echo them) learned later by `known::learn`.
     pub known: Known,
+}
+
+/// A reason or purpose: one text shared by every entry holding it, one pointer wide (an
+/// `Arc<str>` is two), read as a `str`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Text(Arc<Box<str>>);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text(Arc::new(text.into()))
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text(Arc::new(text.into_boxed_str()))
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// How one attribute of a remote entry is known.
@@ -158,6 +198,10 @@ pub struct ReadOptions {
     /// The highest offset the API accepts: `MAX_OFFSET`, lower only against a sandbox
     /// started with the same `--max-offset` (so tests split scopes of a few thousand).
     pub max_offset: u64,
+    /// Set by the read once an answer's entries lack `reason` or `purpose` (the contract's
+    /// search): what the API does not show is then learned from the ledger, which a caller
+    /// with a thread to spare may read while the API is still being read.
+    pub unechoed: Arc<AtomicBool>,
 }
 
 impl Default for ReadOptions {
@@ -168,6 +212,7 @@ impl Default for ReadOptions {
             phone_codes: vec![1],
             wanted: HashMap::new(),
             max_offset: MAX_OFFSET,
+            unechoed: Arc::default(),
         }
     }
 }
@@ -404,7 +449,10 @@ impl fmt::Display for SearchError {
 /// What reading one filter produced: its entries, the total the API reported, and what
 /// kept the read from being complete.
 struct Outcome {
-    records: Vec<RemoteEntry>,
+    /// The entries, a page at a time in read order: moved up the splits as they are, and
+    /// joined once per scope (joining at every level would copy a scope's entries again at
+    /// each, with both copies held).
+    pages: Vec<Vec<RemoteEntry>>,
     total: u64,
     problem: Option<String>,
     /// Some filter matched more than the API pages through and nothing narrower split it,
@@ -415,10 +463,58 @@ struct Outcome {
 impl Outcome {
     fn failed(problem: String) -> Outcome {
         Outcome {
-            records: Vec::new(),
+            pages: Vec::new(),
             total: 0,
             problem: Some(problem),
             unsplittable: false,
+        }
+    }
+}
+
+/// One search answer as the read keeps it: its entries normalized, and what splitting its
+/// filter needs of the raw records.
+struct Page {
+    total: u64,
+    entries: Vec<RemoteEntry>,
+    /// The phone codes of its entries as the API gave them (before normalization), sorted.
+    codes: Vec<u16>,
+    edges: Edges,
+}
+
+/// Where a page's insert dates begin and end: what a split by day or by second starts from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Edges {
+    /// The earliest and latest day an insert date starts with.
+    earliest: Option<NaiveDate>,
+    latest: Option<NaiveDate>,
+    /// The earliest insert date given to the second (`YYYY-MM-DD hh:mm:ss`, 19 characters).
+    first_second: Option<CompactString>,
+}
+
+impl Edges {
+    /// Counts in one entry's insert date (`day` is the day it starts with).
+    fn add(&mut self, day: Option<NaiveDate>, insert_date: &CompactString) {
+        if let Some(day) = day {
+            self.earliest = Some(self.earliest.map_or(day, |d| d.min(day)));
+            self.latest = Some(self.latest.map_or(day, |d| d.max(day)));
+        }
+        let earlier = |first: &CompactString| insert_date < first;
+        if insert_date.len() == 19 && self.first_second.as_ref().is_none_or(earlier) {
+            self.first_second = Some(insert_date.clone());
+        }
+    }
+
+    fn merge(self, other: Edges) -> Edges {
+        fn pick<T: Ord>(a: Option<T>, b: Option<T>, f: fn(T, T) -> T) -> Option<T> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(f(a, b)),
+                (a, b) => a.or(b),
+            }
+        }
+        Edges {
+            earliest: pick(self.earliest, other.earliest, Ord::min),
+            latest: pick(self.latest, other.latest, Ord::max),
+            first_second: pick(self.first_second, other.first_second, Ord::min),
         }
     }
 }
@@ -437,7 +533,7 @@ impl Reader<'_> {
             self.work[index].reset();
             let outcome = self.read_filter(index, root.clone()).await;
             let settled = outcome.unsplittable;
-            let records = dedupe(outcome.records);
+            let records = dedupe(joined(outcome.pages));
             let problem = outcome.problem.or_else(|| {
                 (records.len() as u64 != outcome.total).then(|| {
                     format!(
@@ -468,17 +564,45 @@ impl Reader<'_> {
         self.opts.max_offset + PAGE
     }
 
-    /// A page's records as entries, kept for scope number `index` (and counted against its
-    /// bounds): normalized as each page arrives, so the read never holds a scope's raw records.
-    fn entries(&self, index: usize, records: Vec<RemoteRecord>) -> Vec<RemoteEntry> {
+    /// A page's entries, kept for scope number `index`: counted against its bounds.
+    fn keep(&self, index: usize, entries: Vec<RemoteEntry>) -> Vec<RemoteEntry> {
         self.work[index]
             .records
-            .fetch_add(records.len() as u64, Ordering::Relaxed);
+            .fetch_add(entries.len() as u64, Ordering::Relaxed);
+        entries
+    }
+
+    /// A raw page as the read keeps it, normalized as it arrives: the read never holds raw
+    /// records beyond the pages in flight (a scope split by day holds the first page of
+    /// every day at once before reading on).
+    fn compact(&self, raw: SearchPage) -> Page {
+        let mut codes = Vec::new();
+        let mut edges = Edges::default();
+        let mut unechoed = false;
         let mut texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
-        records
+        let entries = raw
+            .entries
             .into_iter()
-            .map(|r| normalize(r, &mut texts))
-            .collect()
+            .map(|r| {
+                if !codes.contains(&r.phone_code) {
+                    codes.push(r.phone_code);
+                }
+                unechoed |= !(r.echoes.reason && r.echoes.purpose);
+                let day = insert_day(&r.insert_date);
+                edges.add(day, &r.insert_date);
+                normalize(r, day, &mut texts)
+            })
+            .collect();
+        if unechoed {
+            self.opts.unechoed.store(true, Ordering::Relaxed);
+        }
+        codes.sort_unstable();
+        Page {
+            total: raw.total,
+            entries,
+            codes,
+            edges,
+        }
     }
 
     /// Notes that the read needs the manifests' phone codes or numbers; true when they are
@@ -498,7 +622,7 @@ impl Reader<'_> {
     /// One page for scope number `index`, within the scope's bounds, holding only entries
     /// that match `q`. A refused token or an unknown campaign is kept as the read's fatal
     /// error.
-    async fn search(&self, index: usize, q: &SearchQuery) -> Result<SearchPage, SearchError> {
+    async fn search(&self, index: usize, q: &SearchQuery) -> Result<Page, SearchError> {
         let _permit = self
             .permits
             .acquire()
@@ -511,7 +635,7 @@ impl Reader<'_> {
         };
         let page = page.and_then(|p| match mismatch(q, &p) {
             Some(why) => Err(SearchError::Untrustworthy(why)),
-            None => Ok(p),
+            None => Ok(self.compact(p)),
         });
         match &page {
             Ok(p) => self.progress.add(index, p.entries.len() as u64),
@@ -564,7 +688,7 @@ impl Reader<'_> {
     }
 
     /// Reads what `q` matches, given its first page.
-    fn read_from(&self, index: usize, q: SearchQuery, first: SearchPage) -> Boxed<'_, Outcome> {
+    fn read_from(&self, index: usize, q: SearchQuery, first: Page) -> Boxed<'_, Outcome> {
         Box::pin(async move {
             if first.total <= self.readable() {
                 return self.read_pages(index, q, first).await;
@@ -582,21 +706,20 @@ impl Reader<'_> {
     /// One day holds more than the API pages through: read it second by second
     /// (`insert_date` takes `YYYY-MM-DD hh:mm:ss`), from the earliest second seen onwards and
     /// then the seconds before it, in batches, until the seconds account for every entry.
-    async fn read_by_second(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
+    async fn read_by_second(&self, index: usize, q: SearchQuery, first: Page) -> Outcome {
         let day = q.insert_date.clone().unwrap_or_default();
         let seen = self
-            .edge_dates(index, &q, &first)
+            .edges(index, &q, &first)
             .await
-            .into_iter()
-            .filter(|d| d.starts_with(&day) && d.len() == 19)
-            .min();
+            .first_second
+            .filter(|d| d.starts_with(&day));
         let all = seconds_of(&day);
         let from = seen
             .and_then(|s| all.iter().position(|a| *a == s))
             .unwrap_or(0);
         let order = all[from..].iter().chain(&all[..from]).collect::<Vec<_>>();
         let mut out = Outcome {
-            records: Vec::new(),
+            pages: Vec::new(),
             total: first.total,
             problem: None,
             unsplittable: false,
@@ -631,7 +754,7 @@ impl Reader<'_> {
             for o in join_all(reads).await {
                 covered += o.total;
                 out.unsplittable |= o.unsplittable;
-                out.records.extend(o.records);
+                out.pages.extend(o.pages);
                 if let Some(p) = o.problem {
                     out.problem.get_or_insert(p);
                 }
@@ -646,7 +769,7 @@ impl Reader<'_> {
     /// No filter narrows `q` enough: look up every number the manifests want in this scope
     /// by exact search, so none of them is planned as a create while it exists. The read
     /// stays incomplete: what was not seen cannot be removed or pruned.
-    async fn look_up_wanted(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
+    async fn look_up_wanted(&self, index: usize, q: SearchQuery, first: Page) -> Outcome {
         let problem = format!(
             "{} entries match {}; the API pages through only the first {} and no narrower filter splits them",
             first.total,
@@ -672,15 +795,12 @@ impl Reader<'_> {
         let mut out = Outcome {
             total: first.total,
             problem: Some(problem),
-            records: self.entries(index, first.entries),
+            pages: vec![self.keep(index, first.entries)],
             unsplittable: true,
         };
         for found in lookups {
             match found {
-                Ok(page) => {
-                    let entries = self.entries(index, page.entries);
-                    out.records.extend(entries);
-                }
+                Ok(page) => out.pages.push(self.keep(index, page.entries)),
                 Err(e) => {
                     out.problem = Some(format!(
                         "{}; looking up a wanted number failed too: {e}",
@@ -693,7 +813,7 @@ impl Reader<'_> {
     }
 
     /// Reads the pages after `first` concurrently and checks the total held still.
-    async fn read_pages(&self, index: usize, q: SearchQuery, first: SearchPage) -> Outcome {
+    async fn read_pages(&self, index: usize, q: SearchQuery, first: Page) -> Outcome {
         let total = first.total;
         let offsets = (1..).map(|i| i * PAGE).take_while(|&o| o < total);
         let pages = join_all(offsets.map(|offset| {
@@ -706,7 +826,7 @@ impl Reader<'_> {
         .await;
         let mut seen: HashSet<u64> = first.entries.iter().map(|r| r.id).collect();
         let mut out = Outcome {
-            records: self.entries(index, first.entries),
+            pages: vec![self.keep(index, first.entries)],
             total,
             problem: None,
             unsplittable: false,
@@ -725,10 +845,7 @@ impl Reader<'_> {
                         describe(&q)
                     ));
                 }
-                Ok(page) if page.total == total => {
-                    let entries = self.entries(index, page.entries);
-                    out.records.extend(entries);
-                }
+                Ok(page) if page.total == total => out.pages.push(self.keep(index, page.entries)),
                 Ok(page) => {
                     out.problem.get_or_insert(format!(
                         "the count for {} moved from {total} to {} during the read",
@@ -764,7 +881,7 @@ impl Reader<'_> {
         )
         .await;
         let mut out = Outcome {
-            records: Vec::new(),
+            pages: Vec::new(),
             total: parent_total,
             problem: None,
             unsplittable: false,
@@ -773,7 +890,7 @@ impl Reader<'_> {
         for o in outcomes {
             covered += o.total;
             out.unsplittable |= o.unsplittable;
-            out.records.extend(o.records);
+            out.pages.extend(o.pages);
             if let Some(p) = o.problem {
                 out.problem.get_or_insert(p);
             }
@@ -794,7 +911,7 @@ impl Reader<'_> {
         index: usize,
         parent_total: u64,
         children: Vec<SearchQuery>,
-    ) -> Result<Vec<(SearchQuery, SearchPage)>, Outcome> {
+    ) -> Result<Vec<(SearchQuery, Page)>, Outcome> {
         let pages = join_all(children.iter().map(|q| self.search(index, q))).await;
         let mut firsts = Vec::with_capacity(pages.len());
         let mut sum: u64 = 0;
@@ -829,12 +946,7 @@ impl Reader<'_> {
     /// Narrower filters whose matches add up to `q`'s: by insert day, then phone code,
     /// then blank or non-blank reason and purpose, then by second of the insert day.
     /// `None` when no dimension is left.
-    async fn split(
-        &self,
-        index: usize,
-        q: &SearchQuery,
-        first: &SearchPage,
-    ) -> Option<Vec<SearchQuery>> {
+    async fn split(&self, index: usize, q: &SearchQuery, first: &Page) -> Option<Vec<SearchQuery>> {
         if q.insert_date.is_none() {
             let days = self.candidate_days(index, q, first).await;
             return Some(
@@ -855,7 +967,7 @@ impl Reader<'_> {
                 .phone_codes
                 .iter()
                 .copied()
-                .chain(first.entries.iter().map(|r| r.phone_code))
+                .chain(first.codes.iter().copied())
                 .collect();
             if codes.len() > 1 {
                 return Some(
@@ -893,9 +1005,9 @@ impl Reader<'_> {
         None
     }
 
-    /// The insert dates on the first page and on the last page the API reaches for `q`:
+    /// The insert dates of the first page and of the last page the API reaches for `q`:
     /// where its entries begin, and how far paging gets.
-    async fn edge_dates(&self, index: usize, q: &SearchQuery, first: &SearchPage) -> Vec<String> {
+    async fn edges(&self, index: usize, q: &SearchQuery, first: &Page) -> Edges {
         let last = self
             .search(
                 index,
@@ -906,35 +1018,23 @@ impl Reader<'_> {
             )
             .await
             .ok();
-        first
-            .entries
-            .iter()
-            .chain(last.iter().flat_map(|p| p.entries.iter()))
-            .map(|r| r.insert_date.clone())
-            .collect()
+        match last {
+            Some(last) => first.edges.clone().merge(last.edges),
+            None => first.edges.clone(),
+        }
     }
 
     /// Every day from the earliest insert date seen (first page and last reachable page)
     /// through tomorrow, UTC: the reconciliation of totals catches anything outside.
-    async fn candidate_days(
-        &self,
-        index: usize,
-        q: &SearchQuery,
-        first: &SearchPage,
-    ) -> Vec<String> {
-        let dates: Vec<NaiveDate> = self
-            .edge_dates(index, q, first)
-            .await
-            .iter()
-            .filter_map(|d| insert_day(d))
-            .collect();
+    async fn candidate_days(&self, index: usize, q: &SearchQuery, first: &Page) -> Vec<String> {
+        let edges = self.edges(index, q, first).await;
         let today = Utc::now().date_naive();
-        let latest = dates.iter().max().copied().unwrap_or(today).max(today);
+        let latest = edges.latest.unwrap_or(today).max(today);
         let end = latest.checked_add_days(Days::new(1)).unwrap_or(latest);
         let earliest = end
             .checked_sub_days(Days::new(MAX_DAYS - 1))
             .unwrap_or(NaiveDate::MIN);
-        let start = dates.iter().min().copied().unwrap_or(today).max(earliest);
+        let start = edges.earliest.unwrap_or(today).max(earliest);
         start
             .iter_days()
             .take_while(|d| *d <= end)
@@ -1002,8 +1102,22 @@ fn mismatch(q: &SearchQuery, page: &SearchPage) -> Option<String> {
     })
 }
 
+/// The day an insert date starts with, read as chrono reads `%Y-%m-%d`: the usual
+/// `YYYY-MM-DD` directly (a read meets a million), any other text through chrono's parser.
 fn insert_day(insert_date: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(insert_date.get(..10)?, "%Y-%m-%d").ok()
+    let day = insert_date.get(..10)?;
+    let b = day.as_bytes();
+    let number = |at: std::ops::Range<usize>| {
+        b[at].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if let (b'-', b'-', Some(y), Some(m), Some(d)) =
+        (b[4], b[7], number(0..4), number(5..7), number(8..10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
 fn describe(q: &SearchQuery) -> String {
@@ -1028,9 +1142,25 @@ fn describe(q: &SearchQuery) -> String {
     format!("[{}]", parts.join(" "))
 }
 
-/// The entries without repeats of an id, the vector's spare capacity given back: a scope's
-/// entries are held for the rest of the command.
+/// A scope's pages as one vector of exactly its entries (held for the rest of the command),
+/// each page freed once moved.
+fn joined(pages: Vec<Vec<RemoteEntry>>) -> Vec<RemoteEntry> {
+    let mut all = Vec::with_capacity(pages.iter().map(Vec::len).sum());
+    for page in pages {
+        all.extend(page);
+    }
+    all
+}
+
+/// The entries without repeats of an id (the first kept). Ids repeat only in answers that
+/// contradict themselves, so they are sorted to find out before a set is built.
 fn dedupe(mut records: Vec<RemoteEntry>) -> Vec<RemoteEntry> {
+    let mut ids: Vec<u64> = records.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).all(|w| w[0] != w[1]) {
+        return records;
+    }
+    drop(ids);
     let mut seen = HashSet::with_capacity(records.len());
     records.retain(|r| seen.insert(r.id));
     records.shrink_to_fit();
@@ -1074,14 +1204,14 @@ fn shown_as_is(number: &str) -> String {
         .collect()
 }
 
-fn normalize(r: RemoteRecord, texts: &mut Texts) -> RemoteEntry {
+fn normalize(r: RemoteRecord, insert_day: Option<NaiveDate>, texts: &mut Texts) -> RemoteEntry {
     let (key, malformed) = key_of(&r);
     RemoteEntry {
         id: r.id,
         key,
-        reason: r.reason.map(|t| texts.intern(t)),
-        purpose: r.purpose.map(|t| texts.intern(t)),
-        insert_date: r.insert_date.into(),
+        reason: r.reason.map(|t| texts.intern(&t)),
+        purpose: r.purpose.map(|t| texts.intern(&t)),
+        insert_day,
         malformed,
         known: Known {
             reason: echoed(r.echoes.reason),
@@ -1096,14 +1226,14 @@ fn echoed(shown: bool) -> Source {
 
 /// Reasons and purposes, each distinct text stored once.
 #[derive(Default)]
-struct Texts(hashbrown::HashSet<Arc<str>>);
+struct Texts(hashbrown::HashSet<Text>);
 
 impl Texts {
-    fn intern(&mut self, text: String) -> Arc<str> {
-        if let Some(known) = self.0.get(text.as_str()) {
+    fn intern(&mut self, text: &str) -> Text {
+        if let Some(known) = self.0.get(text) {
             return known.clone();
         }
-        let text: Arc<str> = text.into();
+        let text = Text::from(text);
         self.0.insert(text.clone());
         text
     }
@@ -1120,7 +1250,7 @@ mod tests {
             phone_code: 1,
             phone_number: number.into(),
             campaign_id: CampaignId::GLOBAL,
-            insert_date: String::new(),
+            insert_date: CompactString::default(),
             campaign_name: None,
             reason: None,
             purpose: None,
@@ -1132,6 +1262,70 @@ mod tests {
         assert_eq!(key.phone.display(), "+1 202555\\u{9e6}143");
         let (key, _) = key_of(&record("12 \\"));
         assert_eq!(key.phone.national, "12\\u{20}\\u{5c}");
+    }
+
+    #[test]
+    fn insert_days_read_as_chrono_reads_them() {
+        for text in [
+            "2026-03-03",
+            "2026-03-03 10:30:00",
+            "2026-02-29",
+            "2024-02-29 00:00:00",
+            "0000-01-01",
+            "9999-12-31",
+            "2026-00-10",
+            "2026-13-01",
+            "2026-03-32",
+            "2026-3-03 10",
+            "+2026-03-0",
+            "2026/03/03",
+            " 2026-03-03",
+            "2026-03-3x",
+            "20260303",
+            "２０２６-03-03",
+            "",
+        ] {
+            let chrono = text
+                .get(..10)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            assert_eq!(insert_day(text), chrono, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_pages_edges_are_its_earliest_and_latest_dates() {
+        let edges = |dates: &[&str]| {
+            let mut e = Edges::default();
+            for d in dates {
+                e.add(insert_day(d), &CompactString::from(*d));
+            }
+            e
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d);
+        let a = edges(&[
+            "2026-03-05 10:00:00",
+            "2026-03-03",
+            "2026-03-04 09:00:00",
+            "03/02/2026",
+            "2026-03-04 08:00",
+        ]);
+        assert_eq!((a.earliest, a.latest), (day(3), day(5)));
+        assert_eq!(a.first_second.as_deref(), Some("2026-03-04 09:00:00"));
+        let b = edges(&["2026-03-06", "2026-03-01 23:00:00"]);
+        let both = a.clone().merge(b.clone());
+        assert_eq!((both.earliest, both.latest), (day(1), day(6)));
+        assert_eq!(both.first_second.as_deref(), Some("2026-03-01 23:00:00"));
+        assert_eq!(b.clone().merge(a), both);
+        assert_eq!(Edges::default().merge(b.clone()), b);
+        assert_eq!(edges(&["x", ""]), Edges::default());
+    }
+
+    #[test]
+    fn a_remote_entry_stays_small() {
+        // A million are held for the whole plan: 128 bytes each before the insert date was
+        // cut to its day and the texts to one-word pointers.
+        assert_eq!(std::mem::size_of::<RemoteEntry>(), 88);
+        assert_eq!(std::mem::size_of::<Option<Text>>(), 8);
     }
 
     #[test]

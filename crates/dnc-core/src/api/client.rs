@@ -158,16 +158,15 @@ impl Client {
 
     /// Reads one page.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, ApiError> {
-        self.search_shaped(q).await.map(|(page, _)| page)
+        let (env, _, attempts) = self.call(Endpoint::Search, q.form()).await?;
+        page_of(env, attempts)
     }
 
-    /// Reads one page, and how its answer is shaped (for `dnc probe`).
+    /// Reads one page, and how its answer is shaped (for `dnc probe`: reading the shape
+    /// decodes the answer a second time, as a document, which a full read cannot afford).
     pub async fn search_shaped(&self, q: &SearchQuery) -> Result<(SearchPage, Shape), ApiError> {
         let (env, bytes, attempts) = self.call(Endpoint::Search, q.form()).await?;
-        let page = env.page().map(SearchPage::from).ok_or_else(|| {
-            decode_error(Endpoint::Search, "no `data` in the answer", "", attempts)
-        })?;
-        Ok((page, Shape::of(&bytes)))
+        Ok((page_of(env, attempts)?, Shape::of(&bytes)))
     }
 
     /// Removes an entry; the value says whether the answer said `success: true` (an answer
@@ -368,6 +367,13 @@ fn without_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
     text.strip_suffix(&position).unwrap_or(&text).to_string()
+}
+
+/// The search page an answer holds.
+fn page_of(env: Envelope, attempts: u32) -> Result<SearchPage, ApiError> {
+    env.page()
+        .map(SearchPage::from)
+        .ok_or_else(|| decode_error(Endpoint::Search, "no `data` in the answer", "", attempts))
 }
 
 /// An attempt failed with `error`, retried when the error is transient.

@@ -2,6 +2,7 @@
 //! arrive as JSON numbers or as strings: both are read.
 
 use crate::entry::CampaignId;
+use compact_str::CompactString;
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,17 +65,19 @@ pub struct SearchPage {
     pub entries: Vec<RemoteRecord>,
 }
 
-/// One entry as the API lists it. Empty reasons and purposes are `None`.
+/// One entry as the API lists it. Empty reasons and purposes are `None`. Its texts are
+/// inline up to 24 bytes (numbers, dates and most reasons are shorter), so decoding a page
+/// allocates per page, not per field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RemoteRecord {
     pub id: u64,
     pub phone_code: u16,
-    pub phone_number: String,
+    pub phone_number: CompactString,
     pub campaign_id: CampaignId,
-    pub insert_date: String,
-    pub campaign_name: Option<String>,
-    pub reason: Option<String>,
-    pub purpose: Option<String>,
+    pub insert_date: CompactString,
+    pub campaign_name: Option<CompactString>,
+    pub reason: Option<CompactString>,
+    pub purpose: Option<CompactString>,
     /// Whether the answer carried the fields at all: the contract's search entries have no
     /// `reason` or `purpose`, so their absence says nothing about the values.
     pub echoes: Echoes,
@@ -318,22 +321,22 @@ struct EntryWire {
     #[serde(deserialize_with = "int")]
     phone_code: u16,
     #[serde(deserialize_with = "text")]
-    phone_number: String,
+    phone_number: CompactString,
     #[serde(deserialize_with = "int")]
     campaign_id: i64,
     #[serde(default, deserialize_with = "opt_text")]
-    insert_date: Option<String>,
+    insert_date: Option<CompactString>,
     #[serde(default, deserialize_with = "opt_text")]
-    campaign_name: Option<String>,
+    campaign_name: Option<CompactString>,
     #[serde(default, deserialize_with = "opt_text")]
-    reason: Option<String>,
+    reason: Option<CompactString>,
     #[serde(default, deserialize_with = "opt_text")]
-    purpose: Option<String>,
+    purpose: Option<CompactString>,
 }
 
 impl From<PageWire> for SearchPage {
     fn from(p: PageWire) -> SearchPage {
-        let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let non_empty = |s: Option<CompactString>| s.filter(|s| !s.is_empty());
         SearchPage {
             offset: p.offset,
             limit: p.limit,
@@ -364,7 +367,7 @@ impl From<PageWire> for SearchPage {
 /// An integer sent as a JSON number or as a string.
 struct Int<T>(T);
 /// A string, or a scalar the API sent where a string belongs.
-struct Text(String);
+struct Text(CompactString);
 /// `success`: a boolean, `0`/`1`, or `"true"`/`"false"`.
 struct Flag(bool);
 
@@ -411,34 +414,34 @@ impl<'de, T: TryFrom<i128>> Deserialize<'de> for Int<T> {
 struct TextVisitor;
 
 impl Visitor<'_> for TextVisitor {
-    type Value = String;
+    type Value = CompactString;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
 
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CompactString, E> {
+        Ok(v.into())
     }
 
-    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<String, E> {
-        Ok(v)
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<CompactString, E> {
+        Ok(v.into())
     }
 
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<CompactString, E> {
+        Ok(v.to_string().into())
     }
 
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<CompactString, E> {
+        Ok(v.to_string().into())
     }
 
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<CompactString, E> {
+        Ok(v.to_string().into())
     }
 
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<CompactString, E> {
+        Ok(v.to_string().into())
     }
 }
 
@@ -492,12 +495,14 @@ fn opt_int<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Option<T
     Ok(Option::<Int<T>>::deserialize(d)?.map(|i| i.0))
 }
 
-fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<CompactString, D::Error> {
     Text::deserialize(d).map(|t| t.0)
 }
 
-fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
+fn opt_text<'de, D: Deserializer<'de>, T: From<CompactString>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Option::<Text>::deserialize(d)?.map(|t| t.0.into()))
 }
 
 fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
@@ -526,6 +531,45 @@ mod tests {
         assert_eq!(page.entries[1].campaign_name, None);
         assert_eq!(page.entries[1].reason.as_deref(), Some("DNC"));
         assert_eq!(page.entries[1].purpose, None);
+    }
+
+    #[test]
+    fn entry_texts_decode_whatever_their_length_or_type() {
+        let long = "Consent revoked by the customer on a recorded call";
+        let body = format!(
+            r#"{{"data":{{"offset":0,"limit":100,"total":3,"entries":[
+            {{"id":1,"phone_number":5551234567,"campaign_id":0,"phone_code":1,
+             "insert_date":"2026-03-03 10:30:00","reason":"{long}","purpose":"caf\u00e9 \"x\""}},
+            {{"id":2,"phone_number":"555 123 4568","campaign_id":0,"phone_code":1,
+             "insert_date":20260303,"campaign_name":true,"reason":1.5,"purpose":null}},
+            {{"id":3,"phone_number":"5551234569","campaign_id":0,"phone_code":1}}]}}}}"#
+        );
+        let env: Envelope = serde_json::from_str(&body).unwrap();
+        let page = SearchPage::from(env.page().unwrap());
+        let [a, b, c] = &page.entries[..] else {
+            panic!("three entries: {page:?}")
+        };
+        assert_eq!(a.phone_number, "5551234567");
+        assert_eq!(a.insert_date, "2026-03-03 10:30:00");
+        assert_eq!(a.reason.as_deref(), Some(long));
+        assert_eq!(a.purpose.as_deref(), Some("café \"x\""));
+        assert_eq!(b.phone_number, "555 123 4568");
+        assert_eq!(b.insert_date, "20260303");
+        assert_eq!(b.campaign_name.as_deref(), Some("true"));
+        assert_eq!(b.reason.as_deref(), Some("1.5"));
+        // `null` reads as an absent field: it shows no value.
+        assert_eq!((b.purpose.as_deref(), b.echoes.purpose), (None, false));
+        assert_eq!(c.insert_date, "");
+        assert_eq!((c.reason.as_deref(), c.echoes.reason), (None, false));
+        for entry in [
+            r#"{"id":1,"campaign_id":0,"phone_code":1}"#,
+            r#"{"id":1,"phone_number":[1],"campaign_id":0,"phone_code":1}"#,
+            r#"{"id":1,"phone_number":"1","campaign_id":0,"phone_code":1,"reason":{}}"#,
+        ] {
+            let body =
+                format!(r#"{{"data":{{"offset":0,"limit":100,"total":1,"entries":[{entry}]}}}}"#);
+            assert!(serde_json::from_str::<Envelope>(&body).is_err(), "{entry}");
+        }
     }
 
     #[test]

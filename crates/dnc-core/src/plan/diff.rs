@@ -283,7 +283,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
     })
 }
 
-fn owned(text: &Option<std::sync::Arc<str>>) -> Option<String> {
+fn owned<T: std::ops::Deref<Target = str>>(text: &Option<T>) -> Option<String> {
     text.as_deref().map(str::to_string)
 }
 
@@ -406,7 +406,7 @@ mod tests {
             key: key(scope, n),
             reason: Some(reason.into()),
             purpose: None,
-            insert_date: "2026-01-01 00:00:00".into(),
+            insert_day: NaiveDate::from_ymd_opt(2026, 1, 1),
             malformed: false,
             known: crate::known::Known::default(),
         }

@@ -6,7 +6,6 @@ use super::{Change, ChangeKind, EarlyRemoval, Safety, ScopeLimits, ScopePlan};
 use crate::entry::CampaignId;
 use crate::manifest::{Config, ScopeSafety};
 use crate::state::RemoteState;
-use chrono::NaiveDate;
 use std::collections::HashMap;
 
 /// The limits that hold in scope `id`: its own where it sets them, else the config's.
@@ -44,10 +43,7 @@ pub(super) fn early_removals(
             let Some(&change) = removed.get(&e.id) else {
                 continue;
             };
-            let listed_since = e
-                .insert_date
-                .get(..10)
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let listed_since = e.insert_day;
             let retained_until = listed_since.and_then(|r| honor.deadlines.retained_until(r));
             if retained_until.is_some_and(|end| honor.today >= end) {
                 continue;
