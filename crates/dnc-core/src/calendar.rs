@@ -144,6 +144,18 @@ fn observed(d: NaiveDate) -> NaiveDate {
 /// date is the day of the request.
 pub fn parse_day(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
+    // `YYYY-MM-DD` read directly: chrono's parser reads its format string again per call.
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text.as_bytes()
+        && [y0, y1, y2, y3, m0, m1, d0, d1]
+            .iter()
+            .all(u8::is_ascii_digit)
+    {
+        let n = |digits: &[u8]| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+        let year = n(&[y0, y1, y2, y3]) as i32;
+        if let Some(day) = NaiveDate::from_ymd_opt(year, n(&[m0, m1]), n(&[d0, d1])) {
+            return Some(day);
+        }
+    }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .or_else(|| {
@@ -277,6 +289,21 @@ mod tests {
         assert_eq!(parse_day("2026-03-01T10:00:00Z"), Some(d("2026-03-01")));
         for bad in ["2026-02-30", "03/01/2026", "2026-03-01 10:00", "yesterday"] {
             assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
+
+    /// The direct `YYYY-MM-DD` reading gives chrono's answer for every day, month and year
+    /// written, valid or not.
+    #[test]
+    fn days_read_directly_as_chrono_reads_them() {
+        for year in ["0000", "1900", "2024", "2026", "9999"] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let text = format!("{year}-{month:02}-{day:02}");
+                    let chrono = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
+                    assert_eq!(parse_day(&text), chrono, "{text}");
+                }
+            }
         }
     }
 }

@@ -115,10 +115,17 @@ pub enum PhoneError {
 /// A leading `+` carries its own code, which must agree with `code` when both are given.
 pub fn normalize(code: Option<u16>, raw: &str) -> Result<(Phone, Assignment), PhoneError> {
     let raw = raw.trim();
-    if let Some(ch) = raw
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || " ()-./".contains(c) || (c == '+' && i == 0)))
-        .map(|(_, c)| c)
+    // Most numbers are plain ASCII digits and punctuation: one pass over the bytes clears
+    // them; anything else is searched for the character to name.
+    let body = raw.strip_prefix('+').unwrap_or(raw);
+    let plain = body
+        .bytes()
+        .all(|b| matches!(b, b'0'..=b'9' | b' ' | b'(' | b')' | b'-' | b'.' | b'/'));
+    if !plain
+        && let Some(ch) = raw
+            .char_indices()
+            .find(|&(i, c)| !(c.is_ascii_digit() || " ()-./".contains(c) || (c == '+' && i == 0)))
+            .map(|(_, c)| c)
     {
         return Err(PhoneError::BadCharacter {
             raw: raw.to_string(),

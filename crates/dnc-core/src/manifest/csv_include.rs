@@ -7,7 +7,7 @@
 use super::diagnostics::{At, Diagnostic, Severity, SourceFile, excerpt};
 use super::model::ENTRY_FIELDS as COLUMNS;
 use super::model::{ColumnMap, IncludeSpec, ScopeRef};
-use super::row::Row;
+use super::row::{Row, Text};
 use chrono::format::{Item, StrftimeItems};
 use std::ops::Range;
 use std::sync::Arc;
@@ -79,9 +79,9 @@ pub(super) struct Written {
 /// What reading a CSV file yields, in file order. One value at a time is handed over, so
 /// the size difference costs nothing, while boxing rows would allocate a million times.
 #[allow(clippy::large_enum_variant)]
-pub(super) enum Parsed {
-    /// A row whose cells could be read.
-    Row(Row),
+pub(super) enum Parsed<'r> {
+    /// A row whose cells could be read, borrowing the record it was read from.
+    Row(Row<'r>),
     /// A problem with the file, its header or a row (which then yields no `Row`).
     Problem(Diagnostic),
 }
@@ -110,15 +110,16 @@ pub fn read_csv(name: &str, text: &str, mapping: &CsvMapping) -> (Vec<CsvRow>, V
     read(&file, mapping, None, &mut |parsed| match parsed {
         Parsed::Row(row) => {
             let text = |v: Option<(String, Range<usize>)>| v.map(|(t, _)| t);
+            let owned = |v: Option<Text>| v.map(|(t, _)| t.into_owned());
             rows.push(CsvRow {
                 line: file.locate(row.head.clone()).line,
-                number: row.number.0,
+                number: row.number.0.into_owned(),
                 phone_code: row.phone_code,
                 scope: row.scope.map(|(s, _)| s),
-                reason: text(row.reason),
-                purpose: text(row.purpose),
+                reason: owned(row.reason),
+                purpose: owned(row.purpose),
                 ticket: text(row.ticket),
-                requested_at: text(row.requested_at),
+                requested_at: owned(row.requested_at),
                 source: text(row.source),
             });
         }
@@ -354,7 +355,7 @@ struct Cells<'r> {
     columns: &'r [Option<usize>],
 }
 
-fn row(
+fn row<'r>(
     out: &mut impl FnMut(Parsed),
     file: &SourceFile,
     mapping: &CsvMapping,
@@ -362,9 +363,9 @@ fn row(
         record,
         spans,
         columns,
-    }: Cells,
+    }: Cells<'r>,
     whole: Range<usize>,
-) -> Option<Row> {
+) -> Option<Row<'r>> {
     let mut row = Row {
         head: whole,
         ..Row::default()
@@ -377,6 +378,7 @@ fn row(
             continue;
         }
         let cell = || (value.to_string(), span.clone());
+        let text = || (value.into(), span.clone());
         match column.map(|c| COLUMNS[c]) {
             Some("number") if value.chars().count() > MAX_NUMBER => {
                 out(Parsed::Problem(At(file).diag(
@@ -389,7 +391,7 @@ fn row(
                 ok = false;
                 too_long = true;
             }
-            Some("number") => row.number = cell(),
+            Some("number") => row.number = text(),
             Some("phone_code") => match value.parse::<u16>() {
                 Ok(c) if (1..=999).contains(&c) => row.phone_code = Some(c),
                 _ => {
@@ -420,12 +422,12 @@ fn row(
                     ok = false;
                 }
             },
-            Some("reason") => row.reason = Some(cell()),
-            Some("purpose") => row.purpose = Some(cell()),
+            Some("reason") => row.reason = Some(text()),
+            Some("purpose") => row.purpose = Some(text()),
             Some("requested_at") => match &mapping.date_format {
-                None => row.requested_at = Some(cell()),
+                None => row.requested_at = Some(text()),
                 Some(format) => match chrono::NaiveDate::parse_from_str(value, format) {
-                    Ok(day) => row.requested_at = Some((day.to_string(), span.clone())),
+                    Ok(day) => row.requested_at = Some((day.to_string().into(), span.clone())),
                     Err(_) => {
                         let example = chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
                             .map(|d| d.format(format).to_string())
@@ -543,13 +545,14 @@ mod tests {
         let file = SourceFile::new(Arc::from("list.csv"), Arc::from(text));
         let mut rows = Vec::new();
         read(&file, &CsvMapping::default(), None, &mut |p| {
+            // A row borrows the record it was read from: keep what is checked.
             if let Parsed::Row(row) = p {
-                rows.push(row);
+                rows.push((row.number.0.into_owned(), row.scope, row.head));
             }
         });
-        assert_eq!(rows[0].number.0, "202,555");
-        assert_eq!(rows[1].scope.as_ref().map(|s| s.0), ScopeRef::parse("7"));
-        assert_eq!(&text[rows[1].head.clone()], "x,2025550143,7");
+        assert_eq!(rows[0].0, "202,555");
+        assert_eq!(rows[1].1.as_ref().map(|s| s.0), ScopeRef::parse("7"));
+        assert_eq!(&text[rows[1].2.clone()], "x,2025550143,7");
     }
 
     #[test]

@@ -3,13 +3,12 @@
 //! the same key written twice across files.
 
 use super::check::{Candidate, Check, Checked, Include, ManifestFiles, ReadFile};
-use super::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use super::diagnostics::Diagnostics;
+use super::duplicates;
 use super::files::Disk;
 use super::yaml;
-use super::{Config, Deadlines, Desired, DesiredEntry, Safety, Source, Tombstone};
-use crate::entry::Key;
+use super::{Config, Deadlines, Desired, DesiredEntry, Safety, Tombstone};
 use std::collections::{BTreeMap, VecDeque};
-use std::hash::BuildHasher;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,7 +60,7 @@ pub fn load_with(
             merge.in_order(rx);
         });
     }
-    merge.diags.sort();
+    merge.finish();
     Loaded {
         config: config.map(|(c, _, _)| c),
         desired: merge.desired,
@@ -176,7 +175,7 @@ pub fn load_config(config_path: &Path) -> (Option<Config>, Diagnostics) {
     let config = check.config_only(&path);
     let mut merge = Merge::default();
     merge.add(check.take());
-    merge.diags.sort();
+    merge.finish();
     (config, merge.diags)
 }
 
@@ -221,6 +220,7 @@ pub fn load_file(
     for include in includes {
         merge.add(check.include(&config, include, read));
     }
+    merge.finish();
     merge.desired
 }
 
@@ -246,25 +246,16 @@ fn root_of(path: &Path) -> PathBuf {
     }
 }
 
-/// Where a key was first seen: `index << 1 | tombstone` into the desired set. The hash is
-/// kept so growing the table does not read every key again.
-struct Seen {
-    hash: u64,
-    at: usize,
-}
-
-/// The desired set, built from checked files in reading order.
+/// The desired set, built from checked files in reading order; duplicates are found once
+/// every file is in (`finish`).
 #[derive(Default)]
 struct Merge {
     diags: Diagnostics,
     desired: Desired,
-    /// Indexes into `desired`, so a million keys are not stored twice.
-    seen: hashbrown::HashTable<Seen>,
+    /// Per item in reading order: its key's hash with the low bit set for a tombstone.
+    order: Vec<u64>,
     /// The span to label, per entry and per tombstone (by index), when a key comes again.
     heads: [Vec<Range<usize>>; 2],
-    /// foldhash: several times faster than SipHash over a million keys, and the input is
-    /// the user's own files, not an adversary's.
-    hasher: foldhash::fast::RandomState,
 }
 
 impl Merge {
@@ -295,31 +286,22 @@ impl Merge {
         for d in checked.diags {
             self.diags.push(d);
         }
-        self.seen.reserve(checked.items.len(), |s| s.hash);
-        for candidate in checked.items {
-            self.candidate(candidate);
+        self.order.reserve(checked.items.len());
+        for (candidate, hash) in checked.items.into_iter().zip(checked.hashes) {
+            self.candidate(candidate, hash);
         }
     }
 
-    fn candidate(&mut self, c: Candidate) {
+    fn candidate(&mut self, c: Candidate, hash: u64) {
         let Merge {
             desired,
-            seen,
+            order,
             heads,
-            hasher,
-            diags,
+            ..
         } = self;
-        let hash = hasher.hash_one(&c.key);
-        if let Some(prev) = seen.find(hash, |s| *placed(desired, s.at).0 == c.key) {
-            let source = placed(desired, prev.at).1;
-            let tombstone = prev.at & 1 == 1;
-            let head = &heads[prev.at & 1][prev.at >> 1];
-            diags.push(duplicate(&c, tombstone, source, head));
-            return;
-        }
         let kind = usize::from(c.tombstone);
         heads[kind].push(c.head);
-        let at = (heads[kind].len() - 1) << 1 | kind;
+        order.push(hash & !1 | kind as u64);
         if c.tombstone {
             desired.tombstones.push(Tombstone {
                 key: c.key,
@@ -339,64 +321,16 @@ impl Merge {
                 request: c.request,
             });
         }
-        seen.insert_unique(hash, Seen { hash, at }, |s| s.hash);
     }
-}
 
-/// The key and source `index << 1 | tombstone` points at.
-fn placed(desired: &Desired, at: usize) -> (&Key, &Source) {
-    if at & 1 == 1 {
-        let t = &desired.tombstones[at >> 1];
-        (&t.key, &t.source)
-    } else {
-        let e = &desired.entries[at >> 1];
-        (&e.key, &e.source)
+    /// Reports every key written again (against its first place in reading order) and
+    /// takes the later ones out of the desired set.
+    fn finish(&mut self) {
+        let found = duplicates::find(&self.order, &self.desired, &self.heads);
+        for d in found.diags {
+            self.diags.push(d);
+        }
+        duplicates::remove(&mut self.desired, &found.later);
+        self.diags.sort();
     }
-}
-
-fn location(source: &Source, head: &Range<usize>) -> Location {
-    Location {
-        file: source.file.clone(),
-        line: source.line,
-        column: source.column,
-        offset: head.start,
-        length: head.len(),
-    }
-}
-
-/// The error for a key written again: both places labelled.
-fn duplicate(
-    c: &Candidate,
-    prev_tombstone: bool,
-    prev: &Source,
-    prev_head: &Range<usize>,
-) -> Diagnostic {
-    let key = &c.key;
-    let what = format!("{} +{} {}", key.scope, key.phone.code, key.phone.national);
-    let (code, message) = match (prev_tombstone, c.tombstone) {
-        (false, false) => ("dnc::entry::duplicate", format!("{what} is listed twice")),
-        (true, true) => (
-            "dnc::entry::duplicate",
-            format!("{what} has two tombstones"),
-        ),
-        _ => (
-            "dnc::entry::conflict",
-            format!("{what} is both listed and removed"),
-        ),
-    };
-    let first = if prev_tombstone {
-        "first removed here"
-    } else {
-        "first listed here"
-    };
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        message,
-        at: Some(location(&c.source, &c.head)),
-        label: "again here".into(),
-        labels: Vec::new(),
-        help: None,
-    }
-    .with_label(location(prev, prev_head), first)
 }

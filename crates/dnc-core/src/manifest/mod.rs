@@ -4,6 +4,7 @@
 mod check;
 mod csv_include;
 pub mod diagnostics;
+mod duplicates;
 mod files;
 mod load;
 pub mod model;

@@ -61,9 +61,19 @@ pub struct Document<'t> {
     pub problems: Vec<Problem>,
 }
 
+/// An open collection: where it starts in the text, and where its items start in the
+/// reader's shared lists (`Scratch`), which an inner collection's items come after.
 enum Frame<'t> {
-    Seq(usize, Vec<Node<'t>>),
-    Map(usize, Vec<(Node<'t>, Node<'t>)>, Option<Node<'t>>),
+    Seq(usize, usize),
+    Map(usize, usize, Option<Node<'t>>),
+}
+
+/// The items of every open collection, innermost last. A closed collection takes its items
+/// in one allocation of the exact size: a mapping per entry, a million entries, no growing.
+#[derive(Default)]
+struct Scratch<'t> {
+    items: Vec<Node<'t>>,
+    pairs: Vec<(Node<'t>, Node<'t>)>,
 }
 
 fn range(span: &Span) -> Range<usize> {
@@ -76,6 +86,7 @@ fn range(span: &Span) -> Range<usize> {
 pub fn read(text: &str) -> Document<'_> {
     let mut problems = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
+    let mut scratch = Scratch::default();
     let mut root = None;
     let mut documents = 0;
     for event in Parser::new_from_str(text) {
@@ -151,22 +162,22 @@ pub fn read(text: &str) -> Document<'_> {
                 }
                 let start = range(&span).start;
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq(start, Vec::new())
+                    Frame::Seq(start, scratch.items.len())
                 } else {
-                    Frame::Map(start, Vec::new(), None)
+                    Frame::Map(start, scratch.pairs.len(), None)
                 });
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let end = range(&span).end;
                 match stack.pop() {
-                    Some(Frame::Seq(start, items)) => Node {
+                    Some(Frame::Seq(start, first)) => Node {
                         span: start..end.max(start),
-                        value: Value::Seq(items),
+                        value: Value::Seq(scratch.items.drain(first..).collect()),
                     },
-                    Some(Frame::Map(start, pairs, _)) => Node {
+                    Some(Frame::Map(start, first, _)) => Node {
                         span: start..end.max(start),
-                        value: Value::Map(pairs),
+                        value: Value::Map(scratch.pairs.drain(first..).collect()),
                     },
                     None => continue,
                 }
@@ -175,18 +186,20 @@ pub fn read(text: &str) -> Document<'_> {
         };
         match stack.last_mut() {
             None => root = Some(node),
-            Some(Frame::Seq(_, items)) => items.push(node),
-            Some(Frame::Map(_, pairs, pending)) => match pending.take() {
+            Some(Frame::Seq(..)) => scratch.items.push(node),
+            Some(Frame::Map(_, first, pending)) => match pending.take() {
                 None => *pending = Some(node),
-                Some(key) => add_pair(pairs, key, node, &mut problems),
+                Some(key) => add_pair(&mut scratch.pairs, *first, key, node, &mut problems),
             },
         }
     }
     Document { root, problems }
 }
 
+/// Adds a pair to the open mapping whose pairs start at `first`.
 fn add_pair<'t>(
     pairs: &mut Vec<(Node<'t>, Node<'t>)>,
+    first: usize,
     key: Node<'t>,
     value: Node<'t>,
     problems: &mut Vec<Problem>,
@@ -202,7 +215,10 @@ fn add_pair<'t>(
         problems.push(p);
         return;
     };
-    if let Some((first, _)) = pairs.iter().find(|(k, _)| k.scalar() == Some(text)) {
+    if let Some((first, _)) = pairs[first..]
+        .iter()
+        .find(|(k, _)| k.scalar() == Some(text))
+    {
         let mut p = Problem::new(
             "dnc::yaml::duplicate_key",
             format!("duplicate key `{}`", super::diagnostics::excerpt(text)),
@@ -276,25 +292,32 @@ impl<'t> Node<'t> {
     }
 }
 
-pub fn core_schema(text: &str) -> serde_json::Value {
-    use serde_json::Value as J;
+/// A plain scalar as the YAML 1.2 core schema types it, its text borrowed.
+pub enum Core<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Text(&'a str),
+}
+
+pub fn core_type(text: &str) -> Core<'_> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return J::Null,
-        "true" | "True" | "TRUE" => return J::Bool(true),
-        "false" | "False" | "FALSE" => return J::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Core::Null,
+        "true" | "True" | "TRUE" => return Core::Bool(true),
+        "false" | "False" | "FALSE" => return Core::Bool(false),
         _ => {}
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     // Leading zeros stay text: a number like `02079460018` must not lose its trunk prefix.
     if digits.len() > 1 && digits.starts_with('0') {
-        return J::String(text.to_string());
+        return Core::Text(text);
     }
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(n) = text.parse::<i64>() {
-            return J::from(n);
+            return Core::Number(n.into());
         }
         if let Ok(n) = text.parse::<u64>() {
-            return J::from(n);
+            return Core::Number(n.into());
         }
     }
     let looks_float = text.bytes().any(|b| b.is_ascii_digit())
@@ -305,9 +328,19 @@ pub fn core_schema(text: &str) -> serde_json::Value {
         && let Ok(f) = text.parse::<f64>()
         && let Some(n) = serde_json::Number::from_f64(f)
     {
-        return J::Number(n);
+        return Core::Number(n);
     }
-    J::String(text.to_string())
+    Core::Text(text)
+}
+
+pub fn core_schema(text: &str) -> serde_json::Value {
+    use serde_json::Value as J;
+    match core_type(text) {
+        Core::Null => J::Null,
+        Core::Bool(b) => J::Bool(b),
+        Core::Number(n) => J::Number(n),
+        Core::Text(t) => J::String(t.to_string()),
+    }
 }
 
 #[cfg(test)]

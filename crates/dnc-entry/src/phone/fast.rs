@@ -182,7 +182,15 @@ pub(super) fn normalize(given: Option<u16>, raw: &str) -> Option<(Phone, Assignm
         }
         None => (given?, raw),
     };
-    let national: compact_str::CompactString = rest.chars().filter(char::is_ascii_digit).collect();
+    // The digits gathered on the stack, then copied once into the inline string; no plan
+    // has numbers of more than 24 digits, so a longer one is the crate's to reject.
+    let mut digits = [0u8; 24];
+    let mut len = 0;
+    for b in rest.bytes().filter(u8::is_ascii_digit) {
+        *digits.get_mut(len)? = b;
+        len += 1;
+    }
+    let national = std::str::from_utf8(&digits[..len]).ok()?;
     let plan = code(code_num)?;
     if national.is_empty()
         || !plan.lengths.contains(&(national.len() as u16))
@@ -193,7 +201,7 @@ pub(super) fn normalize(given: Option<u16>, raw: &str) -> Option<(Phone, Assignm
     {
         return None;
     }
-    let assignment = if plan.is_valid(&national)? {
+    let assignment = if plan.is_valid(national)? {
         Assignment::Assigned
     } else {
         Assignment::Unassigned
@@ -201,7 +209,7 @@ pub(super) fn normalize(given: Option<u16>, raw: &str) -> Option<(Phone, Assignm
     Some((
         Phone {
             code: code_num,
-            national,
+            national: national.into(),
         },
         assignment,
     ))

@@ -351,8 +351,8 @@ impl Check<'_> {
         let (Some(scope), Some(phone), Some(reason), true) = (scope, phone, reason, ok) else {
             return;
         };
-        let loc = file.locate(row.head.clone());
-        self.out.items.push(Candidate {
+        let loc = file.locate_after(&mut self.cursor, row.head.clone());
+        self.out.push(Candidate {
             key: Key {
                 scope: scope.campaign_id(),
                 phone,

@@ -11,7 +11,7 @@ use crate::manifest::model::{
 };
 use crate::manifest::row::Row;
 use crate::manifest::schema::Item;
-use crate::manifest::yaml::{self, Node, Value as Y};
+use crate::manifest::yaml::{self, Core, Node, Value as Y};
 use crate::manifest::{Approval, Config};
 use serde_json::Value;
 use std::ops::Range;
@@ -84,7 +84,7 @@ impl Check<'_> {
             };
             let kind = Item::ALL[index].0;
             if kind != Item::Include {
-                self.out.items.reserve(items.len());
+                self.reserve(items.len());
             }
             for item in items {
                 let skip = self.keep.is_some_and(|keep| {
@@ -130,6 +130,7 @@ impl Check<'_> {
     ) {
         let span = |key: &str| span(&file.text, node, key);
         let text = |v: &Option<String>, key: &str| v.clone().map(|s| (s, span(key)));
+        let cow = |v: &Option<String>, key: &str| v.clone().map(|s| (s.into(), span(key)));
         match kind {
             Item::Entry => {
                 let Some(e) = self.spec::<EntrySpec>(file, node, json) else {
@@ -137,12 +138,12 @@ impl Check<'_> {
                 };
                 let row = Row {
                     head: head(&file.text, &node.span),
-                    number: (e.number.into_string(), span("number")),
+                    number: (e.number.into_string().into(), span("number")),
                     phone_code: e.phone_code,
                     scope: e.scope.map(|s| (s, span("scope"))),
-                    reason: text(&e.reason, "reason"),
-                    purpose: text(&e.purpose, "purpose"),
-                    requested_at: text(&e.requested_at, "requested_at"),
+                    reason: cow(&e.reason, "reason"),
+                    purpose: cow(&e.purpose, "purpose"),
+                    requested_at: cow(&e.requested_at, "requested_at"),
                     ticket: text(&e.ticket, "ticket"),
                     source: text(&e.source, "source"),
                     ..Row::default()
@@ -155,10 +156,10 @@ impl Check<'_> {
                 };
                 let row = Row {
                     head: head(&file.text, &node.span),
-                    number: (r.number.into_string(), span("number")),
+                    number: (r.number.into_string().into(), span("number")),
                     phone_code: r.phone_code,
                     scope: r.scope.map(|s| (s, span("scope"))),
-                    requested_at: text(&r.requested_at, "requested_at"),
+                    requested_at: cow(&r.requested_at, "requested_at"),
                     ticket: text(&r.ticket, "ticket"),
                     source: text(&r.source, "source"),
                     removal_reason: Some((r.removal_reason, span("removal_reason"))),
@@ -250,7 +251,7 @@ fn span(text: &str, node: &Node, key: &str) -> Range<usize> {
 /// accepts, which spares the schema pass its JSON round trip (most items of a large file).
 /// Anything else is `None` and goes through the schema pass, which reports what is wrong:
 /// this accepts a subset of what the schema does and reads it as `EntrySpec` would.
-fn plain_entry(text: &str, node: &Node) -> Option<Row> {
+fn plain_entry<'a>(text: &str, node: &'a Node) -> Option<Row<'a>> {
     let Y::Map(pairs) = &node.value else {
         return None;
     };
@@ -261,8 +262,8 @@ fn plain_entry(text: &str, node: &Node) -> Option<Row> {
     let mut number = None;
     for (k, v) in pairs {
         let value = match &v.value {
-            Y::Scalar { text, plain: true } => yaml::core_schema(text),
-            Y::Scalar { text, plain: false } => Value::String(text.to_string()),
+            Y::Scalar { text, plain: true } => yaml::core_type(text),
+            Y::Scalar { text, plain: false } => Core::Text(text),
             _ => return None,
         };
         let at = || v.span.clone();
@@ -270,23 +271,23 @@ fn plain_entry(text: &str, node: &Node) -> Option<Row> {
             (
                 "phone_code" | "scope" | "reason" | "purpose" | "ticket" | "requested_at"
                 | "source",
-                Value::Null,
+                Core::Null,
             ) => {}
-            ("number", Value::String(s)) if (1..=64).contains(&s.chars().count()) => {
-                number = Some((s, at()));
+            ("number", Core::Text(s)) if (1..=64).contains(&s.chars().count()) => {
+                number = Some((s.into(), at()));
             }
-            ("number", Value::Number(n)) => number = Some((n.as_u64()?.to_string(), at())),
-            ("phone_code", Value::Number(n)) => {
+            ("number", Core::Number(n)) => number = Some((n.as_u64()?.to_string().into(), at())),
+            ("phone_code", Core::Number(n)) => {
                 row.phone_code = Some(n.as_u64().filter(|c| (1..=999).contains(c))? as u16);
             }
             ("scope", value) => row.scope = Some((plain_scope(value)?, at())),
-            ("reason", Value::String(s)) => row.reason = Some((s, at())),
-            ("purpose", Value::String(s)) => row.purpose = Some((s, at())),
-            ("requested_at", Value::String(s)) if plain_date(&s) => {
-                row.requested_at = Some((s, at()));
+            ("reason", Core::Text(s)) => row.reason = Some((s.into(), at())),
+            ("purpose", Core::Text(s)) => row.purpose = Some((s.into(), at())),
+            ("requested_at", Core::Text(s)) if plain_date(s) => {
+                row.requested_at = Some((s.into(), at()));
             }
-            ("ticket", Value::String(s)) => row.ticket = Some((s, at())),
-            ("source", Value::String(s)) => row.source = Some((s, at())),
+            ("ticket", Core::Text(s)) => row.ticket = Some((s.to_string(), at())),
+            ("source", Core::Text(s)) => row.source = Some((s.to_string(), at())),
             _ => return None,
         }
     }
@@ -295,11 +296,11 @@ fn plain_entry(text: &str, node: &Node) -> Option<Row> {
 }
 
 /// A scope as the schema's `ScopeRef` takes it: a name, or a campaign id from -1 up.
-fn plain_scope(value: Value) -> Option<ScopeRef> {
+fn plain_scope(value: Core) -> Option<ScopeRef> {
     match value {
-        Value::String(s) if s == "global" => Some(ScopeRef::Named(ScopeName::Global)),
-        Value::String(s) if s == "purpose-type" => Some(ScopeRef::Named(ScopeName::PurposeType)),
-        Value::Number(n) => n.as_i64().filter(|&id| id >= -1).map(ScopeRef::Id),
+        Core::Text("global") => Some(ScopeRef::Named(ScopeName::Global)),
+        Core::Text("purpose-type") => Some(ScopeRef::Named(ScopeName::PurposeType)),
+        Core::Number(n) => n.as_i64().filter(|&id| id >= -1).map(ScopeRef::Id),
         _ => None,
     }
 }
@@ -411,15 +412,19 @@ mod tests {
             let e = spec.unwrap_or_else(|| panic!("{text} fails the schema pass"));
             let field = |key| node.get(key).map(|(_, v)| v.span.clone());
             let text_of = |v: Option<String>, key| v.map(|s| (s, field(key).unwrap()));
+            let owned = |v: Option<crate::manifest::row::Text>| v.map(|(t, s)| (t.into_owned(), s));
             assert_eq!(
-                row.number,
-                (e.number.into_string(), field("number").unwrap())
+                owned(Some(row.number)),
+                Some((e.number.into_string(), field("number").unwrap()))
             );
             assert_eq!(row.phone_code, e.phone_code, "{text}");
             assert_eq!(row.scope, e.scope.map(|s| (s, field("scope").unwrap())));
-            assert_eq!(row.reason, text_of(e.reason, "reason"), "{text}");
-            assert_eq!(row.purpose, text_of(e.purpose, "purpose"), "{text}");
-            assert_eq!(row.requested_at, text_of(e.requested_at, "requested_at"));
+            assert_eq!(owned(row.reason), text_of(e.reason, "reason"), "{text}");
+            assert_eq!(owned(row.purpose), text_of(e.purpose, "purpose"), "{text}");
+            assert_eq!(
+                owned(row.requested_at),
+                text_of(e.requested_at, "requested_at")
+            );
             assert_eq!(row.ticket, text_of(e.ticket, "ticket"), "{text}");
             assert_eq!(row.source, text_of(e.source, "source"), "{text}");
             assert_eq!(row.head, head(text, &node.span));
