@@ -19,6 +19,11 @@ if [[ "$TARGET" == *-linux-musl ]]; then
     # Static binaries: the C parts (SQLite, ring) are compiled against musl too.
     export "CC_${TARGET//-/_}=musl-gcc"
 fi
+if [[ "$TARGET" == aarch64-*-linux-* ]]; then
+    # jemalloc (the allocator, src/allocator.rs) is built for the page size it is told: some
+    # arm64 kernels use 64 KiB pages, and a larger page size also runs on smaller ones.
+    export JEMALLOC_SYS_WITH_LG_PAGE=16
+fi
 cargo build --release --locked --target "$TARGET"
 
 exe=dnc
