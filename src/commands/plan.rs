@@ -5,7 +5,7 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::github::{self, CommentOutcome, GithubContext, PlanPublication};
-use crate::manifest::{self, Config, Desired};
+use crate::manifest::{self, Config};
 use crate::plan::render::{self, Options};
 use crate::plan::saved;
 use crate::plan::{Plan, Wants};
@@ -138,7 +138,7 @@ fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config
         });
         runtime.block_on(async {
             let scopes: Vec<CampaignId> = config.scopes.iter().map(|s| s.id).collect();
-            let early = super::read_options(&args.target, &Desired::default());
+            let early = super::read_options(&args.target, &Default::default());
             let read = async {
                 let connected = target::connect(&super::target(&args.target)?, config).await?;
                 laps.lap("connect");

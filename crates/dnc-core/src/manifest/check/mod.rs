@@ -41,7 +41,8 @@ pub(super) struct Candidate {
     pub source: Source,
     pub requested_at: Option<chrono::NaiveDate>,
     pub approval: Option<super::Approval>,
-    pub request: super::Request,
+    /// Interned: see [`Check::request`].
+    pub request: Option<Arc<super::Request>>,
     /// The item's first line, where duplicates are labelled.
     pub head: Range<usize>,
 }
@@ -79,6 +80,8 @@ pub(super) struct Check<'a> {
     inexact: Vec<usize>,
     /// The reasons and purposes this file's items wrote, each held once.
     texts: hashbrown::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    /// The tickets and request sources this file's items wrote, each pair held once.
+    requests: hashbrown::HashSet<Arc<super::Request>, foldhash::fast::RandomState>,
 }
 
 /// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
@@ -136,6 +139,7 @@ impl<'a> Check<'a> {
             includes: Vec::new(),
             inexact: Vec::new(),
             texts: Default::default(),
+            requests: Default::default(),
         }
     }
 
@@ -154,6 +158,18 @@ impl<'a> Check<'a> {
         self.texts
             .get_or_insert_with(text, |t| Arc::from(t))
             .clone()
+    }
+
+    /// The request an item names, shared with every earlier item of this file that names
+    /// the same; `None` for none (most entries), which costs an entry nothing.
+    fn request(&mut self, request: super::Request) -> Option<Arc<super::Request>> {
+        if request == super::Request::default() {
+            return None;
+        }
+        let shared = self
+            .requests
+            .get_or_insert_with(&request, |r| Arc::new(r.clone()));
+        Some(shared.clone())
     }
 
     fn error(&mut self, d: Diagnostic) {
