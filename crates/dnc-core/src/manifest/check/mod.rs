@@ -166,10 +166,13 @@ impl<'a> Check<'a> {
         if request == super::Request::default() {
             return None;
         }
-        let shared = self
-            .requests
-            .get_or_insert_with(&request, |r| Arc::new(r.clone()));
-        Some(shared.clone())
+        if let Some(shared) = self.requests.get(&request) {
+            return Some(shared.clone());
+        }
+        // Moved, not cloned: most tickets are new.
+        let shared = Arc::new(request);
+        self.requests.insert(shared.clone());
+        Some(shared)
     }
 
     fn error(&mut self, d: Diagnostic) {
