@@ -28,7 +28,8 @@ pub(super) struct Target {
 
 /// The config and manifests as they are: an edit starts only from valid files.
 pub(super) fn open(args: &EditArgs, out: Output) -> Result<(Config, Desired)> {
-    super::load_valid(&args.config, out)
+    let (config, desired) = super::load_valid(&args.config, out)?;
+    Ok((config, std::sync::Arc::unwrap_or_clone(desired)))
 }
 
 /// `--to`, or the first manifest whose `defaults` name `scope` (any scope when `None`),

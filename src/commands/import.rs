@@ -12,6 +12,7 @@ use crate::target;
 use miette::{IntoDiagnostic, Result};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A glob that matches nothing yet is expected before the first import.
 const NO_FILES: &str = "dnc::config::no_files";
@@ -81,7 +82,7 @@ pub fn run(args: ImportArgs, out: Output) -> Result<Exit> {
 
 /// The config and the manifests so far. Before the first import the `manifests` globs may
 /// match nothing: that alone does not stop an import, any other error does.
-fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
+fn load(args: &ImportArgs, out: Output) -> Result<(Config, Arc<Desired>)> {
     super::config_exists(&args.path)?;
     let loaded = manifest::load(&args.path, false);
     let blocking = loaded
@@ -90,7 +91,7 @@ fn load(args: &ImportArgs, out: Output) -> Result<(Config, Desired)> {
         .iter()
         .any(|d| d.severity == Severity::Error && d.code != NO_FILES);
     match loaded.config {
-        Some(config) if !blocking => Ok((config, loaded.desired)),
+        Some(config) if !blocking => Ok((config, Arc::new(loaded.desired))),
         _ => {
             stderr!(
                 "{}",

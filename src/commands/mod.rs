@@ -51,15 +51,15 @@ use crate::exit::Exit;
 use crate::github::{self, GithubContext};
 use crate::http::RetryPolicy;
 use crate::manifest::{self, Config, Desired};
-use crate::phone::Phone;
 use crate::plan::Plan;
 use crate::state::{self, ReadError, ReadOptions};
 use crate::target::{Target, TargetError};
 use chrono::NaiveDate;
 use miette::{IntoDiagnostic, NamedSource, Result, SourceSpan};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Whether stdout and stderr get color, decided once from `--color`, NO_COLOR and terminals.
 #[derive(Clone, Copy, Debug)]
@@ -277,15 +277,16 @@ fn config_exists(path: &Path) -> Result<()> {
 }
 
 /// Loads the manifests, prints any diagnostics to stderr, and fails when there are errors:
-/// nothing is planned or applied from invalid manifests.
-fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
+/// nothing is planned or applied from invalid manifests. The desired set is shared with the
+/// read, which may look its numbers up (see [`read_options`]).
+fn load_valid(path: &Path, out: Output) -> Result<(Config, Arc<Desired>)> {
     config_exists(path)?;
     let loaded = manifest::load(path, false);
     if !loaded.diagnostics.items.is_empty() {
         eprint(manifest::render_human(&loaded.diagnostics, out.color_err))?;
     }
     match loaded.config {
-        Some(config) if !loaded.has_errors() => Ok((config, loaded.desired)),
+        Some(config) if !loaded.has_errors() => Ok((config, Arc::new(loaded.desired))),
         Some(_) => Err(CommandError::InvalidManifests.into()),
         None => Err(CommandError::InvalidConfig.into()),
     }
@@ -293,18 +294,11 @@ fn load_valid(path: &Path, out: Output) -> Result<(Config, Desired)> {
 
 /// How to read the remote lists: the target's concurrency, the manifests' phone codes, and
 /// the numbers each scope wants (looked up one by one where a scope cannot be paged through).
-fn read_options(target: &TargetArgs, desired: &Desired) -> ReadOptions {
-    let mut wanted: HashMap<CampaignId, Vec<Phone>> = HashMap::new();
-    for e in &desired.entries {
-        wanted
-            .entry(e.key.scope)
-            .or_default()
-            .push(e.key.phone.clone());
-    }
+fn read_options(target: &TargetArgs, desired: &Arc<Desired>) -> ReadOptions {
     ReadOptions {
         concurrency: target.read_concurrency.into(),
         phone_codes: phone_codes(desired),
-        wanted,
+        wanted: manifest::WantedNumbers::new(desired.clone()),
         max_offset: target.api_max_offset,
         ..ReadOptions::default()
     }

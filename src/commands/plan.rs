@@ -5,7 +5,7 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::entry::CampaignId;
 use crate::exit::Exit;
 use crate::github::{self, CommentOutcome, GithubContext, PlanPublication};
-use crate::manifest::{self, Config, Desired};
+use crate::manifest::{self, Config};
 use crate::plan::render::{self, Options};
 use crate::plan::saved;
 use crate::plan::{Plan, Wants};
@@ -123,7 +123,7 @@ fn plan_after_loading(args: &PlanArgs, out: Output, laps: &Laps) -> Result<Plan>
 /// came to need the manifests' numbers is done again with them.
 fn plan_while_loading(args: &PlanArgs, out: Output, laps: &Laps, config: &Config) -> Result<Plan> {
     let runtime = runtime()?;
-    let early = super::read_options(&args.target, &Desired::default());
+    let early = super::read_options(&args.target, &Default::default());
     let unechoed = early.unechoed.clone();
     std::thread::scope(|threads| {
         let (loaded_tx, loaded) = tokio::sync::oneshot::channel();

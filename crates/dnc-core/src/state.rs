@@ -194,7 +194,7 @@ pub struct ReadOptions {
     pub phone_codes: Vec<u16>,
     /// Numbers the manifests name, per scope: looked up one by one where a scope cannot be
     /// split finely enough, so no create is planned for a number that exists.
-    pub wanted: HashMap<CampaignId, Vec<Phone>>,
+    pub wanted: crate::manifest::WantedNumbers,
     /// The highest offset the API accepts: `MAX_OFFSET`, lower only against a sandbox
     /// started with the same `--max-offset` (so tests split scopes of a few thousand).
     pub max_offset: u64,
@@ -210,7 +210,7 @@ impl Default for ReadOptions {
             concurrency: 8,
             attempts: 3,
             phone_codes: vec![1],
-            wanted: HashMap::new(),
+            wanted: Default::default(),
             max_offset: MAX_OFFSET,
             unechoed: Arc::default(),
         }
@@ -678,10 +678,7 @@ impl Reader<'_> {
                     return Outcome::failed(format!("search {} failed: {e}{hint}", describe(&q)));
                 }
             };
-            let wanted = q
-                .campaign_id
-                .and_then(|scope| self.opts.wanted.get(&scope))
-                .map_or(0, Vec::len);
+            let wanted = q.campaign_id.map_or(0, |s| self.opts.wanted.count(s));
             self.work[index].bound(first.total, self.readable(), wanted as u64);
             self.read_from(index, q, first).await
         })
@@ -777,12 +774,9 @@ impl Reader<'_> {
             self.readable()
         );
         self.needs_manifests();
-        let wanted = q
-            .campaign_id
-            .and_then(|scope| self.opts.wanted.get(&scope))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let lookups = join_all(wanted.iter().map(|phone| {
+        let wanted = q.campaign_id.into_iter();
+        let wanted = wanted.flat_map(|scope| self.opts.wanted.phones(scope));
+        let lookups = join_all(wanted.map(|phone| {
             let exact = SearchQuery {
                 phone_number: Some(phone.national.to_string()),
                 phone_code: Some(phone.code),

@@ -42,7 +42,7 @@ impl std::fmt::Display for Source {
 
 /// The request's ticket and where it came from (the manifest's `ticket` and `source`), carried
 /// into the plan and the ledger so the record names them without git.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
@@ -52,7 +52,8 @@ pub struct Request {
     pub request_source: Option<String>,
 }
 
-/// A number that should be on a DNC list.
+/// A number that should be on a DNC list. A million of them are held at once, so the texts
+/// many entries repeat are shared, not copied (112 bytes each; a test keeps it so).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredEntry {
     pub key: Key,
@@ -62,7 +63,16 @@ pub struct DesiredEntry {
     pub source: Source,
     /// The day the request was made, when the manifest says.
     pub requested_at: Option<chrono::NaiveDate>,
-    pub request: Request,
+    /// `None` when the entry names neither a ticket nor a request source; else shared by the
+    /// entries of a file that name the same (every row of an export says `web form`).
+    pub request: Option<Arc<Request>>,
+}
+
+impl DesiredEntry {
+    /// The request's ticket and source, as a plan's change carries them.
+    pub fn request(&self) -> Request {
+        self.request.as_deref().cloned().unwrap_or_default()
+    }
 }
 
 /// A number that must leave a DNC list, with the reason it may be dialed again.
@@ -94,6 +104,49 @@ pub struct Approval {
 pub struct Desired {
     pub entries: Vec<DesiredEntry>,
     pub tombstones: Vec<Tombstone>,
+}
+
+/// The numbers the desired set names, by scope, for a read that must look them up one by
+/// one: read from the shared set when asked, not copied (a million numbers, used only by a
+/// scope the API cannot page through).
+#[derive(Clone, Default)]
+pub struct WantedNumbers {
+    desired: Arc<Desired>,
+    /// Entries per scope, counted once: a read asks for each part it splits a scope into.
+    counts: Vec<(CampaignId, usize)>,
+}
+
+impl WantedNumbers {
+    pub fn new(desired: Arc<Desired>) -> Self {
+        let mut counts: Vec<(CampaignId, usize)> = Vec::new();
+        for e in &desired.entries {
+            match counts.iter_mut().find(|(scope, _)| *scope == e.key.scope) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((e.key.scope, 1)),
+            }
+        }
+        WantedNumbers { desired, counts }
+    }
+
+    /// How many numbers `scope` wants.
+    pub fn count(&self, scope: CampaignId) -> usize {
+        let mut counts = self.counts.iter();
+        counts.find(|(s, _)| *s == scope).map_or(0, |(_, n)| *n)
+    }
+
+    /// The numbers `scope` wants, in the desired set's order.
+    pub fn phones(&self, scope: CampaignId) -> impl Iterator<Item = &crate::phone::Phone> {
+        let entries = self.desired.entries.iter();
+        entries
+            .filter(move |e| e.key.scope == scope)
+            .map(|e| &e.key.phone)
+    }
+}
+
+impl std::fmt::Debug for WantedNumbers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.counts.iter().copied()).finish()
+    }
 }
 
 /// One scope the config manages.
@@ -177,5 +230,73 @@ impl Deadlines {
     /// The first day a request made on `requested` is no longer inside the retention period.
     pub fn retained_until(&self, requested: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
         requested.checked_add_months(chrono::Months::new(12 * self.retention_years))
+    }
+}
+
+#[cfg(test)]
+impl DesiredEntry {
+    /// An entry for `+code national` in `scope`, written in `a.yaml`, for tests.
+    pub(crate) fn example(scope: i64, code: u16, national: &str, reason: &str) -> DesiredEntry {
+        DesiredEntry {
+            key: Key {
+                scope: CampaignId(scope),
+                phone: crate::phone::Phone {
+                    code,
+                    national: national.into(),
+                },
+            },
+            reason: reason.into(),
+            purpose: None,
+            source: Source {
+                file: "a.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+            requested_at: None,
+            request: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::Phone;
+
+    fn entry(scope: i64, national: &str) -> DesiredEntry {
+        DesiredEntry::example(scope, 1, national, "DNC")
+    }
+
+    /// The numbers read from the shared set are the ones a copy per scope held, in order.
+    #[test]
+    fn wanted_numbers_are_the_desired_numbers_of_each_scope() {
+        let desired = Arc::new(Desired {
+            entries: vec![
+                entry(0, "2025550101"),
+                entry(111, "2025550102"),
+                entry(0, "2025550103"),
+                entry(-1, "2025550104"),
+            ],
+            tombstones: Vec::new(),
+        });
+        let mut copied: std::collections::HashMap<CampaignId, Vec<Phone>> = Default::default();
+        for e in &desired.entries {
+            copied
+                .entry(e.key.scope)
+                .or_default()
+                .push(e.key.phone.clone());
+        }
+        let wanted = WantedNumbers::new(desired.clone());
+        for scope in [0, 111, -1, 222].map(CampaignId) {
+            let read: Vec<Phone> = wanted.phones(scope).cloned().collect();
+            let copy = copied.get(&scope).cloned().unwrap_or_default();
+            assert_eq!(read, copy, "{scope}");
+            assert_eq!(wanted.count(scope), copy.len(), "{scope}");
+        }
+        assert_eq!(
+            format!("{wanted:?}"),
+            "{CampaignId(0): 2, CampaignId(111): 1, CampaignId(-1): 1}"
+        );
+        assert_eq!(WantedNumbers::default().count(CampaignId(0)), 0);
     }
 }

@@ -49,9 +49,22 @@ fn diff_scopes(
     remote: &RemoteState,
     honor: &Honor,
 ) -> Vec<ScopePlan> {
-    // One pass sorts the desired set by scope (in config order).
-    let mut by_scope: Vec<Wanted> = config.scopes.iter().map(|_| Wanted::default()).collect();
+    // One pass sorts the desired set by scope (in config order), into lists counted first:
+    // grown by doubling, they would hold up to twice the references.
     let slot = |key: &Key| config.scopes.iter().position(|s| s.id == key.scope);
+    let mut counts = vec![0; config.scopes.len()];
+    desired
+        .entries
+        .iter()
+        .filter_map(|e| slot(&e.key))
+        .for_each(|i| counts[i] += 1);
+    let mut by_scope: Vec<Wanted> = counts
+        .into_iter()
+        .map(|n| Wanted {
+            entries: Vec::with_capacity(n),
+            tombstones: Vec::new(),
+        })
+        .collect();
     for e in &desired.entries {
         if let Some(i) = slot(&e.key) {
             by_scope[i].entries.push(e);
@@ -184,7 +197,7 @@ fn diff_scope(
                 purpose: entry.purpose.as_deref().map(str::to_string),
                 source: entry.source.clone(),
                 deadline: entry.requested_at.map(|r| honor.deadline(r)),
-                request: entry.request.clone(),
+                request: entry.request(),
             }),
             Some(remote) => {
                 plan.known.add(remote.known);
@@ -261,7 +274,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
             purpose: owned(&entry.purpose),
             source: entry.source.clone(),
             known: remote.known,
-            request: entry.request.clone(),
+            request: entry.request(),
         });
     }
     let same = remote.reason.as_deref() == Some(&*entry.reason)
@@ -279,7 +292,7 @@ fn update_for(entry: &DesiredEntry, remote: &RemoteEntry) -> Option<Change> {
         },
         source: entry.source.clone(),
         known: remote.known,
-        request: entry.request.clone(),
+        request: entry.request(),
     })
 }
 

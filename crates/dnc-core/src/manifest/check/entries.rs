@@ -352,6 +352,10 @@ impl Check<'_> {
             return;
         };
         let loc = file.locate_after(&mut self.cursor, row.head.clone());
+        let request = self.request(crate::manifest::Request {
+            ticket: row.ticket.map(|(t, _)| t),
+            request_source: row.source.map(|(s, _)| s),
+        });
         self.out.push(Candidate {
             key: Key {
                 scope: scope.campaign_id(),
@@ -362,10 +366,7 @@ impl Check<'_> {
             tombstone,
             requested_at,
             approval: row.approval,
-            request: super::super::Request {
-                ticket: row.ticket.map(|(t, _)| t),
-                request_source: row.source.map(|(s, _)| s),
-            },
+            request,
             source: Source {
                 file: loc.file,
                 line: loc.line,

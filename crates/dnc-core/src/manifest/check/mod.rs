@@ -41,7 +41,8 @@ pub(super) struct Candidate {
     pub source: Source,
     pub requested_at: Option<chrono::NaiveDate>,
     pub approval: Option<super::Approval>,
-    pub request: super::Request,
+    /// Interned: see [`Check::request`].
+    pub request: Option<Arc<super::Request>>,
     /// The item's first line, where duplicates are labelled.
     pub head: Range<usize>,
 }
@@ -98,6 +99,8 @@ pub(super) struct Check<'a> {
     texts: hashbrown::HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// Where the last accepted item was located: items are located in file order.
     cursor: Cursor,
+    /// The tickets and request sources this file's items wrote, each pair held once.
+    requests: hashbrown::HashSet<Arc<super::Request>, foldhash::fast::RandomState>,
 }
 
 /// Values an item inherits: config `phone_code`, then file `defaults`, then the include's.
@@ -156,6 +159,7 @@ impl<'a> Check<'a> {
             inexact: Vec::new(),
             texts: Default::default(),
             cursor: Cursor::default(),
+            requests: Default::default(),
         }
     }
 
@@ -180,6 +184,21 @@ impl<'a> Check<'a> {
         self.texts
             .get_or_insert_with(text, |t| Arc::from(t))
             .clone()
+    }
+
+    /// The request an item names, shared with every earlier item of this file that names
+    /// the same; `None` for none (most entries), which costs an entry nothing.
+    fn request(&mut self, request: super::Request) -> Option<Arc<super::Request>> {
+        if request == super::Request::default() {
+            return None;
+        }
+        if let Some(shared) = self.requests.get(&request) {
+            return Some(shared.clone());
+        }
+        // Moved, not cloned: most tickets are new.
+        let shared = Arc::new(request);
+        self.requests.insert(shared.clone());
+        Some(shared)
     }
 
     fn error(&mut self, d: Diagnostic) {
