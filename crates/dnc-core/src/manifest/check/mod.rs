@@ -99,7 +99,7 @@ pub(super) struct Check<'a> {
     texts: hashbrown::HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// Where the last accepted item was located: items are located in file order.
     cursor: Cursor,
-    /// The tickets and request sources this file's items wrote, each pair held once.
+    /// The request sources this file's items wrote without a ticket, each held once.
     requests: hashbrown::HashSet<Arc<super::Request>, foldhash::fast::RandomState>,
 }
 
@@ -192,10 +192,14 @@ impl<'a> Check<'a> {
         if request == super::Request::default() {
             return None;
         }
+        // A ticket names one request: sharing pays for the texts items repeat (a CSV's
+        // `source` column), while a set of tickets would only grow, one entry per item.
+        if request.ticket.is_some() {
+            return Some(Arc::new(request));
+        }
         if let Some(shared) = self.requests.get(&request) {
             return Some(shared.clone());
         }
-        // Moved, not cloned: most tickets are new.
         let shared = Arc::new(request);
         self.requests.insert(shared.clone());
         Some(shared)
