@@ -114,16 +114,8 @@ fn delete_out_of_band(sandbox: &Sandbox) {
 /// The drift lines on origin's ledger branch, as JSON.
 fn drift_lines(team: &Path) -> Vec<serde_json::Value> {
     git(team, &["fetch", "-q", "origin"]);
-    let files = git(team, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
-    files
-        .lines()
-        .filter(|f| f.ends_with(".jsonl"))
-        .flat_map(|f| {
-            let text = git(team, &["show", &format!("origin/dnc-ledger:{f}")]);
-            text.lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        })
+    crate::common::ledger_branch_lines(team)
+        .into_iter()
         .filter(|l| l["event"] == "drift")
         .collect()
 }

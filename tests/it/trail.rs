@@ -176,16 +176,8 @@ async fn trail() -> Trail {
 
 /// The run lines of the ledger branch.
 fn run_lines(team: &Path) -> Vec<Value> {
-    let files = git(team, &["ls-tree", "--name-only", "origin/dnc-ledger"]);
-    files
-        .lines()
-        .filter(|f| f.ends_with(".jsonl"))
-        .flat_map(|f| {
-            let text = git(team, &["show", &format!("origin/dnc-ledger:{f}")]);
-            text.lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        })
+    crate::common::ledger_branch_lines(team)
+        .into_iter()
         .filter(|l| l.get("kind").is_some())
         .collect()
 }

@@ -71,3 +71,20 @@ pub fn pin_line(out: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Every line of `origin/dnc-ledger` in `clone` (as last fetched), as JSON, file by file.
+pub fn ledger_branch_lines(clone: &Path) -> Vec<serde_json::Value> {
+    // Reading commits nothing: the identity is never used.
+    let git = |args: &[&str]| git(clone, args, "Reader", "2026-03-02T15:00:00+00:00");
+    let files = git(&["ls-tree", "--name-only", "origin/dnc-ledger"]);
+    files
+        .lines()
+        .filter(|f| f.ends_with(".jsonl"))
+        .flat_map(|f| {
+            let text = git(&["show", &format!("origin/dnc-ledger:{f}")]);
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}

@@ -16,7 +16,7 @@ mod wait;
 
 pub use api::{STYLES, Style, client_for, code_of, decode, scripted_server, send};
 pub use config::Config;
-pub use git::{git, origin_and_clone, pin_line};
+pub use git::{git, ledger_branch_lines, origin_and_clone, pin_line};
 pub use normalize::normalize;
 pub use project::{Project, counts, plan_json};
 pub use run::{Run, command, dnc, dnc_fail, dnc_ok, run};
