@@ -8,7 +8,6 @@ use crate::change::ChangeKind;
 use crate::entry::{CampaignId, Key};
 use crate::ledger::{Event, LedgerError, Outcome};
 use crate::manifest::{Config, Desired};
-use crate::phone::Phone;
 use crate::state::{self, ReadError, ReadOptions, RemoteEntry, RemoteState, ScopeState, Text};
 pub use crate::state::{Known, Source};
 use chrono::NaiveDate;
@@ -298,13 +297,7 @@ impl Table {
             }
             ChangeKind::Remove | ChangeKind::Prune => (REMOVED, NO_TEXT),
         };
-        let key = Key {
-            scope: CampaignId(l.campaign_id),
-            phone: Phone {
-                code: l.phone_code,
-                national: l.phone_number.as_ref().into(),
-            },
-        };
+        let key = Key::new(CampaignId(l.campaign_id), l.phone_code, &l.phone_number);
         let last = Last {
             at,
             id: l.id,
@@ -662,13 +655,7 @@ mod tests {
     fn entry(id: u64) -> RemoteEntry {
         RemoteEntry {
             id,
-            key: Key {
-                scope: CampaignId(0),
-                phone: Phone {
-                    code: 1,
-                    national: "2025550143".into(),
-                },
-            },
+            key: Key::new(CampaignId(0), 1, "2025550143"),
             reason: None,
             purpose: None,
             insert_day: NaiveDate::from_ymd_opt(2026, 3, 3),
